@@ -1,0 +1,120 @@
+//! Thin wrappers around the primitives, and every domain-separation label.
+//!
+//! All key derivation in sealpost goes through the functions here so that
+//! the labels below are the complete list (they are repeated in
+//! `docs/PROTOCOL.md`). Changing any label changes every derived key: the
+//! test vectors in `tests/vectors.rs` catch that.
+
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Domain-separation labels (HKDF `info` strings and HMAC inputs).
+pub(crate) mod label {
+    /// X3DH: `HKDF(salt = 0^32, ikm = 0xFF^32 || DH1 || DH2 || DH3 [|| DH4], info)`.
+    pub(crate) const X3DH: &[u8] = b"sealpost v1 X3DH";
+    /// Root-chain step: `HKDF(salt = root key, ikm = DH output, info)` -> 64 bytes.
+    pub(crate) const ROOT: &[u8] = b"sealpost v1 root ratchet";
+    /// Message-key expansion: `HKDF(salt = 0^32, ikm = message key, info)` -> key || nonce.
+    pub(crate) const MESSAGE_KEY: &[u8] = b"sealpost v1 message key";
+    /// Signed-prekey signature prefix.
+    pub(crate) const SIGNED_PREKEY: &[u8] = b"sealpost v1 signed prekey";
+    /// Chain step: message key = `HMAC(chain key, 0x01)`.
+    pub(crate) const CHAIN_MESSAGE: u8 = 0x01;
+    /// Chain step: next chain key = `HMAC(chain key, 0x02)`.
+    pub(crate) const CHAIN_NEXT: u8 = 0x02;
+    /// Encrypted state export: AEAD associated-data prefix.
+    pub(crate) const EXPORT: &[u8] = b"sealpost v1 state export";
+}
+
+/// Length of a Poly1305 tag.
+pub(crate) const TAG_LEN: usize = 16;
+
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// An HMAC-SHA256 instance keyed with a 32-byte key.
+///
+/// HMAC pads keys shorter than the 64-byte block with zeros, so keying with
+/// the zero-padded block is exactly HMAC under the 32-byte key, and
+/// infallible.
+pub(crate) fn keyed_hmac(key: &[u8; 32]) -> HmacSha256 {
+    let mut block = Zeroizing::new([0u8; 64]);
+    let (head, _) = block.split_at_mut(32);
+    head.copy_from_slice(key);
+    <HmacSha256 as hmac::KeyInit>::new(&(*block).into())
+}
+
+/// `HMAC-SHA256(key, data)` for a 32-byte key.
+pub(crate) fn hmac_sha256(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
+    let mut mac = keyed_hmac(key);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// `HKDF-SHA256(salt, ikm, info)` filling `out` (at most 255 * 32 bytes; all
+/// callers ask for 64 or fewer).
+pub(crate) fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {
+    let hk = Hkdf::<Sha256>::new(Some(salt), ikm);
+    // Only fails for outputs over 8160 bytes, which no caller requests.
+    let _ = hk.expand(info, out);
+}
+
+/// X25519 with the all-zero (non-contributory) result refused.
+pub(crate) fn dh(secret: &StaticSecret, public: &X25519Public) -> Result<Zeroizing<[u8; 32]>> {
+    let shared = secret.diffie_hellman(public);
+    if !shared.was_contributory() {
+        return Err(Error::WeakKey);
+    }
+    Ok(Zeroizing::new(shared.to_bytes()))
+}
+
+/// ChaCha20-Poly1305 seal in place; returns the tag.
+pub(crate) fn seal_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
+    let cipher = ChaCha20Poly1305::new(key.into());
+    // Only fails for messages over 256 GiB, far past every limit.
+    match cipher.encrypt_inout_detached(nonce.into(), ad, buf.into()) {
+        Ok(tag) => tag.into(),
+        Err(_) => [0u8; TAG_LEN],
+    }
+}
+
+/// ChaCha20-Poly1305 open in place. On failure `buf` holds garbage and must
+/// be discarded.
+pub(crate) fn open_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<()> {
+    let cipher = ChaCha20Poly1305::new(key.into());
+    cipher
+        .decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
+        .map_err(|_| Error::AuthenticationFailed)
+}
+
+/// XChaCha20-Poly1305 seal in place (random 24-byte nonces: state exports).
+pub(crate) fn xseal_in_place(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    match cipher.encrypt_inout_detached(nonce.into(), ad, buf.into()) {
+        Ok(tag) => tag.into(),
+        Err(_) => [0u8; TAG_LEN],
+    }
+}
+
+/// XChaCha20-Poly1305 open in place.
+pub(crate) fn xopen_in_place(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<()> {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    cipher
+        .decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
+        .map_err(|_| Error::AuthenticationFailed)
+}
+
+/// Splits `bytes` into `(body, tag)` where the tag is the last 16 bytes.
+pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
+    let at = bytes.len().checked_sub(TAG_LEN).ok_or_else(|| crate::WireError::Truncated { needed: TAG_LEN.saturating_sub(bytes.len()) })?;
+    let (body, tag) = bytes.split_at(at);
+    let mut t = [0u8; TAG_LEN];
+    t.copy_from_slice(tag);
+    Ok((body, t))
+}

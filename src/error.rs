@@ -1,0 +1,153 @@
+//! Error types.
+//!
+//! Every fallible operation in sealpost returns [`Error`]. The variants say
+//! what went wrong in terms a caller can act on; none of them carries secret
+//! material. Parsing failures are grouped under [`WireError`] so that a fuzzer
+//! or a relay can tell "malformed bytes" apart from "well-formed but not
+//! authentic".
+
+use thiserror::Error;
+
+/// Why a byte string could not be parsed.
+///
+/// Parsers are total: every input yields either a value or one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The input ended before the structure was complete.
+    #[error("input truncated: needed {needed} more bytes")]
+    Truncated {
+        /// How many more bytes the parser needed at the point it stopped.
+        needed: usize,
+    },
+    /// The first byte names a format version this build does not understand.
+    #[error("unsupported format version {0}")]
+    UnsupportedVersion(u8),
+    /// The type byte does not name the structure the caller asked to parse.
+    #[error("unexpected message type {found:#04x}, expected {expected:#04x}")]
+    UnexpectedType {
+        /// The type byte found in the input.
+        found: u8,
+        /// The type byte the parser expected.
+        expected: u8,
+    },
+    /// A length field or the whole input exceeds a documented limit.
+    #[error("{what} is {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// Which field was too large.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit (see [`crate::limits`]).
+        max: usize,
+    },
+    /// Bytes remained after a complete structure.
+    #[error("{0} unexpected trailing bytes")]
+    TrailingBytes(usize),
+    /// A field holds a value the format does not allow (unknown flag bits,
+    /// a reserved field that must be absent, an invalid public key, ...).
+    #[error("invalid field: {0}")]
+    InvalidField(&'static str),
+}
+
+/// Everything that can go wrong in sealpost.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input bytes are malformed.
+    #[error("malformed input: {0}")]
+    Wire(#[from] WireError),
+
+    /// A signature (on a prekey bundle, a group message or a distribution)
+    /// did not verify.
+    #[error("invalid signature on {0}")]
+    InvalidSignature(&'static str),
+
+    /// A Diffie-Hellman result was all zeros: the peer supplied a low-order
+    /// point.
+    #[error("non-contributory Diffie-Hellman: peer key has low order")]
+    WeakKey,
+
+    /// Authenticated decryption failed: the message was tampered with, was
+    /// sent under another session, or is a forgery. No state was changed.
+    #[error("message authentication failed")]
+    AuthenticationFailed,
+
+    /// The message was already decrypted (replay), or its key was deleted
+    /// because it fell out of the skipped-key window. No state was changed.
+    #[error("duplicate message: already received or its key is gone")]
+    DuplicateMessage,
+
+    /// The message is further ahead in its chain than
+    /// [`limits::MAX_FORWARD_JUMP`](crate::limits::MAX_FORWARD_JUMP) allows.
+    #[error("message is {jump} messages ahead, over the limit of {max}")]
+    ForwardJumpTooLarge {
+        /// How many message keys would have to be skipped.
+        jump: u64,
+        /// The limit.
+        max: u64,
+    },
+
+    /// A setup message names a signed prekey the store does not hold (never
+    /// issued, or rotated out past its grace period).
+    #[error("unknown signed prekey id {0}")]
+    UnknownSignedPreKey(u32),
+
+    /// A setup message names a one-time prekey id that was never issued.
+    #[error("unknown one-time prekey id {0}")]
+    UnknownOneTimePreKey(u32),
+
+    /// A setup message names a one-time prekey that was already consumed by
+    /// an earlier session.
+    #[error("one-time prekey {0} was already used")]
+    OneTimePreKeyReused(u32),
+
+    /// The message belongs to a different peer than this session's.
+    #[error("message is from a different identity than this session's peer")]
+    PeerMismatch,
+
+    /// A setup message starts a session this [`Session`](crate::Session)
+    /// does not know; pass it to
+    /// [`Account::decrypt`](crate::Account::decrypt) instead.
+    #[error("setup message for a session this object does not hold")]
+    UnknownSessionSetup,
+
+    /// The message decrypted but carries a payload kind the called function
+    /// does not handle (for example a group distribution passed to
+    /// [`Session::decrypt`](crate::Session::decrypt)). No state was changed.
+    #[error("unexpected payload kind {0:#04x}")]
+    UnexpectedPayload(u8),
+
+    /// A documented capacity was reached (prekeys, group members, Forkout
+    /// recipients, ...).
+    #[error("limit reached: {what} (max {max})")]
+    LimitReached {
+        /// Which limit.
+        what: &'static str,
+        /// Its value.
+        max: usize,
+    },
+
+    /// A plaintext or body exceeds its documented size limit.
+    #[error("{what} of {len} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    /// An encrypted export did not open: wrong key, or the bytes were
+    /// corrupted.
+    #[error("encrypted state export could not be opened (wrong key or corrupted)")]
+    ExportCorrupted,
+
+    /// Decoded state is internally inconsistent.
+    #[error("invalid state: {0}")]
+    InvalidState(&'static str),
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T> = core::result::Result<T, Error>;

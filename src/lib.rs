@@ -1,0 +1,89 @@
+//! # sealpost
+//!
+//! The cryptographic core of an end-to-end encrypted, asynchronous team
+//! messenger. Sans-I/O: bytes in, bytes out; no sockets, clocks or global
+//! state. Randomness comes from a caller-supplied [`rand_core::CryptoRng`]
+//! (`rand::rng()` is the convenient default), time from a caller-supplied
+//! `now_ms`.
+//!
+//! ## The protocol flow
+//!
+//! 1. **Identity.** Each device has an [`Account`]: a long-term
+//!    [`IdentityKeyPair`] (Ed25519, with its X25519 key derived from it) and
+//!    a [`PreKeyStore`]. Two people compare a [`SafetyNumber`] out of band.
+//! 2. **Publish.** Bob uploads [`PreKeyBundle`]s: his identity, a signed
+//!    prekey, and one one-time prekey per bundle. Then he may go offline.
+//! 3. **Start offline (X3DH).** Alice fetches one bundle, and
+//!    [`Account::create_outbound_session`] verifies it and derives a shared
+//!    secret from three or four Diffie-Hellman results. She can encrypt at
+//!    once; her messages carry the setup data until Bob replies.
+//! 4. **Accept.** When Bob comes online, [`Account::create_inbound_session`]
+//!    turns Alice's first message (any of them: earlier ones may be lost)
+//!    into his session, consuming the one-time prekey only once the message
+//!    authenticates.
+//! 5. **Talk (Double Ratchet).** Every message uses a fresh key from a
+//!    symmetric chain (forward secrecy); every change of speaker mixes a new
+//!    Diffie-Hellman result into the root key (post-compromise security).
+//!    Messages may arrive late, out of order, or twice: bounded skipped
+//!    keys handle the first two, and replays are refused.
+//!
+//! ```
+//! use sealpost::Account;
+//!
+//! let mut rng = rand::rng();
+//! let mut alice = Account::new(&mut rng, 1_700_000_000_000);
+//! let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+//! bob.generate_one_time_prekeys(10, &mut rng)?;
+//! let bundle = bob.prekey_bundle()?.to_bytes(); // via the server
+//!
+//! // Alice, while Bob is offline:
+//! let bundle = sealpost::PreKeyBundle::from_bytes(&bundle)?;
+//! let mut to_bob = alice.create_outbound_session(&bundle, &mut rng)?;
+//! let m1 = to_bob.encrypt(b"are you around tomorrow?", &mut rng)?;
+//! let m2 = to_bob.encrypt(b"(no rush)", &mut rng)?;
+//!
+//! // Bob, hours later, reads them in the opposite order:
+//! let (mut to_alice, text) = bob.create_inbound_session(&m2)?;
+//! assert_eq!(text, b"(no rush)");
+//! assert_eq!(bob.decrypt(&mut to_alice, &m1)?, b"are you around tomorrow?");
+//!
+//! let reply = to_alice.encrypt(b"yes, 10am", &mut rng)?;
+//! assert_eq!(alice.decrypt(&mut to_bob, &reply)?, b"yes, 10am");
+//! # Ok::<(), sealpost::Error>(())
+//! ```
+//!
+//! ## Where things live
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`identity`] | identity keys, safety numbers |
+//! | [`prekey`] | bundles, the owner's prekey store |
+//! | `x3dh` | offline session setup |
+//! | `ratchet` | Double Ratchet: root, chain, message keys, skipped keys |
+//! | [`session`] | the 1:1 session API |
+//! | [`account`] | the local device: identity + prekeys + session setup |
+//! | [`wire`] | versioned encoding and parsers |
+//! | [`persist`] | encrypted export and import |
+//! | [`limits`] | every bound |
+//!
+//! The full wire format, every domain-separation label and every deviation
+//! from Signal's specifications are in `docs/PROTOCOL.md`.
+
+pub mod account;
+mod crypto;
+pub mod error;
+pub mod identity;
+pub mod limits;
+pub mod persist;
+pub mod prekey;
+mod ratchet;
+pub mod session;
+pub mod wire;
+mod x3dh;
+
+pub use account::Account;
+pub use error::{Error, Result, WireError};
+pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
+pub use persist::Persist;
+pub use prekey::{PreKeyBundle, PreKeyStore};
+pub use session::Session;

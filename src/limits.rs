@@ -1,0 +1,50 @@
+//! Every bound sealpost enforces, in one place.
+//!
+//! A value past any of these bounds is refused with a typed
+//! [`Error`](crate::Error) or [`WireError`](crate::WireError); no input makes
+//! the library allocate without bound or panic. The numbers are part of the
+//! documented protocol (see `docs/PROTOCOL.md`): changing one is a
+//! compatibility decision.
+
+/// Largest plaintext accepted by [`Session::encrypt`](crate::Session::encrypt)
+/// (16 MiB). Larger payloads belong in a Forkout body or should be chunked by
+/// the application.
+pub const MAX_PLAINTEXT: usize = 16 * 1024 * 1024;
+
+/// Largest encoded message any parser accepts: the plaintext limit plus room
+/// for headers and tags.
+pub const MAX_MESSAGE: usize = MAX_PLAINTEXT + 4096;
+
+/// How many message keys a single incoming message may skip over in one
+/// receiving chain. Matches [`MAX_SKIPPED_PER_CHAIN`] so a jump never evicts
+/// the keys it just stored.
+pub const MAX_FORWARD_JUMP: u32 = 1000;
+
+/// Skipped message keys kept for one receiving chain; the oldest are evicted
+/// first when a chain holds more.
+pub const MAX_SKIPPED_PER_CHAIN: usize = 1000;
+
+/// Skipped message keys kept by one session state across all its chains;
+/// the oldest are evicted first.
+pub const MAX_SKIPPED_TOTAL: usize = 2000;
+
+/// Old receiving ratchet keys remembered per session state so that a replay
+/// on an old chain is reported as [`Error::DuplicateMessage`](crate::Error::DuplicateMessage).
+pub const MAX_REMEMBERED_CHAINS: usize = 8;
+
+/// Previous session states kept per peer (for messages still in flight after
+/// a simultaneous start or a re-initiation). The oldest is dropped first.
+pub const MAX_PREVIOUS_STATES: usize = 5;
+
+/// One-time prekeys a [`PreKeyStore`](crate::PreKeyStore) holds at most.
+pub const MAX_ONE_TIME_PREKEYS: usize = 2000;
+
+/// Previous signed prekeys kept after rotations (besides the grace period).
+pub const MAX_PREVIOUS_SIGNED_PREKEYS: usize = 4;
+
+/// How long a rotated-out signed prekey still opens setup messages: 30 days
+/// in milliseconds.
+pub const SIGNED_PREKEY_GRACE_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Largest serialized state (account, session) accepted by the importers.
+pub const MAX_STATE: usize = 8 * 1024 * 1024;

@@ -1,0 +1,313 @@
+//! Prekey bundles (what a server hands out) and the owner's prekey store.
+//!
+//! A bundle holds the owner's identity key, a **signed prekey** (an X25519
+//! key with an id and creation time, signed by the identity) and at most one
+//! **one-time prekey**. The owner publishes many one-time prekeys; a server
+//! gives each to one initiator. Each is consumed exactly once, and only
+//! after the setup message that names it authenticates.
+//!
+//! ```text
+//! bundle = 0x01 | 0x01 | identity (32) | signed prekey id (u32)
+//!        | created at, ms since epoch (u64) | signed prekey (32)
+//!        | signature (64) | has one-time prekey (u8: 0|1)
+//!        | [one-time prekey id (u32) | one-time prekey (32)]
+//!        | KEM prekey kind (u8: 0 = none, reserved)
+//! signature = Ed25519(identity, "sealpost v1 signed prekey" | id | created at | key)
+//! ```
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
+
+use crate::crypto::label;
+use crate::error::{Error, Result, WireError};
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::limits::{MAX_ONE_TIME_PREKEYS, MAX_PREVIOUS_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_MS};
+use crate::ratchet::RatchetKeyPair;
+use crate::wire::MessageType;
+use crate::wire::codec::{Reader, Writer, writer_for};
+
+/// A public prekey bundle: everything an initiator needs to start a session
+/// with its owner while the owner is offline.
+///
+/// ```
+/// use sealpost::{Account, PreKeyBundle};
+/// let mut rng = rand::rng();
+/// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+/// bob.generate_one_time_prekeys(10, &mut rng)?;
+/// let bundle = bob.prekey_bundle()?;
+/// let bytes = bundle.to_bytes();
+/// assert_eq!(PreKeyBundle::from_bytes(&bytes)?, bundle);
+/// bundle.verify()?;
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreKeyBundle {
+    identity: IdentityKey,
+    signed_prekey_id: u32,
+    signed_prekey_created_at: u64,
+    signed_prekey: [u8; 32],
+    signature: [u8; 64],
+    one_time_prekey: Option<(u32, [u8; 32])>,
+}
+
+impl PreKeyBundle {
+    /// The owner's identity key.
+    pub fn identity(&self) -> &IdentityKey {
+        &self.identity
+    }
+
+    /// Id of the signed prekey.
+    pub fn signed_prekey_id(&self) -> u32 {
+        self.signed_prekey_id
+    }
+
+    /// Id of the one-time prekey, if the bundle carries one.
+    pub fn one_time_prekey_id(&self) -> Option<u32> {
+        self.one_time_prekey.map(|(id, _)| id)
+    }
+
+    /// Checks the signed prekey's signature by the bundle's identity.
+    pub fn verify(&self) -> Result<()> {
+        let msg = signed_prekey_message(self.signed_prekey_id, self.signed_prekey_created_at, &self.signed_prekey);
+        self.identity.verify(&msg, &self.signature, "signed prekey")
+    }
+
+    pub(crate) fn signed_prekey(&self) -> &[u8; 32] {
+        &self.signed_prekey
+    }
+
+    pub(crate) fn one_time_prekey(&self) -> Option<(u32, [u8; 32])> {
+        self.one_time_prekey
+    }
+
+    /// Encodes the bundle.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = writer_for(MessageType::PreKeyBundle as u8, 180);
+        w.bytes(self.identity.as_bytes())
+            .u32(self.signed_prekey_id)
+            .u64(self.signed_prekey_created_at)
+            .bytes(&self.signed_prekey)
+            .bytes(&self.signature);
+        match self.one_time_prekey {
+            Some((id, key)) => w.u8(1).u32(id).bytes(&key),
+            None => w.u8(0),
+        };
+        w.u8(0);
+        w.into_vec()
+    }
+
+    /// Parses a bundle. This does not verify the signature; session setup
+    /// does, and [`Self::verify`] can be called directly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        r.header(MessageType::PreKeyBundle as u8)?;
+        let identity = IdentityKey::from_bytes(&r.array::<32>()?)?;
+        let signed_prekey_id = r.u32()?;
+        let signed_prekey_created_at = r.u64()?;
+        let signed_prekey = r.array()?;
+        let signature = r.array()?;
+        let one_time_prekey = if r.bool()? { Some((r.u32()?, r.array()?)) } else { None };
+        if r.u8()? != 0 {
+            return Err(WireError::InvalidField("KEM prekey is not defined in version 1").into());
+        }
+        r.finish()?;
+        Ok(Self { identity, signed_prekey_id, signed_prekey_created_at, signed_prekey, signature, one_time_prekey })
+    }
+}
+
+fn signed_prekey_message(id: u32, created_at: u64, key: &[u8; 32]) -> Vec<u8> {
+    let mut w = Writer::with_capacity(label::SIGNED_PREKEY.len() + 44);
+    w.bytes(label::SIGNED_PREKEY).u32(id).u64(created_at).bytes(key);
+    w.into_vec()
+}
+
+/// A signed prekey held by its owner.
+#[derive(Clone)]
+struct SignedPreKey {
+    id: u32,
+    created_at: u64,
+    key: RatchetKeyPair,
+    signature: [u8; 64],
+}
+
+impl SignedPreKey {
+    fn generate<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, id: u32, now_ms: u64, rng: &mut R) -> Self {
+        let key = RatchetKeyPair::generate(rng);
+        let signature = identity.sign(&signed_prekey_message(id, now_ms, &key.public));
+        Self { id, created_at: now_ms, key, signature }
+    }
+}
+
+/// The private half of the owner's prekeys: the current and recently
+/// rotated signed prekeys and the unused one-time prekeys.
+///
+/// One-time prekey ids increase from 1 and are never reused, so the store
+/// can tell a consumed id ([`Error::OneTimePreKeyReused`]) from one it never
+/// issued ([`Error::UnknownOneTimePreKey`]) without remembering every
+/// consumed id.
+#[derive(Clone)]
+pub struct PreKeyStore {
+    current: SignedPreKey,
+    previous: Vec<(SignedPreKey, u64)>,
+    one_time: BTreeMap<u32, StaticSecret>,
+    next_one_time_id: u32,
+}
+
+impl core::fmt::Debug for PreKeyStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PreKeyStore")
+            .field("signed_prekey_id", &self.current.id)
+            .field("previous_signed_prekeys", &self.previous.len())
+            .field("one_time_prekeys", &self.one_time.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreKeyStore {
+    /// A store with a first signed prekey (id 1) and no one-time prekeys.
+    pub(crate) fn new<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, now_ms: u64, rng: &mut R) -> Self {
+        Self {
+            current: SignedPreKey::generate(identity, 1, now_ms, rng),
+            previous: Vec::new(),
+            one_time: BTreeMap::new(),
+            next_one_time_id: 1,
+        }
+    }
+
+    /// Adds `count` one-time prekeys; returns their ids.
+    pub(crate) fn generate_one_time<R: CryptoRng + ?Sized>(&mut self, count: usize, rng: &mut R) -> Result<Vec<u32>> {
+        if self.one_time.len().saturating_add(count) > MAX_ONE_TIME_PREKEYS {
+            return Err(Error::LimitReached { what: "one-time prekeys held", max: MAX_ONE_TIME_PREKEYS });
+        }
+        let last = self
+            .next_one_time_id
+            .checked_add(u32::try_from(count).unwrap_or(u32::MAX))
+            .ok_or(Error::LimitReached { what: "one-time prekey ids", max: u32::MAX as usize })?;
+        let ids: Vec<u32> = (self.next_one_time_id..last).collect();
+        for id in &ids {
+            self.one_time.insert(*id, StaticSecret::random_from_rng(rng));
+        }
+        self.next_one_time_id = last;
+        Ok(ids)
+    }
+
+    /// Unused one-time prekeys.
+    pub(crate) fn remaining_one_time(&self) -> usize {
+        self.one_time.len()
+    }
+
+    /// Replaces the signed prekey; the old one keeps opening setup messages
+    /// for [`SIGNED_PREKEY_GRACE_MS`] after `now_ms`.
+    pub(crate) fn rotate<R: CryptoRng + ?Sized>(&mut self, identity: &IdentityKeyPair, now_ms: u64, rng: &mut R) -> Result<u32> {
+        let id = self.current.id.checked_add(1).ok_or(Error::LimitReached { what: "signed prekey ids", max: u32::MAX as usize })?;
+        let old = core::mem::replace(&mut self.current, SignedPreKey::generate(identity, id, now_ms, rng));
+        self.previous.push((old, now_ms));
+        self.expire(now_ms);
+        while self.previous.len() > MAX_PREVIOUS_SIGNED_PREKEYS {
+            self.previous.remove(0);
+        }
+        Ok(id)
+    }
+
+    /// Drops rotated-out signed prekeys whose grace period ended.
+    pub(crate) fn expire(&mut self, now_ms: u64) {
+        self.previous.retain(|(_, retired)| now_ms < retired.saturating_add(SIGNED_PREKEY_GRACE_MS));
+    }
+
+    /// The bundle for one one-time prekey, or for none.
+    pub(crate) fn bundle(&self, identity: &IdentityKeyPair, one_time_id: Option<u32>) -> Result<PreKeyBundle> {
+        let one_time_prekey = match one_time_id {
+            None => None,
+            Some(id) => {
+                let secret = self.one_time_secret(id)?;
+                Some((id, X25519Public::from(secret).to_bytes()))
+            }
+        };
+        Ok(PreKeyBundle {
+            identity: *identity.public(),
+            signed_prekey_id: self.current.id,
+            signed_prekey_created_at: self.current.created_at,
+            signed_prekey: self.current.key.public,
+            signature: self.current.signature,
+            one_time_prekey,
+        })
+    }
+
+    /// Ids of the unused one-time prekeys, lowest first.
+    pub(crate) fn one_time_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.one_time.keys().copied()
+    }
+
+    pub(crate) fn signed_prekey(&self, id: u32) -> Result<&RatchetKeyPair> {
+        if self.current.id == id {
+            return Ok(&self.current.key);
+        }
+        self.previous
+            .iter()
+            .find(|(k, _)| k.id == id)
+            .map(|(k, _)| &k.key)
+            .ok_or(Error::UnknownSignedPreKey(id))
+    }
+
+    pub(crate) fn one_time_secret(&self, id: u32) -> Result<&StaticSecret> {
+        match self.one_time.get(&id) {
+            Some(s) => Ok(s),
+            None if id != 0 && id < self.next_one_time_id => Err(Error::OneTimePreKeyReused(id)),
+            None => Err(Error::UnknownOneTimePreKey(id)),
+        }
+    }
+
+    /// Deletes a one-time prekey after the setup message naming it
+    /// authenticated.
+    pub(crate) fn consume_one_time(&mut self, id: u32) {
+        // Dropping the StaticSecret zeroizes it.
+        let _ = self.one_time.remove(&id);
+    }
+
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        let put = |w: &mut Writer, k: &SignedPreKey| {
+            w.u32(k.id).u64(k.created_at).bytes(k.key.secret.as_bytes()).bytes(&k.signature);
+        };
+        put(w, &self.current);
+        w.u32(self.previous.len() as u32);
+        for (k, retired) in &self.previous {
+            put(w, k);
+            w.u64(*retired);
+        }
+        w.u32(self.next_one_time_id).u32(self.one_time.len() as u32);
+        for (id, s) in &self.one_time {
+            w.u32(*id).bytes(s.as_bytes());
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
+        let get = |r: &mut Reader<'_>| -> core::result::Result<SignedPreKey, WireError> {
+            Ok(SignedPreKey {
+                id: r.u32()?,
+                created_at: r.u64()?,
+                key: RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?)),
+                signature: r.array()?,
+            })
+        };
+        let current = get(r)?;
+        let n = r.count("previous signed prekeys", MAX_PREVIOUS_SIGNED_PREKEYS)?;
+        let mut previous = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = get(r)?;
+            previous.push((k, r.u64()?));
+        }
+        let next_one_time_id = r.u32()?;
+        let m = r.count("one-time prekeys", MAX_ONE_TIME_PREKEYS)?;
+        let mut one_time = BTreeMap::new();
+        for _ in 0..m {
+            let id = r.u32()?;
+            if id == 0 || id >= next_one_time_id {
+                return Err(WireError::InvalidField("one-time prekey id"));
+            }
+            one_time.insert(id, StaticSecret::from(r.array::<32>()?));
+        }
+        Ok(Self { current, previous, one_time, next_one_time_id })
+    }
+}

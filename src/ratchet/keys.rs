@@ -1,0 +1,100 @@
+//! Root, chain and message keys of the Double Ratchet.
+//!
+//! Sending and receiving chains are distinct types so that a receiving chain
+//! key can never be used to encrypt, nor a sending one to decrypt. Every key
+//! type zeroizes on drop and prints nothing secret.
+
+use core::fmt;
+
+use hmac::Mac;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::crypto::{self, label};
+
+/// The root key: input to every DH-ratchet step.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct RootKey(pub(crate) [u8; 32]);
+
+impl RootKey {
+    /// `KDF_RK(rk, dh_out)`: HKDF-SHA256 with the root key as salt and the DH
+    /// output as input keying material, 64 bytes split into the next root key
+    /// and a new chain key.
+    pub(crate) fn step(&self, dh_out: &[u8; 32]) -> (RootKey, ChainKey) {
+        let mut okm = zeroize::Zeroizing::new([0u8; 64]);
+        crypto::hkdf_sha256(&self.0, dh_out, label::ROOT, okm.as_mut());
+        let (rk, ck) = okm.split_at(32);
+        let mut root = [0u8; 32];
+        let mut chain = [0u8; 32];
+        root.copy_from_slice(rk);
+        chain.copy_from_slice(ck);
+        (RootKey(root), ChainKey(chain))
+    }
+}
+
+/// A symmetric-ratchet chain key.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct ChainKey(pub(crate) [u8; 32]);
+
+impl ChainKey {
+    /// `KDF_CK(ck)`: message key = HMAC(ck, 0x01), next chain key =
+    /// HMAC(ck, 0x02) (Signal's recommendation).
+    pub(crate) fn step(&self) -> (MessageKey, ChainKey) {
+        // Key the HMAC once and clone the keyed state for the second input.
+        let keyed = crypto::keyed_hmac(&self.0);
+        let mut m = keyed.clone();
+        m.update(&[label::CHAIN_MESSAGE]);
+        let mut n = keyed;
+        n.update(&[label::CHAIN_NEXT]);
+        (MessageKey(m.finalize().into_bytes().into()), ChainKey(n.finalize().into_bytes().into()))
+    }
+}
+
+/// A sending chain and the number of the next message it will key.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct SendingChain {
+    pub(crate) key: ChainKey,
+    pub(crate) index: u32,
+}
+
+/// A receiving chain and the number of the next message expected on it.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct ReceivingChain {
+    pub(crate) key: ChainKey,
+    pub(crate) index: u32,
+}
+
+/// A single-use message key.
+#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+pub(crate) struct MessageKey(pub(crate) [u8; 32]);
+
+/// The AEAD key and nonce a message key expands to.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct AeadKey {
+    pub(crate) key: [u8; 32],
+    pub(crate) nonce: [u8; 12],
+}
+
+impl MessageKey {
+    /// HKDF-SHA256(salt = 0^32, ikm = mk, info = label) -> 32-byte
+    /// ChaCha20-Poly1305 key || 12-byte nonce.
+    pub(crate) fn expand(&self) -> AeadKey {
+        let mut okm = zeroize::Zeroizing::new([0u8; 44]);
+        crypto::hkdf_sha256(&[0u8; 32], &self.0, label::MESSAGE_KEY, okm.as_mut());
+        let mut out = AeadKey { key: [0; 32], nonce: [0; 12] };
+        let (k, n) = okm.split_at(32);
+        out.key.copy_from_slice(k);
+        out.nonce.copy_from_slice(n);
+        out
+    }
+}
+
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($t), "(<redacted>)"))
+            }
+        }
+    )*};
+}
+redacted_debug!(RootKey, ChainKey, SendingChain, ReceivingChain, MessageKey, AeadKey);

@@ -1,0 +1,369 @@
+//! The Double Ratchet (Signal's specification, revision 4).
+//!
+//! [`RatchetState`] holds one session state: the root key, the sending and
+//! receiving chains, our current ratchet key pair and the peer's, and the
+//! skipped message keys.
+//!
+//! Two implementation choices, both documented in `docs/PROTOCOL.md`:
+//!
+//! * **Decryption plans, then commits.** [`RatchetState::decrypt`] never
+//!   mutates: it derives every key it needs on the side, authenticates the
+//!   message and returns a [`Commit`] describing the state change, which the
+//!   caller applies only when it accepts the message. A forged, replayed or
+//!   out-of-bounds message therefore leaves the state untouched, without
+//!   copying the whole state for every message.
+//! * **Lazy sending step.** The specification's `DHRatchet` performs the
+//!   receiving half (new receiving chain) and the sending half (fresh key
+//!   pair, new sending chain) together. Here the sending half runs at the
+//!   next [`RatchetState::encrypt`]. The keys and messages are identical to
+//!   performing both at once (the peer cannot advance its ratchet until it
+//!   sees our new key), decryption needs no randomness, and a side that only
+//!   reads does no Diffie-Hellman work for chains it never uses.
+
+pub(crate) mod keys;
+pub(crate) mod skipped;
+
+use std::collections::VecDeque;
+
+use rand_core::CryptoRng;
+use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
+use zeroize::Zeroizing;
+
+use crate::crypto;
+use crate::error::{Error, Result, WireError};
+use crate::limits::{MAX_FORWARD_JUMP, MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
+use crate::wire::codec::{Reader, Writer};
+use crate::wire::session_message::{Header, SessionMessage, SetupData, encode_prefix};
+use keys::{ChainKey, MessageKey, ReceivingChain, RootKey, SendingChain};
+use skipped::{SkippedKey, SkippedKeys};
+
+/// Length of the session associated data: initiator identity || responder
+/// identity.
+pub(crate) const AD_LEN: usize = 64;
+
+/// Largest authenticated prefix of a 1:1 message (a setup message).
+const MAX_PREFIX: usize = 2 + 74 + 40;
+
+/// An X25519 ratchet key pair.
+#[derive(Clone)]
+pub(crate) struct RatchetKeyPair {
+    pub(crate) secret: StaticSecret,
+    pub(crate) public: [u8; 32],
+}
+
+impl RatchetKeyPair {
+    pub(crate) fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        Self::from_secret(StaticSecret::random_from_rng(rng))
+    }
+
+    pub(crate) fn from_secret(secret: StaticSecret) -> Self {
+        let public = X25519Public::from(&secret).to_bytes();
+        Self { secret, public }
+    }
+}
+
+/// One Double Ratchet session state.
+#[derive(Clone)]
+pub(crate) struct RatchetState {
+    ad: [u8; AD_LEN],
+    root: RootKey,
+    ours: Option<RatchetKeyPair>,
+    theirs: Option<[u8; 32]>,
+    sending: Option<SendingChain>,
+    receiving: Option<ReceivingChain>,
+    send_step_pending: bool,
+    previous_sending_length: u32,
+    skipped: SkippedKeys,
+    old_chains: VecDeque<[u8; 32]>,
+}
+
+/// A decrypted payload and the state change that accepting it requires.
+pub(crate) struct Decrypted {
+    pub(crate) payload: Zeroizing<Vec<u8>>,
+    pub(crate) commit: Commit,
+}
+
+/// The state change of one accepted message; see [`RatchetState::apply`].
+pub(crate) enum Commit {
+    /// A stored skipped key was used: delete it.
+    UsedSkipped { ratchet: [u8; 32], index: u32 },
+    /// The current receiving chain advanced.
+    Advance { chain: ReceivingChain, skipped: Vec<SkippedKey> },
+    /// A DH-ratchet step to a new peer ratchet key.
+    Ratchet { theirs: [u8; 32], root: RootKey, chain: ReceivingChain, skipped: Vec<SkippedKey> },
+}
+
+impl RatchetState {
+    /// The initiator's state right after X3DH: the peer's signed prekey is
+    /// its first ratchet key; the sending step runs at the first encrypt.
+    pub(crate) fn new_initiator(ad: [u8; AD_LEN], shared_secret: RootKey, their_signed_prekey: [u8; 32]) -> Self {
+        Self::blank(ad, shared_secret, None, Some(their_signed_prekey), true)
+    }
+
+    /// The responder's state right after X3DH: our signed prekey is our
+    /// first ratchet key pair.
+    pub(crate) fn new_responder(ad: [u8; AD_LEN], shared_secret: RootKey, our_signed_prekey: RatchetKeyPair) -> Self {
+        Self::blank(ad, shared_secret, Some(our_signed_prekey), None, false)
+    }
+
+    fn blank(ad: [u8; AD_LEN], root: RootKey, ours: Option<RatchetKeyPair>, theirs: Option<[u8; 32]>, pending: bool) -> Self {
+        Self {
+            ad,
+            root,
+            ours,
+            theirs,
+            sending: None,
+            receiving: None,
+            send_step_pending: pending,
+            previous_sending_length: 0,
+            skipped: SkippedKeys::default(),
+            old_chains: VecDeque::new(),
+        }
+    }
+
+    /// Encrypts the payload `content || trailer` (the trailer carries the
+    /// payload kind and any envelope) into a complete wire message,
+    /// optionally carrying setup data.
+    pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        content: &[u8],
+        trailer: &[u8],
+        setup: Option<&SetupData>,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        if content.len() > MAX_PLAINTEXT {
+            return Err(Error::TooLarge { what: "plaintext", len: content.len(), max: MAX_PLAINTEXT });
+        }
+        if self.send_step_pending || self.sending.is_none() {
+            let theirs = self.theirs.ok_or(Error::InvalidState("no peer ratchet key to send to"))?;
+            let ours = RatchetKeyPair::generate(rng);
+            let dh = crypto::dh(&ours.secret, &X25519Public::from(theirs))?;
+            let (root, chain) = self.root.step(&dh);
+            self.previous_sending_length = self.sending.as_ref().map_or(0, |c| c.index);
+            self.root = root;
+            self.sending = Some(SendingChain { key: chain, index: 0 });
+            self.ours = Some(ours);
+            self.send_step_pending = false;
+        }
+        let (ours, chain) = match (&self.ours, &mut self.sending) {
+            (Some(o), Some(c)) => (o, c),
+            _ => return Err(Error::InvalidState("sending chain missing")),
+        };
+        let next_index = chain.index.checked_add(1).ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
+        let (message_key, next_key) = chain.key.step();
+        let header = Header { ratchet_key: ours.public, previous_chain_length: self.previous_sending_length, index: chain.index };
+        let aead = message_key.expand();
+
+        let mut out = encode_prefix(setup, &header, content.len() + trailer.len()).into_vec();
+        let mut ad = [0u8; AD_LEN + MAX_PREFIX];
+        let ad = fill_ad(&mut ad, &self.ad, &out)?;
+        let start = out.len();
+        out.extend_from_slice(content);
+        out.extend_from_slice(trailer);
+        let body = out.get_mut(start..).ok_or(Error::InvalidState("output buffer"))?;
+        let tag = crypto::seal_in_place(&aead.key, &aead.nonce, ad, body);
+        out.extend_from_slice(&tag);
+
+        chain.key = next_key;
+        chain.index = next_index;
+        Ok(out)
+    }
+
+    /// Authenticates and decrypts `message` without changing any state.
+    pub(crate) fn decrypt(&self, message: &SessionMessage<'_>) -> Result<Decrypted> {
+        let header = &message.header;
+        let mut ad_buf = [0u8; AD_LEN + MAX_PREFIX];
+        let ad = fill_ad(&mut ad_buf, &self.ad, message.authenticated)?;
+
+        if self.theirs.as_ref() == Some(&header.ratchet_key) {
+            let chain = self.receiving.as_ref().ok_or(Error::InvalidState("receiving chain missing"))?;
+            if header.index < chain.index {
+                return self.decrypt_skipped(message, ad);
+            }
+            let (skipped, key, chain) = skip_to(&header.ratchet_key, chain, header.index)?;
+            let payload = open(&key, ad, message.ciphertext)?;
+            return Ok(Decrypted { payload, commit: Commit::Advance { chain, skipped } });
+        }
+        if self.skipped.find(&header.ratchet_key, header.index).is_some() {
+            return self.decrypt_skipped(message, ad);
+        }
+        if self.old_chains.contains(&header.ratchet_key) || self.skipped.has_chain(&header.ratchet_key) {
+            return Err(Error::DuplicateMessage);
+        }
+
+        // A new peer ratchet key: finish the current receiving chain up to
+        // the sender's previous-chain length, then step the root.
+        let mut skipped = Vec::new();
+        if let (Some(theirs), Some(chain)) = (&self.theirs, &self.receiving) {
+            if header.previous_chain_length > chain.index {
+                let (mut old, _, _) = skip_to(theirs, chain, header.previous_chain_length)?;
+                // The key *at* previous_chain_length was never sent.
+                skipped.append(&mut old);
+            }
+        }
+        let ours = self.ours.as_ref().ok_or(Error::AuthenticationFailed)?;
+        let dh = crypto::dh(&ours.secret, &X25519Public::from(header.ratchet_key))?;
+        let (root, chain_key) = self.root.step(&dh);
+        let fresh = ReceivingChain { key: chain_key, index: 0 };
+        let (mut new_skipped, key, chain) = skip_to(&header.ratchet_key, &fresh, header.index)?;
+        skipped.append(&mut new_skipped);
+        if skipped.len() > MAX_SKIPPED_TOTAL {
+            return Err(Error::ForwardJumpTooLarge { jump: skipped.len() as u64, max: MAX_SKIPPED_TOTAL as u64 });
+        }
+        let payload = open(&key, ad, message.ciphertext)?;
+        Ok(Decrypted { payload, commit: Commit::Ratchet { theirs: header.ratchet_key, root, chain, skipped } })
+    }
+
+    fn decrypt_skipped(&self, message: &SessionMessage<'_>, ad: &[u8]) -> Result<Decrypted> {
+        let header = &message.header;
+        let key = self
+            .skipped
+            .find(&header.ratchet_key, header.index)
+            .and_then(|pos| self.skipped.get(pos))
+            .ok_or(Error::DuplicateMessage)?;
+        let payload = open(key, ad, message.ciphertext)?;
+        Ok(Decrypted { payload, commit: Commit::UsedSkipped { ratchet: header.ratchet_key, index: header.index } })
+    }
+
+    /// Applies the state change of an accepted message.
+    pub(crate) fn apply(&mut self, commit: Commit) {
+        match commit {
+            Commit::UsedSkipped { ratchet, index } => {
+                if let Some(pos) = self.skipped.find(&ratchet, index) {
+                    self.skipped.remove(pos);
+                }
+            }
+            Commit::Advance { chain, skipped } => {
+                self.skipped.extend(skipped);
+                self.receiving = Some(chain);
+            }
+            Commit::Ratchet { theirs, root, chain, skipped } => {
+                self.skipped.extend(skipped);
+                if let Some(old) = self.theirs.replace(theirs) {
+                    if self.old_chains.len() >= MAX_REMEMBERED_CHAINS {
+                        let _ = self.old_chains.pop_front();
+                    }
+                    self.old_chains.push_back(old);
+                }
+                self.root = root;
+                self.receiving = Some(chain);
+                self.send_step_pending = true;
+            }
+        }
+    }
+
+    /// Number of skipped message keys currently stored.
+    pub(crate) fn skipped_len(&self) -> usize {
+        self.skipped.len()
+    }
+
+    /// Our current ratchet public key, if one has been generated.
+    #[cfg(test)]
+    pub(crate) fn our_ratchet_public(&self) -> Option<[u8; 32]> {
+        self.ours.as_ref().map(|o| o.public)
+    }
+
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.bytes(&self.ad).bytes(&self.root.0);
+        match &self.ours {
+            Some(o) => w.u8(1).bytes(o.secret.as_bytes()),
+            None => w.u8(0),
+        };
+        match &self.theirs {
+            Some(t) => w.u8(1).bytes(t),
+            None => w.u8(0),
+        };
+        match &self.sending {
+            Some(c) => w.u8(1).bytes(&c.key.0).u32(c.index),
+            None => w.u8(0),
+        };
+        match &self.receiving {
+            Some(c) => w.u8(1).bytes(&c.key.0).u32(c.index),
+            None => w.u8(0),
+        };
+        w.u8(u8::from(self.send_step_pending)).u32(self.previous_sending_length);
+        w.u32(self.skipped.len() as u32);
+        for s in self.skipped.iter() {
+            w.bytes(&s.ratchet).u32(s.index).bytes(&s.key.0);
+        }
+        w.u32(self.old_chains.len() as u32);
+        for c in &self.old_chains {
+            w.bytes(c);
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
+        let ad = r.array()?;
+        let root = RootKey(r.array()?);
+        let ours = if r.bool()? { Some(RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?))) } else { None };
+        let theirs = if r.bool()? { Some(r.array()?) } else { None };
+        let sending = if r.bool()? { Some(SendingChain { key: ChainKey(r.array()?), index: r.u32()? }) } else { None };
+        let receiving = if r.bool()? { Some(ReceivingChain { key: ChainKey(r.array()?), index: r.u32()? }) } else { None };
+        let send_step_pending = r.bool()?;
+        let previous_sending_length = r.u32()?;
+        let n = r.count("skipped keys", MAX_SKIPPED_TOTAL)?;
+        let mut entries = Vec::with_capacity(n);
+        for _ in 0..n {
+            entries.push(SkippedKey { ratchet: r.array()?, index: r.u32()?, key: MessageKey(r.array()?) });
+        }
+        let m = r.count("remembered chains", MAX_REMEMBERED_CHAINS)?;
+        let mut old_chains = VecDeque::with_capacity(m);
+        for _ in 0..m {
+            old_chains.push_back(r.array()?);
+        }
+        if theirs.is_some() != receiving.is_some() && !(theirs.is_some() && send_step_pending) {
+            return Err(WireError::InvalidField("ratchet chains inconsistent"));
+        }
+        Ok(Self {
+            ad,
+            root,
+            ours,
+            theirs,
+            sending,
+            receiving,
+            send_step_pending,
+            previous_sending_length,
+            skipped: SkippedKeys::from_entries(entries),
+            old_chains,
+        })
+    }
+}
+
+/// Steps `chain` from its current index to `target`, returning the keys
+/// skipped on the way, the key for `target`, and the chain after `target`.
+fn skip_to(ratchet: &[u8; 32], chain: &ReceivingChain, target: u32) -> Result<(Vec<SkippedKey>, MessageKey, ReceivingChain)> {
+    let jump = target.checked_sub(chain.index).ok_or(Error::DuplicateMessage)?;
+    if jump > MAX_FORWARD_JUMP {
+        return Err(Error::ForwardJumpTooLarge { jump: u64::from(jump), max: u64::from(MAX_FORWARD_JUMP) });
+    }
+    let mut skipped = Vec::with_capacity(jump as usize);
+    let mut key = chain.key.clone();
+    for index in chain.index..target {
+        let (mk, next) = key.step();
+        skipped.push(SkippedKey { ratchet: *ratchet, index, key: mk });
+        key = next;
+    }
+    let (mk, next) = key.step();
+    let index = target.checked_add(1).ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
+    Ok((skipped, mk, ReceivingChain { key: next, index }))
+}
+
+/// Concatenates the session AD and the message prefix into `buf`.
+fn fill_ad<'b>(buf: &'b mut [u8; AD_LEN + MAX_PREFIX], session_ad: &[u8; AD_LEN], prefix: &[u8]) -> Result<&'b [u8]> {
+    let total = AD_LEN + prefix.len();
+    let slot = buf.get_mut(..total).ok_or(WireError::InvalidField("message prefix too long"))?;
+    let (a, p) = slot.split_at_mut(AD_LEN);
+    a.copy_from_slice(session_ad);
+    p.copy_from_slice(prefix);
+    Ok(slot)
+}
+
+/// Opens a sealed payload (`ciphertext || tag`) with a message key.
+fn open(key: &MessageKey, ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let (body, tag) = crypto::split_tag(sealed)?;
+    let aead = key.expand();
+    let mut buf = Zeroizing::new(body.to_vec());
+    crypto::open_in_place(&aead.key, &aead.nonce, ad, &mut buf, &tag)?;
+    Ok(buf)
+}
+

@@ -1,0 +1,92 @@
+//! Message keys kept for messages that have not arrived yet.
+//!
+//! Keys are kept in arrival order so that eviction is oldest-first, with two
+//! bounds: [`MAX_SKIPPED_PER_CHAIN`] per receiving ratchet key and
+//! [`MAX_SKIPPED_TOTAL`] across the whole session state.
+
+use std::collections::VecDeque;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::keys::MessageKey;
+use crate::limits::{MAX_SKIPPED_PER_CHAIN, MAX_SKIPPED_TOTAL};
+
+/// One stored key: the peer ratchet key of its chain, its message number,
+/// and the key itself.
+#[derive(Clone, Debug, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct SkippedKey {
+    pub(crate) ratchet: [u8; 32],
+    pub(crate) index: u32,
+    pub(crate) key: MessageKey,
+}
+
+/// The bounded store of skipped message keys.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SkippedKeys {
+    entries: VecDeque<SkippedKey>,
+}
+
+impl SkippedKeys {
+    /// Position of the key for `(ratchet, index)`, if stored.
+    pub(crate) fn find(&self, ratchet: &[u8; 32], index: u32) -> Option<usize> {
+        self.entries.iter().position(|e| e.index == index && &e.ratchet == ratchet)
+    }
+
+    /// The key at `pos` (from [`Self::find`]).
+    pub(crate) fn get(&self, pos: usize) -> Option<&MessageKey> {
+        self.entries.get(pos).map(|e| &e.key)
+    }
+
+    /// Deletes the key at `pos` once it has been used.
+    pub(crate) fn remove(&mut self, pos: usize) {
+        // Dropping the entry zeroizes its key.
+        let _ = self.entries.remove(pos);
+    }
+
+    /// Whether any key for this chain is stored.
+    pub(crate) fn has_chain(&self, ratchet: &[u8; 32]) -> bool {
+        self.entries.iter().any(|e| &e.ratchet == ratchet)
+    }
+
+    /// Stores keys in order, evicting the oldest past either bound.
+    pub(crate) fn extend(&mut self, keys: Vec<SkippedKey>) {
+        // Keys arrive grouped by chain; count a chain's entries once per group.
+        let mut chain: Option<([u8; 32], usize)> = None;
+        for key in keys {
+            let mut in_chain = match chain {
+                Some((ratchet, n)) if ratchet == key.ratchet => n,
+                _ => self.entries.iter().filter(|e| e.ratchet == key.ratchet).count(),
+            };
+            if in_chain >= MAX_SKIPPED_PER_CHAIN {
+                if let Some(oldest) = self.entries.iter().position(|e| e.ratchet == key.ratchet) {
+                    self.remove(oldest);
+                    in_chain -= 1;
+                }
+            }
+            if self.entries.len() >= MAX_SKIPPED_TOTAL {
+                if let Some(evicted) = self.entries.pop_front() {
+                    if evicted.ratchet == key.ratchet {
+                        in_chain = in_chain.saturating_sub(1);
+                    }
+                }
+            }
+            chain = Some((key.ratchet, in_chain + 1));
+            self.entries.push_back(key);
+        }
+    }
+
+    /// Number of stored keys.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Iterates in storage (oldest-first) order, for serialization.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SkippedKey> {
+        self.entries.iter()
+    }
+
+    /// Rebuilds from serialized entries (already bounded by the parser).
+    pub(crate) fn from_entries(entries: Vec<SkippedKey>) -> Self {
+        Self { entries: entries.into() }
+    }
+}

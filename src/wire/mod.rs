@@ -1,0 +1,105 @@
+//! The versioned binary wire format.
+//!
+//! Every sealpost byte string starts with a format version byte
+//! ([`VERSION`]) and a type byte ([`MessageType`]). Integers are big-endian,
+//! variable-length fields carry a length prefix checked against the limits
+//! in [`crate::limits`] before anything is allocated, and trailing bytes are
+//! an error. The full layout of each message is documented in
+//! `docs/PROTOCOL.md`; the encoders and parsers live next to the protocol
+//! code that owns each message ([`session_message`] for 1:1 messages,
+//! [`crate::prekey`] for bundles, ...).
+
+pub(crate) mod codec;
+pub mod session_message;
+
+/// The only format version this build reads and writes.
+pub const VERSION: u8 = 1;
+
+/// The type byte that follows the version byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum MessageType {
+    /// A public [`PreKeyBundle`](crate::PreKeyBundle).
+    PreKeyBundle = 0x01,
+    /// A Double Ratchet message inside an established session.
+    Ratchet = 0x02,
+    /// A Double Ratchet message that also carries X3DH setup data.
+    Setup = 0x03,
+    /// A group (sender-key) message.
+    Group = 0x10,
+    /// A Forkout bundle as produced by the sender.
+    ForkoutBundle = 0x20,
+    /// The part of a Forkout bundle addressed to one recipient.
+    ForkoutDelivery = 0x21,
+    /// Serialized [`Account`](crate::Account) state.
+    AccountState = 0x30,
+    /// Serialized [`Session`](crate::Session) state.
+    SessionState = 0x31,
+    /// Serialized group state.
+    GroupState = 0x32,
+    /// Serialized Burnout vault.
+    VaultState = 0x33,
+    /// An encrypted state export.
+    EncryptedExport = 0x3f,
+}
+
+impl MessageType {
+    /// Reads the type of a sealpost byte string without parsing the rest.
+    ///
+    /// ```
+    /// use sealpost::wire::{MessageType, peek_type};
+    /// assert_eq!(peek_type(&[1, 0x02, 0xff]), Ok(MessageType::Ratchet));
+    /// assert!(peek_type(&[9, 0x02]).is_err());
+    /// ```
+    fn from_byte(b: u8) -> Option<Self> {
+        Some(match b {
+            0x01 => Self::PreKeyBundle,
+            0x02 => Self::Ratchet,
+            0x03 => Self::Setup,
+            0x10 => Self::Group,
+            0x20 => Self::ForkoutBundle,
+            0x21 => Self::ForkoutDelivery,
+            0x30 => Self::AccountState,
+            0x31 => Self::SessionState,
+            0x32 => Self::GroupState,
+            0x33 => Self::VaultState,
+            0x3f => Self::EncryptedExport,
+            _ => return None,
+        })
+    }
+}
+
+/// Reads the version and type bytes of any sealpost byte string, so a
+/// transport can route it without parsing the rest.
+///
+/// ```
+/// use sealpost::wire::{MessageType, peek_type};
+/// assert_eq!(peek_type(&[1, 0x03]), Ok(MessageType::Setup));
+/// ```
+pub fn peek_type(bytes: &[u8]) -> Result<MessageType, crate::WireError> {
+    let mut r = codec::Reader::new(bytes);
+    let version = r.u8()?;
+    if version != VERSION {
+        return Err(crate::WireError::UnsupportedVersion(version));
+    }
+    let t = r.u8()?;
+    MessageType::from_byte(t).ok_or(crate::WireError::InvalidField("unknown message type"))
+}
+
+/// What a decrypted 1:1 payload carries: the first plaintext byte inside the
+/// AEAD. Keeping the kind inside the ciphertext means a relay cannot tell a
+/// chat message from a group key or a Forkout slot, and a payload of one
+/// kind can never be accepted as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum PayloadKind {
+    /// An application message.
+    App = 0x00,
+    /// An application message inside a Burnout envelope.
+    BurnoutApp = 0x01,
+    /// A group sender-key distribution.
+    GroupDistribution = 0x02,
+    /// A Forkout key slot.
+    ForkoutSlot = 0x03,
+}

@@ -1,0 +1,142 @@
+//! Encoding of 1:1 session messages.
+//!
+//! ```text
+//! ratchet message  = 0x01 | 0x02 | header | ciphertext
+//! setup message    = 0x01 | 0x03 | setup  | header | ciphertext
+//! setup            = initiator identity (32) | base key (32)
+//!                  | signed prekey id (u32) | has one-time prekey (u8: 0|1)
+//!                  | [one-time prekey id (u32)] | KEM share kind (u8: 0 = none)
+//! header           = ratchet key (32) | previous chain length (u32)
+//!                  | message number (u32)
+//! ciphertext       = ChaCha20-Poly1305(payload) | tag (16)
+//! ```
+//!
+//! Every byte before the ciphertext is authenticated as AEAD associated
+//! data, after the session's own associated data (both identity keys). The
+//! KEM-share byte reserves room for a post-quantum share: version 1 only
+//! accepts `0`; a later version can define a length-prefixed share there.
+
+use super::codec::{Reader, Writer, writer_for};
+use super::MessageType;
+use crate::crypto::TAG_LEN;
+use crate::error::WireError;
+use crate::identity::IdentityKey;
+use crate::limits::MAX_MESSAGE;
+
+/// Length of an X25519 public key on the wire.
+pub(crate) const KEY_LEN: usize = 32;
+
+/// The Double Ratchet header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) ratchet_key: [u8; KEY_LEN],
+    pub(crate) previous_chain_length: u32,
+    pub(crate) index: u32,
+}
+
+/// X3DH data carried by an initiator's messages until the first reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SetupData {
+    pub(crate) initiator: IdentityKey,
+    pub(crate) base_key: [u8; KEY_LEN],
+    pub(crate) signed_prekey_id: u32,
+    pub(crate) one_time_prekey_id: Option<u32>,
+}
+
+/// A parsed (not yet authenticated) 1:1 message.
+///
+/// Nothing in it is trustworthy until a session has decrypted it; it is
+/// exposed so transports can route messages (for example, a setup message
+/// names its sender's identity key).
+///
+/// ```
+/// use sealpost::wire::session_message::SessionMessage;
+/// assert!(SessionMessage::parse(&[1, 2, 3]).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionMessage<'a> {
+    pub(crate) setup: Option<SetupData>,
+    pub(crate) header: Header,
+    pub(crate) authenticated: &'a [u8],
+    pub(crate) ciphertext: &'a [u8],
+}
+
+impl<'a> SessionMessage<'a> {
+    /// Parses a ratchet or setup message.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
+        if bytes.len() > MAX_MESSAGE {
+            return Err(WireError::TooLarge { what: "message", len: bytes.len(), max: MAX_MESSAGE });
+        }
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != super::VERSION {
+            return Err(WireError::UnsupportedVersion(version));
+        }
+        let setup = match r.u8()? {
+            t if t == MessageType::Ratchet as u8 => None,
+            t if t == MessageType::Setup as u8 => Some(parse_setup(&mut r)?),
+            found => return Err(WireError::UnexpectedType { found, expected: MessageType::Ratchet as u8 }),
+        };
+        let header = Header {
+            ratchet_key: r.array()?,
+            previous_chain_length: r.u32()?,
+            index: r.u32()?,
+        };
+        let ciphertext_len = r.remaining();
+        if ciphertext_len < TAG_LEN + 1 {
+            return Err(WireError::Truncated { needed: TAG_LEN + 1 - ciphertext_len });
+        }
+        let split = bytes.len() - ciphertext_len;
+        let (authenticated, ciphertext) = bytes.split_at(split);
+        Ok(Self { setup, header, authenticated, ciphertext })
+    }
+
+    /// Whether this message carries X3DH setup data (the sender has not yet
+    /// received a reply in this session).
+    pub fn is_setup(&self) -> bool {
+        self.setup.is_some()
+    }
+
+    /// For a setup message, the identity key it claims to come from
+    /// (unauthenticated until decrypted).
+    pub fn claimed_sender(&self) -> Option<IdentityKey> {
+        self.setup.map(|s| s.initiator)
+    }
+
+    /// The message number within its sending chain.
+    pub fn message_number(&self) -> u32 {
+        self.header.index
+    }
+}
+
+fn parse_setup(r: &mut Reader<'_>) -> Result<SetupData, WireError> {
+    let initiator_bytes: [u8; 32] = r.array()?;
+    let initiator = IdentityKey::from_bytes(&initiator_bytes).map_err(|_| WireError::InvalidField("initiator identity"))?;
+    let base_key = r.array()?;
+    let signed_prekey_id = r.u32()?;
+    let one_time_prekey_id = if r.bool()? { Some(r.u32()?) } else { None };
+    if r.u8()? != 0 {
+        return Err(WireError::InvalidField("KEM share is not defined in version 1"));
+    }
+    Ok(SetupData { initiator, base_key, signed_prekey_id, one_time_prekey_id })
+}
+
+/// Writes everything up to the ciphertext; the caller appends the sealed
+/// payload. `capacity` is the payload length to reserve.
+pub(crate) fn encode_prefix(setup: Option<&SetupData>, header: &Header, capacity: usize) -> Writer {
+    let (ty, setup_len) = match setup {
+        Some(_) => (MessageType::Setup, 32 + 32 + 4 + 1 + 4 + 1),
+        None => (MessageType::Ratchet, 0),
+    };
+    let mut w = writer_for(ty as u8, setup_len + KEY_LEN + 8 + capacity + TAG_LEN);
+    if let Some(s) = setup {
+        w.bytes(s.initiator.as_bytes()).bytes(&s.base_key).u32(s.signed_prekey_id);
+        match s.one_time_prekey_id {
+            Some(id) => w.u8(1).u32(id),
+            None => w.u8(0),
+        };
+        w.u8(0);
+    }
+    w.bytes(&header.ratchet_key).u32(header.previous_chain_length).u32(header.index);
+    w
+}
