@@ -110,7 +110,11 @@ impl Account {
     /// Starts a session from a peer's bundle (X3DH, initiator side). The
     /// bundle's signature is checked. Messages can be encrypted at once;
     /// they carry setup data until the peer's first reply arrives.
-    pub fn create_outbound_session<R: CryptoRng + ?Sized>(&self, bundle: &PreKeyBundle, rng: &mut R) -> Result<Session> {
+    pub fn create_outbound_session<R: CryptoRng + ?Sized>(
+        &self,
+        bundle: &PreKeyBundle,
+        rng: &mut R,
+    ) -> Result<Session> {
         if bundle.identity() == self.identity() {
             return Err(Error::PeerMismatch);
         }
@@ -195,7 +199,13 @@ impl Account {
         if let Some(id) = setup.one_time_prekey_id {
             self.prekeys.consume_one_time(id);
         }
-        let state = SessionState { ratchet, base_key: setup.base_key, initiated_by_us: false, pending_setup: None, confirmed: true };
+        let state = SessionState {
+            ratchet,
+            base_key: setup.base_key,
+            initiated_by_us: false,
+            pending_setup: None,
+            confirmed: true,
+        };
         Ok((state, verdict))
     }
 

@@ -86,11 +86,15 @@ pub(crate) fn seal_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &m
 
 /// ChaCha20-Poly1305 open in place. On failure `buf` holds garbage and must
 /// be discarded.
-pub(crate) fn open_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<()> {
+pub(crate) fn open_in_place(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    ad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<()> {
     let cipher = ChaCha20Poly1305::new(key.into());
-    cipher
-        .decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
-        .map_err(|_| Error::AuthenticationFailed)
+    cipher.decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into()).map_err(|_| Error::AuthenticationFailed)
 }
 
 /// XChaCha20-Poly1305 seal in place (random 24-byte nonces: state exports).
@@ -103,16 +107,23 @@ pub(crate) fn xseal_in_place(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], buf: &
 }
 
 /// XChaCha20-Poly1305 open in place.
-pub(crate) fn xopen_in_place(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<()> {
+pub(crate) fn xopen_in_place(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    ad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<()> {
     let cipher = XChaCha20Poly1305::new(key.into());
-    cipher
-        .decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
-        .map_err(|_| Error::AuthenticationFailed)
+    cipher.decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into()).map_err(|_| Error::AuthenticationFailed)
 }
 
 /// Splits `bytes` into `(body, tag)` where the tag is the last 16 bytes.
 pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
-    let at = bytes.len().checked_sub(TAG_LEN).ok_or_else(|| crate::WireError::Truncated { needed: TAG_LEN.saturating_sub(bytes.len()) })?;
+    let at = bytes
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or_else(|| crate::WireError::Truncated { needed: TAG_LEN.saturating_sub(bytes.len()) })?;
     let (body, tag) = bytes.split_at(at);
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);

@@ -144,6 +144,24 @@ pub enum Error {
     #[error("encrypted state export could not be opened (wrong key or corrupted)")]
     ExportCorrupted,
 
+    /// A Burnout message opened at or after its expiry time. Its plaintext
+    /// is not returned; its message key is used up.
+    #[error("message expired at {expired_at_ms} ms")]
+    Expired {
+        /// The authenticated expiry time.
+        expired_at_ms: u64,
+    },
+
+    /// A Burnout message claims to be sent further in the future than
+    /// [`MAX_CLOCK_SKEW_MS`](crate::burnout::MAX_CLOCK_SKEW_MS) allows.
+    #[error("message sent at {sent_at_ms} ms is too far ahead of the local clock ({now_ms} ms)")]
+    ClockSkew {
+        /// The authenticated sent-at time.
+        sent_at_ms: u64,
+        /// The caller's clock.
+        now_ms: u64,
+    },
+
     /// Decoded state is internally inconsistent.
     #[error("invalid state: {0}")]
     InvalidState(&'static str),

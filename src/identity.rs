@@ -46,8 +46,7 @@ impl IdentityKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let arr: [u8; IDENTITY_KEY_LEN] =
             bytes.try_into().map_err(|_| WireError::InvalidField("identity key length"))?;
-        let signing =
-            VerifyingKey::from_bytes(&arr).map_err(|_| WireError::InvalidField("identity key"))?;
+        let signing = VerifyingKey::from_bytes(&arr).map_err(|_| WireError::InvalidField("identity key"))?;
         if signing.is_weak() || signing.to_bytes() != arr {
             return Err(WireError::InvalidField("identity key").into());
         }
@@ -141,10 +140,8 @@ impl IdentityKeyPair {
         let signing = SigningKey::from_bytes(seed);
         let agreement = StaticSecret::from(signing.to_scalar_bytes());
         let verifying = signing.verifying_key();
-        let public = IdentityKey {
-            agreement: X25519Public::from(verifying.to_montgomery().to_bytes()),
-            signing: verifying,
-        };
+        let public =
+            IdentityKey { agreement: X25519Public::from(verifying.to_montgomery().to_bytes()), signing: verifying };
         Self { signing, agreement, public }
     }
 

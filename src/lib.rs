@@ -64,12 +64,14 @@
 //! | [`account`] | the local device: identity + prekeys + session setup |
 //! | [`wire`] | versioned encoding and parsers |
 //! | [`persist`] | encrypted export and import |
+//! | [`burnout`] | self-destructing envelopes |
 //! | [`limits`] | every bound |
 //!
 //! The full wire format, every domain-separation label and every deviation
 //! from Signal's specifications are in `docs/PROTOCOL.md`.
 
 pub mod account;
+pub mod burnout;
 mod crypto;
 pub mod error;
 pub mod identity;
@@ -81,7 +83,11 @@ pub mod session;
 pub mod wire;
 mod x3dh;
 
+#[doc(hidden)]
+pub mod fuzz_targets;
+
 pub use account::Account;
+pub use burnout::Envelope;
 pub use error::{Error, Result, WireError};
 pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
 pub use persist::Persist;

@@ -200,8 +200,17 @@ impl PreKeyStore {
 
     /// Replaces the signed prekey; the old one keeps opening setup messages
     /// for [`SIGNED_PREKEY_GRACE_MS`] after `now_ms`.
-    pub(crate) fn rotate<R: CryptoRng + ?Sized>(&mut self, identity: &IdentityKeyPair, now_ms: u64, rng: &mut R) -> Result<u32> {
-        let id = self.current.id.checked_add(1).ok_or(Error::LimitReached { what: "signed prekey ids", max: u32::MAX as usize })?;
+    pub(crate) fn rotate<R: CryptoRng + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        now_ms: u64,
+        rng: &mut R,
+    ) -> Result<u32> {
+        let id = self
+            .current
+            .id
+            .checked_add(1)
+            .ok_or(Error::LimitReached { what: "signed prekey ids", max: u32::MAX as usize })?;
         let old = core::mem::replace(&mut self.current, SignedPreKey::generate(identity, id, now_ms, rng));
         self.previous.push((old, now_ms));
         self.expire(now_ms);
@@ -244,11 +253,7 @@ impl PreKeyStore {
         if self.current.id == id {
             return Ok(&self.current.key);
         }
-        self.previous
-            .iter()
-            .find(|(k, _)| k.id == id)
-            .map(|(k, _)| &k.key)
-            .ok_or(Error::UnknownSignedPreKey(id))
+        self.previous.iter().find(|(k, _)| k.id == id).map(|(k, _)| &k.key).ok_or(Error::UnknownSignedPreKey(id))
     }
 
     pub(crate) fn one_time_secret(&self, id: u32) -> Result<&StaticSecret> {

@@ -106,7 +106,13 @@ impl RatchetState {
         Self::blank(ad, shared_secret, Some(our_signed_prekey), None, false)
     }
 
-    fn blank(ad: [u8; AD_LEN], root: RootKey, ours: Option<RatchetKeyPair>, theirs: Option<[u8; 32]>, pending: bool) -> Self {
+    fn blank(
+        ad: [u8; AD_LEN],
+        root: RootKey,
+        ours: Option<RatchetKeyPair>,
+        theirs: Option<[u8; 32]>,
+        pending: bool,
+    ) -> Self {
         Self {
             ad,
             root,
@@ -149,9 +155,16 @@ impl RatchetState {
             (Some(o), Some(c)) => (o, c),
             _ => return Err(Error::InvalidState("sending chain missing")),
         };
-        let next_index = chain.index.checked_add(1).ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
+        let next_index = chain
+            .index
+            .checked_add(1)
+            .ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
         let (message_key, next_key) = chain.key.step();
-        let header = Header { ratchet_key: ours.public, previous_chain_length: self.previous_sending_length, index: chain.index };
+        let header = Header {
+            ratchet_key: ours.public,
+            previous_chain_length: self.previous_sending_length,
+            index: chain.index,
+        };
         let aead = message_key.expand();
 
         let mut out = encode_prefix(setup, &header, content.len() + trailer.len()).into_vec();
@@ -295,10 +308,12 @@ impl RatchetState {
     pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
         let ad = r.array()?;
         let root = RootKey(r.array()?);
-        let ours = if r.bool()? { Some(RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?))) } else { None };
+        let ours =
+            if r.bool()? { Some(RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?))) } else { None };
         let theirs = if r.bool()? { Some(r.array()?) } else { None };
         let sending = if r.bool()? { Some(SendingChain { key: ChainKey(r.array()?), index: r.u32()? }) } else { None };
-        let receiving = if r.bool()? { Some(ReceivingChain { key: ChainKey(r.array()?), index: r.u32()? }) } else { None };
+        let receiving =
+            if r.bool()? { Some(ReceivingChain { key: ChainKey(r.array()?), index: r.u32()? }) } else { None };
         let send_step_pending = r.bool()?;
         let previous_sending_length = r.u32()?;
         let n = r.count("skipped keys", MAX_SKIPPED_TOTAL)?;
@@ -331,7 +346,11 @@ impl RatchetState {
 
 /// Steps `chain` from its current index to `target`, returning the keys
 /// skipped on the way, the key for `target`, and the chain after `target`.
-fn skip_to(ratchet: &[u8; 32], chain: &ReceivingChain, target: u32) -> Result<(Vec<SkippedKey>, MessageKey, ReceivingChain)> {
+fn skip_to(
+    ratchet: &[u8; 32],
+    chain: &ReceivingChain,
+    target: u32,
+) -> Result<(Vec<SkippedKey>, MessageKey, ReceivingChain)> {
     let jump = target.checked_sub(chain.index).ok_or(Error::DuplicateMessage)?;
     if jump > MAX_FORWARD_JUMP {
         return Err(Error::ForwardJumpTooLarge { jump: u64::from(jump), max: u64::from(MAX_FORWARD_JUMP) });
@@ -344,7 +363,8 @@ fn skip_to(ratchet: &[u8; 32], chain: &ReceivingChain, target: u32) -> Result<(V
         key = next;
     }
     let (mk, next) = key.step();
-    let index = target.checked_add(1).ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
+    let index =
+        target.checked_add(1).ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
     Ok((skipped, mk, ReceivingChain { key: next, index }))
 }
 
@@ -366,4 +386,3 @@ fn open(key: &MessageKey, ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>
     crypto::open_in_place(&aead.key, &aead.nonce, ad, &mut buf, &tag)?;
     Ok(buf)
 }
-

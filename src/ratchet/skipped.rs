@@ -57,18 +57,17 @@ impl SkippedKeys {
                 Some((ratchet, n)) if ratchet == key.ratchet => n,
                 _ => self.entries.iter().filter(|e| e.ratchet == key.ratchet).count(),
             };
-            if in_chain >= MAX_SKIPPED_PER_CHAIN {
-                if let Some(oldest) = self.entries.iter().position(|e| e.ratchet == key.ratchet) {
-                    self.remove(oldest);
-                    in_chain -= 1;
-                }
+            if in_chain >= MAX_SKIPPED_PER_CHAIN
+                && let Some(oldest) = self.entries.iter().position(|e| e.ratchet == key.ratchet)
+            {
+                self.remove(oldest);
+                in_chain -= 1;
             }
-            if self.entries.len() >= MAX_SKIPPED_TOTAL {
-                if let Some(evicted) = self.entries.pop_front() {
-                    if evicted.ratchet == key.ratchet {
-                        in_chain = in_chain.saturating_sub(1);
-                    }
-                }
+            if self.entries.len() >= MAX_SKIPPED_TOTAL
+                && let Some(evicted) = self.entries.pop_front()
+                && evicted.ratchet == key.ratchet
+            {
+                in_chain = in_chain.saturating_sub(1);
             }
             chain = Some((key.ratchet, in_chain + 1));
             self.entries.push_back(key);

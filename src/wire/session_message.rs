@@ -16,8 +16,8 @@
 //! KEM-share byte reserves room for a post-quantum share: version 1 only
 //! accepts `0`; a later version can define a length-prefixed share there.
 
-use super::codec::{Reader, Writer, writer_for};
 use super::MessageType;
+use super::codec::{Reader, Writer, writer_for};
 use crate::crypto::TAG_LEN;
 use crate::error::WireError;
 use crate::identity::IdentityKey;
@@ -77,11 +77,7 @@ impl<'a> SessionMessage<'a> {
             t if t == MessageType::Setup as u8 => Some(parse_setup(&mut r)?),
             found => return Err(WireError::UnexpectedType { found, expected: MessageType::Ratchet as u8 }),
         };
-        let header = Header {
-            ratchet_key: r.array()?,
-            previous_chain_length: r.u32()?,
-            index: r.u32()?,
-        };
+        let header = Header { ratchet_key: r.array()?, previous_chain_length: r.u32()?, index: r.u32()? };
         let ciphertext_len = r.remaining();
         if ciphertext_len < TAG_LEN + 1 {
             return Err(WireError::Truncated { needed: TAG_LEN + 1 - ciphertext_len });
@@ -111,7 +107,8 @@ impl<'a> SessionMessage<'a> {
 
 fn parse_setup(r: &mut Reader<'_>) -> Result<SetupData, WireError> {
     let initiator_bytes: [u8; 32] = r.array()?;
-    let initiator = IdentityKey::from_bytes(&initiator_bytes).map_err(|_| WireError::InvalidField("initiator identity"))?;
+    let initiator =
+        IdentityKey::from_bytes(&initiator_bytes).map_err(|_| WireError::InvalidField("initiator identity"))?;
     let base_key = r.array()?;
     let signed_prekey_id = r.u32()?;
     let one_time_prekey_id = if r.bool()? { Some(r.u32()?) } else { None };
