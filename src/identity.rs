@@ -47,7 +47,9 @@ impl IdentityKey {
         let arr: [u8; IDENTITY_KEY_LEN] =
             bytes.try_into().map_err(|_| WireError::InvalidField("identity key length"))?;
         let signing = VerifyingKey::from_bytes(&arr).map_err(|_| WireError::InvalidField("identity key"))?;
-        if signing.is_weak() || signing.to_bytes() != arr {
+        // Refuse small-order points and non-canonical encodings (a y
+        // coordinate >= p decompresses but does not re-encode to the input).
+        if signing.is_weak() || signing.to_edwards().compress().to_bytes() != arr {
             return Err(WireError::InvalidField("identity key").into());
         }
         Ok(Self { agreement: X25519Public::from(signing.to_montgomery().to_bytes()), signing })

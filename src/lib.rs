@@ -86,6 +86,22 @@ mod x3dh;
 #[doc(hidden)]
 pub mod fuzz_targets;
 
+/// The convenience default random number generator: `rand::rng()`, a
+/// ChaCha-based CSPRNG per thread, seeded from the operating system.
+///
+/// Every sealpost function takes the RNG as a parameter, so tests can pass a
+/// seeded generator (`rand::rngs::StdRng::seed_from_u64`) and be
+/// deterministic.
+///
+/// ```
+/// let mut rng = sealpost::default_rng();
+/// let account = sealpost::Account::new(&mut rng, 0);
+/// # let _ = account;
+/// ```
+pub fn default_rng() -> rand::rngs::ThreadRng {
+    rand::rng()
+}
+
 pub use account::Account;
 pub use burnout::Envelope;
 pub use error::{Error, Result, WireError};
