@@ -86,6 +86,11 @@ mod x3dh;
 #[doc(hidden)]
 pub mod fuzz_targets;
 
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The convenience default random number generator: `rand::rng()`, a
 /// ChaCha-based CSPRNG per thread, seeded from the operating system.
 ///
