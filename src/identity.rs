@@ -47,9 +47,8 @@ impl IdentityKey {
         let arr: [u8; IDENTITY_KEY_LEN] =
             bytes.try_into().map_err(|_| WireError::InvalidField("identity key length"))?;
         let signing = VerifyingKey::from_bytes(&arr).map_err(|_| WireError::InvalidField("identity key"))?;
-        // Refuse small-order points and non-canonical encodings (a y
-        // coordinate >= p decompresses but does not re-encode to the input).
-        if signing.is_weak() || signing.to_edwards().compress().to_bytes() != arr {
+        // Refuse small-order points and non-canonical encodings.
+        if signing.is_weak() || !is_canonical_y(&arr) {
             return Err(WireError::InvalidField("identity key").into());
         }
         Ok(Self { agreement: X25519Public::from(signing.to_montgomery().to_bytes()), signing })
@@ -109,6 +108,19 @@ impl fmt::Debug for IdentityKey {
         }
         write!(f, "…)")
     }
+}
+
+/// Whether the y coordinate of a compressed Edwards point is below
+/// p = 2^255 - 19. (A non-canonical x sign only occurs for x = 0, whose two
+/// points are of small order and refused separately.)
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let (first, rest) = bytes.split_at(1);
+    let (middle, last) = rest.split_at(30);
+    // y >= p exactly when the low 255 bits are 0x7fff...ffed or above.
+    let low_byte_high = first.iter().all(|b| *b >= 0xed);
+    let middle_all_ones = middle.iter().all(|b| *b == 0xff);
+    let top_all_ones = last.iter().all(|b| *b & 0x7f == 0x7f);
+    !(low_byte_high && middle_all_ones && top_all_ones)
 }
 
 /// A long-term identity key pair. Secret: zeroized on drop, never printed.
