@@ -272,3 +272,53 @@ impl fmt::Debug for SafetyNumber {
         write!(f, "SafetyNumber({self})")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn field_element(low: u8, top: u8) -> [u8; 32] {
+        let mut b = [0xffu8; 32];
+        b[0] = low;
+        b[31] = top;
+        b
+    }
+
+    #[test]
+    fn y_coordinates_at_or_above_p_are_not_canonical() {
+        assert!(!is_canonical_y(&field_element(0xed, 0x7f)), "p itself");
+        assert!(!is_canonical_y(&field_element(0xee, 0x7f)), "p + 1");
+        assert!(!is_canonical_y(&field_element(0xed, 0xff)), "p with the sign bit");
+        assert!(is_canonical_y(&field_element(0xec, 0x7f)), "p - 1");
+        assert!(is_canonical_y(&field_element(0xff, 0x7e)));
+        let real = IdentityKeyPair::from_seed(&[3u8; 32]);
+        assert!(is_canonical_y(real.public().as_bytes()));
+    }
+
+    #[test]
+    fn small_order_and_malformed_identity_keys_are_refused() {
+        // The identity point (y = 1) has small order.
+        let mut identity_point = [0u8; 32];
+        identity_point[0] = 1;
+        assert!(IdentityKey::from_bytes(&identity_point).is_err());
+        assert!(IdentityKey::from_bytes(&[0u8; 31]).is_err());
+        assert!(IdentityKey::from_bytes(&field_element(0xed, 0x7f)).is_err());
+    }
+
+    #[test]
+    fn derived_agreement_key_matches_the_secret() {
+        let pair = IdentityKeyPair::from_seed(&[9u8; 32]);
+        let from_secret = X25519Public::from(pair.agreement_secret());
+        assert_eq!(from_secret.as_bytes(), pair.public().agreement_key().as_bytes());
+        let parsed = IdentityKey::from_bytes(pair.public().as_bytes()).unwrap();
+        assert_eq!(parsed.agreement_key().as_bytes(), from_secret.as_bytes());
+    }
+
+    #[test]
+    fn debug_never_prints_the_seed() {
+        let pair = IdentityKeyPair::from_seed(&[0xabu8; 32]);
+        let shown = format!("{pair:?}");
+        assert!(!shown.contains("abab"), "{shown}");
+    }
+}
