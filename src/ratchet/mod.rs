@@ -326,7 +326,11 @@ impl RatchetState {
         for _ in 0..m {
             old_chains.push_back(r.array()?);
         }
-        if theirs.is_some() != receiving.is_some() && !(theirs.is_some() && send_step_pending) {
+        // A receiving chain needs the peer ratchet key it belongs to, and a
+        // sending chain our key pair. The converse does not hold: an
+        // initiator knows the peer's key (the signed prekey) before any
+        // receiving chain exists, both before and after its first send.
+        if (receiving.is_some() && theirs.is_none()) || (sending.is_some() && ours.is_none()) {
             return Err(WireError::InvalidField("ratchet chains inconsistent"));
         }
         Ok(Self {
