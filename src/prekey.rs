@@ -14,6 +14,9 @@
 //!        | KEM prekey kind (u8: 0 = none, reserved)
 //! signature = Ed25519(identity, "sealpost v1 signed prekey" | id | created at | key)
 //! ```
+//!
+//! Both X25519 keys must be canonical (bit 255 clear); see
+//! `canonical_x25519`.
 
 use std::collections::BTreeMap;
 
@@ -106,15 +109,30 @@ impl PreKeyBundle {
         let identity = IdentityKey::from_bytes(&r.array::<32>()?)?;
         let signed_prekey_id = r.u32()?;
         let signed_prekey_created_at = r.u64()?;
-        let signed_prekey = r.array()?;
+        let signed_prekey = canonical_x25519(r.array()?, "signed prekey")?;
         let signature = r.array()?;
-        let one_time_prekey = if r.bool()? { Some((r.u32()?, r.array()?)) } else { None };
+        let one_time_prekey =
+            if r.bool()? { Some((r.u32()?, canonical_x25519(r.array()?, "one-time prekey")?)) } else { None };
         if r.u8()? != 0 {
             return Err(WireError::InvalidField("KEM prekey is not defined in version 1").into());
         }
         r.finish()?;
         Ok(Self { identity, signed_prekey_id, signed_prekey_created_at, signed_prekey, signature, one_time_prekey })
     }
+}
+
+/// Accepts only the canonical encoding of an X25519 public key.
+///
+/// X25519 ignores bit 255 of a public key (RFC 7748 masks it when decoding),
+/// so a key with that bit set is a second encoding of the same key. Keys we
+/// generate never have it set. Refusing it gives every bundle exactly one
+/// encoding; in particular the one-time prekey, which the signature does not
+/// cover, cannot be re-encoded in transit without the change being refused.
+fn canonical_x25519(key: [u8; 32], what: &'static str) -> core::result::Result<[u8; 32], WireError> {
+    if key.last().is_some_and(|b| b & 0x80 != 0) {
+        return Err(WireError::InvalidField(what));
+    }
+    Ok(key)
 }
 
 fn signed_prekey_message(id: u32, created_at: u64, key: &[u8; 32]) -> Vec<u8> {
