@@ -184,7 +184,11 @@ impl Session {
                 return Err(Error::UnknownSessionSetup);
             }
         }
+        // Report the error of a state that knows the message's chain (for
+        // example DuplicateMessage from a previous state) over the
+        // AuthenticationFailed of states that merely tried it.
         let mut first_error = None;
+        let mut known_chain_error = None;
         let candidates = core::iter::once(usize::MAX).chain(0..self.previous.len());
         for slot in candidates {
             let Some(state) = self.state(slot) else { continue };
@@ -207,12 +211,15 @@ impl Session {
                     }
                     return finish(verdict);
                 }
+                Err(e) if state.ratchet.knows_chain(&parsed.header.ratchet_key) => {
+                    known_chain_error.get_or_insert(e);
+                }
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
-        Err(first_error.unwrap_or(Error::AuthenticationFailed))
+        Err(known_chain_error.or(first_error).unwrap_or(Error::AuthenticationFailed))
     }
 
     /// Installs a state built from a peer's setup message, choosing which

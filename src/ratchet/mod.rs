@@ -265,6 +265,16 @@ impl RatchetState {
         }
     }
 
+    /// Whether `ratchet_key` is a peer ratchet key this state has received
+    /// on: the current one, one with stored skipped keys, or a remembered
+    /// old one. An error from a state that knows the key is about this
+    /// message; one from another state only says "not this state".
+    pub(crate) fn knows_chain(&self, ratchet_key: &[u8; 32]) -> bool {
+        self.theirs.as_ref() == Some(ratchet_key)
+            || self.skipped.has_chain(ratchet_key)
+            || self.old_chains.contains(ratchet_key)
+    }
+
     /// Number of skipped message keys currently stored.
     pub(crate) fn skipped_len(&self) -> usize {
         self.skipped.len()
