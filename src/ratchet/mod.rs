@@ -22,6 +22,8 @@
 
 pub(crate) mod keys;
 pub(crate) mod skipped;
+#[cfg(test)]
+mod vectors;
 
 use std::collections::VecDeque;
 

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Independent recomputation of sealpost's pinned test vectors.
+
+Reimplements, from the description in docs/PROTOCOL.md and not from the
+Rust code, the key derivation steps pinned in src/ratchet/vectors.rs, the
+safety number pinned in tests/safety_numbers.rs and the bundle signature of
+the transcript in tests/vectors.rs, and checks that the hard-coded values
+match. Run by hand after regenerating vectors (not part of `cargo test`):
+
+    pip install cryptography && python3 tests/vectors_crosscheck.py
+"""
+
+import hashlib
+import hmac
+import pathlib
+import re
+import struct
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def rust_consts(path):
+    """name -> hex string (arrays of strings are concatenated)."""
+    text = (ROOT / path).read_text()
+    out = {}
+    for m in re.finditer(r"const (\w+): (?:&str|\[&str; \d+\]) = (\"[0-9a-f ]*\"|\[[^\]]*\]);", text):
+        out[m.group(1)] = "".join(re.findall(r"\"([0-9a-f ]*)\"", m.group(2)))
+    return out
+
+
+def hkdf(salt, ikm, info, n):
+    return HKDF(algorithm=hashes.SHA256(), length=n, salt=salt, info=info).derive(ikm)
+
+
+def raw(public_key):
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def identity(seed):
+    """Ed25519 public key and the X25519 secret derived from the seed."""
+    ed_public = raw(Ed25519PrivateKey.from_private_bytes(seed).public_key())
+    x_secret = X25519PrivateKey.from_private_bytes(hashlib.sha512(seed).digest()[:32])
+    return ed_public, x_secret
+
+
+def check(name, expected, actual):
+    assert expected == actual, f"{name}: pinned {expected}, recomputed {actual}"
+    print(f"ok  {name}")
+
+
+def kdf_vectors():
+    v = rust_consts("src/ratchet/vectors.rs")
+    okm = hkdf(b"\x11" * 32, b"\x22" * 32, b"sealpost v1 root ratchet", 64)
+    check("root step: root key", v["ROOT_STEP_ROOT"], okm[:32].hex())
+    check("root step: chain key", v["ROOT_STEP_CHAIN"], okm[32:].hex())
+
+    ck, mks = b"\x33" * 32, ""
+    for _ in range(4):
+        mks += hmac.new(ck, b"\x01", hashlib.sha256).hexdigest()
+        ck = hmac.new(ck, b"\x02", hashlib.sha256).digest()
+    check("chain: message keys 0..3", v["CHAIN_MESSAGE_KEYS"], mks)
+    check("chain: key after four steps", v["CHAIN_KEY_AFTER_FOUR"], ck.hex())
+
+    okm = hkdf(b"\0" * 32, b"\x44" * 32, b"sealpost v1 message key", 44)
+    check("message key: AEAD key", v["EXPANDED_KEY"], okm[:32].hex())
+    check("message key: nonce", v["EXPANDED_NONCE"], okm[32:].hex())
+
+    ika_pub, ika = identity(b"\x01" * 32)
+    ikb_pub, ikb = identity(b"\x02" * 32)
+    spk = X25519PrivateKey.from_private_bytes(b"\x03" * 32)
+    opk = X25519PrivateKey.from_private_bytes(b"\x04" * 32)
+    ek = X25519PrivateKey.from_private_bytes(b"\x05" * 32)
+    check("X3DH: base key", v["BASE_KEY_PUBLIC"], raw(ek.public_key()).hex())
+    dh1 = ika.exchange(spk.public_key())
+    dh2 = ek.exchange(ikb.public_key())
+    dh3 = ek.exchange(spk.public_key())
+    dh4 = ek.exchange(opk.public_key())
+    sk4 = hkdf(b"\0" * 32, b"\xff" * 32 + dh1 + dh2 + dh3 + dh4, b"sealpost v1 X3DH", 32)
+    sk3 = hkdf(b"\0" * 32, b"\xff" * 32 + dh1 + dh2 + dh3, b"sealpost v1 X3DH", 32)
+    check("X3DH: with one-time prekey", v["X3DH_WITH_ONE_TIME_PREKEY"], sk4.hex())
+    check("X3DH: without one-time prekey", v["X3DH_WITHOUT_ONE_TIME_PREKEY"], sk3.hex())
+
+    # First message: sending ratchet key 0x06.., DH with the signed prekey.
+    rk = X25519PrivateKey.from_private_bytes(b"\x06" * 32)
+    chain = hkdf(sk4, rk.exchange(spk.public_key()), b"sealpost v1 root ratchet", 64)[32:]
+    mk = hmac.new(chain, b"\x01", hashlib.sha256).digest()
+    okm = hkdf(b"\0" * 32, mk, b"sealpost v1 message key", 44)
+    prefix = bytes([1, 3]) + ika_pub + raw(ek.public_key()) + struct.pack(">I", 1) + b"\x01"
+    prefix += struct.pack(">I", 1) + b"\x00" + raw(rk.public_key()) + struct.pack(">II", 0, 0)
+    sealed = ChaCha20Poly1305(okm[:32]).encrypt(okm[32:], b"vector\x00", ika_pub + ikb_pub + prefix)
+    check("first message bytes", v["FIRST_MESSAGE"], (prefix + sealed).hex())
+
+
+def safety_number():
+    def half(key):
+        h = hashlib.sha512(b"sealpost v1 safety number" + key).digest()
+        for _ in range(1, 5200):
+            h = hashlib.sha512(h + key).digest()
+        return "".join("%05d" % (int.from_bytes(h[5 * i : 5 * i + 5], "big") % 100000) for i in range(6))
+
+    a, b = sorted([identity(b"\x01" * 32)[0], identity(b"\x02" * 32)[0]])
+    digits = half(a) + half(b)
+    shown = " ".join(digits[i : i + 5] for i in range(0, 60, 5))
+    check("safety number", rust_consts("tests/safety_numbers.rs")["SEEDS_1_2"], shown)
+
+
+def transcript_bundle_signature():
+    bundle = bytes.fromhex(rust_consts("tests/vectors.rs")["BUNDLE"])
+    identity_key, rest = bundle[2:34], bundle[34:]
+    spk_id, created, spk, signature = rest[:4], rest[4:12], rest[12:44], rest[44:108]
+    message = b"sealpost v1 signed prekey" + spk_id + created + spk
+    Ed25519PublicKey.from_public_bytes(identity_key).verify(signature, message)
+    print("ok  transcript bundle signature")
+
+
+if __name__ == "__main__":
+    kdf_vectors()
+    safety_number()
+    transcript_bundle_signature()
