@@ -164,6 +164,10 @@ impl Session {
     /// both sides started at once) needs the prekey store: use
     /// [`Account::decrypt`](crate::Account::decrypt), which handles every
     /// case.
+    ///
+    /// A Burnout message is refused with [`Error::UnexpectedPayload`] and
+    /// nothing changes: open it with [`Session::open_burnout`] or
+    /// [`Session::open`], which enforce its envelope.
     pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_with(message, app_payload)
     }
@@ -188,10 +192,10 @@ impl Session {
         let candidates = core::iter::once(usize::MAX).chain(0..self.previous.len());
         for slot in candidates {
             let Some(state) = self.state(slot) else { continue };
-            if let Some(setup) = &parsed.setup {
-                if setup.base_key != state.base_key || state.initiated_by_us {
-                    continue;
-                }
+            if let Some(setup) = &parsed.setup
+                && (setup.base_key != state.base_key || state.initiated_by_us)
+            {
+                continue;
             }
             match state.ratchet.decrypt(&parsed) {
                 Ok(decrypted) => {
