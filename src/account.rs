@@ -137,6 +137,10 @@ impl Account {
         self.create_inbound_session_with(message, app_payload)
     }
 
+    /// Note: if `accept` returns `Verdict::Consume`, the one-time prekey is
+    /// consumed but the new session is dropped with the error, so later
+    /// messages of that session can no longer be opened. Handlers that can
+    /// consume (Burnout) use `create_inbound_session_consuming` instead.
     pub(crate) fn create_inbound_session_with<T>(
         &mut self,
         message: &[u8],
@@ -153,6 +157,8 @@ impl Account {
     /// setup messages of states the session holds, and setup messages that
     /// start a new state (the peer re-initiated, or both sides started at
     /// once). On any error, the session and the account are unchanged.
+    /// Burnout messages are refused with [`Error::UnexpectedPayload`] (and
+    /// change nothing): use [`Account::open_burnout`] or [`Account::open`].
     pub fn decrypt(&mut self, session: &mut Session, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_with(session, message, app_payload)
     }
@@ -178,8 +184,10 @@ impl Account {
     }
 
     /// Runs X3DH for a setup message and decrypts it; commits (consumes the
-    /// one-time prekey) unless the handler rejects.
-    fn accept_setup<T>(
+    /// one-time prekey) unless the handler rejects. A `Verdict::Consume`
+    /// comes back with the state, which the caller must keep (see
+    /// `create_inbound_session_consuming` in `burnout::one_to_one`).
+    pub(crate) fn accept_setup<T>(
         &mut self,
         parsed: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,

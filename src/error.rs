@@ -1,6 +1,6 @@
 //! Error types.
 //!
-//! Every fallible operation in sealpost returns [`enum@Error`]. The variants say
+//! Every fallible operation in sealpost returns [`Error`](enum@Error). The variants say
 //! what went wrong in terms a caller can act on; none of them carries secret
 //! material. Parsing failures are grouped under [`WireError`] so that a fuzzer
 //! or a relay can tell "malformed bytes" apart from "well-formed but not
@@ -144,8 +144,10 @@ pub enum Error {
     #[error("encrypted state export could not be opened (wrong key or corrupted)")]
     ExportCorrupted,
 
-    /// A Burnout message opened at or after its expiry time. Its plaintext
-    /// is not returned; its message key is used up.
+    /// A Burnout message opened (or a vault entry read) at or after its
+    /// expiry time. Its plaintext is not returned; when opening, its message
+    /// key is used up, so the session state moves on and the message can
+    /// never be opened again.
     #[error("message expired at {expired_at_ms} ms")]
     Expired {
         /// The authenticated expiry time.
@@ -153,7 +155,9 @@ pub enum Error {
     },
 
     /// A Burnout message claims to be sent further in the future than
-    /// [`MAX_CLOCK_SKEW_MS`](crate::burnout::MAX_CLOCK_SKEW_MS) allows.
+    /// [`MAX_CLOCK_SKEW_MS`](crate::limits::MAX_CLOCK_SKEW_MS) allows.
+    /// Nothing was changed: the message opens once the local clock (or the
+    /// sender's) is right.
     #[error("message sent at {sent_at_ms} ms is too far ahead of the local clock ({now_ms} ms)")]
     ClockSkew {
         /// The authenticated sent-at time.
@@ -165,6 +169,23 @@ pub enum Error {
     /// Decoded state is internally inconsistent.
     #[error("invalid state: {0}")]
     InvalidState(&'static str),
+
+    /// An authentic message carried a Burnout envelope this build cannot
+    /// parse (missing, unknown version, unknown flags). Its content is not
+    /// returned and, because its expiry rule cannot be enforced, its message
+    /// key is used up like an expired message's.
+    #[error("malformed Burnout envelope: {0}")]
+    MalformedEnvelope(WireError),
+
+    /// The vault entry was burned after its first read; its plaintext is
+    /// gone.
+    #[error("message was burned after its first read")]
+    BurnedAfterReading,
+
+    /// The vault holds no entry with this id (never inserted, removed, or
+    /// erased so long ago that the vault no longer remembers it).
+    #[error("no such message in the vault")]
+    NotInVault,
 }
 
 /// Shorthand for results in this crate.

@@ -9,14 +9,22 @@
 //!
 //! Not part of the public API.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity,
+    missing_docs,
+    unreachable_pub
+)]
 
 use std::sync::OnceLock;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::{Account, PreKeyBundle, Session};
+use crate::burnout::{Envelope, Vault};
+use crate::{Account, Error, Persist, PreKeyBundle, Session};
 
 /// Every target by name: the corpus directory `fuzz/corpus/<name>/` feeds
 /// the function of the same name.
@@ -25,6 +33,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("session_message", session_message),
     ("session_decrypt", session_decrypt),
     ("state_import", state_import),
+    ("burnout_envelope", burnout_envelope),
 ];
 
 /// Parses a prekey bundle; a parsed bundle re-encodes to the same bytes.
@@ -90,4 +99,92 @@ pub fn state_import(data: &[u8]) {
         assert_eq!(session.to_bytes().as_slice(), data);
     }
     let _ = crate::persist::open(&[0u8; 32], crate::wire::MessageType::SessionState, data);
+}
+
+/// Alice's and Bob's sides of a live conversation for Burnout, built once
+/// from a fixed seed: both chains are established, so sealing and opening
+/// need no Diffie-Hellman work per input.
+pub struct BurnoutLive {
+    pub alice_session: Session,
+    pub bob: Account,
+    pub bob_session: Session,
+}
+
+pub fn burnout_live() -> &'static BurnoutLive {
+    static LIVE: OnceLock<BurnoutLive> = OnceLock::new();
+    LIVE.get_or_init(|| {
+        let mut rng = StdRng::seed_from_u64(0xb0_0e7);
+        let alice = Account::new(&mut rng, BURNOUT_T0);
+        let mut bob = Account::new(&mut rng, BURNOUT_T0);
+        bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+        let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"first", &mut rng).unwrap()).unwrap();
+        a.decrypt(&b.encrypt(b"reply", &mut rng).unwrap()).unwrap();
+        bob.decrypt(&mut b, &a.encrypt(b"second", &mut rng).unwrap()).unwrap();
+        BurnoutLive { alice_session: a, bob, bob_session: b }
+    })
+}
+
+/// The clock used when an input is too short to carry one.
+const BURNOUT_T0: u64 = 1_700_000_000_000;
+
+/// Burnout envelopes with arbitrary metadata bytes.
+///
+/// * The whole input as an envelope and as a vault state: parsers are
+///   total and canonical (a parsed value re-encodes to the input).
+/// * Input = `now (u64 BE) | metadata`: a live 1:1 session seals
+///   `"fuzz body " | metadata` as a Burnout payload (so the last 18 bytes
+///   are taken as the envelope, whatever they are) and Bob opens it at
+///   `now`. The outcome must match the envelope rules exactly: plaintext
+///   only for a well-formed, unexpired, unskewed envelope; an expired or
+///   malformed one uses up the key (a replay is a duplicate); skew changes
+///   nothing.
+pub fn burnout_envelope(data: &[u8]) {
+    if let Ok(env) = Envelope::from_bytes(data) {
+        assert_eq!(env.to_bytes(), data);
+    }
+    if let Ok(vault) = Vault::from_bytes(data) {
+        assert_eq!(vault.to_bytes().as_slice(), data);
+    }
+
+    let (now, meta) = match data.split_first_chunk::<8>() {
+        Some((n, rest)) => (u64::from_be_bytes(*n), rest),
+        None => (BURNOUT_T0, data),
+    };
+    let meta = meta.get(..meta.len().min(4096)).unwrap_or(meta);
+    let mut content = b"fuzz body ".to_vec();
+    content.extend_from_slice(meta);
+
+    let live = burnout_live();
+    let mut alice = live.alice_session.clone();
+    let mut bob = live.bob.clone();
+    let mut session = live.bob_session.clone();
+    let mut rng = StdRng::seed_from_u64(1);
+    let sealed = alice.encrypt_payload(&content, &[], crate::wire::PayloadKind::BurnoutApp, &mut rng).unwrap();
+
+    let expected = Envelope::split_from(&content)
+        .map_err(Error::MalformedEnvelope)
+        .and_then(|(body, env)| env.check(now).map(|()| (body, env)));
+    let before = session.to_bytes();
+    match (bob.open_burnout(&mut session, &sealed, now), expected) {
+        (Ok(message), Ok((body, env))) => {
+            assert_eq!(message.envelope(), &env);
+            assert!(!env.is_expired(now), "plaintext returned for an expired message");
+            let mut vault = Vault::new();
+            let id = vault.insert(message, now).unwrap();
+            let read = vault.read(id, now).unwrap();
+            assert_eq!(&*read, body);
+            assert_eq!(read.was_burned(), env.is_burn_after_reading());
+        }
+        (Err(err), Err(want)) => {
+            assert_eq!(err, want);
+            if matches!(err, Error::ClockSkew { .. }) {
+                assert_eq!(session.to_bytes(), before, "clock skew changed the session");
+            } else {
+                assert_ne!(session.to_bytes(), before, "{err:?} did not use up the key");
+                assert_eq!(bob.open_burnout(&mut session, &sealed, BURNOUT_T0).unwrap_err(), Error::DuplicateMessage);
+            }
+        }
+        (got, want) => panic!("open_burnout gave {got:?}, the envelope rules say {want:?}"),
+    }
 }

@@ -48,3 +48,25 @@ pub const SIGNED_PREKEY_GRACE_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
 /// Largest serialized state (account, session) accepted by the importers.
 pub const MAX_STATE: usize = 8 * 1024 * 1024;
+
+/// How far in the future a Burnout message's authenticated sent-at time may
+/// be, relative to the opener's clock, before it is refused with
+/// [`Error::ClockSkew`](crate::Error::ClockSkew): 5 minutes. See the
+/// [`burnout`](crate::burnout) module documentation for why a refused
+/// message is left unopened (retryable) rather than consumed.
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+
+/// Messages a Burnout [`Vault`](crate::burnout::Vault) holds at most.
+pub const MAX_VAULT_ENTRIES: usize = 10_000;
+
+/// Total plaintext bytes a Burnout [`Vault`](crate::burnout::Vault) holds
+/// at most (6 MiB). Together with the per-entry overhead this keeps a
+/// serialized vault under [`MAX_STATE`], so every vault can be exported and
+/// imported again. Larger sensitive content belongs in a Forkout body.
+pub const MAX_VAULT_BYTES: usize = 6 * 1024 * 1024;
+
+/// Erased-entry records ("burned after reading", "expired", "removed") a
+/// Burnout [`Vault`](crate::burnout::Vault) remembers so that a second read
+/// gets a precise error. The oldest record is forgotten first; a forgotten
+/// id reads as [`Error::NotInVault`](crate::Error::NotInVault).
+pub const MAX_VAULT_TOMBSTONES: usize = 1024;

@@ -164,6 +164,10 @@ impl Session {
     /// both sides started at once) needs the prekey store: use
     /// [`Account::decrypt`](crate::Account::decrypt), which handles every
     /// case.
+    ///
+    /// A Burnout message is refused with [`Error::UnexpectedPayload`] and
+    /// nothing changes: open it with [`Session::open_burnout`] or
+    /// [`Session::open`], which enforce its envelope.
     pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_with(message, app_payload)
     }

@@ -2,6 +2,8 @@
 //! the fuzzers run (`sealpost::fuzz_targets`), so CI covers the corpora on
 //! stable Rust without cargo-fuzz.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::path::Path;
 

@@ -1,25 +1,37 @@
 //! The Burnout envelope: sent-at time, expiry and burn-after-reading.
 //!
 //! ```text
-//! envelope = envelope version (u8 = 1) | sent at, ms since epoch (u64)
-//!          | expires at, ms since epoch (u64; 0 = no expiry)
-//!          | flags (u8; bit 0 = burn after reading, other bits must be 0)
+//! envelope = envelope version (u8 = 1)
+//!          | sent at, ms since the Unix epoch (u64)
+//!          | expires at, ms since the Unix epoch (u64; must be 0 when
+//!            flag bit 1 is clear)
+//!          | flags (u8): bit 0 = burn after reading, bit 1 = has expiry,
+//!            bits 2-7 must be 0
 //! ```
+//!
+//! 18 bytes, big-endian. The encoding is canonical: every [`Envelope`] has
+//! exactly one encoding and [`Envelope::from_bytes`] refuses every other
+//! byte string, so `from_bytes(b)?.to_bytes() == b`. A time-to-live is
+//! turned into an absolute expiry (`sent at + ttl`) by the sender.
 
 use crate::error::{Error, Result, WireError};
+use crate::limits::MAX_CLOCK_SKEW_MS;
 use crate::wire::codec::{Reader, Writer};
 
 /// Encoded length of an [`Envelope`].
 pub const ENVELOPE_LEN: usize = 18;
 
-/// How far in the future a message's sent-at time may be, relative to the
-/// opener's clock, before it is refused with [`Error::ClockSkew`]: 5 minutes.
-pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
-
 const ENVELOPE_VERSION: u8 = 1;
 const FLAG_BURN_AFTER_READING: u8 = 0x01;
+const FLAG_HAS_EXPIRY: u8 = 0x02;
+const KNOWN_FLAGS: u8 = FLAG_BURN_AFTER_READING | FLAG_HAS_EXPIRY;
 
-/// Expiry metadata for a Burnout message.
+/// Expiry metadata for a Burnout message: when it was sent, when it
+/// expires (if ever), and whether it is erased after its first read.
+///
+/// The envelope travels inside the ciphertext, so it is authenticated with
+/// the content. Readable while `now < expires_at`; expired from
+/// `expires_at` on (the boundary millisecond is already expired).
 ///
 /// ```
 /// use sealpost::burnout::Envelope;
@@ -28,6 +40,8 @@ const FLAG_BURN_AFTER_READING: u8 = 0x01;
 /// assert_eq!(env.expires_at_ms(), Some(sent + 60_000));
 /// assert!(env.check(sent + 59_999).is_ok());
 /// assert!(env.check(sent + 60_000).is_err()); // expired at exactly the boundary
+/// assert_eq!(Envelope::from_bytes(&env.to_bytes())?, env);
+/// # Ok::<(), sealpost::WireError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Envelope {
@@ -38,21 +52,47 @@ pub struct Envelope {
 
 impl Envelope {
     /// No expiry time (combine with [`Self::burn_after_reading`]).
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// let env = Envelope::new(1_000).burn_after_reading();
+    /// assert_eq!(env.expires_at_ms(), None);
+    /// assert!(env.check(u64::MAX).is_ok()); // never expires
+    /// ```
     pub fn new(sent_at_ms: u64) -> Self {
         Self { sent_at_ms, expires_at_ms: None, burn_after_reading: false }
     }
 
     /// Expires at an absolute time (ms since the Unix epoch).
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// let env = Envelope::expiring_at(1_000, 5_000);
+    /// assert!(!env.is_expired(4_999));
+    /// assert!(env.is_expired(5_000));
+    /// ```
     pub fn expiring_at(sent_at_ms: u64, expires_at_ms: u64) -> Self {
         Self { sent_at_ms, expires_at_ms: Some(expires_at_ms), burn_after_reading: false }
     }
 
-    /// Expires `ttl_ms` after it was sent.
+    /// Expires `ttl_ms` after it was sent (saturating at `u64::MAX`). The
+    /// time-to-live runs from the sender's sent-at time, not from the
+    /// first read, and is judged by the reader's clock.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// assert_eq!(Envelope::with_ttl(1_000, 500).expires_at_ms(), Some(1_500));
+    /// ```
     pub fn with_ttl(sent_at_ms: u64, ttl_ms: u64) -> Self {
         Self::expiring_at(sent_at_ms, sent_at_ms.saturating_add(ttl_ms))
     }
 
     /// Also erase the message after its first read.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// assert!(Envelope::new(0).burn_after_reading().is_burn_after_reading());
+    /// ```
     pub fn burn_after_reading(mut self) -> Self {
         self.burn_after_reading = true;
         self
@@ -80,31 +120,61 @@ impl Envelope {
     }
 
     /// Checks the envelope against the opener's clock: refuses an expired
-    /// message ([`Error::Expired`]) and one sent more than
-    /// [`MAX_CLOCK_SKEW_MS`] in the future ([`Error::ClockSkew`]).
+    /// message ([`Error::Expired`]) and then one sent more than
+    /// [`MAX_CLOCK_SKEW_MS`] in the future ([`Error::ClockSkew`]). Expiry
+    /// wins when both apply.
+    ///
+    /// ```
+    /// use sealpost::{Error, burnout::{Envelope, MAX_CLOCK_SKEW_MS}};
+    /// let now = 1_700_000_000_000;
+    /// let from_the_future = Envelope::with_ttl(now + MAX_CLOCK_SKEW_MS + 1, 60_000);
+    /// assert!(matches!(from_the_future.check(now), Err(Error::ClockSkew { .. })));
+    /// assert!(from_the_future.check(now + 1).is_ok());
+    /// ```
     pub fn check(&self, now_ms: u64) -> Result<()> {
-        if let Some(at) = self.expires_at_ms
-            && now_ms >= at
-        {
-            return Err(Error::Expired { expired_at_ms: at });
-        }
+        self.check_expiry(now_ms)?;
         if self.sent_at_ms > now_ms.saturating_add(MAX_CLOCK_SKEW_MS) {
             return Err(Error::ClockSkew { sent_at_ms: self.sent_at_ms, now_ms });
         }
         Ok(())
     }
 
+    /// Refuses with [`Error::Expired`] at or after the expiry (no skew
+    /// check: for messages already opened, and for the sender's own copy).
+    pub(crate) fn check_expiry(&self, now_ms: u64) -> Result<()> {
+        match self.expires_at_ms {
+            Some(at) if now_ms >= at => Err(Error::Expired { expired_at_ms: at }),
+            _ => Ok(()),
+        }
+    }
+
     /// The 18-byte encoding.
     pub fn to_bytes(&self) -> [u8; ENVELOPE_LEN] {
         let mut w = Writer::with_capacity(ENVELOPE_LEN);
-        w.u8(ENVELOPE_VERSION).u64(self.sent_at_ms).u64(self.expires_at_ms.unwrap_or(0));
-        w.u8(if self.burn_after_reading { FLAG_BURN_AFTER_READING } else { 0 });
+        let mut flags = 0;
+        if self.burn_after_reading {
+            flags |= FLAG_BURN_AFTER_READING;
+        }
+        if self.expires_at_ms.is_some() {
+            flags |= FLAG_HAS_EXPIRY;
+        }
+        w.u8(ENVELOPE_VERSION).u64(self.sent_at_ms).u64(self.expires_at_ms.unwrap_or(0)).u8(flags);
         let mut out = [0u8; ENVELOPE_LEN];
         out.copy_from_slice(w.as_slice());
         out
     }
 
-    /// Parses the 18-byte encoding.
+    /// Parses the 18-byte encoding; refuses any other length, an unknown
+    /// version, unknown flag bits and a non-zero expiry field without the
+    /// has-expiry flag.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// let mut bytes = Envelope::with_ttl(1, 2).to_bytes();
+    /// assert!(Envelope::from_bytes(&bytes).is_ok());
+    /// bytes[17] |= 0x80; // an unknown flag
+    /// assert!(Envelope::from_bytes(&bytes).is_err());
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> core::result::Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
@@ -114,15 +184,18 @@ impl Envelope {
         let sent_at_ms = r.u64()?;
         let expires = r.u64()?;
         let flags = r.u8()?;
-        if flags & !FLAG_BURN_AFTER_READING != 0 {
+        r.finish()?;
+        if flags & !KNOWN_FLAGS != 0 {
             return Err(WireError::InvalidField("unknown envelope flags"));
         }
-        r.finish()?;
-        Ok(Self {
-            sent_at_ms,
-            expires_at_ms: (expires != 0).then_some(expires),
-            burn_after_reading: flags & FLAG_BURN_AFTER_READING != 0,
-        })
+        let expires_at_ms = if flags & FLAG_HAS_EXPIRY != 0 {
+            Some(expires)
+        } else if expires == 0 {
+            None
+        } else {
+            return Err(WireError::InvalidField("envelope expiry without has-expiry flag"));
+        };
+        Ok(Self { sent_at_ms, expires_at_ms, burn_after_reading: flags & FLAG_BURN_AFTER_READING != 0 })
     }
 
     /// Splits a trailing envelope off decrypted content.
