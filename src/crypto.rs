@@ -31,6 +31,11 @@ pub(crate) mod label {
     pub(crate) const CHAIN_NEXT: u8 = 0x02;
     /// Encrypted state export: AEAD associated-data prefix.
     pub(crate) const EXPORT: &[u8] = b"sealpost v1 state export";
+    /// Group sender-key ratchet: part `k` is re-derived as
+    /// `HMAC(source part, GROUP_RATCHET_PART[k])` (one byte, as in Megolm).
+    pub(crate) const GROUP_RATCHET_PART: [u8; 4] = [0x00, 0x01, 0x02, 0x03];
+    /// Group message key: `HMAC(ratchet part 3, label || iteration (u32 BE))`.
+    pub(crate) const GROUP_MESSAGE_KEY: &[u8] = b"sealpost v1 group message key";
 }
 
 /// Length of a Poly1305 tag.

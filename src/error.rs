@@ -186,6 +186,33 @@ pub enum Error {
     /// erased so long ago that the vault no longer remembers it).
     #[error("no such message in the vault")]
     NotInVault,
+    /// A group message or distribution comes from someone who is not a
+    /// member of the group (never added, or removed). No state was changed.
+    #[error("sender is not a member of the group")]
+    NotGroupMember,
+
+    /// A group message or distribution belongs to another group. No state
+    /// was changed.
+    #[error("message belongs to another group")]
+    GroupMismatch,
+
+    /// A group message names a sender key this member has not received (its
+    /// distribution has not arrived yet, was replaced twice since, or the
+    /// message is our own). Keep the message and retry after installing the
+    /// sender's distribution. No state was changed.
+    #[error("no sender key {key_id} installed for this sender")]
+    UnknownSenderKey {
+        /// The sender key id the message names.
+        key_id: u32,
+    },
+
+    /// A distribution reuses a sender key id this member already holds for
+    /// that sender, with a different signing key. No state was changed.
+    #[error("sender key {key_id} conflicts with the installed one")]
+    SenderKeyConflict {
+        /// The conflicting sender key id.
+        key_id: u32,
+    },
 }
 
 /// Shorthand for results in this crate.

@@ -34,6 +34,10 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("session_decrypt", session_decrypt),
     ("state_import", state_import),
     ("burnout_envelope", burnout_envelope),
+    ("group_message", group_message),
+    ("group_distribution", group_distribution),
+    ("group_decrypt", group_decrypt),
+    ("group_state", group_state),
 ];
 
 /// Parses a prekey bundle; a parsed bundle re-encodes to the same bytes.
@@ -187,4 +191,151 @@ pub fn burnout_envelope(data: &[u8]) {
         }
         (got, want) => panic!("open_burnout gave {got:?}, the envelope rules say {want:?}"),
     }
+}
+/// Parses a group message; accessors agree with the bytes.
+pub fn group_message(data: &[u8]) {
+    if let Ok(m) = crate::group::GroupMessage::parse(data) {
+        assert_eq!(data.get(2..34), Some(m.group_id().as_bytes().as_slice()));
+        assert_eq!(data.get(34..66), Some(m.sender_bytes().as_slice()));
+        let _ = m.sender();
+        assert_ne!(m.iteration(), u32::MAX);
+    }
+    let _ = crate::wire::peek_type(data);
+}
+
+/// Parses a sender-key distribution; a parsed one re-encodes to the same
+/// bytes.
+pub fn group_distribution(data: &[u8]) {
+    if let Ok(d) = crate::group::Distribution::parse(data) {
+        assert_eq!(d.encode().as_slice(), data);
+    }
+}
+
+/// A live group conversation, built once from a fixed seed: Bob's view after
+/// reading some of Alice's messages out of order (so it holds single skipped
+/// keys and a run), Alice's view (to make more valid messages), messages
+/// Bob has not read yet, and one he has.
+pub struct LiveGroup {
+    pub alice: crate::Group,
+    pub bob: crate::Group,
+    pub unread: Vec<Vec<u8>>,
+    pub read: Vec<u8>,
+}
+
+#[allow(clippy::indexing_slicing)]
+pub fn live_group() -> &'static LiveGroup {
+    static LIVE: OnceLock<LiveGroup> = OnceLock::new();
+    LIVE.get_or_init(|| {
+        let mut rng = StdRng::seed_from_u64(0x6a0_0b5e);
+        let alice_id = *crate::IdentityKeyPair::generate(&mut rng).public();
+        let bob_id = *crate::IdentityKeyPair::generate(&mut rng).public();
+        let carol_id = *crate::IdentityKeyPair::generate(&mut rng).public();
+        let group_id = crate::GroupId::random(&mut rng);
+        let mut alice = crate::Group::new(group_id, alice_id, [bob_id, carol_id], &mut rng).unwrap();
+        let mut bob = crate::Group::new(group_id, bob_id, [alice_id, carol_id], &mut rng).unwrap();
+        bob.install(alice.own_distribution());
+        let sent: Vec<Vec<u8>> = (0..=300u32)
+            .map(|i| {
+                let text = format!("message {i}");
+                if i % 7 == 0 {
+                    let envelope = crate::Envelope::with_ttl(1_700_000_000_000, 60_000);
+                    alice.encrypt_with_envelope(text.as_bytes(), &envelope).unwrap()
+                } else {
+                    alice.encrypt(text.as_bytes()).unwrap()
+                }
+            })
+            .collect();
+        for i in [0usize, 2, 300] {
+            bob.decrypt(&sent[i], 1_700_000_000_000).unwrap();
+        }
+        let unread = [1usize, 100, 255, 299].iter().map(|&i| sent[i].clone()).collect();
+        LiveGroup { alice, bob, unread, read: sent[2].clone() }
+    })
+}
+
+/// Decrypts arbitrary bytes in a live group: must not panic, and a failure
+/// must leave the group byte-for-byte unchanged (an expired Burnout message,
+/// whose key is consumed by design, excepted).
+pub fn group_decrypt(data: &[u8]) {
+    let live = live_group();
+    let mut bob = live.bob.clone();
+    let before = bob.to_bytes();
+    match bob.decrypt(data, 1_700_000_000_000) {
+        Err(crate::Error::Expired { .. }) | Ok(_) => {
+            assert_eq!(bob.decrypt(data, 1_700_000_000_000).err(), Some(crate::Error::DuplicateMessage));
+        }
+        Err(_) => assert_eq!(bob.to_bytes(), before, "failed group decrypt changed the state"),
+    }
+}
+
+/// Restores group state; a restored group re-encodes to the same bytes.
+pub fn group_state(data: &[u8]) {
+    if let Ok(group) = crate::Group::from_bytes(data) {
+        assert_eq!(group.to_bytes().as_slice(), data);
+    }
+}
+
+/// Seed inputs for the group targets: `(target, file name, bytes)`. Written
+/// to `fuzz/corpus/` by the ignored test in `tests/group_fuzz_seeds.rs`.
+#[allow(clippy::indexing_slicing)]
+pub fn group_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
+    let live = live_group();
+    let mut out = Vec::new();
+    let mut alice = live.alice.clone();
+    let next = alice.encrypt(b"next message").unwrap();
+    let mut tampered_sig = next.clone();
+    *tampered_sig.last_mut().unwrap() ^= 1;
+    let mut tampered_body = next.clone();
+    tampered_body[80] ^= 1;
+    let mut other_group = next.clone();
+    other_group[2] ^= 1;
+    let mut other_key_id = next.clone();
+    other_key_id[66] ^= 1;
+    let mut reserved_iteration = next.clone();
+    reserved_iteration[70..74].copy_from_slice(&[0xff; 4]);
+
+    for (name, bytes) in [
+        ("valid", next.clone()),
+        ("truncated", next[..100].to_vec()),
+        ("bad_signature", tampered_sig.clone()),
+        ("reserved_iteration", reserved_iteration),
+        ("wrong_version", [&[2u8][..], &next[1..]].concat()),
+    ] {
+        out.push(("group_message", name.to_string(), bytes));
+    }
+    for (name, bytes) in [
+        ("next", next.clone()),
+        ("late_1", live.unread[0].clone()),
+        ("late_100", live.unread[1].clone()),
+        ("late_255", live.unread[2].clone()),
+        ("late_299", live.unread[3].clone()),
+        ("replay", live.read.clone()),
+        ("bad_signature", tampered_sig),
+        ("bad_ciphertext", tampered_body),
+        ("other_group", other_group),
+        ("other_key_id", other_key_id),
+    ] {
+        out.push(("group_decrypt", name.to_string(), bytes));
+    }
+    let distribution = live.alice.own_distribution().encode().to_vec();
+    let mut weak_key = distribution.clone();
+    let len = weak_key.len();
+    weak_key[len - 32..].copy_from_slice(&[0u8; 32]);
+    for (name, bytes) in [
+        ("valid", distribution.clone()),
+        ("truncated", distribution[..distribution.len() - 1].to_vec()),
+        ("weak_signing_key", weak_key),
+        ("trailing", [&distribution[..], &[0u8][..]].concat()),
+    ] {
+        out.push(("group_distribution", name.to_string(), bytes));
+    }
+    let bob_state = live.bob.to_bytes().to_vec();
+    for (name, bytes) in [
+        ("receiver", bob_state.clone()),
+        ("sender", live.alice.to_bytes().to_vec()),
+        ("truncated", bob_state[..bob_state.len() - 5].to_vec()),
+    ] {
+        out.push(("group_state", name.to_string(), bytes));
+    }
+    out
 }

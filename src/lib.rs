@@ -65,6 +65,7 @@
 //! | [`wire`] | versioned encoding and parsers |
 //! | [`persist`] | encrypted export and import |
 //! | [`burnout`] | self-destructing envelopes |
+//! | [`group`] | group messaging with sender keys |
 //! | [`limits`] | every bound |
 //!
 //! The full wire format, every domain-separation label and every deviation
@@ -74,6 +75,7 @@ pub mod account;
 pub mod burnout;
 mod crypto;
 pub mod error;
+pub mod group;
 pub mod identity;
 pub mod limits;
 pub mod persist;
@@ -110,6 +112,7 @@ pub fn default_rng() -> rand::rngs::ThreadRng {
 pub use account::Account;
 pub use burnout::Envelope;
 pub use error::{Error, Result, WireError};
+pub use group::{Group, GroupId};
 pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
 pub use persist::Persist;
 pub use prekey::{PreKeyBundle, PreKeyStore};

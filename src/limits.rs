@@ -70,3 +70,29 @@ pub const MAX_VAULT_BYTES: usize = 6 * 1024 * 1024;
 /// gets a precise error. The oldest record is forgotten first; a forgotten
 /// id reads as [`Error::NotInVault`](crate::Error::NotInVault).
 pub const MAX_VAULT_TOMBSTONES: usize = 1024;
+/// Members of one group, ourselves included. Adding past it is
+/// [`Error::LimitReached`](crate::Error::LimitReached).
+pub const MAX_GROUP_MEMBERS: usize = 10_000;
+
+/// Largest plaintext one group message carries (16 MiB, as for 1:1).
+pub const MAX_GROUP_PLAINTEXT: usize = MAX_PLAINTEXT;
+
+/// Largest encoded group message any parser accepts: the plaintext limit
+/// plus header, Burnout envelope, flag, tag and signature.
+pub const MAX_GROUP_MESSAGE: usize = MAX_GROUP_PLAINTEXT + 256;
+
+/// The out-of-order window of a group sender key, in iterations (a multiple
+/// of 256). A message can still be read late if its iteration is at or after
+/// `(newest & !0xff) - GROUP_OUT_OF_ORDER_WINDOW`, where `newest` is the
+/// highest iteration received under that key: between 2048 and 2303
+/// iterations back. Older keys are deleted and such a message is reported as
+/// [`Error::DuplicateMessage`](crate::Error::DuplicateMessage). There is no
+/// maximum forward jump: the hierarchical ratchet skips any distance in at
+/// most about a thousand HMACs.
+pub const GROUP_OUT_OF_ORDER_WINDOW: u32 = 2048;
+
+/// Stored out-of-order entries (single message keys and 256-iteration
+/// ratchet runs) across all sender keys of one group. Past it, the sender key
+/// holding the most entries loses its oldest one, so one noisy or hostile
+/// sender cannot push out everyone else's keys.
+pub const MAX_GROUP_STORED_KEYS: usize = 20_000;

@@ -28,6 +28,8 @@ pub enum MessageType {
     Setup = 0x03,
     /// A group (sender-key) message.
     Group = 0x10,
+    /// A group sender-key distribution (sent inside a 1:1 session).
+    GroupDistribution = 0x11,
     /// A Forkout bundle as produced by the sender.
     ForkoutBundle = 0x20,
     /// The part of a Forkout bundle addressed to one recipient.
@@ -58,6 +60,7 @@ impl MessageType {
             0x02 => Self::Ratchet,
             0x03 => Self::Setup,
             0x10 => Self::Group,
+            0x11 => Self::GroupDistribution,
             0x20 => Self::ForkoutBundle,
             0x21 => Self::ForkoutDelivery,
             0x30 => Self::AccountState,

@@ -1,0 +1,217 @@
+//! Sender-key distribution: how a member hands its sender key to the others.
+//!
+//! A distribution travels inside a 1:1 [`Session`] as a payload of kind
+//! `GroupDistribution` (so a relay cannot tell it from a chat message):
+//!
+//! ```text
+//! distribution = 0x01 | 0x11 | group id (32) | sender identity (32)
+//!              | sender key id (u32) | iteration (u32)
+//!              | ratchet parts R0..R3 (4 x 32) | signing public key (32)
+//! ```
+//!
+//! The ratchet is the sender's state at its *current* iteration, so the
+//! receiver can read what is sent from now on and nothing sent before.
+//! Installing checks, before the 1:1 session commits anything, that the
+//! payload is a distribution, that it names the group being installed into,
+//! that the claimed sender is the 1:1 session's authenticated peer, that the
+//! sender is a member, and that the key id does not clash with a different
+//! key already installed for that sender. Any failure leaves the account,
+//! the session and the group exactly as they were.
+
+use ed25519_dalek::VerifyingKey;
+use zeroize::Zeroizing;
+
+use super::chain::{PARTS, RATCHET_LEN, Ratchet};
+use super::{Group, GroupId};
+use crate::account::Account;
+use crate::error::{Error, Result, WireError};
+use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
+use crate::session::{Session, Verdict};
+use crate::wire::codec::{Reader, writer_for};
+use crate::wire::session_message::SessionMessage;
+use crate::wire::{MessageType, PayloadKind};
+
+/// Encoded length of a distribution.
+pub(crate) const DISTRIBUTION_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + RATCHET_LEN + 32;
+
+/// A parsed distribution. Secret (the ratchet zeroizes on drop).
+#[derive(Clone)]
+pub(crate) struct Distribution {
+    pub(crate) group_id: GroupId,
+    pub(crate) sender: IdentityKey,
+    pub(crate) key_id: u32,
+    pub(crate) ratchet: Ratchet,
+    pub(crate) signing: VerifyingKey,
+}
+
+impl Distribution {
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = writer_for(MessageType::GroupDistribution as u8, DISTRIBUTION_LEN);
+        w.bytes(&self.group_id.0).bytes(self.sender.as_bytes()).u32(self.key_id).u32(self.ratchet.counter());
+        w.bytes(self.ratchet.to_secret_bytes().as_ref()).bytes(self.signing.as_bytes());
+        Zeroizing::new(w.into_vec())
+    }
+
+    pub(crate) fn parse(bytes: &[u8]) -> core::result::Result<Self, WireError> {
+        let mut r = Reader::new(bytes);
+        r.header(MessageType::GroupDistribution as u8)?;
+        let group_id = GroupId(r.array()?);
+        let sender = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)
+            .map_err(|_| WireError::InvalidField("distribution sender identity"))?;
+        let key_id = r.u32()?;
+        let iteration = r.u32()?;
+        let mut parts = [[0u8; 32]; PARTS];
+        for part in &mut parts {
+            *part = r.array()?;
+        }
+        let ratchet = Ratchet::from_parts(parts, iteration);
+        parts.iter_mut().for_each(|p| p.fill(0));
+        let signing = parse_signing_key(&r.array()?)?;
+        r.finish()?;
+        Ok(Self { group_id, sender, key_id, ratchet, signing })
+    }
+}
+
+/// Parses an Ed25519 public key, refusing non-canonical and small-order
+/// points.
+pub(crate) fn parse_signing_key(bytes: &[u8; 32]) -> core::result::Result<VerifyingKey, WireError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| WireError::InvalidField("sender signing key"))?;
+    if key.is_weak() || key.as_bytes() != bytes {
+        return Err(WireError::InvalidField("sender signing key"));
+    }
+    Ok(key)
+}
+
+impl core::fmt::Debug for Distribution {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Distribution")
+            .field("group_id", &self.group_id)
+            .field("sender", &self.sender)
+            .field("key_id", &self.key_id)
+            .field("iteration", &self.ratchet.counter())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an installed distribution was.
+///
+/// Returned by [`Group::install_distribution`] and [`receive_distribution`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InstalledSenderKey {
+    /// The group it belongs to.
+    pub group_id: GroupId,
+    /// The member whose sender key it is (the 1:1 session's peer).
+    pub sender: IdentityKey,
+    /// The sender key id.
+    pub key_id: u32,
+    /// The iteration from which on this member can read the sender.
+    pub iteration: u32,
+    /// `false` if that sender key was already installed (a repeated
+    /// distribution): nothing changed, and in particular the installed
+    /// ratchet was not moved back.
+    pub newly_installed: bool,
+}
+
+/// Decrypts a 1:1 message from `session`'s peer that carries a sender-key
+/// distribution and installs it in the group `find_group` returns for the
+/// distribution's group id.
+///
+/// This is the entry point for apps with many groups: the group id is only
+/// known after decryption. `find_group` is called at most once; return
+/// `None` for an unknown group ([`Error::GroupMismatch`]).
+///
+/// Every check (payload kind, group, sender = session peer, membership, key
+/// id clash) happens before the 1:1 session commits: on any error the
+/// account, the session and the group are unchanged. A message that is not
+/// a distribution gives [`Error::UnexpectedPayload`] and can then be passed
+/// to [`Account::decrypt`].
+///
+/// ```
+/// # use sealpost::{Account, group::{Group, GroupId}};
+/// # let mut rng = rand::rng();
+/// # let mut alice = Account::new(&mut rng, 0);
+/// # let mut bob = Account::new(&mut rng, 0);
+/// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// # let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+/// use std::collections::HashMap;
+/// let id = GroupId::random(&mut rng);
+/// let alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+/// let mut bobs_groups = HashMap::new();
+/// bobs_groups.insert(id, Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?);
+///
+/// let sent = alices.distribute([&mut to_bob], &mut rng)?;
+/// let installed = sealpost::group::receive_distribution(&mut bob, &mut to_alice, &sent[0].1, |id| {
+///     bobs_groups.get_mut(id)
+/// })?;
+/// assert_eq!(installed.sender, *alice.identity());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+pub fn receive_distribution<'g>(
+    account: &mut Account,
+    session: &mut Session,
+    message: &[u8],
+    find_group: impl FnOnce(&GroupId) -> Option<&'g mut Group>,
+) -> Result<InstalledSenderKey> {
+    let peer = *session.peer_identity();
+    let (distribution, group) = account.decrypt_with(session, message, accept(peer, find_group))?;
+    Ok(group.install(distribution))
+}
+
+/// Like [`receive_distribution`], for a distribution that is the first
+/// message of a new 1:1 session (the sender started the session from our
+/// prekey bundle): returns the new session as well.
+///
+/// ```
+/// # use sealpost::{Account, group::{Group, GroupId}};
+/// # let mut rng = rand::rng();
+/// # let alice = Account::new(&mut rng, 0);
+/// # let mut bob = Account::new(&mut rng, 0);
+/// let id = GroupId::random(&mut rng);
+/// let alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+/// let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+///
+/// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let sent = alices.distribute([&mut to_bob], &mut rng)?;
+/// let (to_alice, installed) =
+///     sealpost::group::receive_distribution_new_session(&mut bob, &sent[0].1, |_| Some(&mut bobs))?;
+/// assert_eq!(to_alice.peer_identity(), alice.identity());
+/// assert_eq!(installed.iteration, 0);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+pub fn receive_distribution_new_session<'g>(
+    account: &mut Account,
+    message: &[u8],
+    find_group: impl FnOnce(&GroupId) -> Option<&'g mut Group>,
+) -> Result<(Session, InstalledSenderKey)> {
+    let peer = SessionMessage::parse(message)?.claimed_sender().ok_or(Error::UnknownSessionSetup)?;
+    let (session, (distribution, group)) = account.create_inbound_session_with(message, accept(peer, find_group))?;
+    Ok((session, group.install(distribution)))
+}
+
+/// The payload handler: accepts only a well-formed distribution from
+/// `peer` for a group where `peer` is a member and the key fits.
+fn accept<'g>(
+    peer: IdentityKey,
+    find_group: impl FnOnce(&GroupId) -> Option<&'g mut Group>,
+) -> impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<(Distribution, &'g mut Group)> {
+    move |kind, content| {
+        if kind != PayloadKind::GroupDistribution as u8 {
+            return Verdict::Reject(Error::UnexpectedPayload(kind));
+        }
+        let distribution = match Distribution::parse(&content) {
+            Ok(d) => d,
+            Err(e) => return Verdict::Reject(e.into()),
+        };
+        if distribution.sender != peer {
+            return Verdict::Reject(Error::PeerMismatch);
+        }
+        let Some(group) = find_group(&distribution.group_id) else {
+            return Verdict::Reject(Error::GroupMismatch);
+        };
+        match group.check_install(&distribution) {
+            Ok(()) => Verdict::Accept((distribution, group)),
+            Err(e) => Verdict::Reject(e),
+        }
+    }
+}

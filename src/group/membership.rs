@@ -1,0 +1,533 @@
+//! The [`Group`]: members, their sender keys, our own sender key.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::GroupId;
+use super::chain::MessageKey;
+use super::distribution::{Distribution, InstalledSenderKey};
+use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, GroupMessage};
+use super::receiver::Receiver;
+use super::sender::SenderKey;
+use crate::account::Account;
+use crate::burnout::{ENVELOPE_LEN, Envelope};
+use crate::crypto;
+use crate::error::{Error, Result, WireError};
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS};
+use crate::session::Session;
+use crate::wire::PayloadKind;
+
+/// What we hold for one other member: the sender key they use now and the
+/// one before it (for messages still in flight after a rotation).
+#[derive(Clone)]
+pub(crate) struct Member {
+    pub(crate) identity: IdentityKey,
+    pub(crate) current: Option<Receiver>,
+    pub(crate) previous: Option<Receiver>,
+}
+
+impl Member {
+    pub(crate) fn new(identity: IdentityKey) -> Self {
+        Self { identity, current: None, previous: None }
+    }
+
+    fn receiver(&self, key_id: u32) -> Option<&Receiver> {
+        [&self.current, &self.previous].into_iter().flatten().find(|r| r.key_id == key_id)
+    }
+
+    fn receiver_mut(&mut self, key_id: u32) -> Option<&mut Receiver> {
+        [&mut self.current, &mut self.previous].into_iter().flatten().find(|r| r.key_id == key_id)
+    }
+
+    pub(crate) fn stored(&self) -> usize {
+        [&self.current, &self.previous].into_iter().flatten().map(Receiver::stored).sum()
+    }
+}
+
+/// One group as seen by one member: who is in it, every other member's
+/// sender key, and our own.
+///
+/// Membership is decided by the application (its admin layer); the `Group`
+/// keeps the bookkeeping that follows from it:
+///
+/// * [`add_member`](Self::add_member): the newcomer must then receive our
+///   current sender key ([`distribute`](Self::distribute)). It starts at our
+///   current iteration, so the newcomer cannot read anything we sent before.
+/// * [`remove_member`](Self::remove_member): deletes their sender keys and
+///   rotates ours; distribute the new key to every remaining member. A
+///   removal must be applied by **every** remaining member (each rotates
+///   its own key), otherwise the removed member can still read whoever did
+///   not rotate.
+/// * [`rotate`](Self::rotate): a new sender key on demand (then distribute).
+///
+/// ```
+/// use sealpost::Account;
+/// use sealpost::group::{Group, GroupId};
+///
+/// let mut rng = rand::rng();
+/// let mut alice = Account::new(&mut rng, 0);
+/// let mut bob = Account::new(&mut rng, 0);
+/// let id = GroupId::random(&mut rng);
+/// let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+/// let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+///
+/// // Each side hands its sender key over their 1:1 session.
+/// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let from_alice = alices.distribute([&mut to_bob], &mut rng)?;
+/// let (mut to_alice, _) = bobs.install_distribution_from_new_session(&mut bob, &from_alice[0].1)?;
+/// let from_bob = bobs.distribute([&mut to_alice], &mut rng)?;
+/// alices.install_distribution(&mut alice, &mut to_bob, &from_bob[0].1)?;
+///
+/// // One ciphertext for the whole group, signed by its sender.
+/// let message = alices.encrypt(b"standup in 5")?;
+/// let read = bobs.decrypt(&message, 0)?;
+/// assert_eq!(read.content, b"standup in 5");
+/// assert_eq!(read.sender, *alice.identity());
+/// assert_eq!(bobs.decrypt(&message, 0), Err(sealpost::Error::DuplicateMessage));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Group {
+    pub(crate) id: GroupId,
+    pub(crate) own: IdentityKey,
+    pub(crate) sender: SenderKey,
+    /// Keyed by identity-key bytes (the order of [`IdentityKey`]'s `Ord`).
+    pub(crate) members: BTreeMap<[u8; 32], Member>,
+    /// Stored out-of-order entries across all members (kept in step with
+    /// the receivers; recomputed on load).
+    pub(crate) stored: usize,
+}
+
+/// A decrypted group message.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupPlaintext {
+    /// Who sent it: verified by the sender key's signature.
+    pub sender: IdentityKey,
+    /// The sender key it was encrypted under.
+    pub key_id: u32,
+    /// Its iteration in that key's chain.
+    pub iteration: u32,
+    /// The application content.
+    pub content: Vec<u8>,
+    /// The Burnout envelope, if the sender attached one (already checked
+    /// against the clock passed to [`Group::decrypt`]; the app enforces
+    /// burn-after-reading).
+    pub envelope: Option<Envelope>,
+}
+
+impl core::fmt::Debug for GroupPlaintext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GroupPlaintext")
+            .field("sender", &self.sender)
+            .field("key_id", &self.key_id)
+            .field("iteration", &self.iteration)
+            .field("content_len", &self.content.len())
+            .field("envelope", &self.envelope)
+            .finish()
+    }
+}
+
+/// Our sender key was replaced: send [`Group::distribute`] to every member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "distribute the new sender key to every remaining member"]
+pub struct Rotated {
+    /// The new sender key id.
+    pub key_id: u32,
+}
+
+impl Group {
+    /// A group as seen by the member `own`, with the other `members` (our
+    /// own identity in the list is ignored, duplicates are merged) and a
+    /// fresh sender key for us.
+    ///
+    /// Fails with [`Error::LimitReached`] past
+    /// [`MAX_GROUP_MEMBERS`](crate::limits::MAX_GROUP_MEMBERS).
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// use sealpost::group::{Group, GroupId};
+    /// let mut rng = rand::rng();
+    /// let me = IdentityKeyPair::generate(&mut rng);
+    /// let others: Vec<_> = (0..3).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+    /// let group = Group::new(GroupId::random(&mut rng), *me.public(), others, &mut rng)?;
+    /// assert_eq!(group.member_count(), 3);
+    /// assert_eq!(group.own_iteration(), 0);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn new<R: CryptoRng + ?Sized>(
+        id: GroupId,
+        own: IdentityKey,
+        members: impl IntoIterator<Item = IdentityKey>,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let mut group = Self { id, own, sender: SenderKey::generate(rng, None), members: BTreeMap::new(), stored: 0 };
+        for member in members {
+            group.add_member(member)?;
+        }
+        Ok(group)
+    }
+
+    /// The group id.
+    pub fn id(&self) -> &GroupId {
+        &self.id
+    }
+
+    /// Our own identity.
+    pub fn own_identity(&self) -> &IdentityKey {
+        &self.own
+    }
+
+    /// Our current sender key id.
+    pub fn own_key_id(&self) -> u32 {
+        self.sender.key_id
+    }
+
+    /// The iteration our next message will have.
+    pub fn own_iteration(&self) -> u32 {
+        self.sender.ratchet.counter()
+    }
+
+    /// The other members, in identity-key order.
+    pub fn members(&self) -> impl Iterator<Item = &IdentityKey> {
+        self.members.values().map(|m| &m.identity)
+    }
+
+    /// Number of other members.
+    pub fn member_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether `identity` is another member of the group.
+    pub fn is_member(&self, identity: &IdentityKey) -> bool {
+        self.members.contains_key(identity.as_bytes())
+    }
+
+    /// The key id of the member's current sender key, or `None` if it is not
+    /// a member or its distribution has not arrived.
+    pub fn member_key_id(&self, identity: &IdentityKey) -> Option<u32> {
+        self.members.get(identity.as_bytes())?.current.as_ref().map(|r| r.key_id)
+    }
+
+    /// Members whose distribution we have not received yet (ask them for it,
+    /// or wait: their messages fail with [`Error::UnknownSenderKey`]).
+    pub fn members_without_key(&self) -> impl Iterator<Item = &IdentityKey> {
+        self.members.values().filter(|m| m.current.is_none()).map(|m| &m.identity)
+    }
+
+    /// Stored out-of-order entries across all sender keys (at most
+    /// [`MAX_GROUP_STORED_KEYS`](crate::limits::MAX_GROUP_STORED_KEYS)).
+    pub fn stored_key_count(&self) -> usize {
+        self.stored
+    }
+
+    /// Adds a member; returns `false` if it already was one (or is us).
+    /// Then [`distribute`](Self::distribute) our sender key to it; it can
+    /// read our messages from our current iteration on.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId}};
+    /// # let mut rng = rand::rng();
+    /// # let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let dana = *IdentityKeyPair::generate(&mut rng).public();
+    /// assert!(group.add_member(dana)?);
+    /// assert!(!group.add_member(dana)?);
+    /// assert_eq!(group.members_without_key().count(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn add_member(&mut self, identity: IdentityKey) -> Result<bool> {
+        if identity == self.own || self.members.contains_key(identity.as_bytes()) {
+            return Ok(false);
+        }
+        if self.members.len() + 1 >= MAX_GROUP_MEMBERS {
+            return Err(Error::LimitReached { what: "group members", max: MAX_GROUP_MEMBERS });
+        }
+        self.members.insert(identity.to_bytes(), Member::new(identity));
+        Ok(true)
+    }
+
+    /// Removes a member: deletes every sender key we hold for it (its later
+    /// messages fail with [`Error::NotGroupMember`]) and rotates our own
+    /// sender key, so that nothing we send from now on is readable with what
+    /// the removed member holds. Distribute the returned key to every
+    /// remaining member.
+    ///
+    /// Fails with [`Error::NotGroupMember`] (and changes nothing) if
+    /// `identity` is not another member.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId}};
+    /// # let mut rng = rand::rng();
+    /// # let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// # let erin = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [erin], &mut rng)?;
+    /// let before = group.own_key_id();
+    /// let rotated = group.remove_member(&erin, &mut rng)?;
+    /// assert_ne!(rotated.key_id, before);
+    /// assert!(!group.is_member(&erin));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn remove_member<R: CryptoRng + ?Sized>(&mut self, identity: &IdentityKey, rng: &mut R) -> Result<Rotated> {
+        let member = self.members.remove(identity.as_bytes()).ok_or(Error::NotGroupMember)?;
+        self.stored = self.stored.saturating_sub(member.stored());
+        Ok(self.rotate(rng))
+    }
+
+    /// Replaces our sender key with a fresh one (new id, ratchet and
+    /// signing key). Distribute it to every member.
+    pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Rotated {
+        self.sender = SenderKey::generate(rng, Some(self.sender.key_id));
+        Rotated { key_id: self.sender.key_id }
+    }
+
+    /// Encrypts and signs one message for the whole group (one ciphertext,
+    /// whatever the number of members).
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        self.sender.encrypt(&self.id, &self.own, plaintext, None)
+    }
+
+    /// Encrypts with a Burnout [`Envelope`] carried inside the ciphertext
+    /// (so it is authenticated and hidden from the server).
+    ///
+    /// ```
+    /// # use sealpost::{Account, Envelope, group::{Group, GroupId}};
+    /// # let mut rng = rand::rng();
+    /// # let (mut alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// let now = 1_700_000_000_000;
+    /// let m = alices.encrypt_with_envelope(b"door code 4711", &Envelope::with_ttl(now, 60_000))?;
+    /// let late = bobs.clone().decrypt(&m, now + 60_000);
+    /// assert!(matches!(late, Err(sealpost::Error::Expired { .. })));
+    /// assert_eq!(bobs.decrypt(&m, now + 1_000)?.content, b"door code 4711");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn encrypt_with_envelope(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>> {
+        self.sender.encrypt(&self.id, &self.own, plaintext, Some(envelope))
+    }
+
+    /// Verifies and decrypts a group message. `now_ms` is the local clock,
+    /// used only for a Burnout envelope.
+    ///
+    /// Order of checks: structure, group id ([`Error::GroupMismatch`]),
+    /// membership ([`Error::NotGroupMember`]), sender key
+    /// ([`Error::UnknownSenderKey`]), **signature**
+    /// ([`Error::InvalidSignature`]), then iteration (replays and messages
+    /// older than the window are [`Error::DuplicateMessage`]), AEAD and
+    /// envelope. Every failure leaves the group exactly as it was, except an
+    /// expired Burnout message ([`Error::Expired`]): authentic, so its key
+    /// is used up. A message sent too far in the future
+    /// ([`Error::ClockSkew`]) changes nothing and can be retried.
+    pub fn decrypt(&mut self, message: &[u8], now_ms: u64) -> Result<GroupPlaintext> {
+        let parsed = GroupMessage::parse(message)?;
+        if parsed.group_id != self.id {
+            return Err(Error::GroupMismatch);
+        }
+        if &parsed.sender == self.own.as_bytes() {
+            return Err(Error::UnknownSenderKey { key_id: parsed.key_id });
+        }
+        let member = self.members.get(&parsed.sender).ok_or(Error::NotGroupMember)?;
+        let sender = member.identity;
+        let receiver = member.receiver(parsed.key_id).ok_or(Error::UnknownSenderKey { key_id: parsed.key_id })?;
+        receiver.verify(parsed.signed, &parsed.signature)?;
+        let (key, commit) = receiver.plan(parsed.iteration)?;
+        let payload = open(&key, &parsed)?;
+        let (content, envelope) = split_payload(payload)?;
+        let expired = match envelope.map(|e| e.check(now_ms)) {
+            None | Some(Ok(())) => None,
+            Some(Err(e @ Error::Expired { .. })) => Some(e),
+            Some(Err(e)) => return Err(e),
+        };
+
+        if let Some(receiver) = self.members.get_mut(&parsed.sender).and_then(|m| m.receiver_mut(parsed.key_id)) {
+            let before = receiver.stored();
+            receiver.apply(commit);
+            let after = receiver.stored();
+            self.stored = self.stored.saturating_sub(before).saturating_add(after);
+        }
+        self.enforce_stored_bound();
+        if let Some(e) = expired {
+            return Err(e);
+        }
+        Ok(GroupPlaintext { sender, key_id: parsed.key_id, iteration: parsed.iteration, content, envelope })
+    }
+
+    /// Encrypts our current sender key to each session's peer, in one call:
+    /// returns `(member, 1:1 ciphertext)` pairs to send. Each session must
+    /// belong to us and to a member; otherwise nothing is encrypted and the
+    /// error is [`Error::PeerMismatch`] (not our session) or
+    /// [`Error::NotGroupMember`] (the peer is not in the group: the key is
+    /// never handed to a non-member).
+    ///
+    /// The distribution carries our ratchet at its current iteration: the
+    /// receivers read what we send from now on, nothing before. The payload
+    /// is serialized once; the cost is that of the 1:1 encryptions. If a
+    /// 1:1 encryption itself fails (a session at its message limit), the
+    /// error is returned and the sessions already used have simply advanced.
+    pub fn distribute<'s, R: CryptoRng + ?Sized>(
+        &self,
+        sessions: impl IntoIterator<Item = &'s mut Session>,
+        rng: &mut R,
+    ) -> Result<Vec<(IdentityKey, Vec<u8>)>> {
+        let mut sessions: Vec<&mut Session> = sessions.into_iter().collect();
+        for session in &sessions {
+            if session.local_identity() != &self.own {
+                return Err(Error::PeerMismatch);
+            }
+            if !self.members.contains_key(session.peer_identity().as_bytes()) {
+                return Err(Error::NotGroupMember);
+            }
+        }
+        let payload = self.own_distribution().encode();
+        let mut out = Vec::with_capacity(sessions.len());
+        for session in &mut sessions {
+            let ciphertext = session.encrypt_payload(&payload, &[], PayloadKind::GroupDistribution, rng)?;
+            out.push((*session.peer_identity(), ciphertext));
+        }
+        Ok(out)
+    }
+
+    /// Decrypts a 1:1 message from `session`'s peer carrying its sender-key
+    /// distribution for this group, and installs it. See
+    /// [`receive_distribution`](super::receive_distribution) for the checks;
+    /// on any error nothing changes (a message that is not a distribution
+    /// gives [`Error::UnexpectedPayload`]).
+    pub fn install_distribution(
+        &mut self,
+        account: &mut Account,
+        session: &mut Session,
+        message: &[u8],
+    ) -> Result<InstalledSenderKey> {
+        super::receive_distribution(account, session, message, |_| Some(self))
+    }
+
+    /// Like [`install_distribution`](Self::install_distribution) for a
+    /// distribution that opens a new 1:1 session; returns the session.
+    pub fn install_distribution_from_new_session(
+        &mut self,
+        account: &mut Account,
+        message: &[u8],
+    ) -> Result<(Session, InstalledSenderKey)> {
+        super::receive_distribution_new_session(account, message, |_| Some(self))
+    }
+
+    /// Our sender key as a distribution.
+    pub(crate) fn own_distribution(&self) -> Distribution {
+        Distribution {
+            group_id: self.id,
+            sender: self.own,
+            key_id: self.sender.key_id,
+            ratchet: self.sender.ratchet.clone(),
+            signing: self.sender.signing.verifying_key(),
+        }
+    }
+
+    /// Whether `distribution` may be installed; changes nothing.
+    pub(crate) fn check_install(&self, distribution: &Distribution) -> Result<()> {
+        if distribution.group_id != self.id {
+            return Err(Error::GroupMismatch);
+        }
+        if distribution.sender == self.own {
+            return Err(Error::PeerMismatch);
+        }
+        let member = self.members.get(distribution.sender.as_bytes()).ok_or(Error::NotGroupMember)?;
+        match member.receiver(distribution.key_id) {
+            Some(r) if r.signing != distribution.signing => {
+                Err(Error::SenderKeyConflict { key_id: distribution.key_id })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Installs a checked distribution (see [`Self::check_install`]). A
+    /// sender key already held is left as it is; a new one becomes the
+    /// member's current key and the old current one its previous.
+    pub(crate) fn install(&mut self, distribution: Distribution) -> InstalledSenderKey {
+        let Distribution { sender, key_id, ratchet, signing, .. } = distribution;
+        let mut info = InstalledSenderKey {
+            group_id: self.id,
+            sender,
+            key_id,
+            iteration: ratchet.counter(),
+            newly_installed: false,
+        };
+        let Some(member) = self.members.get_mut(sender.as_bytes()) else { return info };
+        if member.receiver(key_id).is_some() {
+            return info;
+        }
+        let dropped = member.previous.take().map_or(0, |r| r.stored());
+        member.previous = member.current.take();
+        member.current = Some(Receiver::new(key_id, signing, ratchet));
+        self.stored = self.stored.saturating_sub(dropped);
+        info.newly_installed = true;
+        info
+    }
+
+    /// Keeps the stored entries within [`MAX_GROUP_STORED_KEYS`]: the sender
+    /// key holding the most loses its oldest, until the bound holds.
+    fn enforce_stored_bound(&mut self) {
+        while self.stored > MAX_GROUP_STORED_KEYS {
+            let largest = self
+                .members
+                .values_mut()
+                .flat_map(|m| [&mut m.current, &mut m.previous])
+                .flatten()
+                .max_by_key(|r| r.stored());
+            if largest.is_some_and(Receiver::evict_oldest) {
+                self.stored = self.stored.saturating_sub(1);
+            } else {
+                self.stored = self.recount_stored();
+                return;
+            }
+        }
+    }
+
+    pub(crate) fn recount_stored(&self) -> usize {
+        self.members.values().map(Member::stored).sum()
+    }
+}
+
+/// Opens a group message's ciphertext with its message key.
+fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8>>> {
+    let (body, tag) = crypto::split_tag(message.sealed)?;
+    let mut buf = Zeroizing::new(body.to_vec());
+    crypto::open_in_place(&key.0, &MessageKey::nonce(message.iteration), message.header, &mut buf, &tag)?;
+    Ok(buf)
+}
+
+/// Splits `content || [envelope] || flags`.
+fn split_payload(mut payload: Zeroizing<Vec<u8>>) -> Result<(Vec<u8>, Option<Envelope>)> {
+    let flags = payload.pop().ok_or(WireError::Truncated { needed: 1 })?;
+    match flags {
+        FLAG_PLAIN => Ok((core::mem::take(&mut *payload), None)),
+        FLAG_ENVELOPE => {
+            let (body, envelope) = Envelope::split_from(&payload)?;
+            let body_len = body.len();
+            debug_assert_eq!(body_len + ENVELOPE_LEN, payload.len());
+            payload.truncate(body_len);
+            Ok((core::mem::take(&mut *payload), Some(envelope)))
+        }
+        _ => Err(WireError::InvalidField("group payload flags").into()),
+    }
+}
+
+impl core::fmt::Debug for Group {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Group")
+            .field("id", &self.id)
+            .field("own", &self.own)
+            .field("own_key_id", &self.sender.key_id)
+            .field("own_iteration", &self.sender.ratchet.counter())
+            .field("members", &self.members.len())
+            .field("stored_keys", &self.stored)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,139 @@
+//! The group message wire format.
+//!
+//! ```text
+//! group message = 0x01 | 0x10 | header | ciphertext | signature (64)
+//! header        = group id (32) | sender identity (32)
+//!               | sender key id (u32) | iteration (u32)
+//! ciphertext    = ChaCha20-Poly1305(message key, nonce = 0^8 | iteration,
+//!                                   ad = 0x01 | 0x10 | header,
+//!                                   payload) | tag (16)
+//! payload       = content | [Burnout envelope (18)] | flags (u8)
+//! flags         = 0x00: no envelope, 0x01: an envelope precedes the flags
+//! signature     = Ed25519(sender key's signing key, every byte before it)
+//! ```
+//!
+//! The signature covers the whole message, so the group id, the sender's
+//! identity, the key id and the iteration are bound twice: as AEAD
+//! associated data and under the signature. A receiver checks the signature
+//! (with the signing key from the sender's distribution) before it derives
+//! any key. Iteration `0xffff_ffff` is reserved and refused by the parser.
+//! The parser does not decompress the sender's identity key (members are
+//! looked up by its bytes), so parsing costs no curve arithmetic.
+
+use crate::crypto::TAG_LEN;
+use crate::error::WireError;
+use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
+use crate::limits::MAX_GROUP_MESSAGE;
+use crate::wire::MessageType;
+use crate::wire::codec::{Reader, Writer, writer_for};
+
+use super::GroupId;
+
+/// Length of the authenticated header, version and type bytes included.
+pub(crate) const HEADER_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4;
+
+/// Length of an Ed25519 signature.
+pub(crate) const SIGNATURE_LEN: usize = 64;
+
+/// Payload flag: no envelope.
+pub(crate) const FLAG_PLAIN: u8 = 0x00;
+/// Payload flag: a Burnout envelope precedes the flag byte.
+pub(crate) const FLAG_ENVELOPE: u8 = 0x01;
+
+/// A parsed, not yet authenticated group message.
+///
+/// Nothing in it is trustworthy until [`Group::decrypt`](super::Group::decrypt)
+/// has checked its signature; it is exposed so that a transport or the app
+/// can route the message to the right [`Group`](super::Group) and see which
+/// sender key it needs.
+///
+/// ```
+/// use sealpost::group::GroupMessage;
+/// assert!(GroupMessage::parse(&[1, 0x10, 0, 0]).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct GroupMessage<'a> {
+    pub(crate) group_id: GroupId,
+    /// The claimed sender's identity key bytes; parsed into a point only
+    /// on demand (members are looked up by these bytes, so decryption does
+    /// not pay for a point decompression).
+    pub(crate) sender: [u8; IDENTITY_KEY_LEN],
+    pub(crate) key_id: u32,
+    pub(crate) iteration: u32,
+    /// Everything before the ciphertext (the AEAD associated data).
+    pub(crate) header: &'a [u8],
+    /// Ciphertext and tag.
+    pub(crate) sealed: &'a [u8],
+    /// Everything before the signature.
+    pub(crate) signed: &'a [u8],
+    pub(crate) signature: [u8; SIGNATURE_LEN],
+}
+
+impl<'a> GroupMessage<'a> {
+    /// Parses a group message (structure only: no signature or key check).
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
+        if bytes.len() > MAX_GROUP_MESSAGE {
+            return Err(WireError::TooLarge { what: "group message", len: bytes.len(), max: MAX_GROUP_MESSAGE });
+        }
+        let mut r = Reader::new(bytes);
+        r.header(MessageType::Group as u8)?;
+        let group_id = GroupId(r.array()?);
+        let sender = r.array::<IDENTITY_KEY_LEN>()?;
+        let key_id = r.u32()?;
+        let iteration = r.u32()?;
+        if iteration == u32::MAX {
+            return Err(WireError::InvalidField("group message iteration 0xffffffff is reserved"));
+        }
+        let minimum = 1 + TAG_LEN + SIGNATURE_LEN;
+        let rest = r.remaining();
+        if rest < minimum {
+            return Err(WireError::Truncated { needed: minimum - rest });
+        }
+        let (signed, signature) = bytes.split_at(bytes.len() - SIGNATURE_LEN);
+        let (header, sealed) = signed.split_at(HEADER_LEN);
+        let mut sig = [0u8; SIGNATURE_LEN];
+        sig.copy_from_slice(signature);
+        Ok(Self { group_id, sender, key_id, iteration, header, sealed, signed, signature: sig })
+    }
+
+    /// The group the message claims to belong to.
+    pub fn group_id(&self) -> &GroupId {
+        &self.group_id
+    }
+
+    /// The identity key of the member who claims to have sent it. Fails if
+    /// the bytes are not a valid identity key (such a message can never
+    /// decrypt).
+    pub fn sender(&self) -> crate::Result<IdentityKey> {
+        IdentityKey::from_bytes(&self.sender)
+    }
+
+    /// The claimed sender's identity key bytes, unparsed.
+    pub fn sender_bytes(&self) -> &[u8; IDENTITY_KEY_LEN] {
+        &self.sender
+    }
+
+    /// The sender key id it was encrypted under.
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// Its iteration in the sender key's chain.
+    pub fn iteration(&self) -> u32 {
+        self.iteration
+    }
+}
+
+/// Starts a group message: version, type and header; `capacity` is the
+/// payload length to reserve.
+pub(crate) fn encode_header(
+    group_id: &GroupId,
+    sender: &IdentityKey,
+    key_id: u32,
+    iteration: u32,
+    capacity: usize,
+) -> Writer {
+    let mut w = writer_for(MessageType::Group as u8, HEADER_LEN + capacity + TAG_LEN + SIGNATURE_LEN);
+    w.bytes(&group_id.0).bytes(sender.as_bytes()).u32(key_id).u32(iteration);
+    w
+}

@@ -1,0 +1,148 @@
+//! Group messaging with sender keys: one ciphertext per message, whatever
+//! the number of members, and every member can check who sent it.
+//!
+//! # How it works
+//!
+//! Every member of a group has a **sender key** for it: a forward-secure
+//! symmetric ratchet (see below) and an Ed25519 signing key. A member hands
+//! its sender key to each other member once, as a *distribution* inside their
+//! 1:1 [`Session`](crate::Session) ([`Group::distribute`],
+//! [`Group::install_distribution`]). From then on, a group message is
+//! encrypted once under the sender's next message key and signed with its
+//! signing key ([`Group::encrypt`]); each member verifies the signature
+//! before deriving anything, then decrypts ([`Group::decrypt`]).
+//!
+//! | file | concept |
+//! |---|---|
+//! | `chain.rs` | the Megolm-style hierarchical HMAC ratchet and message keys |
+//! | `sender.rs` | our own sender key: encrypt and sign |
+//! | `receiver.rs` | another member's sender key: out-of-order window, replay refusal |
+//! | `message.rs` | the group message wire format |
+//! | `distribution.rs` | the distribution payload, installing it |
+//! | `membership.rs` | [`Group`]: members, joins, removals, rotation |
+//! | `state.rs` | persistence |
+//!
+//! # The ratchet
+//!
+//! Four 32-byte parts `R0..R3`, one per byte of a 32-bit iteration counter
+//! (Matrix's Megolm ratchet, with HMAC-SHA256). A step re-derives the part
+//! of the highest counter byte that changes and reseeds every lower part
+//! from it: `R_k = HMAC(R_h, k)` for `k = h..=3`. Skipping any distance
+//! costs at most about a thousand HMACs: a member who was offline for a
+//! million messages catches up in microseconds, and there is no maximum
+//! forward jump. The key of iteration `i` is
+//! `HMAC(R3, "sealpost v1 group message key" || i)`, used once as the
+//! ChaCha20-Poly1305 key with nonce `0^8 || i`, then deleted.
+//!
+//! # Receiving: window, replays, forward secrecy
+//!
+//! A receiver keeps the ratchet at the next iteration it has not seen. Keys
+//! of skipped iterations stay available inside a window of
+//! [`GROUP_OUT_OF_ORDER_WINDOW`](crate::limits::GROUP_OUT_OF_ORDER_WINDOW)
+//! iterations (rounded to 256-iteration blocks) behind the newest message:
+//! in the newest block as single keys, in older blocks as one `R3` value per
+//! block (which derives the rest of that block only). A late message inside
+//! such a block turns the iterations before it into single keys and
+//! restarts the block after it, so **no stored value can derive the key of
+//! a message already read**. Anything older than the window is deleted.
+//! Across the group at most
+//! [`MAX_GROUP_STORED_KEYS`](crate::limits::MAX_GROUP_STORED_KEYS) entries
+//! are kept; past it the sender key holding the most loses its oldest.
+//!
+//! A replay, or a message whose key is gone, is
+//! [`Error::DuplicateMessage`](crate::Error::DuplicateMessage): unlike
+//! Megolm, replay detection is not left to the application. Decryption is
+//! transactional: every failure leaves the group as it was (an expired
+//! Burnout message excepted: authentic, its key is consumed).
+//!
+//! **Forward-secrecy caveat (inherent to sender keys).** Whoever steals a
+//! member's state can read every later message of every sender key in it
+//! (until those senders rotate), plus skipped messages still inside the
+//! window. What was already read, and what was sent before the stolen
+//! state's iterations, stays unreadable. Sender keys have no
+//! post-compromise healing of their own: rotation (on removal, or
+//! periodically with [`Group::rotate`]) is what heals.
+//!
+//! # Binding
+//!
+//! A group message carries the group id, the sender's identity key, the
+//! sender key id and the iteration, authenticated as AEAD associated data
+//! and under the signature (which covers every byte before it). A member
+//! cannot forge another member's message (it lacks the signing key), and a
+//! message cannot be replayed into another group or under another key id. A
+//! distribution is accepted only from the 1:1 session peer it names, and
+//! only if that peer is a member.
+//!
+//! # Membership
+//!
+//! The application decides who is in a group; [`Group`] keeps the keys in
+//! step. A newcomer gets the current distributions, which start at each
+//! sender's current iteration: it cannot read what was sent before it
+//! joined. On a removal, **every remaining member** calls
+//! [`Group::remove_member`] (which deletes the removed member's keys and
+//! rotates its own) and distributes its new key; the removed member cannot
+//! read anything sent under the new keys. A member that has not processed
+//! the removal yet still sends under its old key, readable by the removed
+//! member: apps should apply membership changes before sending.
+//!
+//! The wire formats are documented in `message.rs`, `distribution.rs` and
+//! `state.rs` and collected in `docs/PROTOCOL-group.md`.
+
+mod chain;
+mod distribution;
+mod membership;
+mod message;
+mod receiver;
+mod sender;
+mod state;
+
+use rand_core::CryptoRng;
+
+pub use distribution::{InstalledSenderKey, receive_distribution, receive_distribution_new_session};
+pub use membership::{Group, GroupPlaintext, Rotated};
+pub use message::GroupMessage;
+
+pub(crate) use distribution::Distribution;
+
+/// A group's 32-byte identifier, chosen by whoever creates the group
+/// (random, so that ids never collide).
+///
+/// ```
+/// use sealpost::group::GroupId;
+/// let id = GroupId::random(&mut rand::rng());
+/// assert_eq!(GroupId::from_bytes(*id.as_bytes()), id);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(pub(crate) [u8; 32]);
+
+impl GroupId {
+    /// A fresh random id.
+    pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut id = [0u8; 32];
+        rng.fill_bytes(&mut id);
+        Self(id)
+    }
+
+    /// An id from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The id's bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for GroupId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "GroupId(")?;
+        for b in self.0.iter().take(8) {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+//! Our own sender key: the ratchet we encrypt with and the Ed25519 key we
+//! sign with.
+
+use ed25519_dalek::{Signer, SigningKey};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::GroupId;
+use super::chain::{MessageKey, Ratchet};
+use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, encode_header};
+use crate::burnout::Envelope;
+use crate::crypto;
+use crate::error::{Error, Result};
+use crate::identity::IdentityKey;
+use crate::limits::MAX_GROUP_PLAINTEXT;
+
+/// Our sender key in one group. Secret: the ratchet and the signing key
+/// zeroize on drop.
+#[derive(Clone)]
+pub(crate) struct SenderKey {
+    pub(crate) key_id: u32,
+    pub(crate) ratchet: Ratchet,
+    pub(crate) signing: SigningKey,
+}
+
+impl SenderKey {
+    /// A fresh sender key at iteration 0 whose id differs from `avoid`.
+    pub(crate) fn generate<R: CryptoRng + ?Sized>(rng: &mut R, avoid: Option<u32>) -> Self {
+        let mut id = [0u8; 4];
+        let key_id = loop {
+            rng.fill_bytes(&mut id);
+            let candidate = u32::from_be_bytes(id);
+            if Some(candidate) != avoid {
+                break candidate;
+            }
+        };
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(seed.as_mut());
+        Self { key_id, ratchet: Ratchet::random(rng), signing: SigningKey::from_bytes(&seed) }
+    }
+
+    /// Encrypts and signs one group message; the ratchet moves only on
+    /// success.
+    pub(crate) fn encrypt(
+        &mut self,
+        group_id: &GroupId,
+        sender: &IdentityKey,
+        content: &[u8],
+        envelope: Option<&Envelope>,
+    ) -> Result<Vec<u8>> {
+        if content.len() > MAX_GROUP_PLAINTEXT {
+            return Err(Error::TooLarge { what: "group plaintext", len: content.len(), max: MAX_GROUP_PLAINTEXT });
+        }
+        let iteration = self.ratchet.counter();
+        if iteration == u32::MAX {
+            return Err(Error::LimitReached {
+                what: "iterations per group sender key (rotate it)",
+                max: u32::MAX as usize,
+            });
+        }
+        let mut next = self.ratchet.clone();
+        let key: MessageKey = next.next_key()?;
+
+        let env = envelope.map(Envelope::to_bytes);
+        let env_len = env.as_ref().map_or(0, |e| e.len());
+        let mut out = encode_header(group_id, sender, self.key_id, iteration, content.len() + env_len + 1).into_vec();
+        let header_len = out.len();
+        out.extend_from_slice(content);
+        match &env {
+            Some(e) => {
+                out.extend_from_slice(e);
+                out.push(FLAG_ENVELOPE);
+            }
+            None => out.push(FLAG_PLAIN),
+        }
+        let (header, body) = out.split_at_mut(header_len);
+        let tag = crypto::seal_in_place(&key.0, &MessageKey::nonce(iteration), header, body);
+        out.extend_from_slice(&tag);
+        let signature = self.signing.sign(&out).to_bytes();
+        out.extend_from_slice(&signature);
+
+        self.ratchet = next;
+        Ok(out)
+    }
+}
+
+impl core::fmt::Debug for SenderKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SenderKey")
+            .field("key_id", &self.key_id)
+            .field("iteration", &self.ratchet.counter())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,202 @@
+//! Serialization of a [`Group`] (plaintext, secrets included; store it only
+//! through [`Persist::export_encrypted`]).
+//!
+//! ```text
+//! group state = 0x01 | 0x32 | group id (32) | own identity (32)
+//!             | own key id (u32) | own iteration (u32) | own ratchet (4 x 32)
+//!             | own signing key seed (32)
+//!             | member count (u32) | member*            (ascending identity)
+//! member      = identity (32) | slots (u8: 0 = none, 1 = current,
+//!                                      3 = current and previous)
+//!             | [current receiver] | [previous receiver]
+//! receiver    = key id (u32) | signing public key (32)
+//!             | next iteration (u32) | ratchet (4 x 32)
+//!             | run count (u32) | (start (u32) | R3 (32))*   (ascending)
+//!             | key count (u32) | (iteration (u32) | key (32))* (ascending)
+//! ```
+//!
+//! The importer checks every count against [`crate::limits`] before
+//! allocating and refuses anything the library could not have produced
+//! (unsorted or duplicate entries, entries at or after the next iteration,
+//! keys inside a run, more stored entries than
+//! [`MAX_GROUP_STORED_KEYS`](crate::limits::MAX_GROUP_STORED_KEYS)), so a
+//! decoded state re-encodes to the same bytes.
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::SigningKey;
+use zeroize::Zeroizing;
+
+use super::GroupId;
+use super::chain::{BLOCK, MessageKey, PARTS, Ratchet, Run};
+use super::distribution::parse_signing_key;
+use super::membership::{Group, Member};
+use super::receiver::Receiver;
+use super::sender::SenderKey;
+use crate::error::{Error, Result, WireError};
+use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
+use crate::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS, MAX_STATE};
+use crate::persist::Persist;
+use crate::wire::MessageType;
+use crate::wire::codec::{Reader, Writer, writer_for};
+
+/// Runs one receiver can hold: one per block of the window.
+const MAX_RUNS: usize = (GROUP_OUT_OF_ORDER_WINDOW / BLOCK) as usize;
+
+/// Single keys one receiver can hold: the window plus the newest block.
+const MAX_KEYS: usize = (GROUP_OUT_OF_ORDER_WINDOW + BLOCK) as usize;
+
+impl Group {
+    /// Serializes the group, secrets included: store it only encrypted
+    /// (see [`crate::persist`]).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, Persist};
+    /// use sealpost::group::{Group, GroupId};
+    /// let mut rng = rand::rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// group.encrypt(b"hello")?;
+    /// let key = [9u8; 32];
+    /// let saved = group.export_encrypted(&key, &mut rng);
+    /// let restored = Group::import_encrypted(&key, &saved)?;
+    /// assert_eq!(restored.to_bytes(), group.to_bytes());
+    /// assert_eq!(restored.own_iteration(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = writer_for(MessageType::GroupState as u8, 300 + self.members.len() * 400);
+        w.bytes(&self.id.0).bytes(self.own.as_bytes());
+        w.u32(self.sender.key_id).u32(self.sender.ratchet.counter());
+        w.bytes(self.sender.ratchet.to_secret_bytes().as_ref());
+        w.bytes(Zeroizing::new(self.sender.signing.to_bytes()).as_ref());
+        w.u32(u32::try_from(self.members.len()).unwrap_or(u32::MAX));
+        for member in self.members.values() {
+            w.bytes(member.identity.as_bytes());
+            match (&member.current, &member.previous) {
+                (Some(current), Some(previous)) => {
+                    w.u8(3);
+                    encode_receiver(&mut w, current);
+                    encode_receiver(&mut w, previous);
+                }
+                (Some(current), None) => {
+                    w.u8(1);
+                    encode_receiver(&mut w, current);
+                }
+                // `previous` is only ever set together with `current`.
+                (None, _) => {
+                    w.u8(0);
+                }
+            }
+        }
+        Zeroizing::new(w.into_vec())
+    }
+
+    /// Restores a group from [`Self::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() > MAX_STATE {
+            return Err(WireError::TooLarge { what: "group state", len: bytes.len(), max: MAX_STATE }.into());
+        }
+        let mut r = Reader::new(bytes);
+        r.header(MessageType::GroupState as u8)?;
+        let id = GroupId(r.array()?);
+        let own = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)?;
+        let key_id = r.u32()?;
+        let ratchet = decode_ratchet(&mut r)?;
+        let seed = Zeroizing::new(r.array::<32>()?);
+        let sender = SenderKey { key_id, ratchet, signing: SigningKey::from_bytes(&seed) };
+
+        let count = r.count("group members", MAX_GROUP_MEMBERS - 1)?;
+        let mut members = BTreeMap::new();
+        let mut last: Option<IdentityKey> = None;
+        let mut stored = 0usize;
+        for _ in 0..count {
+            let identity = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)?;
+            if identity == own || last.is_some_and(|l| l >= identity) {
+                return Err(WireError::InvalidField("group members must be ascending and exclude us").into());
+            }
+            last = Some(identity);
+            let member = match r.u8()? {
+                0 => Member::new(identity),
+                1 => Member { identity, current: Some(decode_receiver(&mut r)?), previous: None },
+                3 => {
+                    let current = decode_receiver(&mut r)?;
+                    let previous = decode_receiver(&mut r)?;
+                    if current.key_id == previous.key_id {
+                        return Err(WireError::InvalidField("duplicate sender key id").into());
+                    }
+                    Member { identity, current: Some(current), previous: Some(previous) }
+                }
+                _ => return Err(WireError::InvalidField("member key slots").into()),
+            };
+            stored = stored.saturating_add(member.stored());
+            if stored > MAX_GROUP_STORED_KEYS {
+                return Err(Error::LimitReached { what: "stored group keys", max: MAX_GROUP_STORED_KEYS });
+            }
+            members.insert(identity.to_bytes(), member);
+        }
+        r.finish()?;
+        Ok(Self { id, own, sender, members, stored })
+    }
+}
+
+impl Persist for Group {
+    const STATE_TYPE: MessageType = MessageType::GroupState;
+    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Group::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Group::from_bytes(bytes)
+    }
+}
+
+fn decode_ratchet(r: &mut Reader<'_>) -> core::result::Result<Ratchet, WireError> {
+    let counter = r.u32()?;
+    let mut parts = Zeroizing::new([[0u8; 32]; PARTS]);
+    for part in parts.iter_mut() {
+        *part = r.array()?;
+    }
+    Ok(Ratchet::from_parts(*parts, counter))
+}
+
+fn encode_receiver(w: &mut Writer, receiver: &Receiver) {
+    w.u32(receiver.key_id).bytes(receiver.signing.as_bytes());
+    w.u32(receiver.ratchet.counter()).bytes(receiver.ratchet.to_secret_bytes().as_ref());
+    w.u32(u32::try_from(receiver.runs.len()).unwrap_or(u32::MAX));
+    for run in &receiver.runs {
+        w.u32(run.start).bytes(&run.part3);
+    }
+    w.u32(u32::try_from(receiver.keys.len()).unwrap_or(u32::MAX));
+    for (iteration, key) in &receiver.keys {
+        w.u32(*iteration).bytes(&key.0);
+    }
+}
+
+fn decode_receiver(r: &mut Reader<'_>) -> core::result::Result<Receiver, WireError> {
+    let key_id = r.u32()?;
+    let signing = parse_signing_key(&r.array()?)?;
+    let ratchet = decode_ratchet(r)?;
+    let next = ratchet.counter();
+    let mut receiver = Receiver::new(key_id, signing, ratchet);
+
+    let runs = r.count("group key runs", MAX_RUNS)?;
+    for _ in 0..runs {
+        let run = Run { start: r.u32()?, part3: r.array()? };
+        let after_previous = receiver.runs.last().is_none_or(|p| p.last() < run.start);
+        if !after_previous || run.last() >= next {
+            return Err(WireError::InvalidField("group key runs must be ascending, one per block, before next"));
+        }
+        receiver.runs.push(run);
+    }
+    let keys = r.count("group skipped keys", MAX_KEYS)?;
+    for _ in 0..keys {
+        let iteration = r.u32()?;
+        let key = MessageKey(r.array()?);
+        let ascending = receiver.keys.last_key_value().is_none_or(|(last, _)| *last < iteration);
+        if !ascending || iteration >= next || receiver.runs.iter().any(|run| run.contains(iteration)) {
+            return Err(WireError::InvalidField("group skipped keys must be ascending, before next, outside runs"));
+        }
+        receiver.keys.insert(iteration, key);
+    }
+    Ok(receiver)
+}

@@ -1,0 +1,179 @@
+//! Attacks that need the library's internals to mount: a member who knows
+//! another member's chain forging with a valid AEAD, distributions lying
+//! about their sender, key id clashes, and catch-up over huge gaps.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use ed25519_dalek::{Signer, SigningKey};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::chain::MessageKey;
+use super::message::{FLAG_PLAIN, encode_header};
+use super::*;
+use crate::wire::PayloadKind;
+use crate::{Account, Error, Session, crypto};
+
+struct Party {
+    account: Account,
+    group: Group,
+}
+
+fn parties(n: usize, rng: &mut StdRng) -> (Vec<Party>, GroupId) {
+    let accounts: Vec<Account> = (0..n).map(|_| Account::new(rng, 0)).collect();
+    let ids: Vec<_> = accounts.iter().map(|a| *a.identity()).collect();
+    let gid = GroupId::random(rng);
+    let mut parties: Vec<Party> = accounts
+        .into_iter()
+        .map(|account| Party { group: Group::new(gid, *account.identity(), ids.clone(), rng).unwrap(), account })
+        .collect();
+    for i in 0..n {
+        let d = parties[i].group.own_distribution();
+        for (j, p) in parties.iter_mut().enumerate() {
+            if i != j {
+                p.group.check_install(&d).unwrap();
+                let _ = p.group.install(d.clone());
+            }
+        }
+    }
+    (parties, gid)
+}
+
+fn sessions(a: &Account, b: &mut Account, rng: &mut StdRng) -> (Session, Session) {
+    let mut ab = a.create_outbound_session(&b.prekey_bundle_with(None).unwrap(), rng).unwrap();
+    let (ba, _) = b.create_inbound_session(&ab.encrypt(b"hi", rng).unwrap()).unwrap();
+    (ab, ba)
+}
+
+/// A message as `sender_identity` under `key_id`, correctly encrypted with
+/// `key`, signed by `signer`.
+fn forge(gid: &GroupId, party: &Party, as_whom: usize, parties: &[Party], signer: &SigningKey) -> Vec<u8> {
+    let victim = *parties[as_whom].account.identity();
+    let receiver = party.group.members[victim.as_bytes()].current.as_ref().unwrap();
+    let iteration = receiver.ratchet.counter();
+    let key: MessageKey = receiver.ratchet.clone().next_key().unwrap();
+    let content = b"transfer everything to mallory";
+    let mut out = encode_header(gid, &victim, receiver.key_id, iteration, content.len() + 1).into_vec();
+    let header_len = out.len();
+    out.extend_from_slice(content);
+    out.push(FLAG_PLAIN);
+    let (header, body) = out.split_at_mut(header_len);
+    let tag = crypto::seal_in_place(&key.0, &MessageKey::nonce(iteration), header, body);
+    out.extend_from_slice(&tag);
+    let signature = signer.sign(&out).to_bytes();
+    out.extend_from_slice(&signature);
+    out
+}
+
+#[test]
+fn a_member_knowing_the_chain_cannot_forge_without_the_signing_key() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let (mut parties, gid) = parties(3, &mut rng);
+    // Carol (2) holds Alice's (0) chain and builds a perfectly encrypted
+    // message as Alice, signed with her own key: Bob (1) refuses it.
+    let carols_key = parties[2].group.sender.signing.clone();
+    let forged = forge(&gid, &parties[2], 0, &parties, &carols_key);
+    let before = parties[1].group.to_bytes();
+    assert_eq!(parties[1].group.decrypt(&forged, 0), Err(Error::InvalidSignature("group message")));
+    assert_eq!(parties[1].group.to_bytes(), before);
+    // The same bytes signed with Alice's key would pass: the signature is
+    // exactly what stops the forgery.
+    let alices_key = parties[0].group.sender.signing.clone();
+    let with_alices_signature = forge(&gid, &parties[2], 0, &parties, &alices_key);
+    assert_eq!(parties[1].group.decrypt(&with_alices_signature, 0).unwrap().sender, *parties[0].account.identity());
+}
+
+#[test]
+fn a_distribution_must_come_from_the_sender_it_names() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let (mut parties, _) = parties(3, &mut rng);
+    let (alice, bob, carol) = (0, 1, 2);
+    let (mut carol_to_bob, mut bob_to_carol) = {
+        let (l, r) = parties.split_at_mut(carol);
+        sessions(&r[0].account, &mut l[bob].account, &mut rng)
+    };
+    // Carol sends Bob a distribution claiming to be Alice's new key.
+    let mut lie = parties[alice].group.own_distribution();
+    lie.key_id ^= 1;
+    lie.signing = parties[carol].group.sender.signing.verifying_key();
+    let bytes = carol_to_bob.encrypt_payload(&lie.encode(), &[], PayloadKind::GroupDistribution, &mut rng).unwrap();
+    let p = &mut parties[bob];
+    let before = (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes());
+    assert_eq!(p.group.install_distribution(&mut p.account, &mut bob_to_carol, &bytes), Err(Error::PeerMismatch));
+    assert_eq!(before, (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes()));
+
+    // Carol reusing her own key id with a different signing key: a clash.
+    let mut clash = parties[carol].group.own_distribution();
+    clash.signing = SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let bytes = carol_to_bob.encrypt_payload(&clash.encode(), &[], PayloadKind::GroupDistribution, &mut rng).unwrap();
+    let p = &mut parties[bob];
+    let before = (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes());
+    let key_id = clash.key_id;
+    assert_eq!(
+        p.group.install_distribution(&mut p.account, &mut bob_to_carol, &bytes),
+        Err(Error::SenderKeyConflict { key_id })
+    );
+    assert_eq!(before, (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes()));
+
+    // A malformed distribution payload is refused the same way.
+    let bytes = carol_to_bob.encrypt_payload(b"\x01\x11garbage", &[], PayloadKind::GroupDistribution, &mut rng);
+    let p = &mut parties[bob];
+    let before = (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes());
+    assert!(matches!(
+        p.group.install_distribution(&mut p.account, &mut bob_to_carol, &bytes.unwrap()),
+        Err(Error::Wire(_))
+    ));
+    assert_eq!(before, (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes()));
+}
+
+#[test]
+fn catch_up_over_billions_of_iterations() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let (mut parties, _) = parties(2, &mut rng);
+    let mut first = None;
+    for target in [1_000_000u32, 25_000_000, 4_000_000_000] {
+        parties[0].group.sender.ratchet.advance_to(target);
+        let m = parties[0].group.encrypt(format!("at {target}").as_bytes()).unwrap();
+        first.get_or_insert_with(|| m.clone());
+        let started = std::time::Instant::now();
+        let read = parties[1].group.decrypt(&m, 0).unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(read.iteration, target);
+        assert_eq!(read.content, format!("at {target}").as_bytes());
+        // Bounded storage: at most the window's runs plus one block of keys.
+        assert!(parties[1].group.stored_key_count() <= 8 + 255);
+        // Generous even for an unoptimized build; the benchmark has the real numbers.
+        assert!(elapsed.as_millis() < 500, "catch-up took {elapsed:?}");
+    }
+    assert_eq!(parties[1].group.decrypt(&first.unwrap(), 0), Err(Error::DuplicateMessage));
+    // The last iteration is reserved; the sender must rotate.
+    parties[0].group.sender.ratchet.advance_to(u32::MAX);
+    assert!(matches!(parties[0].group.encrypt(b"x"), Err(Error::LimitReached { .. })));
+}
+
+#[test]
+fn state_decoding_refuses_what_the_library_cannot_produce() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let (mut parties, _) = parties(3, &mut rng);
+    let sent: Vec<Vec<u8>> = (0..300).map(|_| parties[0].group.encrypt(b"x").unwrap()).collect();
+    parties[1].group.decrypt(&sent[299], 0).unwrap();
+    parties[1].group.decrypt(&sent[100], 0).unwrap();
+    let bytes = parties[1].group.to_bytes();
+    let restored = Group::from_bytes(&bytes).unwrap();
+    assert_eq!(restored.to_bytes(), bytes);
+    assert_eq!(restored.stored_key_count(), parties[1].group.stored_key_count());
+    // Members out of order.
+    let g = &parties[1].group;
+    let mut swapped = g.to_bytes().to_vec();
+    let first_member = 2 + 32 + 32 + 4 + 4 + 128 + 32 + 4;
+    let ids: Vec<_> = g.members().copied().collect();
+    swapped[first_member..first_member + 32].copy_from_slice(ids[1].as_bytes());
+    assert!(Group::from_bytes(&swapped).is_err());
+    // Trailing and truncated bytes.
+    let mut trailing = bytes.to_vec();
+    trailing.push(0);
+    assert!(Group::from_bytes(&trailing).is_err());
+    for cut in [1, 10, 100] {
+        assert!(Group::from_bytes(&bytes[..bytes.len() - cut]).is_err());
+    }
+}
