@@ -1,0 +1,180 @@
+//! The local device: identity, prekeys, starting and accepting sessions.
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Result, SealpostError, lock};
+use crate::persist;
+use crate::session::Session;
+
+/// What a prekey bundle says about its owner, after its signature checked.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PreKeyBundleInfo {
+    /// The owner's 32-byte identity key.
+    pub identity_key: Vec<u8>,
+    /// Id of the signed prekey in the bundle.
+    pub signed_prekey_id: u32,
+    /// Id of the one-time prekey in the bundle, if it has one.
+    pub one_time_prekey_id: Option<u32>,
+}
+
+/// A session accepted from a peer's first message, and that message's text.
+#[derive(uniffi::Record)]
+pub struct InboundSession {
+    /// The new session with the sender.
+    pub session: Arc<Session>,
+    /// The plaintext of the message that started it.
+    pub plaintext: Vec<u8>,
+}
+
+/// A device's long-term state: identity key pair and prekey store.
+///
+/// Thread-safe. Methods that take a `Session` lock the account first and
+/// the session second; no method locks in the other order, so concurrent
+/// calls cannot deadlock.
+#[derive(uniffi::Object)]
+pub struct Account {
+    /// Never changes, so it is readable without the lock.
+    identity: sealpost::IdentityKey,
+    inner: Mutex<sealpost::Account>,
+}
+
+impl Account {
+    fn wrap(account: sealpost::Account) -> Arc<Self> {
+        Arc::new(Self { identity: *account.identity(), inner: Mutex::new(account) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut sealpost::Account) -> Result<T>) -> Result<T> {
+        let mut guard = lock(&self.inner, "Account")?;
+        f(&mut guard)
+    }
+}
+
+#[uniffi::export]
+impl Account {
+    /// A new account with a fresh identity and a first signed prekey created
+    /// at `now_ms` (milliseconds since the Unix epoch).
+    #[uniffi::constructor]
+    pub fn new(now_ms: u64) -> Arc<Self> {
+        Self::wrap(sealpost::Account::new(&mut rand::rng(), now_ms))
+    }
+
+    /// Restores an account from `to_bytes` (plaintext state).
+    #[uniffi::constructor]
+    pub fn from_bytes(state: Vec<u8>) -> Result<Arc<Self>> {
+        Ok(Self::wrap(sealpost::Account::from_bytes(&state)?))
+    }
+
+    /// Restores an account from `export_encrypted` with the same
+    /// 32-byte key. A wrong key or corrupted bytes throw `ExportCorrupted`.
+    #[uniffi::constructor]
+    pub fn import_encrypted(key: Vec<u8>, export: Vec<u8>) -> Result<Arc<Self>> {
+        Ok(Self::wrap(persist::import(&key, &export)?))
+    }
+
+    /// The account's state sealed under a 32-byte key: what to store on disk.
+    pub fn export_encrypted(&self, key: Vec<u8>) -> Result<Vec<u8>> {
+        self.with(|a| persist::export(&*a, &key))
+    }
+
+    /// The account's state in plaintext, secrets included. Store it only
+    /// inside encrypted storage; prefer `export_encrypted`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.with(|a| Ok(a.to_bytes().to_vec()))
+    }
+
+    /// Our 32-byte public identity key (what peers pin and compare).
+    pub fn identity_key(&self) -> Vec<u8> {
+        self.identity.to_bytes().to_vec()
+    }
+
+    /// The 60-digit safety number (12 groups of 5, space separated) for
+    /// this account and a peer's identity key; both sides see the same.
+    pub fn safety_number(&self, peer_identity_key: Vec<u8>) -> Result<String> {
+        let theirs = sealpost::IdentityKey::from_bytes(&peer_identity_key)?;
+        Ok(sealpost::SafetyNumber::new(&self.identity, &theirs).to_string())
+    }
+
+    /// Adds `count` one-time prekeys and returns their ids. Throws
+    /// `LimitReached` past the store's capacity.
+    pub fn generate_one_time_prekeys(&self, count: u32) -> Result<Vec<u32>> {
+        let count = usize::try_from(count)
+            .map_err(|_| SealpostError::InvalidArgument(format!("prekey count {count} is too large")))?;
+        self.with(|a| Ok(a.generate_one_time_prekeys(count, &mut rand::rng())?))
+    }
+
+    /// How many unused one-time prekeys remain (top up when low).
+    pub fn remaining_one_time_prekeys(&self) -> Result<u32> {
+        self.with(|a| Ok(u32::try_from(a.remaining_one_time_prekeys()).unwrap_or(u32::MAX)))
+    }
+
+    /// Replaces the signed prekey and returns its id; the previous one still
+    /// opens setup messages for a grace period.
+    pub fn rotate_signed_prekey(&self, now_ms: u64) -> Result<u32> {
+        self.with(|a| Ok(a.rotate_signed_prekey(&mut rand::rng(), now_ms)?))
+    }
+
+    /// Forgets rotated-out signed prekeys whose grace period has ended.
+    pub fn expire_signed_prekeys(&self, now_ms: u64) -> Result<()> {
+        self.with(|a| {
+            a.expire_signed_prekeys(now_ms);
+            Ok(())
+        })
+    }
+
+    /// A bundle with the lowest unused one-time prekey (or none when all
+    /// are used), encoded for upload.
+    pub fn prekey_bundle(&self) -> Result<Vec<u8>> {
+        self.with(|a| Ok(a.prekey_bundle()?.to_bytes()))
+    }
+
+    /// One encoded bundle per unused one-time prekey, for a server to hand
+    /// out one per initiator.
+    pub fn prekey_bundles(&self) -> Result<Vec<Vec<u8>>> {
+        self.with(|a| Ok(a.prekey_bundles()?.iter().map(sealpost::PreKeyBundle::to_bytes).collect()))
+    }
+
+    /// Starts a session from a peer's encoded bundle (X3DH initiator). The
+    /// bundle's signature is checked. Messages can be encrypted at once.
+    pub fn create_outbound_session(&self, bundle: Vec<u8>) -> Result<Arc<Session>> {
+        let bundle = sealpost::PreKeyBundle::from_bytes(&bundle)?;
+        let session = self.with(|a| Ok(a.create_outbound_session(&bundle, &mut rand::rng())?))?;
+        Ok(Session::wrap(session))
+    }
+
+    /// Accepts a peer's first message (X3DH responder): the new session and
+    /// the message's plaintext. The one-time prekey it names is consumed
+    /// only if the message authenticates; on any error nothing changes.
+    pub fn create_inbound_session(&self, message: Vec<u8>) -> Result<InboundSession> {
+        let (session, plaintext) = self.with(|a| Ok(a.create_inbound_session(&message)?))?;
+        Ok(InboundSession { session: Session::wrap(session), plaintext })
+    }
+
+    /// Decrypts any message from `session`'s peer, including setup messages
+    /// that start a new state (the peer re-installed, or both sides started
+    /// at once). Prefer this to `Session.decrypt`. On any error, the account
+    /// and the session are unchanged.
+    pub fn decrypt(&self, session: Arc<Session>, message: Vec<u8>) -> Result<Vec<u8>> {
+        self.with(|a| session.with(|s| Ok(a.decrypt(s, &message)?)))
+    }
+}
+
+/// Checks a prekey bundle's signature and reports what it holds.
+#[uniffi::export]
+pub fn verify_prekey_bundle(bundle: Vec<u8>) -> Result<PreKeyBundleInfo> {
+    let bundle = sealpost::PreKeyBundle::from_bytes(&bundle)?;
+    bundle.verify()?;
+    Ok(PreKeyBundleInfo {
+        identity_key: bundle.identity().to_bytes().to_vec(),
+        signed_prekey_id: bundle.signed_prekey_id(),
+        one_time_prekey_id: bundle.one_time_prekey_id(),
+    })
+}
+
+/// The 60-digit safety number (12 groups of 5, space separated) of two
+/// identity keys; the order of the arguments does not matter.
+#[uniffi::export]
+pub fn safety_number(identity_key_a: Vec<u8>, identity_key_b: Vec<u8>) -> Result<String> {
+    let a = sealpost::IdentityKey::from_bytes(&identity_key_a)?;
+    let b = sealpost::IdentityKey::from_bytes(&identity_key_b)?;
+    Ok(sealpost::SafetyNumber::new(&a, &b).to_string())
+}

@@ -1,0 +1,188 @@
+//! The error every exported function throws, and the lock helper.
+//!
+//! [`SealpostError`] is a *flat* UniFFI error: each variant becomes its own
+//! exception class (Kotlin `SealpostException.AuthenticationFailed`, Swift
+//! `SealpostError.AuthenticationFailed(message:)`, Python
+//! `SealpostError.AuthenticationFailed`) whose message is the readable text
+//! of the Rust error, details included ("message is 1200 messages ahead,
+//! over the limit of 1000"). The variants mirror [`sealpost::Error`] one to
+//! one (`Wire` is called `Malformed` here), plus three that only the FFI
+//! layer produces: [`SealpostError::InvalidArgument`],
+//! [`SealpostError::LockPoisoned`] and [`SealpostError::Other`].
+
+use std::sync::{Mutex, MutexGuard};
+
+/// Everything that can go wrong in a call into sealpost.
+///
+/// Decryption errors leave every object exactly as it was before the call,
+/// so the app can keep using the account and the session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum SealpostError {
+    /// The input bytes are not a well-formed sealpost structure (truncated,
+    /// wrong type, unknown version, over a size limit, trailing bytes).
+    #[error("{0}")]
+    Malformed(String),
+    /// A signature (on a prekey bundle, ...) did not verify.
+    #[error("{0}")]
+    InvalidSignature(String),
+    /// The peer supplied a low-order (non-contributory) key.
+    #[error("{0}")]
+    WeakKey(String),
+    /// The message was tampered with, sent under another session, or forged.
+    #[error("{0}")]
+    AuthenticationFailed(String),
+    /// A replay: the message was already decrypted, or its key is gone.
+    #[error("{0}")]
+    DuplicateMessage(String),
+    /// The message is further ahead in its chain than the limit allows.
+    #[error("{0}")]
+    ForwardJumpTooLarge(String),
+    /// A setup message names a signed prekey this account does not hold.
+    #[error("{0}")]
+    UnknownSignedPreKey(String),
+    /// A setup message names a one-time prekey that was never issued.
+    #[error("{0}")]
+    UnknownOneTimePreKey(String),
+    /// A setup message names a one-time prekey that was already used.
+    #[error("{0}")]
+    OneTimePreKeyReused(String),
+    /// The message (or bundle) belongs to another identity than expected.
+    #[error("{0}")]
+    PeerMismatch(String),
+    /// A setup message for a session state this object does not hold: pass
+    /// it to `Account.decrypt` instead of `Session.decrypt`.
+    #[error("{0}")]
+    UnknownSessionSetup(String),
+    /// The message carries a payload kind the called function does not
+    /// handle (for example a group message passed to a 1:1 decrypt).
+    #[error("{0}")]
+    UnexpectedPayload(String),
+    /// A documented capacity was reached (one-time prekeys, ...).
+    #[error("{0}")]
+    LimitReached(String),
+    /// A plaintext or body is over its documented size limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// An encrypted export did not open: wrong key, or corrupted bytes.
+    #[error("{0}")]
+    ExportCorrupted(String),
+    /// A Burnout message was opened at or after its expiry time.
+    #[error("{0}")]
+    Expired(String),
+    /// A Burnout message claims a send time too far ahead of the local clock.
+    #[error("{0}")]
+    ClockSkew(String),
+    /// Decoded state is internally inconsistent.
+    #[error("{0}")]
+    InvalidState(String),
+    /// An argument is unusable (a key of the wrong length, a count out of
+    /// range). Raised by the FFI layer before sealpost is called.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// An earlier call panicked while it held this object's lock; the
+    /// object must not be used again. Reload it from its last export.
+    #[error("{0}")]
+    LockPoisoned(String),
+    /// An error this version of the bindings does not name yet (sealpost's
+    /// error enum is non-exhaustive). The message says what happened.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<sealpost::Error> for SealpostError {
+    fn from(e: sealpost::Error) -> Self {
+        use sealpost::Error as E;
+        let message = e.to_string();
+        match e {
+            E::Wire(_) => Self::Malformed(message),
+            E::InvalidSignature(_) => Self::InvalidSignature(message),
+            E::WeakKey => Self::WeakKey(message),
+            E::AuthenticationFailed => Self::AuthenticationFailed(message),
+            E::DuplicateMessage => Self::DuplicateMessage(message),
+            E::ForwardJumpTooLarge { .. } => Self::ForwardJumpTooLarge(message),
+            E::UnknownSignedPreKey(_) => Self::UnknownSignedPreKey(message),
+            E::UnknownOneTimePreKey(_) => Self::UnknownOneTimePreKey(message),
+            E::OneTimePreKeyReused(_) => Self::OneTimePreKeyReused(message),
+            E::PeerMismatch => Self::PeerMismatch(message),
+            E::UnknownSessionSetup => Self::UnknownSessionSetup(message),
+            E::UnexpectedPayload(_) => Self::UnexpectedPayload(message),
+            E::LimitReached { .. } => Self::LimitReached(message),
+            E::TooLarge { .. } => Self::TooLarge(message),
+            E::ExportCorrupted => Self::ExportCorrupted(message),
+            E::Expired { .. } => Self::Expired(message),
+            E::ClockSkew { .. } => Self::ClockSkew(message),
+            E::InvalidState(_) => Self::InvalidState(message),
+            // Variants added to sealpost after this mapping was written
+            // still reach the app, with their message.
+            _ => Self::Other(message),
+        }
+    }
+}
+
+/// Shorthand for results of exported functions.
+pub type Result<T> = core::result::Result<T, SealpostError>;
+
+/// Locks `mutex`, mapping poisoning to [`SealpostError::LockPoisoned`]
+/// instead of panicking. `what` names the object in the message.
+pub(crate) fn lock<'a, T>(mutex: &'a Mutex<T>, what: &str) -> Result<MutexGuard<'a, T>> {
+    mutex.lock().map_err(|_| {
+        SealpostError::LockPoisoned(format!(
+            "{what} is unusable: an earlier call failed while holding its lock; restore it from an export"
+        ))
+    })
+}
+
+/// Converts an owned byte vector into a fixed-size array, or reports which
+/// argument had the wrong length.
+pub(crate) fn fixed<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N]> {
+    bytes
+        .try_into()
+        .map_err(|_| SealpostError::InvalidArgument(format!("{what} must be {N} bytes, got {}", bytes.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn core_errors_keep_their_kind_and_message() {
+        let cases = [
+            (sealpost::Error::AuthenticationFailed, "AuthenticationFailed"),
+            (sealpost::Error::DuplicateMessage, "DuplicateMessage"),
+            (sealpost::Error::ForwardJumpTooLarge { jump: 1200, max: 1000 }, "ForwardJumpTooLarge"),
+            (sealpost::Error::Expired { expired_at_ms: 5 }, "Expired"),
+            (sealpost::Error::Wire(sealpost::WireError::TrailingBytes(3)), "Malformed"),
+            (sealpost::Error::OneTimePreKeyReused(7), "OneTimePreKeyReused"),
+        ];
+        for (core, kind) in cases {
+            let text = core.to_string();
+            let ffi = SealpostError::from(core);
+            assert!(format!("{ffi:?}").starts_with(kind), "{ffi:?} is not {kind}");
+            assert_eq!(ffi.to_string(), text);
+        }
+        let jump = SealpostError::from(sealpost::Error::ForwardJumpTooLarge { jump: 1200, max: 1000 });
+        assert!(jump.to_string().contains("1200") && jump.to_string().contains("1000"));
+    }
+
+    #[test]
+    fn poisoned_lock_is_an_error_not_a_panic() {
+        let m = std::sync::Arc::new(Mutex::new(0u8));
+        let m2 = m.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = m2.lock().unwrap();
+            panic!("poison it");
+        })
+        .join();
+        assert!(m.is_poisoned());
+        assert!(matches!(lock(&m, "Thing"), Err(SealpostError::LockPoisoned(msg)) if msg.contains("Thing")));
+    }
+
+    #[test]
+    fn fixed_reports_wrong_lengths() {
+        assert_eq!(fixed::<4>(&[1, 2, 3, 4], "k").unwrap(), [1, 2, 3, 4]);
+        let err = fixed::<32>(&[0; 31], "export key").unwrap_err();
+        assert_eq!(err, SealpostError::InvalidArgument("export key must be 32 bytes, got 31".into()));
+    }
+}
