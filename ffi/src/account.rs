@@ -68,12 +68,12 @@ impl Account {
     /// 32-byte key. A wrong key or corrupted bytes throw `ExportCorrupted`.
     #[uniffi::constructor]
     pub fn import_encrypted(key: Vec<u8>, export: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(persist::import(&key, &export)?))
+        Ok(Self::wrap(persist::import(key, &export)?))
     }
 
     /// The account's state sealed under a 32-byte key: what to store on disk.
     pub fn export_encrypted(&self, key: Vec<u8>) -> Result<Vec<u8>> {
-        self.with(|a| persist::export(&*a, &key))
+        self.with(|a| persist::export(&*a, key))
     }
 
     /// The account's state in plaintext, secrets included. Store it only

@@ -12,7 +12,11 @@
 //! * every failure is a typed [`SealpostError`] variant (a foreign
 //!   exception), and no code path in this crate panics;
 //! * randomness comes from the operating system (`rand::rng()`), time from
-//!   the caller as milliseconds since the Unix epoch (`now_ms: u64`).
+//!   the caller as milliseconds since the Unix epoch (`now_ms: u64`);
+//! * secrets stay inside the library: state leaves it sealed
+//!   (`export_encrypted`) unless the app asks for `to_bytes`, whose copy
+//!   crosses the boundary in an ordinary (not zeroized) buffer, as do
+//!   decrypted plaintexts.
 //!
 //! ## Lock order
 //!

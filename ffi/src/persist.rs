@@ -15,19 +15,21 @@ use crate::error::{Result, fixed};
 /// Length of the key for `export_encrypted` / `import_encrypted`.
 pub(crate) const EXPORT_KEY_LEN: usize = 32;
 
-/// Parses an export key into a zeroizing array.
-fn export_key(key: &[u8]) -> Result<Zeroizing<[u8; EXPORT_KEY_LEN]>> {
-    fixed::<EXPORT_KEY_LEN>(key, "export key").map(Zeroizing::new)
+/// Parses an export key into a zeroizing array; our copy of the argument
+/// is wiped too (the caller's copy is the caller's to manage).
+fn export_key(key: Vec<u8>) -> Result<Zeroizing<[u8; EXPORT_KEY_LEN]>> {
+    let key = Zeroizing::new(key);
+    fixed::<EXPORT_KEY_LEN>(&key, "export key").map(Zeroizing::new)
 }
 
 /// Seals `state` under `key` (XChaCha20-Poly1305, random nonce).
-pub(crate) fn export<T: Persist>(state: &T, key: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn export<T: Persist>(state: &T, key: Vec<u8>) -> Result<Vec<u8>> {
     let key = export_key(key)?;
     Ok(state.export_encrypted(&key, &mut rand::rng()))
 }
 
 /// Opens an export made by [`export`] for the same type.
-pub(crate) fn import<T: Persist>(key: &[u8], export: &[u8]) -> Result<T> {
+pub(crate) fn import<T: Persist>(key: Vec<u8>, export: &[u8]) -> Result<T> {
     let key = export_key(key)?;
     Ok(T::import_encrypted(&key, export)?)
 }

@@ -44,13 +44,13 @@ impl Session {
     /// 32-byte key. A wrong key or corrupted bytes throw `ExportCorrupted`.
     #[uniffi::constructor]
     pub fn import_encrypted(key: Vec<u8>, export: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(persist::import(&key, &export)?))
+        Ok(Self::wrap(persist::import(key, &export)?))
     }
 
     /// The session's state sealed under a 32-byte key: store it after every
     /// encrypt and decrypt (the ratchet moves on each message).
     pub fn export_encrypted(&self, key: Vec<u8>) -> Result<Vec<u8>> {
-        self.with(|s| persist::export(&*s, &key))
+        self.with(|s| persist::export(&*s, key))
     }
 
     /// The session's state in plaintext, secrets included. Store it only
