@@ -76,6 +76,29 @@ pub enum SealpostError {
     /// Decoded state is internally inconsistent.
     #[error("{0}")]
     InvalidState(String),
+    /// An authentic message carried a Burnout envelope this build cannot
+    /// parse; its content is not returned and its key is used up.
+    #[error("{0}")]
+    MalformedEnvelope(String),
+    /// The vault entry was burned after its first read.
+    #[error("{0}")]
+    BurnedAfterReading(String),
+    /// The vault holds no entry with this id.
+    #[error("{0}")]
+    NotInVault(String),
+    /// A group message or distribution comes from a non-member.
+    #[error("{0}")]
+    NotGroupMember(String),
+    /// A group message or distribution belongs to another group.
+    #[error("{0}")]
+    GroupMismatch(String),
+    /// A group message names a sender key not installed yet: keep the
+    /// message and retry after the sender's distribution arrives.
+    #[error("{0}")]
+    UnknownSenderKey(String),
+    /// A distribution reuses a sender key id with a different signing key.
+    #[error("{0}")]
+    SenderKeyConflict(String),
     /// An argument is unusable (a key of the wrong length, a count out of
     /// range). Raised by the FFI layer before sealpost is called.
     #[error("{0}")]
@@ -113,6 +136,13 @@ impl From<sealpost::Error> for SealpostError {
             E::Expired { .. } => Self::Expired(message),
             E::ClockSkew { .. } => Self::ClockSkew(message),
             E::InvalidState(_) => Self::InvalidState(message),
+            E::MalformedEnvelope(_) => Self::MalformedEnvelope(message),
+            E::BurnedAfterReading => Self::BurnedAfterReading(message),
+            E::NotInVault => Self::NotInVault(message),
+            E::NotGroupMember => Self::NotGroupMember(message),
+            E::GroupMismatch => Self::GroupMismatch(message),
+            E::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
+            E::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
             // Variants added to sealpost after this mapping was written
             // still reach the app, with their message.
             _ => Self::Other(message),
@@ -155,6 +185,8 @@ mod tests {
             (sealpost::Error::Expired { expired_at_ms: 5 }, "Expired"),
             (sealpost::Error::Wire(sealpost::WireError::TrailingBytes(3)), "Malformed"),
             (sealpost::Error::OneTimePreKeyReused(7), "OneTimePreKeyReused"),
+            (sealpost::Error::BurnedAfterReading, "BurnedAfterReading"),
+            (sealpost::Error::UnknownSenderKey { key_id: 3 }, "UnknownSenderKey"),
         ];
         for (core, kind) in cases {
             let text = core.to_string();
