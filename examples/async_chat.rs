@@ -30,7 +30,9 @@ fn main() -> Result<(), sealpost::Error> {
     let bundle = PreKeyBundle::from_bytes(fetched)?;
     let mut alice_to_bob = alice.create_outbound_session(&bundle, &mut rng)?;
     let mut mailbox = Vec::new();
-    for text in ["Morning Bob! Notes from the planning call:", "1) ship the beta on Friday", "2) you own the release notes"] {
+    for text in
+        ["Morning Bob! Notes from the planning call:", "1) ship the beta on Friday", "2) you own the release notes"]
+    {
         let sealed = alice_to_bob.encrypt(text.as_bytes(), &mut rng)?;
         println!("[alice] -> mailbox: {text:?} ({} bytes on the wire)", sealed.len());
         mailbox.push(sealed);
@@ -63,6 +65,9 @@ fn main() -> Result<(), sealpost::Error> {
     println!("[both] safety number: {on_alices_phone}");
     assert_eq!(on_alices_phone, on_bobs_phone);
     assert_eq!(alice_to_bob.session_id(), bob_to_alice.session_id());
-    println!("[both] session converged: {}", alice_to_bob.session_id().iter().take(6).map(|b| format!("{b:02x}")).collect::<String>());
+    println!(
+        "[both] session converged: {}",
+        alice_to_bob.session_id().iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()
+    );
     Ok(())
 }
