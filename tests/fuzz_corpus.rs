@@ -138,6 +138,17 @@ fn seeds() -> Vec<Seed> {
     for (name, bytes, _) in &states {
         with_variants(&mut out, "state_import", name, bytes, &[1, 40, -37]);
     }
+    // Regressions: an account listing a one-time prekey id twice, or its
+    // ids out of order, was accepted and re-encoded differently (fixed in
+    // `PreKeyStore::decode`). The last 3 * 36 bytes are (id, key) entries.
+    let stocked = stocked.to_bytes().to_vec();
+    let entries = stocked.len() - 3 * 36;
+    let mut duplicate = stocked.clone();
+    duplicate.copy_within(entries..entries + 4, entries + 36);
+    out.push(Seed { target: "state_import", name: "crash-duplicate-one-time-id".into(), bytes: duplicate });
+    let mut unordered = stocked.clone();
+    unordered[entries..entries + 72].rotate_left(36);
+    out.push(Seed { target: "state_import", name: "crash-unordered-one-time-ids".into(), bytes: unordered });
 
     // encrypted_import: mode byte 0 + real exports under EXPORT_KEY; mode 1
     // (session) / 3 (account) + plaintext states sealed by the target.
