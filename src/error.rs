@@ -1,6 +1,6 @@
 //! Error types.
 //!
-//! Every fallible operation in sealpost returns [`Error`]. The variants say
+//! Every fallible operation in sealpost returns [`Error`](enum@Error). The variants say
 //! what went wrong in terms a caller can act on; none of them carries secret
 //! material. Parsing failures are grouped under [`WireError`] so that a fuzzer
 //! or a relay can tell "malformed bytes" apart from "well-formed but not

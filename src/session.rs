@@ -188,10 +188,10 @@ impl Session {
         let candidates = core::iter::once(usize::MAX).chain(0..self.previous.len());
         for slot in candidates {
             let Some(state) = self.state(slot) else { continue };
-            if let Some(setup) = &parsed.setup {
-                if setup.base_key != state.base_key || state.initiated_by_us {
-                    continue;
-                }
+            if let Some(setup) = &parsed.setup
+                && (setup.base_key != state.base_key || state.initiated_by_us)
+            {
+                continue;
             }
             match state.ratchet.decrypt(&parsed) {
                 Ok(decrypted) => {

@@ -207,12 +207,12 @@ impl RatchetState {
         // A new peer ratchet key: finish the current receiving chain up to
         // the sender's previous-chain length, then step the root.
         let mut skipped = Vec::new();
-        if let (Some(theirs), Some(chain)) = (&self.theirs, &self.receiving) {
-            if header.previous_chain_length > chain.index {
-                let (mut old, _, _) = skip_to(theirs, chain, header.previous_chain_length)?;
-                // The key *at* previous_chain_length was never sent.
-                skipped.append(&mut old);
-            }
+        if let (Some(theirs), Some(chain)) = (&self.theirs, &self.receiving)
+            && header.previous_chain_length > chain.index
+        {
+            let (mut old, _, _) = skip_to(theirs, chain, header.previous_chain_length)?;
+            // The key *at* previous_chain_length was never sent.
+            skipped.append(&mut old);
         }
         let ours = self.ours.as_ref().ok_or(Error::AuthenticationFailed)?;
         let dh = crypto::dh(&ours.secret, &X25519Public::from(header.ratchet_key))?;
