@@ -276,8 +276,8 @@ pub fn session_sequence(data: &[u8]) {
     let mut input = data.iter().copied();
     for _ in 0..MAX_SEQUENCE_OPS {
         let Some(op) = input.next() else { break };
-        let pending = &live.pending[usize::from(op & 0x0f) % n];
         let index = usize::from(op & 0x0f) % n;
+        let pending = &live.pending[index];
         let mut msg = pending.bytes.clone();
         let mut tampered = false;
         if op & 0x20 != 0 {

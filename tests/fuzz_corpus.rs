@@ -14,7 +14,7 @@
 //! them from valid seeds where it can; files it does not produce (copied
 //! from `fuzz/artifacts/`) are replayed too but never rewritten.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
