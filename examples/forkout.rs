@@ -126,7 +126,7 @@ fn main() -> Result<(), Error> {
                     None => {
                         let (session, opened) = forkout::open_new(&mut person.account, &item, monday + 3_600_000)?;
                         person.session = Some(session);
-                        opened
+                        opened?
                     }
                 };
                 assert_eq!(opened.body(), expected.as_slice());

@@ -127,7 +127,7 @@ fn a_one_mib_body_to_a_thousand_recipients_is_held_once() {
     drop(sealed);
     let reader = people.iter_mut().position(|p| *p.identity() == first).unwrap();
     let (opened, open_peak) = peak_during(|| forkout::open_new(&mut people[reader], &delivery, now).unwrap());
-    assert_eq!(opened.1.body().len(), MIB);
+    assert_eq!(opened.1.unwrap().body().len(), MIB);
     println!("open of a 1 MiB delivery: peak {} KiB", open_peak / 1024);
     assert!(open_peak < MIB + 64 * 1024, "opening used {open_peak} bytes");
 }

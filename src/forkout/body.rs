@@ -7,7 +7,6 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{FORKOUT_ID_LEN, ForkoutId};
-use crate::burnout::{ENVELOPE_LEN, Envelope};
 use crate::crypto::{self, TAG_LEN, label};
 use crate::error::{Error, Result, WireError};
 use crate::wire::VERSION;
@@ -85,17 +84,18 @@ pub(crate) fn commitment(id: &ForkoutId, check: &[u8; KEY_CHECK_LEN], ciphertext
     crypto::sha256(&[label::FORKOUT_COMMITMENT, id.as_bytes(), check, ciphertext, tag])
 }
 
-/// The decoded key-slot payload.
+/// The fixed fields of a decoded key-slot payload (the optional envelope
+/// after them is split and checked by [`crate::burnout::payload`]).
 pub(crate) struct Slot {
+    pub(crate) has_envelope: bool,
     pub(crate) id: ForkoutId,
     pub(crate) keys: BodyKeys,
     pub(crate) commitment: [u8; COMMITMENT_LEN],
     pub(crate) body_len: u64,
-    pub(crate) envelope: Option<Envelope>,
 }
 
-/// Encodes the slot payload (without the envelope, which the 1:1 layer
-/// appends as its trailer).
+/// Encodes the fixed slot fields; the 1:1 layer appends the envelope (if
+/// `has_envelope`) and the payload kind after them.
 pub(crate) fn encode_slot(
     id: &ForkoutId,
     key: &[u8; 32],
@@ -113,9 +113,9 @@ pub(crate) fn encode_slot(
     out
 }
 
-/// Parses a decrypted slot payload (`slot || [envelope]`).
-pub(crate) fn decode_slot(content: &[u8]) -> core::result::Result<Slot, WireError> {
-    let mut r = Reader::new(content);
+/// Parses the fixed slot fields (exactly [`SLOT_LEN`] bytes).
+pub(crate) fn decode_slot(fixed: &[u8]) -> core::result::Result<Slot, WireError> {
+    let mut r = Reader::new(fixed);
     let flags = r.u8()?;
     if flags & !SLOT_FLAG_ENVELOPE != 0 {
         return Err(WireError::InvalidField("unknown Forkout slot flags"));
@@ -124,10 +124,14 @@ pub(crate) fn decode_slot(content: &[u8]) -> core::result::Result<Slot, WireErro
     let key = Zeroizing::new(r.array::<32>()?);
     let commitment = r.array()?;
     let body_len = r.u64()?;
-    let envelope =
-        if flags & SLOT_FLAG_ENVELOPE != 0 { Some(Envelope::from_bytes(r.take(ENVELOPE_LEN)?)?) } else { None };
     r.finish()?;
-    Ok(Slot { keys: BodyKeys::derive(*key, &id), id, commitment, body_len, envelope })
+    Ok(Slot {
+        has_envelope: flags & SLOT_FLAG_ENVELOPE != 0,
+        keys: BodyKeys::derive(*key, &id),
+        id,
+        commitment,
+        body_len,
+    })
 }
 
 /// Constant-time equality of two 32-byte values.
@@ -141,28 +145,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slot_round_trips_with_and_without_envelope() {
+    fn slot_round_trips_and_refuses_unknown_flags_and_wrong_lengths() {
         let id = ForkoutId::from_bytes([3; 32]);
+        for has_envelope in [false, true] {
+            let slot = encode_slot(&id, &[4; 32], &[5; 32], 77, has_envelope);
+            let parsed = decode_slot(slot.as_ref()).unwrap();
+            assert_eq!(parsed.id, id);
+            assert_eq!(parsed.keys.key, [4; 32]);
+            assert_eq!(parsed.commitment, [5; 32]);
+            assert_eq!(parsed.body_len, 77);
+            assert_eq!(parsed.has_envelope, has_envelope);
+        }
         let slot = encode_slot(&id, &[4; 32], &[5; 32], 77, false);
-        let parsed = decode_slot(slot.as_ref()).unwrap();
-        assert_eq!(parsed.id, id);
-        assert_eq!(parsed.keys.key, [4; 32]);
-        assert_eq!(parsed.commitment, [5; 32]);
-        assert_eq!(parsed.body_len, 77);
-        assert!(parsed.envelope.is_none());
-
-        let env = Envelope::with_ttl(1000, 50);
-        let mut with = encode_slot(&id, &[4; 32], &[5; 32], 77, true).to_vec();
-        with.extend_from_slice(&env.to_bytes());
-        assert_eq!(decode_slot(&with).unwrap().envelope, Some(env));
-        // Flag set but envelope missing, or envelope without flag: refused.
-        assert!(decode_slot(encode_slot(&id, &[4; 32], &[5; 32], 77, true).as_ref()).is_err());
-        let mut stray = slot.to_vec();
-        stray.extend_from_slice(&env.to_bytes());
-        assert!(decode_slot(&stray).is_err());
         let mut bad_flags = slot.to_vec();
         bad_flags[0] = 0x02;
         assert!(decode_slot(&bad_flags).is_err());
+        assert!(decode_slot(&slot[..SLOT_LEN - 1]).is_err());
+        let mut longer = slot.to_vec();
+        longer.push(0);
+        assert!(decode_slot(&longer).is_err());
     }
 
     #[test]

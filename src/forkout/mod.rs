@@ -57,7 +57,7 @@
 //! let opened = forkout::open(&mut ann, &mut ann_session, &for_ann, now)?;
 //! assert_eq!(opened.body(), b"Q3 plan attached");
 //! let (mut bob_session, opened) = forkout::open_new(&mut bob, &for_bob, now)?;
-//! assert_eq!(opened.body(), b"Q3 plan attached");
+//! assert_eq!(opened?.body(), b"Q3 plan attached");
 //!
 //! // Bob replies 1:1; Ann never learns he received it.
 //! let reply = bob_session.encrypt(b"thanks!", &mut rng)?;
@@ -123,7 +123,7 @@
 //! ```text
 //! slot payload = flags (u8; bit 0 = envelope present, others 0) | forkout id (32)
 //!              | body key K (32) | commitment (32) | body length (u64)
-//!              | [Burnout envelope (18)] | payload kind 0x03
+//!              | [Burnout envelope (18), iff flag bit 0] | payload kind 0x03
 //! ```
 //!
 //! * A delivery carries no count, no other id, no other slot: its bytes
@@ -143,17 +143,21 @@
 //!
 //! # Burnout
 //!
-//! An optional [`Envelope`] is carried inside every slot (so it is
-//! authenticated per recipient and identical for all). At open it is
-//! checked against the caller's clock: an expired slot is
-//! [`Error::Expired`] and its 1:1 message key is used up; a slot sent too
-//! far in the future is [`Error::ClockSkew`] and changes nothing. On first
-//! contact ([`open_new`]) an expired slot is refused without creating the
-//! session (consuming would burn the one-time prekey while dropping the
-//! session, breaking the sender's later messages).
+//! An optional [`Envelope`] rides in every slot after the fixed fields,
+//! announced by the slot's authenticated flag bit (the `content | envelope`
+//! convention of [`crate::burnout`]): authenticated per recipient, the same
+//! for all. Sealing refuses an envelope already expired when sent. At open
+//! the Burnout rule applies before the body is touched: an expired or
+//! malformed envelope is [`Error::Expired`] / [`Error::MalformedEnvelope`]
+//! and uses up the slot's 1:1 message key (the body can never be read; on
+//! first contact the new session is still returned, see [`open_new`]); a
+//! slot sent too far in the future is [`Error::ClockSkew`] and changes
+//! nothing. Burn-after-reading is the application's to enforce on the
+//! opened body (for example in a [`Vault`](crate::burnout::Vault)).
 //!
 //! [`Error::ForkoutIdMismatch`]: crate::Error::ForkoutIdMismatch
 //! [`Error::Expired`]: crate::Error::Expired
+//! [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
 //! [`Error::ClockSkew`]: crate::Error::ClockSkew
 
 mod body;

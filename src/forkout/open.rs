@@ -5,14 +5,17 @@
 //! delivery's, its Burnout envelope, the body length, the body commitment,
 //! the key check and finally the body AEAD. Any failure rejects the slot
 //! and leaves the session and the account exactly as they were, except an
-//! expired envelope, which uses up the slot's message key.
+//! expired or malformed envelope, which uses up the slot's message key
+//! (the Burnout rule, shared with every message kind through
+//! [`crate::burnout::payload`]).
 
 use super::ForkoutId;
 use super::body::{self, ct_eq32};
 use super::bundle::ForkoutDelivery;
 use crate::account::Account;
 use crate::burnout::Envelope;
-use crate::error::{Error, Result};
+use crate::burnout::payload;
+use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::session::{Session, Verdict};
 use crate::wire::PayloadKind;
@@ -80,8 +83,8 @@ impl OpenedForkout {
 /// slot; [`Error::ForkoutIdMismatch`] for a slot moved from another
 /// Forkout; [`Error::BodyLengthMismatch`] for a truncated or extended body;
 /// [`Error::BodyCommitmentMismatch`] for a swapped or tampered body;
-/// [`Error::ClockSkew`]; and [`Error::Expired`], which uses up the slot's
-/// message key (the body can never be read).
+/// [`Error::ClockSkew`]; and, using up the slot's message key so the body
+/// can never be read, [`Error::Expired`] and [`Error::MalformedEnvelope`].
 ///
 /// ```
 /// # use sealpost::Account;
@@ -112,12 +115,12 @@ impl OpenedForkout {
 /// [`Error::UnexpectedPayload`]: crate::Error::UnexpectedPayload
 /// [`Error::ClockSkew`]: crate::Error::ClockSkew
 /// [`Error::Expired`]: crate::Error::Expired
+/// [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
 pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_ms: u64) -> Result<OpenedForkout> {
     let parsed = ForkoutDelivery::parse(delivery)?;
     let sender = *session.peer_identity();
-    let (body, envelope) = account.decrypt_with(session, parsed.slot_message(), |kind, content| {
-        accept_slot(&parsed, kind, &content, now_ms, ExpiredSlot::Consume)
-    })?;
+    let (body, envelope) = account
+        .decrypt_with(session, parsed.slot_message(), |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
     Ok(OpenedForkout { id: parsed.id(), sender, body, envelope })
 }
 
@@ -125,10 +128,15 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 /// someone the recipient has no session with yet, and returns the new
 /// session: the recipient's reply goes back through it.
 ///
-/// Errors as for [`open`], all leaving the account unchanged (the one-time
-/// prekey is consumed only on success). An expired first-contact slot is
-/// refused with [`Error::Expired`] **without** consuming anything, so the
-/// sender's later messages still start the session.
+/// Two levels of result, as for
+/// [`Account::create_inbound_session_at`](crate::Account::create_inbound_session_at):
+///
+/// * the outer error means nothing changed (the account, and its one-time
+///   prekey, are as before): the errors of [`open`] except those below;
+/// * `Ok((session, Err(e)))` means the slot authenticated and the session
+///   exists (the one-time prekey is used up), but its Burnout envelope was
+///   [`Error::Expired`] or [`Error::MalformedEnvelope`]: the body is never
+///   returned, and the sender's later messages continue in the session.
 ///
 /// ```
 /// # use sealpost::Account;
@@ -142,29 +150,22 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 /// let delivery = sealed.delivery(carol.identity())?.to_vec();
 ///
 /// let (mut carol_session, opened) = forkout::open_new(&mut carol, &delivery, 0)?;
-/// assert_eq!(opened.body(), b"welcome aboard");
+/// assert_eq!(opened?.body(), b"welcome aboard");
 /// let reply = carol_session.encrypt(b"thank you!", &mut rng)?;
 /// assert_eq!(report.new_sessions[0].decrypt(&reply)?, b"thank you!");
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 ///
 /// [`Error::Expired`]: crate::Error::Expired
-pub fn open_new(account: &mut Account, delivery: &[u8], now_ms: u64) -> Result<(Session, OpenedForkout)> {
+/// [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
+pub fn open_new(account: &mut Account, delivery: &[u8], now_ms: u64) -> Result<(Session, Result<OpenedForkout>)> {
     let parsed = ForkoutDelivery::parse(delivery)?;
-    let (session, (body, envelope)) = account.create_inbound_session_with(parsed.slot_message(), |kind, content| {
-        accept_slot(&parsed, kind, &content, now_ms, ExpiredSlot::Reject)
+    let (session, opened) = account.create_inbound_session_consuming(parsed.slot_message(), |kind, content| {
+        accept_slot(&parsed, kind, &content, now_ms)
     })?;
     let sender = *session.peer_identity();
-    Ok((session, OpenedForkout { id: parsed.id(), sender, body, envelope }))
-}
-
-/// What an expired envelope does to the slot's message key.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ExpiredSlot {
-    /// Use it up (the slot can never be opened again).
-    Consume,
-    /// Leave everything unchanged.
-    Reject,
+    let opened = opened.map(|(body, envelope)| OpenedForkout { id: parsed.id(), sender, body, envelope });
+    Ok((session, opened))
 }
 
 /// The payload handler: every check on the slot and the body.
@@ -173,12 +174,15 @@ fn accept_slot(
     kind: u8,
     content: &[u8],
     now_ms: u64,
-    expired: ExpiredSlot,
 ) -> Verdict<(Vec<u8>, Option<Envelope>)> {
     if kind != PayloadKind::ForkoutSlot as u8 {
         return Verdict::Reject(Error::UnexpectedPayload(kind));
     }
-    let slot = match body::decode_slot(content) {
+    let Some((fixed, trailer)) = content.split_at_checked(body::SLOT_LEN) else {
+        let needed = body::SLOT_LEN.saturating_sub(content.len());
+        return Verdict::Reject(WireError::Truncated { needed }.into());
+    };
+    let slot = match body::decode_slot(fixed) {
         Ok(slot) => slot,
         Err(e) => return Verdict::Reject(e.into()),
     };
@@ -186,13 +190,13 @@ fn accept_slot(
     if slot.id.as_bytes() != received.id {
         return Verdict::Reject(Error::ForkoutIdMismatch);
     }
-    if let Some(envelope) = &slot.envelope {
-        match envelope.check(now_ms) {
-            Ok(()) => {}
-            Err(e @ Error::Expired { .. }) if expired == ExpiredSlot::Consume => return Verdict::Consume(e),
-            Err(e) => return Verdict::Reject(e),
-        }
-    }
+    // The Burnout rule: expired or malformed envelope consumes the key,
+    // clock skew leaves everything as it was.
+    let envelope = match payload::open_checked(trailer, slot.has_envelope, now_ms) {
+        Ok(([], envelope)) => envelope,
+        Ok((extra, _)) => return Verdict::Reject(WireError::TrailingBytes(extra.len()).into()),
+        Err(e) => return payload::verdict(Err(e)),
+    };
     let found = received.body.ciphertext.len() as u64;
     if found != slot.body_len {
         return Verdict::Reject(Error::BodyLengthMismatch { expected: slot.body_len, found });
@@ -204,7 +208,7 @@ fn accept_slot(
         return Verdict::Reject(Error::BodyCommitmentMismatch);
     }
     match slot.keys.open(&slot.id, received.body.ciphertext, received.body.tag) {
-        Ok(body) => Verdict::Accept((body, slot.envelope)),
+        Ok(body) => Verdict::Accept((body, envelope)),
         Err(e) => Verdict::Reject(e),
     }
 }
@@ -249,22 +253,26 @@ mod tests {
         let parsed = ForkoutDelivery::parse(&bytes).unwrap();
 
         let honest = encode_slot(&id, &[1; 32], &c, ct.len() as u64, false);
-        let opened = verdict(accept_slot(&parsed, 0x03, honest.as_ref(), 0, ExpiredSlot::Consume)).unwrap();
+        let opened = verdict(accept_slot(&parsed, 0x03, honest.as_ref(), 0)).unwrap();
         assert_eq!(opened.0, b"pay invoice 17 to account A");
 
         let other_key = encode_slot(&id, &[2; 32], &c, ct.len() as u64, false);
-        let r = verdict(accept_slot(&parsed, 0x03, other_key.as_ref(), 0, ExpiredSlot::Consume));
+        let r = verdict(accept_slot(&parsed, 0x03, other_key.as_ref(), 0));
         assert_eq!(r.unwrap_err(), (false, Error::BodyCommitmentMismatch));
 
         // Wrong kind, malformed slot: rejected, never consumed.
-        let r = verdict(accept_slot(&parsed, 0x00, honest.as_ref(), 0, ExpiredSlot::Consume));
+        let r = verdict(accept_slot(&parsed, 0x00, honest.as_ref(), 0));
         assert_eq!(r.unwrap_err(), (false, Error::UnexpectedPayload(0)));
-        let r = verdict(accept_slot(&parsed, 0x03, &honest[..50], 0, ExpiredSlot::Consume));
+        let r = verdict(accept_slot(&parsed, 0x03, &honest[..50], 0));
         assert!(matches!(r, Err((false, Error::Wire(_)))));
+        let mut longer = honest.to_vec();
+        longer.push(0);
+        let r = verdict(accept_slot(&parsed, 0x03, &longer, 0));
+        assert_eq!(r.unwrap_err(), (false, Error::Wire(WireError::TrailingBytes(1))));
     }
 
     #[test]
-    fn expiry_consumes_only_on_an_existing_session() {
+    fn the_burnout_rule_applies_to_the_slot_envelope() {
         let id = ForkoutId::from_bytes([5; 32]);
         let k = BodyKeys::derive([3; 32], &id);
         let mut ct = b"short-lived".to_vec();
@@ -272,13 +280,29 @@ mod tests {
         let c = commitment(&id, &k.check, &ct, &tag);
         let bytes = delivery(&id, &k.check, &ct, &tag);
         let parsed = ForkoutDelivery::parse(&bytes).unwrap();
-        let mut slot = encode_slot(&id, &[3; 32], &c, ct.len() as u64, true).to_vec();
-        slot.extend_from_slice(&Envelope::expiring_at(100, 200).to_bytes());
-        let expired = Error::Expired { expired_at_ms: 200 };
-        let r = verdict(accept_slot(&parsed, 0x03, &slot, 200, ExpiredSlot::Consume));
-        assert_eq!(r.unwrap_err(), (true, expired.clone()));
-        let r = verdict(accept_slot(&parsed, 0x03, &slot, 200, ExpiredSlot::Reject));
-        assert_eq!(r.unwrap_err(), (false, expired));
-        assert!(verdict(accept_slot(&parsed, 0x03, &slot, 199, ExpiredSlot::Consume)).is_ok());
+        let with = |env: &[u8]| {
+            let mut slot = encode_slot(&id, &[3; 32], &c, ct.len() as u64, true).to_vec();
+            slot.extend_from_slice(env);
+            slot
+        };
+        const T: u64 = 1_000_000_000;
+        let slot = with(&Envelope::expiring_at(T, T + 100).to_bytes());
+        // Readable before the expiry, consumed at it.
+        assert!(verdict(accept_slot(&parsed, 0x03, &slot, T + 99)).is_ok());
+        let r = verdict(accept_slot(&parsed, 0x03, &slot, T + 100));
+        assert_eq!(r.unwrap_err(), (true, Error::Expired { expired_at_ms: T + 100 }));
+        // Sent too far in the future: rejected, retryable.
+        let r = verdict(accept_slot(&parsed, 0x03, &slot, T - crate::limits::MAX_CLOCK_SKEW_MS - 1));
+        assert!(matches!(r, Err((false, Error::ClockSkew { .. }))));
+        // Flag set but the envelope is missing or garbage: consumed.
+        let r = verdict(accept_slot(&parsed, 0x03, &with(&[]), T));
+        assert!(matches!(r, Err((true, Error::MalformedEnvelope(_)))));
+        let r = verdict(accept_slot(&parsed, 0x03, &with(&[0xee; 18]), T));
+        assert!(matches!(r, Err((true, Error::MalformedEnvelope(_)))));
+        // An envelope without the flag is not an envelope: rejected.
+        let mut unflagged = encode_slot(&id, &[3; 32], &c, ct.len() as u64, false).to_vec();
+        unflagged.extend_from_slice(&Envelope::expiring_at(T, T + 100).to_bytes());
+        let r = verdict(accept_slot(&parsed, 0x03, &unflagged, T));
+        assert_eq!(r.unwrap_err(), (false, Error::Wire(WireError::TrailingBytes(18))));
     }
 }

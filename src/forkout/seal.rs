@@ -9,7 +9,7 @@ use super::ForkoutId;
 use super::body::{self, BodyKeys, KEY_CHECK_LEN};
 use super::bundle::{BodyRef, DeliveryRef, emit_bundle};
 use crate::account::Account;
-use crate::burnout::Envelope;
+use crate::burnout::{Envelope, payload};
 use crate::crypto::TAG_LEN;
 use crate::error::{Error, Result};
 use crate::identity::IdentityKey;
@@ -220,7 +220,9 @@ impl<'s> ForkoutPlan<'s> {
     /// copied once). With [`SealPolicy::AllOrNothing`] and anyone
     /// unreachable, fails with [`Error::RecipientsUnreachable`] before
     /// touching any session; so it does under any policy when nobody is
-    /// reachable. A body over [`MAX_FORKOUT_BODY`] is [`Error::TooLarge`].
+    /// reachable. A body over [`MAX_FORKOUT_BODY`] is [`Error::TooLarge`];
+    /// an envelope already expired at its own sent-at time is
+    /// [`Error::Expired`] (nobody could ever read it).
     pub fn seal<R: CryptoRng + ?Sized>(
         self,
         body: impl Into<Vec<u8>>,
@@ -236,6 +238,8 @@ impl<'s> ForkoutPlan<'s> {
         if targets.is_empty() || (policy == SealPolicy::AllOrNothing && !unreachable.is_empty()) {
             return Err(Error::RecipientsUnreachable(unreachable));
         }
+        // Refuses an envelope already expired when sent: nobody could read it.
+        let trailer = payload::seal_trailer(envelope.as_ref())?;
 
         let id = ForkoutId::random(rng);
         let mut key = Zeroizing::new([0u8; 32]);
@@ -245,14 +249,12 @@ impl<'s> ForkoutPlan<'s> {
         let commitment = body::commitment(&id, &keys.check, &ciphertext, &tag);
         let body_len = ciphertext.len() as u64;
         let slot = body::encode_slot(&id, &keys.key, &commitment, body_len, envelope.is_some());
-        let envelope_bytes = envelope.map(|e| e.to_bytes());
-        let envelope_bytes = envelope_bytes.as_ref().map_or(&[][..], |b| &b[..]);
 
         let mut slots = Vec::with_capacity(targets.len());
         let mut new_sessions = Vec::new();
         for mut target in targets {
             let identity = *target.peer();
-            match target.session().encrypt_payload(slot.as_ref(), envelope_bytes, PayloadKind::ForkoutSlot, rng) {
+            match target.session().encrypt_payload(slot.as_ref(), trailer.as_bytes(), PayloadKind::ForkoutSlot, rng) {
                 Ok(message) if message.len() <= MAX_FORKOUT_SLOT_MESSAGE => {
                     slots.push((identity, message));
                     if let Target::New(session) = target {
