@@ -36,6 +36,13 @@ pub(crate) mod label {
     pub(crate) const GROUP_RATCHET_PART: [u8; 4] = [0x00, 0x01, 0x02, 0x03];
     /// Group message key: `HMAC(ratchet part 3, label || iteration (u32 BE))`.
     pub(crate) const GROUP_MESSAGE_KEY: &[u8] = b"sealpost v1 group message key";
+    /// Forkout body keys: `HKDF(salt = forkout id, ikm = body key, info)` ->
+    /// 32-byte AEAD key || 32-byte public key check.
+    pub(crate) const FORKOUT_BODY_KEY: &[u8] = b"sealpost v1 forkout body key";
+    /// Forkout body: AEAD associated-data prefix (then version, forkout id).
+    pub(crate) const FORKOUT_BODY: &[u8] = b"sealpost v1 forkout body";
+    /// Forkout body commitment: `SHA-256(label || forkout id || key check || sealed body)`.
+    pub(crate) const FORKOUT_COMMITMENT: &[u8] = b"sealpost v1 forkout commitment";
 }
 
 /// Length of a Poly1305 tag.
@@ -153,4 +160,14 @@ pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);
     Ok((body, t))
+}
+
+/// `SHA-256(parts[0] || parts[1] || ...)`.
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
 }
