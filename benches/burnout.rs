@@ -200,7 +200,7 @@ fn group_paired_medians(_: &mut Criterion) {
     let mut bob = Account::new(&mut rng, NOW);
     let members = vec![*alice.identity(), *bob.identity()];
     let id = GroupId::random(&mut rng);
-    let mut sender = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
+    let sender = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
     let mut receiver = Group::new(id, *bob.identity(), members, &mut rng).unwrap();
     let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
     let sent = sender.distribute([&mut to_bob], &mut rng).unwrap();

@@ -8,7 +8,7 @@
 use chacha20poly1305::aead::{self, AeadInOut, KeyInit, KeySizeUser};
 use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha2::Sha256;
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use zeroize::Zeroizing;
@@ -62,13 +62,6 @@ pub(crate) fn keyed_hmac(key: &[u8; 32]) -> HmacSha256 {
     <HmacSha256 as hmac::KeyInit>::new(&(*block).into())
 }
 
-/// `HMAC-SHA256(key, data)` for a 32-byte key.
-pub(crate) fn hmac_sha256(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
-    let mut mac = keyed_hmac(key);
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
 /// `HKDF-SHA256(salt, ikm, info)` filling `out` (at most 255 * 32 bytes; all
 /// callers ask for 64 or fewer).
 pub(crate) fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {
@@ -88,9 +81,9 @@ pub(crate) fn dh(secret: &StaticSecret, public: &X25519Public) -> Result<Zeroizi
 
 /// Seals `buf` in place with any of the ChaCha20-Poly1305 family; returns
 /// the tag.
-fn seal_with<A: AeadInOut + KeyInit>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
+fn seal_with<A>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
 where
-    A: KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
+    A: AeadInOut + KeyInit + KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
     aead::Tag<A>: Into<[u8; TAG_LEN]>,
 {
     let cipher = A::new(key.into());
@@ -103,7 +96,7 @@ where
 
 /// Opens `buf` in place; on failure `buf` holds garbage and must be
 /// discarded.
-fn open_with<A: AeadInOut + KeyInit>(
+fn open_with<A>(
     key: &[u8; 32],
     nonce: &aead::Nonce<A>,
     ad: &[u8],
@@ -111,7 +104,7 @@ fn open_with<A: AeadInOut + KeyInit>(
     tag: &[u8; TAG_LEN],
 ) -> Result<()>
 where
-    A: KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
+    A: AeadInOut + KeyInit + KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
     for<'t> &'t aead::Tag<A>: From<&'t [u8; TAG_LEN]>,
 {
     let cipher = A::new(key.into());
