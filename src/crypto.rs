@@ -96,13 +96,7 @@ where
 
 /// Opens `buf` in place; on failure `buf` holds garbage and must be
 /// discarded.
-fn open_with<A>(
-    key: &[u8; 32],
-    nonce: &aead::Nonce<A>,
-    ad: &[u8],
-    buf: &mut [u8],
-    tag: &[u8; TAG_LEN],
-) -> Result<()>
+fn open_with<A>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<()>
 where
     A: AeadInOut + KeyInit + KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
     for<'t> &'t aead::Tag<A>: From<&'t [u8; TAG_LEN]>,
