@@ -10,6 +10,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::burnout::{BurnoutMessage, Envelope, MAX_CLOCK_SKEW_MS, Opened, Vault, VaultId};
+use sealpost::forkout::{self, Recipient, SealPolicy};
 use sealpost::group::{Group, GroupId};
 use sealpost::limits::{MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
 use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session};
@@ -253,6 +254,65 @@ suite!(one_to_one_suite, OneToOne::new(1));
 suite!(one_to_one_session_suite, OneToOneSession(OneToOne::new(2)));
 suite!(one_to_one_any_suite, OneToOneAny(OneToOne::new(3)));
 suite!(group_suite, GroupChannel::new(4));
+suite!(forkout_suite, ForkoutChannel::new(6));
+
+// ---------------------------------------------------------------------------
+// Forkout
+// ---------------------------------------------------------------------------
+
+/// Alice seals Forkouts to Bob (and Carol, so the bundle really fans out);
+/// the relay splits out Bob's delivery, which Bob opens in his session.
+struct ForkoutChannel {
+    rng: StdRng,
+    alice: Account,
+    alice_to_bob: Session,
+    alice_to_carol: Session,
+    bob: Account,
+    bob_to_alice: Session,
+}
+
+impl ForkoutChannel {
+    fn new(seed: u64) -> Self {
+        let mut rng = rng(seed);
+        let alice = Account::new(&mut rng, T0);
+        let mut bob = Account::new(&mut rng, T0);
+        let carol = Account::new(&mut rng, T0);
+        let mut alice_to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let alice_to_carol = alice.create_outbound_session(&carol.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let (mut bob_to_alice, _) =
+            bob.create_inbound_session(&alice_to_bob.encrypt(b"hi", &mut rng).unwrap()).unwrap();
+        alice_to_bob.decrypt(&bob_to_alice.encrypt(b"hi", &mut rng).unwrap()).unwrap();
+        Self { rng, alice, alice_to_bob, alice_to_carol, bob, bob_to_alice }
+    }
+}
+
+impl Channel for ForkoutChannel {
+    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
+        let recipients = [Recipient::Session(&mut self.alice_to_bob), Recipient::Session(&mut self.alice_to_carol)];
+        let (sealed, _) = forkout::seal(
+            &self.alice,
+            plaintext.to_vec(),
+            recipients,
+            SealPolicy::AllOrNothing,
+            Some(*envelope),
+            &mut self.rng,
+        )
+        .unwrap();
+        forkout::split(&sealed.to_bytes(), self.bob.identity()).unwrap()
+    }
+    fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
+        match forkout::open(&mut self.bob, &mut self.bob_to_alice, sealed, now_ms)?.into_opened() {
+            Opened::Burnout(m) => Ok(m),
+            Opened::Message(_) => panic!("a Burnout Forkout opened as a plain one"),
+        }
+    }
+    fn receiver_state(&self) -> Vec<u8> {
+        [self.bob.to_bytes().to_vec(), self.bob_to_alice.to_bytes().to_vec()].concat()
+    }
+    fn sender(&self) -> IdentityKey {
+        *self.alice.identity()
+    }
+}
 
 // ---------------------------------------------------------------------------
 // Group

@@ -15,6 +15,7 @@ use super::bundle::ForkoutDelivery;
 use crate::account::Account;
 use crate::burnout::Envelope;
 use crate::burnout::payload;
+use crate::burnout::{BurnoutMessage, Opened};
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::session::{Session, Verdict};
@@ -59,6 +60,20 @@ impl OpenedForkout {
     /// Takes the body.
     pub fn into_body(self) -> Vec<u8> {
         self.body
+    }
+
+    /// Sorts the Forkout by kind, like [`Account::open`] does for 1:1: a
+    /// body under a Burnout envelope becomes a
+    /// [`BurnoutMessage`](crate::burnout::BurnoutMessage) for the
+    /// [`Vault`](crate::burnout::Vault), moved (not copied) into a
+    /// zeroizing buffer; any other body is [`Opened::Message`].
+    pub fn into_opened(self) -> Opened {
+        match self.envelope {
+            Some(envelope) => {
+                Opened::Burnout(BurnoutMessage::received(zeroize::Zeroizing::new(self.body), envelope, self.sender))
+            }
+            None => Opened::Message(self.body),
+        }
     }
 
     /// The Burnout envelope, if the sender set one (already checked against
