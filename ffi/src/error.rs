@@ -100,9 +100,14 @@ pub enum SealpostError {
     #[error("{0}")]
     SenderKeyConflict(String),
     /// An argument is unusable (a key of the wrong length, a count out of
-    /// range). Raised by the FFI layer before sealpost is called.
+    /// range, the same session listed twice). Raised by the FFI layer before
+    /// sealpost is called.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A single-use object was already used up: a `BurnoutMessage` whose
+    /// plaintext was taken or that was put into a vault.
+    #[error("{0}")]
+    AlreadyConsumed(String),
     /// An earlier call panicked while it held this object's lock; the
     /// object must not be used again. Reload it from its last export.
     #[error("{0}")]
@@ -163,6 +168,25 @@ pub(crate) fn lock<'a, T>(mutex: &'a Mutex<T>, what: &str) -> Result<MutexGuard<
     })
 }
 
+/// Locks several objects of one kind at once, in increasing address order
+/// (the one order every caller uses, so two calls locking overlapping sets
+/// cannot deadlock), and returns the guards in the order of `mutexes`. The
+/// same object twice is [`SealpostError::InvalidArgument`]: a `std` mutex
+/// cannot be locked twice by one thread.
+pub(crate) fn lock_all<'a, T>(mutexes: &[&'a Mutex<T>], what: &str) -> Result<Vec<MutexGuard<'a, T>>> {
+    let mut sorted: Vec<(usize, &'a Mutex<T>)> = mutexes.iter().copied().enumerate().collect();
+    sorted.sort_by_key(|&(_, m)| std::ptr::from_ref(m));
+    if sorted.windows(2).any(|w| matches!(w, [(_, a), (_, b)] if std::ptr::eq(*a, *b))) {
+        return Err(SealpostError::InvalidArgument(format!("the same {what} is listed twice")));
+    }
+    let mut guards = Vec::with_capacity(sorted.len());
+    for (index, mutex) in sorted {
+        guards.push((index, lock(mutex, what)?));
+    }
+    guards.sort_by_key(|&(index, _)| index);
+    Ok(guards.into_iter().map(|(_, guard)| guard).collect())
+}
+
 /// Converts an owned byte vector into a fixed-size array, or reports which
 /// argument had the wrong length.
 pub(crate) fn fixed<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N]> {
@@ -209,6 +233,17 @@ mod tests {
         .join();
         assert!(m.is_poisoned());
         assert!(matches!(lock(&m, "Thing"), Err(SealpostError::LockPoisoned(msg)) if msg.contains("Thing")));
+    }
+
+    #[test]
+    fn lock_all_keeps_the_callers_order_and_refuses_duplicates() {
+        let (a, b, c) = (Mutex::new(1u8), Mutex::new(2u8), Mutex::new(3u8));
+        let guards = lock_all(&[&c, &a, &b], "Thing").unwrap();
+        assert_eq!(guards.iter().map(|g| **g).collect::<Vec<_>>(), [3, 1, 2]);
+        drop(guards);
+        let err = lock_all(&[&a, &b, &a], "Session").err().unwrap();
+        assert_eq!(err, SealpostError::InvalidArgument("the same Session is listed twice".into()));
+        assert!(lock_all::<u8>(&[], "Thing").unwrap().is_empty());
     }
 
     #[test]

@@ -50,12 +50,19 @@
 uniffi::setup_scaffolding!("sealpost");
 
 mod account;
+mod burnout;
 mod error;
+mod group;
 mod persist;
 mod session;
 
 pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
+pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use error::{Result, SealpostError};
+pub use group::{
+    Group, GroupDistribution, GroupPlaintext, GroupRotation, InstalledFromNewSession, InstalledSenderKey,
+    generate_group_id,
+};
 pub use persist::generate_export_key;
 pub use session::Session;
 
