@@ -9,13 +9,13 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result, WireError};
+use crate::error::{Error, Result};
 use crate::identity::{IdentityKey, IdentityKeyPair};
-use crate::limits::MAX_STATE;
 use crate::prekey::{PreKeyBundle, PreKeyStore};
 use crate::session::{Session, SessionState, Verdict, app_payload, finish, split_kind};
 use crate::wire::MessageType;
-use crate::wire::codec::{Reader, writer_for};
+use crate::wire::codec::state_reader;
+use crate::wire::codec::writer_for;
 use crate::wire::session_message::SessionMessage;
 use crate::x3dh;
 
@@ -228,11 +228,7 @@ impl Account {
 
     /// Restores an account from [`Self::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_STATE {
-            return Err(WireError::TooLarge { what: "account state", len: bytes.len(), max: MAX_STATE }.into());
-        }
-        let mut r = Reader::new(bytes);
-        r.header(MessageType::AccountState as u8)?;
+        let mut r = state_reader(bytes, MessageType::AccountState)?;
         let seed = Zeroizing::new(r.array::<32>()?);
         let identity = IdentityKeyPair::from_seed(&seed);
         let prekeys = PreKeyStore::decode(&mut r)?;

@@ -5,7 +5,7 @@
 //! `docs/PROTOCOL.md`). Changing any label changes every derived key: the
 //! test vectors in `tests/vectors.rs` catch that.
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::aead::{self, AeadInOut, KeyInit, KeySizeUser};
 use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -79,18 +79,44 @@ pub(crate) fn dh(secret: &StaticSecret, public: &X25519Public) -> Result<Zeroizi
     Ok(Zeroizing::new(shared.to_bytes()))
 }
 
-/// ChaCha20-Poly1305 seal in place; returns the tag.
-pub(crate) fn seal_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
-    let cipher = ChaCha20Poly1305::new(key.into());
+/// Seals `buf` in place with any of the ChaCha20-Poly1305 family; returns
+/// the tag.
+fn seal_with<A: AeadInOut + KeyInit>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
+where
+    A: KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
+    aead::Tag<A>: Into<[u8; TAG_LEN]>,
+{
+    let cipher = A::new(key.into());
     // Only fails for messages over 256 GiB, far past every limit.
-    match cipher.encrypt_inout_detached(nonce.into(), ad, buf.into()) {
+    match cipher.encrypt_inout_detached(nonce, ad, buf.into()) {
         Ok(tag) => tag.into(),
         Err(_) => [0u8; TAG_LEN],
     }
 }
 
-/// ChaCha20-Poly1305 open in place. On failure `buf` holds garbage and must
-/// be discarded.
+/// Opens `buf` in place; on failure `buf` holds garbage and must be
+/// discarded.
+fn open_with<A: AeadInOut + KeyInit>(
+    key: &[u8; 32],
+    nonce: &aead::Nonce<A>,
+    ad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<()>
+where
+    A: KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
+    for<'t> &'t aead::Tag<A>: From<&'t [u8; TAG_LEN]>,
+{
+    let cipher = A::new(key.into());
+    cipher.decrypt_inout_detached(nonce, ad, buf.into(), tag.into()).map_err(|_| Error::AuthenticationFailed)
+}
+
+/// ChaCha20-Poly1305 seal in place; returns the tag.
+pub(crate) fn seal_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
+    seal_with::<ChaCha20Poly1305>(key, nonce.into(), ad, buf)
+}
+
+/// ChaCha20-Poly1305 open in place.
 pub(crate) fn open_in_place(
     key: &[u8; 32],
     nonce: &[u8; 12],
@@ -98,17 +124,12 @@ pub(crate) fn open_in_place(
     buf: &mut [u8],
     tag: &[u8; TAG_LEN],
 ) -> Result<()> {
-    let cipher = ChaCha20Poly1305::new(key.into());
-    cipher.decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into()).map_err(|_| Error::AuthenticationFailed)
+    open_with::<ChaCha20Poly1305>(key, nonce.into(), ad, buf, tag)
 }
 
 /// XChaCha20-Poly1305 seal in place (random 24-byte nonces: state exports).
 pub(crate) fn xseal_in_place(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
-    let cipher = XChaCha20Poly1305::new(key.into());
-    match cipher.encrypt_inout_detached(nonce.into(), ad, buf.into()) {
-        Ok(tag) => tag.into(),
-        Err(_) => [0u8; TAG_LEN],
-    }
+    seal_with::<XChaCha20Poly1305>(key, nonce.into(), ad, buf)
 }
 
 /// XChaCha20-Poly1305 open in place.
@@ -119,8 +140,7 @@ pub(crate) fn xopen_in_place(
     buf: &mut [u8],
     tag: &[u8; TAG_LEN],
 ) -> Result<()> {
-    let cipher = XChaCha20Poly1305::new(key.into());
-    cipher.decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into()).map_err(|_| Error::AuthenticationFailed)
+    open_with::<XChaCha20Poly1305>(key, nonce.into(), ad, buf, tag)
 }
 
 /// Splits `bytes` into `(body, tag)` where the tag is the last 16 bytes.

@@ -70,13 +70,19 @@ fn associated_data(inner: u8) -> Vec<u8> {
 pub fn seal<R: CryptoRng + ?Sized>(key: &[u8; 32], inner: MessageType, plaintext: &[u8], rng: &mut R) -> Vec<u8> {
     let mut nonce = [0u8; 24];
     rng.fill_bytes(&mut nonce);
+    seal_with_nonce(key, inner, plaintext, &nonce)
+}
+
+/// [`seal`] with a given nonce. Crate-internal: the fuzz targets use it to
+/// check that an export is the canonical sealing of its plaintext.
+pub(crate) fn seal_with_nonce(key: &[u8; 32], inner: MessageType, plaintext: &[u8], nonce: &[u8; 24]) -> Vec<u8> {
     let mut out = Vec::with_capacity(3 + 24 + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&[VERSION, MessageType::EncryptedExport as u8, inner as u8]);
-    out.extend_from_slice(&nonce);
+    out.extend_from_slice(nonce);
     let start = out.len();
     out.extend_from_slice(plaintext);
     if let Some(body) = out.get_mut(start..) {
-        let tag = crypto::xseal_in_place(key, &nonce, &associated_data(inner as u8), body);
+        let tag = crypto::xseal_in_place(key, nonce, &associated_data(inner as u8), body);
         out.extend_from_slice(&tag);
     }
     out

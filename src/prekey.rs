@@ -324,11 +324,18 @@ impl PreKeyStore {
         let next_one_time_id = r.u32()?;
         let m = r.count("one-time prekeys", MAX_ONE_TIME_PREKEYS)?;
         let mut one_time = BTreeMap::new();
+        // `encode` writes the ids in increasing order; requiring exactly
+        // that keeps the encoding canonical. A repeated id would otherwise
+        // be silently merged (the restored store holding fewer keys than
+        // the bytes list) and an out-of-order list would re-encode
+        // differently.
+        let mut previous_id = 0;
         for _ in 0..m {
             let id = r.u32()?;
-            if id == 0 || id >= next_one_time_id {
-                return Err(WireError::InvalidField("one-time prekey id"));
+            if id <= previous_id || id >= next_one_time_id {
+                return Err(WireError::InvalidField("one-time prekey ids must increase and stay below the next id"));
             }
+            previous_id = id;
             one_time.insert(id, StaticSecret::from(r.array::<32>()?));
         }
         Ok(Self { current, previous, one_time, next_one_time_id })

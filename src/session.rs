@@ -24,9 +24,10 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
-use crate::limits::{MAX_PREVIOUS_STATES, MAX_STATE};
+use crate::limits::MAX_PREVIOUS_STATES;
 use crate::ratchet::RatchetState;
-use crate::wire::codec::{Reader, writer_for};
+use crate::wire::codec::state_reader;
+use crate::wire::codec::writer_for;
 use crate::wire::session_message::{SessionMessage, SetupData};
 use crate::wire::{MessageType, PayloadKind};
 
@@ -284,11 +285,7 @@ impl Session {
 
     /// Restores a session from [`Self::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_STATE {
-            return Err(WireError::TooLarge { what: "session state", len: bytes.len(), max: MAX_STATE }.into());
-        }
-        let mut r = Reader::new(bytes);
-        r.header(MessageType::SessionState as u8)?;
+        let mut r = state_reader(bytes, MessageType::SessionState)?;
         let local = IdentityKey::from_bytes(&r.array::<32>()?)?;
         let peer = IdentityKey::from_bytes(&r.array::<32>()?)?;
         let count = usize::from(r.u8()?);

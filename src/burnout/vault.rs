@@ -43,7 +43,8 @@ use crate::identity::IdentityKey;
 use crate::limits::{MAX_STATE, MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
 use crate::persist::Persist;
 use crate::wire::MessageType;
-use crate::wire::codec::{Reader, writer_for};
+use crate::wire::codec::state_reader;
+use crate::wire::codec::writer_for;
 
 /// Serialized bytes of one entry besides its plaintext.
 const ENTRY_OVERHEAD: usize = 8 + ENVELOPE_LEN + 32 + 1 + 4;
@@ -431,11 +432,7 @@ impl Persist for Vault {
     /// Restores a vault. The result still purges at the next `now` it is
     /// given.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_STATE {
-            return Err(WireError::TooLarge { what: "vault state", len: bytes.len(), max: MAX_STATE }.into());
-        }
-        let mut r = Reader::new(bytes);
-        r.header(MessageType::VaultState as u8)?;
+        let mut r = state_reader(bytes, MessageType::VaultState)?;
         let clock_ms = r.u64()?;
         let next_id = r.u64()?;
         let count = r.count("vault entries", MAX_VAULT_ENTRIES)?;

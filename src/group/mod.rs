@@ -86,7 +86,7 @@
 //! member: apps should apply membership changes before sending.
 //!
 //! The wire formats are documented in `message.rs`, `distribution.rs` and
-//! `state.rs` and collected in `docs/PROTOCOL-group.md`.
+//! `state.rs` and collected in `docs/GROUP.md`.
 
 mod chain;
 mod distribution;

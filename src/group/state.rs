@@ -35,9 +35,10 @@ use super::receiver::Receiver;
 use super::sender::SenderKey;
 use crate::error::{Error, Result, WireError};
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
-use crate::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS, MAX_STATE};
+use crate::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS};
 use crate::persist::Persist;
 use crate::wire::MessageType;
+use crate::wire::codec::state_reader;
 use crate::wire::codec::{Reader, Writer, writer_for};
 
 /// Runs one receiver can hold: one per block of the window.
@@ -94,11 +95,7 @@ impl Group {
 
     /// Restores a group from [`Self::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() > MAX_STATE {
-            return Err(WireError::TooLarge { what: "group state", len: bytes.len(), max: MAX_STATE }.into());
-        }
-        let mut r = Reader::new(bytes);
-        r.header(MessageType::GroupState as u8)?;
+        let mut r = state_reader(bytes, MessageType::GroupState)?;
         let id = GroupId(r.array()?);
         let own = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)?;
         let key_id = r.u32()?;

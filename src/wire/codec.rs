@@ -159,6 +159,19 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Starts reading a serialized state of type `state_type`: refuses inputs
+/// over [`MAX_STATE`](crate::limits::MAX_STATE) and checks the
+/// `version | type` prefix.
+pub(crate) fn state_reader(bytes: &[u8], state_type: super::MessageType) -> Result<Reader<'_>, WireError> {
+    let max = crate::limits::MAX_STATE;
+    if bytes.len() > max {
+        return Err(WireError::TooLarge { what: "serialized state", len: bytes.len(), max });
+    }
+    let mut r = Reader::new(bytes);
+    r.header(state_type as u8)?;
+    Ok(r)
+}
+
 /// Starts a writer with the `version | type` prefix.
 pub(crate) fn writer_for(message_type: u8, capacity: usize) -> Writer {
     let mut w = Writer::with_capacity(capacity + 2);

@@ -1,3 +1,0 @@
-//! Placeholder (the primitives comparison is written on another branch).
-
-fn main() {}

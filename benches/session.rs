@@ -1,0 +1,407 @@
+//! 1:1 session benchmarks: the library next to the raw primitives it is
+//! built from, measured in the same run.
+//!
+//! Groups (criterion writes `target/criterion/<group>/<name>/`):
+//!
+//! * `session_raw`: single primitives with the crates and parameters the
+//!   library uses (ChaCha20-Poly1305, the HMAC chain step, the HKDF
+//!   message-key expansion and root step, X25519, Ed25519, identity-key
+//!   decoding).
+//! * `session_floor`: for each library operation, exactly the primitive
+//!   calls it cannot avoid, executed back to back. This is the baseline of
+//!   the ratio targets; measuring it as one benchmark (rather than summing
+//!   `session_raw` entries) keeps it next to the library measurement in
+//!   time, which matters on a shared, noisy machine.
+//! * `session_lib`: the library operations.
+//!
+//! Times are **thread CPU time** by default (see [`BenchClock`]): on the
+//! shared development machine wall-clock time mostly measures how long the
+//! scheduler kept the benchmark waiting. `SEALPOST_BENCH_CLOCK=wall`
+//! switches to criterion's wall clock.
+//!
+//! `python3 benches/ratios.py` prints the ratio table (library / floor)
+//! from `target/criterion`; BENCHMARKS.md explains the method. Run with
+//! short times:
+//!
+//! ```text
+//! cargo bench --bench session -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use cpu_time::ThreadTime;
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sealpost::{Account, PreKeyBundle, Session};
+use sha2::Sha256;
+use x25519_dalek::{PublicKey, StaticSecret};
+
+/// The library's labels (src/crypto.rs `label`), so HKDF inputs have the
+/// same lengths.
+const ROOT_LABEL: &[u8] = b"sealpost v1 root ratchet";
+const MESSAGE_KEY_LABEL: &[u8] = b"sealpost v1 message key";
+const SIGNED_PREKEY_LABEL: &[u8] = b"sealpost v1 signed prekey";
+
+const SMALL: usize = 100;
+const LARGE: usize = 1 << 20;
+/// Session AD (two identity keys) + ratchet-message prefix (2 + 32 + 8).
+const AD_LEN: usize = 64 + 42;
+
+// ---------------------------------------------------------------------------
+// The clock.
+
+/// Criterion measurement: CPU time of the benchmark thread
+/// (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution), or wall-clock time
+/// when `SEALPOST_BENCH_CLOCK=wall`. Every benchmark here is single-threaded
+/// and does no I/O, so CPU time is the work done; it excludes the time the
+/// thread waits for a core, which on a machine shared by several build jobs
+/// otherwise inflates (and scatters) every number several-fold. Criterion's
+/// warm-up and measurement times then count CPU time too.
+struct BenchClock {
+    wall: bool,
+    formatter: WallTime,
+}
+
+impl BenchClock {
+    fn from_env() -> Self {
+        let wall = std::env::var("SEALPOST_BENCH_CLOCK").is_ok_and(|v| v == "wall");
+        Self { wall, formatter: WallTime }
+    }
+}
+
+/// A start reading of either clock.
+enum Start {
+    Cpu(ThreadTime),
+    Wall(std::time::Instant),
+}
+
+impl Measurement for BenchClock {
+    type Intermediate = Start;
+    type Value = Duration;
+
+    fn start(&self) -> Start {
+        if self.wall { Start::Wall(std::time::Instant::now()) } else { Start::Cpu(ThreadTime::now()) }
+    }
+    fn end(&self, start: Start) -> Duration {
+        match start {
+            Start::Cpu(t) => t.elapsed(),
+            Start::Wall(t) => t.elapsed(),
+        }
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Values are nanoseconds either way: reuse criterion's formatting.
+        self.formatter.formatter()
+    }
+}
+
+type C = Criterion<BenchClock>;
+
+// ---------------------------------------------------------------------------
+// Raw primitives, written the way the library calls them.
+
+/// ChaCha20-Poly1305 seal then open in place, detached tag, cipher built
+/// per call (as `crypto::seal_in_place` / `open_in_place` do).
+fn aead_seal_open(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8]) {
+    let tag = ChaCha20Poly1305::new(key.into()).encrypt_inout_detached(nonce.into(), ad, buf.into()).unwrap();
+    ChaCha20Poly1305::new(key.into()).decrypt_inout_detached(nonce.into(), ad, buf.into(), &tag).unwrap();
+}
+
+/// `KDF_CK`: HMAC-SHA256 keyed once, cloned, over 0x01 and 0x02.
+fn chain_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let keyed = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(ck).unwrap();
+    let mut m = keyed.clone();
+    m.update(&[0x01]);
+    let mut n = keyed;
+    n.update(&[0x02]);
+    (m.finalize().into_bytes().into(), n.finalize().into_bytes().into())
+}
+
+/// Message key -> 32-byte AEAD key || 12-byte nonce (HKDF-SHA256, 44 bytes).
+fn expand_message_key(mk: &[u8; 32]) -> ([u8; 32], [u8; 12]) {
+    let mut okm = [0u8; 44];
+    Hkdf::<Sha256>::new(Some(&[0u8; 32]), mk).expand(MESSAGE_KEY_LABEL, &mut okm).unwrap();
+    let (k, n) = okm.split_at(32);
+    (k.try_into().unwrap(), n.try_into().unwrap())
+}
+
+/// `KDF_RK`: HKDF-SHA256(salt = root key, ikm = DH output) -> 64 bytes.
+fn root_step(rk: &[u8; 32], dh: &[u8; 32]) -> [u8; 64] {
+    let mut okm = [0u8; 64];
+    Hkdf::<Sha256>::new(Some(rk), dh).expand(ROOT_LABEL, &mut okm).unwrap();
+    okm
+}
+
+/// A fresh X25519 key pair (one fixed-base scalar multiplication).
+fn x25519_keygen(rng: &mut StdRng) -> (StaticSecret, PublicKey) {
+    let secret = StaticSecret::random_from_rng(rng);
+    let public = PublicKey::from(&secret);
+    (secret, public)
+}
+
+/// X25519 with the contributory check the library applies.
+fn x25519_dh(secret: &StaticSecret, public: &PublicKey) -> [u8; 32] {
+    let shared = secret.diffie_hellman(public);
+    assert!(shared.was_contributory());
+    shared.to_bytes()
+}
+
+/// What `IdentityKey::from_bytes` must do: Edwards decompression, the
+/// small-order check, and the Montgomery conversion for the X25519 key.
+fn identity_decode(bytes: &[u8; 32]) -> (VerifyingKey, PublicKey) {
+    let key = VerifyingKey::from_bytes(bytes).unwrap();
+    assert!(!key.is_weak());
+    let agreement = PublicKey::from(key.to_montgomery().to_bytes());
+    (key, agreement)
+}
+
+/// The signed-prekey signature input: label || id || created at || key.
+fn signed_prekey_message() -> Vec<u8> {
+    let mut m = SIGNED_PREKEY_LABEL.to_vec();
+    m.extend_from_slice(&[7u8; 4 + 8 + 32]);
+    m
+}
+
+struct RawKeys {
+    rng: StdRng,
+    secret: StaticSecret,
+    public: PublicKey,
+    signing: SigningKey,
+    verifying: VerifyingKey,
+    message: Vec<u8>,
+    signature: Signature,
+    identity_bytes: [u8; 32],
+}
+
+fn raw_keys() -> RawKeys {
+    let mut rng = StdRng::seed_from_u64(7);
+    let (secret, _) = x25519_keygen(&mut rng);
+    let (_, public) = x25519_keygen(&mut rng);
+    let signing = SigningKey::from_bytes(&[9u8; 32]);
+    let verifying = signing.verifying_key();
+    let message = signed_prekey_message();
+    let signature = signing.sign(&message);
+    let identity_bytes = verifying.to_bytes();
+    RawKeys { rng, secret, public, signing, verifying, message, signature, identity_bytes }
+}
+
+fn bench_raw(c: &mut C) {
+    let mut k = raw_keys();
+    let mut g = c.benchmark_group("session_raw");
+    let (key, nonce, ad) = ([1u8; 32], [2u8; 12], [3u8; AD_LEN]);
+
+    // Payload = message + the payload-kind byte the library appends.
+    let mut small = vec![0u8; SMALL + 1];
+    g.bench_function("aead_seal_open_100B", |b| b.iter(|| aead_seal_open(&key, &nonce, &ad, black_box(&mut small))));
+    let mut large = vec![0u8; LARGE + 1];
+    g.throughput(Throughput::Bytes(LARGE as u64));
+    g.bench_function("aead_seal_open_1MiB", |b| b.iter(|| aead_seal_open(&key, &nonce, &ad, black_box(&mut large))));
+    g.throughput(Throughput::Elements(1));
+
+    g.bench_function("chain_step", |b| b.iter(|| chain_step(black_box(&[4u8; 32]))));
+    g.bench_function("message_key_expand", |b| b.iter(|| expand_message_key(black_box(&[5u8; 32]))));
+    g.bench_function("root_step", |b| b.iter(|| root_step(black_box(&[6u8; 32]), black_box(&[7u8; 32]))));
+    g.bench_function("x25519_keygen", |b| b.iter(|| x25519_keygen(&mut k.rng)));
+    g.bench_function("x25519_dh", |b| b.iter(|| x25519_dh(black_box(&k.secret), black_box(&k.public))));
+    g.bench_function("ed25519_sign", |b| b.iter(|| k.signing.sign(black_box(&k.message))));
+    g.bench_function("ed25519_verify_strict", |b| {
+        b.iter(|| k.verifying.verify_strict(black_box(&k.message), black_box(&k.signature)).unwrap())
+    });
+    g.bench_function("identity_decode", |b| b.iter(|| identity_decode(black_box(&k.identity_bytes))));
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------
+// Floors: the primitive work each library operation must do.
+
+fn bench_floor(c: &mut C) {
+    let mut k = raw_keys();
+    let mut g = c.benchmark_group("session_floor");
+    let ad = [3u8; AD_LEN];
+
+    // One in-chain message: a chain step and a key expansion on each side,
+    // seal on one, open on the other.
+    let mut small = vec![0u8; SMALL + 1];
+    g.bench_function("in_chain_100B", |b| {
+        b.iter(|| {
+            let (mk, _next) = chain_step(black_box(&[4u8; 32]));
+            let (key, nonce) = expand_message_key(&mk);
+            let tag = ChaCha20Poly1305::new((&key).into())
+                .encrypt_inout_detached((&nonce).into(), &ad, small.as_mut_slice().into())
+                .unwrap();
+            let (mk, _next) = chain_step(black_box(&[4u8; 32]));
+            let (key, nonce) = expand_message_key(&mk);
+            ChaCha20Poly1305::new((&key).into())
+                .decrypt_inout_detached((&nonce).into(), &ad, small.as_mut_slice().into(), &tag)
+                .unwrap();
+        })
+    });
+
+    let mut large = vec![0u8; LARGE + 1];
+    g.throughput(Throughput::Bytes(LARGE as u64));
+    g.bench_function("in_chain_1MiB", |b| b.iter(|| aead_seal_open(&[1; 32], &[2; 12], &ad, black_box(&mut large))));
+    g.throughput(Throughput::Elements(1));
+
+    // DH-ratchet round trip: each sender generates a ratchet key and does a
+    // DH; each receiver does the matching DH.
+    g.bench_function("dh_ratchet_round_trip", |b| {
+        b.iter(|| {
+            for _ in 0..2 {
+                let (s, p) = x25519_keygen(&mut k.rng);
+                black_box(x25519_dh(&s, &k.public));
+                black_box(x25519_dh(&k.secret, &p));
+            }
+        })
+    });
+
+    // Initiator: decode the bundle's identity, verify the signed prekey,
+    // base key, DH1-DH4, then the first ratchet key and its DH.
+    g.bench_function("setup_initiator", |b| {
+        b.iter(|| {
+            black_box(identity_decode(black_box(&k.identity_bytes)));
+            k.verifying.verify_strict(&k.message, &k.signature).unwrap();
+            for _ in 0..2 {
+                black_box(x25519_keygen(&mut k.rng));
+            }
+            for _ in 0..5 {
+                black_box(x25519_dh(&k.secret, black_box(&k.public)));
+            }
+        })
+    });
+
+    // Responder: decode the initiator's identity, DH1-DH4, the DH of the
+    // first message's ratchet key.
+    g.bench_function("setup_responder", |b| {
+        b.iter(|| {
+            black_box(identity_decode(black_box(&k.identity_bytes)));
+            for _ in 0..5 {
+                black_box(x25519_dh(&k.secret, black_box(&k.public)));
+            }
+        })
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------
+// The library.
+
+/// Alice and Bob after a full exchange: Alice's next message opens a new
+/// chain, so one warm-up message puts both in steady state.
+struct Pair {
+    rng: StdRng,
+    alice: Account,
+    bob: Account,
+    alice_session: Session,
+    bob_session: Session,
+}
+
+fn pair() -> Pair {
+    let mut rng = StdRng::seed_from_u64(11);
+    let alice = Account::new(&mut rng, 0);
+    let mut bob = Account::new(&mut rng, 0);
+    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"hello", &mut rng).unwrap()).unwrap();
+    a.decrypt(&b.encrypt(b"hi", &mut rng).unwrap()).unwrap();
+    let warm = a.encrypt(b"warm", &mut rng).unwrap();
+    bob.decrypt(&mut b, &warm).unwrap();
+    Pair { rng, alice, bob, alice_session: a, bob_session: b }
+}
+
+fn bench_lib(c: &mut C) {
+    let mut g = c.benchmark_group("session_lib");
+
+    // Steady state inside one chain: Alice encrypts, Bob decrypts (through
+    // Account::decrypt, the entry point that handles every message).
+    let mut p = pair();
+    let small = vec![0x61u8; SMALL];
+    g.bench_function("in_chain_100B", |b| {
+        b.iter(|| {
+            let m = p.alice_session.encrypt(black_box(&small), &mut p.rng).unwrap();
+            let text = p.bob.decrypt(&mut p.bob_session, &m).unwrap();
+            assert_eq!(text.len(), SMALL);
+        })
+    });
+
+    let mut p = pair();
+    let large = vec![0x62u8; LARGE];
+    g.throughput(Throughput::Bytes(LARGE as u64));
+    g.bench_function("in_chain_1MiB", |b| {
+        b.iter(|| {
+            let m = p.alice_session.encrypt(black_box(&large), &mut p.rng).unwrap();
+            let text = p.bob.decrypt(&mut p.bob_session, &m).unwrap();
+            assert_eq!(text.len(), LARGE);
+        })
+    });
+    g.throughput(Throughput::Elements(1));
+
+    // A -> B and B -> A, each opening a new chain with a new ratchet key.
+    let mut p = pair();
+    g.bench_function("dh_ratchet_round_trip", |b| {
+        b.iter(|| {
+            let m = p.alice_session.encrypt(black_box(&small), &mut p.rng).unwrap();
+            p.bob.decrypt(&mut p.bob_session, &m).unwrap();
+            let r = p.bob_session.encrypt(black_box(&small), &mut p.rng).unwrap();
+            p.alice.decrypt(&mut p.alice_session, &r).unwrap();
+        })
+    });
+
+    // Session setup. Initiator: parse the fetched bundle, start the session,
+    // encrypt the first message. Responder: accept that message (each
+    // iteration on a fresh copy of Bob's account, so the one-time prekey is
+    // there to consume; the copy is not timed).
+    let mut rng = StdRng::seed_from_u64(12);
+    let alice = Account::new(&mut rng, 0);
+    let mut bob = Account::new(&mut rng, 0);
+    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+    let bundle = bob.prekey_bundle().unwrap().to_bytes();
+    g.bench_function("setup_initiator", |b| {
+        b.iter(|| {
+            let parsed = PreKeyBundle::from_bytes(black_box(&bundle)).unwrap();
+            let mut session = alice.create_outbound_session(&parsed, &mut rng).unwrap();
+            session.encrypt(black_box(&small), &mut rng).unwrap()
+        })
+    });
+    let first = alice
+        .create_outbound_session(&PreKeyBundle::from_bytes(&bundle).unwrap(), &mut rng)
+        .unwrap()
+        .encrypt(&small, &mut rng)
+        .unwrap();
+    g.bench_function("setup_responder", |b| {
+        b.iter_batched_ref(
+            || bob.clone(),
+            |bob| bob.create_inbound_session(black_box(&first)).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn config() -> C {
+    Criterion::default().with_measurement(BenchClock::from_env()).sample_size(30)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_raw, bench_floor, bench_lib
+}
+criterion_main!(benches);
