@@ -10,6 +10,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::burnout::{BurnoutMessage, Envelope, MAX_CLOCK_SKEW_MS, Opened, Vault, VaultId};
+use sealpost::group::{Group, GroupId};
 use sealpost::limits::{MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
 use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session};
 
@@ -251,8 +252,62 @@ macro_rules! suite {
 suite!(one_to_one_suite, OneToOne::new(1));
 suite!(one_to_one_session_suite, OneToOneSession(OneToOne::new(2)));
 suite!(one_to_one_any_suite, OneToOneAny(OneToOne::new(3)));
-// Group and Forkout: implement `Channel` and add
-// `suite!(group_suite, GroupChannel::new(..));` / `suite!(forkout_suite, ..);`.
+suite!(group_suite, GroupChannel::new(4));
+
+// ---------------------------------------------------------------------------
+// Group
+// ---------------------------------------------------------------------------
+
+/// Alice sends to a two-member group; Bob has installed her sender key.
+struct GroupChannel {
+    alice: IdentityKey,
+    alice_group: Group,
+    bob_group: Group,
+}
+
+impl GroupChannel {
+    fn new(seed: u64) -> Self {
+        let mut rng = rng(seed);
+        let alice = Account::new(&mut rng, T0);
+        let mut bob = Account::new(&mut rng, T0);
+        let members = vec![*alice.identity(), *bob.identity()];
+        let id = GroupId::random(&mut rng);
+        let mut alice_group = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
+        let mut bob_group = Group::new(id, *bob.identity(), members, &mut rng).unwrap();
+        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let sent = alice_group.distribute([&mut to_bob], &mut rng).unwrap();
+        bob_group.install_distribution_from_new_session(&mut bob, &sent[0].1).unwrap();
+        Self { alice: *alice.identity(), alice_group, bob_group }
+    }
+}
+
+impl Channel for GroupChannel {
+    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
+        self.alice_group.encrypt_with_envelope(plaintext, envelope).unwrap()
+    }
+    fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
+        match self.bob_group.decrypt(sealed, now_ms)?.into_opened() {
+            Opened::Burnout(m) => Ok(m),
+            Opened::Message(_) => panic!("a Burnout group message opened as a plain one"),
+        }
+    }
+    fn receiver_state(&self) -> Vec<u8> {
+        self.bob_group.to_bytes().to_vec()
+    }
+    fn sender(&self) -> IdentityKey {
+        self.alice
+    }
+}
+
+#[test]
+fn plain_group_messages_are_not_burnout_messages() {
+    let mut c = GroupChannel::new(5);
+    let sealed = c.alice_group.encrypt(b"lunch?").unwrap();
+    match c.bob_group.decrypt(&sealed, T0).unwrap().into_opened() {
+        Opened::Message(text) => assert_eq!(text, b"lunch?"),
+        Opened::Burnout(_) => panic!("no envelope was attached"),
+    }
+}
 
 #[test]
 fn expired_replay_is_a_duplicate_in_one_to_one() {

@@ -12,7 +12,7 @@ use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, GroupMessage};
 use super::receiver::Receiver;
 use super::sender::SenderKey;
 use crate::account::Account;
-use crate::burnout::{ENVELOPE_LEN, Envelope};
+use crate::burnout::{BurnoutMessage, ENVELOPE_LEN, Envelope, Opened};
 use crate::crypto;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
@@ -117,6 +117,45 @@ pub struct GroupPlaintext {
     /// against the clock passed to [`Group::decrypt`]; the app enforces
     /// burn-after-reading).
     pub envelope: Option<Envelope>,
+}
+
+impl GroupPlaintext {
+    /// Sorts the message by kind, like [`Account::open`] does for 1:1: a
+    /// Burnout message (one with an envelope) becomes a [`BurnoutMessage`]
+    /// ready for the [`Vault`](crate::burnout::Vault), with its content
+    /// moved (not copied) into a zeroizing buffer; any other message is
+    /// [`Opened::Message`].
+    ///
+    /// ```
+    /// # use sealpost::{Account, Envelope, group::{Group, GroupId}, burnout::{Opened, Vault}};
+    /// # let mut rng = rand::rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let ids = vec![*alice.identity(), *bob.identity()];
+    /// # let gid = GroupId::random(&mut rng);
+    /// # let mut a = Group::new(gid, *alice.identity(), ids.clone(), &mut rng)?;
+    /// # let mut b = Group::new(gid, *bob.identity(), ids, &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let dist = a.distribute([&mut to_bob], &mut rng)?;
+    /// # let (mut to_alice, _) = b.install_distribution_from_new_session(&mut bob, &dist[0].1)?;
+    /// let now = 1_700_000_000_000;
+    /// let sealed = a.encrypt_with_envelope(b"door code 4471", &Envelope::new(now).burn_after_reading())?;
+    /// let mut vault = Vault::new();
+    /// if let Opened::Burnout(message) = b.decrypt(&sealed, now)?.into_opened() {
+    ///     let id = vault.insert(message, now)?;
+    ///     assert_eq!(&*vault.read(id, now)?, b"door code 4471");
+    ///     assert!(vault.read(id, now).is_err()); // burned after the first read
+    /// }
+    /// # let _ = &mut to_alice;
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn into_opened(self) -> Opened {
+        match self.envelope {
+            Some(envelope) => {
+                Opened::Burnout(BurnoutMessage::received(Zeroizing::new(self.content), envelope, self.sender))
+            }
+            None => Opened::Message(self.content),
+        }
+    }
 }
 
 impl core::fmt::Debug for GroupPlaintext {
