@@ -199,6 +199,16 @@ pub enum Refusal {
     },
 }
 
+impl From<sealpost::Error> for Refusal {
+    fn from(e: sealpost::Error) -> Self {
+        match e {
+            sealpost::Error::Expired { expired_at_ms } => Self::Expired { expired_at_ms },
+            e @ sealpost::Error::MalformedEnvelope(_) => Self::MalformedEnvelope { reason: e.to_string() },
+            e => Self::Other { reason: e.to_string() },
+        }
+    }
+}
+
 /// A session accepted from a peer's first message, opened at a clock.
 /// Exactly one of `opened` and `refused` is set.
 #[derive(uniffi::Record)]
@@ -261,11 +271,7 @@ impl Account {
         let (session, content) = self.with(|a| Ok(a.create_inbound_session_at(&message, now_ms)?))?;
         let (opened, refused) = match content {
             Ok(opened) => (Some(opened.into()), None),
-            Err(sealpost::Error::Expired { expired_at_ms }) => (None, Some(Refusal::Expired { expired_at_ms })),
-            Err(e @ sealpost::Error::MalformedEnvelope(_)) => {
-                (None, Some(Refusal::MalformedEnvelope { reason: e.to_string() }))
-            }
-            Err(e) => (None, Some(Refusal::Other { reason: e.to_string() })),
+            Err(e) => (None, Some(Refusal::from(e))),
         };
         Ok(InboundOpened { session: Session::wrap(session), opened, refused })
     }

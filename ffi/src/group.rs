@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::account::Account;
-use crate::burnout::Envelope;
+use crate::burnout::{Envelope, Opened};
 use crate::error::{Result, fixed, lock, lock_all};
 use crate::persist;
 use crate::session::Session;
@@ -42,6 +42,20 @@ pub struct GroupPlaintext {
     /// against the clock given to `decrypt`; the app erases the content
     /// after reading when `burn_after_reading` is set).
     pub envelope: Option<Envelope>,
+}
+
+/// A group message opened by kind: Burnout content stays in the library
+/// (move it into a `Vault`), plain content is returned.
+#[derive(uniffi::Record)]
+pub struct GroupOpened {
+    /// Who sent it (32-byte identity key), proven by its signature.
+    pub sender_identity_key: Vec<u8>,
+    /// The sender key it was encrypted under.
+    pub key_id: u32,
+    /// Its iteration in that key's chain.
+    pub iteration: u32,
+    /// The content: `Opened.Plain` or `Opened.Burnout`.
+    pub opened: Opened,
 }
 
 /// One 1:1 message carrying our sender key to one member.
@@ -294,6 +308,21 @@ impl Group {
             iteration: read.iteration,
             plaintext: read.content,
             envelope: read.envelope.map(Envelope::from),
+        })
+    }
+
+    /// `decrypt` for apps that keep Burnout content in a `Vault`: a message
+    /// with an envelope comes back as `Opened.Burnout` (a `BurnoutMessage`
+    /// whose plaintext stays in the library until it is moved into the
+    /// vault, which then enforces burn-after-reading), any other as
+    /// `Opened.Plain`. Same checks and errors as `decrypt`.
+    pub fn open(&self, message: Vec<u8>, now_ms: u64) -> Result<GroupOpened> {
+        let read = self.with(|g| Ok(g.decrypt(&message, now_ms)?))?;
+        Ok(GroupOpened {
+            sender_identity_key: read.sender.to_bytes().to_vec(),
+            key_id: read.key_id,
+            iteration: read.iteration,
+            opened: read.into_opened().into(),
         })
     }
 

@@ -68,7 +68,7 @@ pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, veri
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use error::{Result, SealpostError};
 pub use group::{
-    Group, GroupDistribution, GroupPlaintext, GroupRotation, InstalledFromNewSession, InstalledSenderKey,
+    Group, GroupDistribution, GroupOpened, GroupPlaintext, GroupRotation, InstalledFromNewSession, InstalledSenderKey,
     generate_group_id,
 };
 pub use persist::generate_export_key;

@@ -195,6 +195,21 @@ class GroupLifecycle(unittest.TestCase):
             carol.group.decrypt(wire, NOW + 60_000)
         with self.assertRaises(SealpostError.DuplicateMessage):
             carol.group.decrypt(wire, NOW + 1_000)
+        # Apps that keep Burnout content in the vault open by kind: the
+        # plaintext goes from the library into the vault without a copy in
+        # the app, and the vault burns it after one read.
+        otp = alice.group.encrypt_burnout(b"493817", Envelope(sent_at_ms=NOW, burn_after_reading=True))
+        got = carol.group.open(otp, NOW)
+        self.assertEqual((got.sender_identity_key, got.iteration), (alice.id, alice.group.own_iteration() - 1))
+        self.assertIsInstance(got.opened, sealpost.Opened.BURNOUT)
+        self.assertEqual(got.opened.message.sender_identity_key(), alice.id)
+        vault = sealpost.Vault()
+        vid = vault.insert(got.opened.message, NOW)
+        self.assertEqual(vault.read(vid, NOW), b"493817")
+        with self.assertRaises(SealpostError.BurnedAfterReading):
+            vault.read(vid, NOW)
+        plain = carol.group.open(alice.group.encrypt(b"plain"), NOW)
+        self.assertEqual(plain.opened, sealpost.Opened.PLAIN(plaintext=b"plain"))
         # From the future (sender clock far ahead): nothing changes, retry later.
         future = alice.group.encrypt_burnout(b"later", sealpost.envelope_with_ttl(NOW + 3_600_000, 60_000, False))
         before = carol.group.to_bytes()
