@@ -16,6 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::burnout::{Envelope, Vault};
+use sealpost::group::{Group, GroupId};
 use sealpost::{Account, Session};
 
 const NOW: u64 = 1_700_000_000_000;
@@ -159,5 +160,66 @@ fn paired_medians(_: &mut Criterion) {
     println!("  decrypt + drop result: plain {xp:>7.0} ns, burnout {xb:>7.0} ns, overhead {:+.1}%", pct(xb, xp));
 }
 
-criterion_group!(burnout, benches, paired_medians);
+/// Alternates `plain` and `burnout` (each returns its encrypt and decrypt
+/// times for one message) and prints the paired medians.
+fn paired(kind: &str, mut plain: impl FnMut() -> [Duration; 2], mut burnout: impl FnMut() -> [Duration; 2]) {
+    const WARM_UP: usize = 1_000;
+    const SAMPLES: usize = 20_000;
+    let mut t: [Vec<Duration>; 4] = Default::default();
+    for i in 0..WARM_UP + SAMPLES {
+        let (p, b) = if i % 2 == 0 {
+            let p = plain();
+            (p, burnout())
+        } else {
+            let b = burnout();
+            (plain(), b)
+        };
+        if i >= WARM_UP {
+            for (v, d) in t.iter_mut().zip([p[0], b[0], p[1], b[1]]) {
+                v.push(d);
+            }
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort_unstable();
+        v[v.len() / 2].as_nanos() as f64
+    };
+    let [ep, eb, dp, db] = t.each_mut().map(median);
+    let pct = |b: f64, p: f64| (b / p - 1.0) * 100.0;
+    println!("\nburnout/paired medians, {kind}, over {SAMPLES} alternating operations (100 B):");
+    println!("  encrypt: plain {ep:>7.0} ns, burnout {eb:>7.0} ns, overhead {:+.1}%", pct(eb, ep));
+    println!("  decrypt: plain {dp:>7.0} ns, burnout {db:>7.0} ns, overhead {:+.1}%", pct(db, dp));
+}
+
+/// Group messages: encrypt (sign + seal) and decrypt (verify + open),
+/// plain vs with an envelope, paired.
+fn group_paired_medians(_: &mut Criterion) {
+    let envelope = Envelope::with_ttl(NOW, 60_000).burn_after_reading();
+    let mut rng = StdRng::seed_from_u64(7);
+    let alice = Account::new(&mut rng, NOW);
+    let mut bob = Account::new(&mut rng, NOW);
+    let members = vec![*alice.identity(), *bob.identity()];
+    let id = GroupId::random(&mut rng);
+    let sender = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
+    let mut receiver = Group::new(id, *bob.identity(), members, &mut rng).unwrap();
+    let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let sent = sender.distribute([&mut to_bob], &mut rng).unwrap();
+    receiver.install_distribution_from_new_session(&mut bob, &sent[0].1).unwrap();
+    let shared = std::cell::RefCell::new((sender, receiver));
+    let run = |with: Option<&Envelope>| {
+        let (sender, receiver) = &mut *shared.borrow_mut();
+        let s = Instant::now();
+        let m = match with {
+            Some(e) => sender.encrypt_with_envelope(black_box(&MSG), e).unwrap(),
+            None => sender.encrypt(black_box(&MSG)).unwrap(),
+        };
+        let enc = s.elapsed();
+        let s = Instant::now();
+        black_box(receiver.decrypt(black_box(&m), NOW).unwrap());
+        [enc, s.elapsed()]
+    };
+    paired("group", || run(None), || run(Some(&envelope)));
+}
+
+criterion_group!(burnout, benches, paired_medians, group_paired_medians);
 criterion_main!(burnout);

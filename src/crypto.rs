@@ -8,7 +8,7 @@
 use chacha20poly1305::aead::{self, AeadInOut, KeyInit, KeySizeUser};
 use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha2::Sha256;
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use zeroize::Zeroizing;
@@ -36,6 +36,13 @@ pub(crate) mod label {
     pub(crate) const GROUP_RATCHET_PART: [u8; 4] = [0x00, 0x01, 0x02, 0x03];
     /// Group message key: `HMAC(ratchet part 3, label || iteration (u32 BE))`.
     pub(crate) const GROUP_MESSAGE_KEY: &[u8] = b"sealpost v1 group message key";
+    /// Forkout body keys: `HKDF(salt = forkout id, ikm = body key, info)` ->
+    /// 32-byte AEAD key || 32-byte public key check.
+    pub(crate) const FORKOUT_BODY_KEY: &[u8] = b"sealpost v1 forkout body key";
+    /// Forkout body: AEAD associated-data prefix (then version, forkout id).
+    pub(crate) const FORKOUT_BODY: &[u8] = b"sealpost v1 forkout body";
+    /// Forkout body commitment: `SHA-256(label || forkout id || key check || sealed body)`.
+    pub(crate) const FORKOUT_COMMITMENT: &[u8] = b"sealpost v1 forkout commitment";
 }
 
 /// Length of a Poly1305 tag.
@@ -53,13 +60,6 @@ pub(crate) fn keyed_hmac(key: &[u8; 32]) -> HmacSha256 {
     let (head, _) = block.split_at_mut(32);
     head.copy_from_slice(key);
     <HmacSha256 as hmac::KeyInit>::new(&(*block).into())
-}
-
-/// `HMAC-SHA256(key, data)` for a 32-byte key.
-pub(crate) fn hmac_sha256(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
-    let mut mac = keyed_hmac(key);
-    mac.update(data);
-    mac.finalize().into_bytes().into()
 }
 
 /// `HKDF-SHA256(salt, ikm, info)` filling `out` (at most 255 * 32 bytes; all
@@ -81,9 +81,9 @@ pub(crate) fn dh(secret: &StaticSecret, public: &X25519Public) -> Result<Zeroizi
 
 /// Seals `buf` in place with any of the ChaCha20-Poly1305 family; returns
 /// the tag.
-fn seal_with<A: AeadInOut + KeyInit>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
+fn seal_with<A>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
 where
-    A: KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
+    A: AeadInOut + KeyInit + KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
     aead::Tag<A>: Into<[u8; TAG_LEN]>,
 {
     let cipher = A::new(key.into());
@@ -96,15 +96,9 @@ where
 
 /// Opens `buf` in place; on failure `buf` holds garbage and must be
 /// discarded.
-fn open_with<A: AeadInOut + KeyInit>(
-    key: &[u8; 32],
-    nonce: &aead::Nonce<A>,
-    ad: &[u8],
-    buf: &mut [u8],
-    tag: &[u8; TAG_LEN],
-) -> Result<()>
+fn open_with<A>(key: &[u8; 32], nonce: &aead::Nonce<A>, ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<()>
 where
-    A: KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
+    A: AeadInOut + KeyInit + KeySizeUser<KeySize = chacha20poly1305::consts::U32>,
     for<'t> &'t aead::Tag<A>: From<&'t [u8; TAG_LEN]>,
 {
     let cipher = A::new(key.into());
@@ -153,4 +147,14 @@ pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);
     Ok((body, t))
+}
+
+/// `SHA-256(parts[0] || parts[1] || ...)`.
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
 }

@@ -213,6 +213,45 @@ pub enum Error {
         /// The conflicting sender key id.
         key_id: u32,
     },
+
+    /// A Forkout key slot names a different Forkout than the delivery
+    /// carrying it (a slot moved from another Forkout). No state was changed.
+    #[error("Forkout key slot belongs to another Forkout")]
+    ForkoutIdMismatch,
+
+    /// A Forkout body's length differs from the length its key slot commits
+    /// to (a truncated or extended body). No state was changed.
+    #[error("Forkout body is {found} bytes, its key slot commits to {expected}")]
+    BodyLengthMismatch {
+        /// The body ciphertext length the key slot commits to.
+        expected: u64,
+        /// The body ciphertext length received.
+        found: u64,
+    },
+
+    /// A Forkout body does not match the commitment in its key slot (a
+    /// swapped or tampered body). No state was changed.
+    #[error("Forkout body does not match its key slot's commitment")]
+    BodyCommitmentMismatch,
+
+    /// Some Forkout recipients have neither a session nor a usable prekey
+    /// bundle, and the caller asked for all or nothing (or nobody at all is
+    /// reachable). Nothing was sealed.
+    #[error("{} Forkout recipient(s) unreachable", .0.len())]
+    RecipientsUnreachable(Vec<crate::forkout::Unreachable>),
+
+    /// The same identity (its 32-byte key, the Forkout recipient id)
+    /// appears more than once in a Forkout's recipients.
+    #[error("a Forkout recipient is listed more than once")]
+    DuplicateRecipient([u8; 32]),
+
+    /// A Forkout bundle holds no key slot for this recipient.
+    #[error("not a recipient of this Forkout")]
+    NotARecipient,
+
+    /// A Forkout was sealed to an empty list of recipients.
+    #[error("a Forkout needs at least one recipient")]
+    NoRecipients,
 }
 
 /// Shorthand for results in this crate.

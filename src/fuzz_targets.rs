@@ -57,7 +57,16 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("group_decrypt", group_decrypt),
     ("group_state", group_state),
     ("encrypted_import", encrypted_import),
+    ("forkout_bundle", forkout_bundle),
+    ("forkout_delivery", forkout_delivery),
+    ("forkout_split", forkout_split),
+    ("forkout_open", forkout_open),
 ];
+
+pub use crate::forkout::fuzz::{
+    FIXTURE_NOW as FORKOUT_FIXTURE_NOW, ForkoutWorld, forkout_bundle, forkout_delivery, forkout_open, forkout_seeds,
+    forkout_split, forkout_world,
+};
 
 /// The fixed key the `encrypted_import` target seals and opens exports with
 /// (seed exports in `fuzz/corpus/encrypted_import/` are sealed under it).

@@ -66,6 +66,7 @@
 //! | [`persist`] | encrypted export and import |
 //! | [`burnout`] | self-destructing envelopes |
 //! | [`group`] | group messaging with sender keys |
+//! | [`forkout`] | one body to many 1:1 recipients, sealed once |
 //! | [`limits`] | every bound |
 //!
 //! The full wire format, every domain-separation label and every deviation
@@ -75,6 +76,7 @@ pub mod account;
 pub mod burnout;
 mod crypto;
 pub mod error;
+pub mod forkout;
 pub mod group;
 pub mod identity;
 pub mod limits;

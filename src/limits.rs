@@ -96,3 +96,16 @@ pub const GROUP_OUT_OF_ORDER_WINDOW: u32 = 2048;
 /// holding the most entries loses its oldest one, so one noisy or hostile
 /// sender cannot push out everyone else's keys.
 pub const MAX_GROUP_STORED_KEYS: usize = 20_000;
+
+/// Largest Forkout body (64 MiB): the plaintext sealed once for every
+/// recipient. Bodies this large should be streamed by the transport; the
+/// body is held once in memory by the sender and once by each recipient.
+pub const MAX_FORKOUT_BODY: usize = 64 * 1024 * 1024;
+
+/// Most recipients one Forkout can have (slots in a bundle).
+pub const MAX_FORKOUT_RECIPIENTS: usize = 5000;
+
+/// Largest encoded key-slot message accepted in a Forkout bundle or
+/// delivery. A slot is one 1:1 message carrying about 120 bytes of payload;
+/// with X3DH setup data and a Burnout envelope it is under 300 bytes.
+pub const MAX_FORKOUT_SLOT_MESSAGE: usize = 512;

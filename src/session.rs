@@ -311,11 +311,6 @@ impl Session {
         let current = states.pop_front().ok_or(Error::InvalidState("no session state"))?;
         Ok(Self { local, peer, current, previous: states })
     }
-
-    #[cfg(test)]
-    pub(crate) fn current_state(&self) -> &SessionState {
-        &self.current
-    }
 }
 
 /// Splits the trailing payload-kind byte off a decrypted payload.

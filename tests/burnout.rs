@@ -272,7 +272,7 @@ impl GroupChannel {
         let mut bob = Account::new(&mut rng, T0);
         let members = vec![*alice.identity(), *bob.identity()];
         let id = GroupId::random(&mut rng);
-        let mut alice_group = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
+        let alice_group = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
         let mut bob_group = Group::new(id, *bob.identity(), members, &mut rng).unwrap();
         let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
         let sent = alice_group.distribute([&mut to_bob], &mut rng).unwrap();

@@ -21,11 +21,6 @@ impl Writer {
         self
     }
 
-    pub(crate) fn u16(&mut self, v: u16) -> &mut Self {
-        self.buf.extend_from_slice(&v.to_be_bytes());
-        self
-    }
-
     pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
         self.buf.extend_from_slice(&v.to_be_bytes());
         self
@@ -47,10 +42,6 @@ impl Writer {
         // than truncate so an impossible input can never alias a short one.
         let len = u32::try_from(v.len()).unwrap_or(u32::MAX);
         self.u32(len).bytes(v)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len()
     }
 
     pub(crate) fn as_slice(&self) -> &[u8] {
@@ -90,10 +81,6 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn u8(&mut self) -> Result<u8, WireError> {
         Ok(u8::from_be_bytes(self.array()?))
-    }
-
-    pub(crate) fn u16(&mut self) -> Result<u16, WireError> {
-        Ok(u16::from_be_bytes(self.array()?))
     }
 
     pub(crate) fn u32(&mut self) -> Result<u32, WireError> {

@@ -1,0 +1,228 @@
+//! Forkout: one body to many people, sealed once, each reached 1:1.
+//!
+//! A manager sends the same update, file or voice note to 200 people who
+//! are not a group and must not become one. Nobody learns who else received
+//! it, replies go back through the ordinary 1:1 sessions, and a 20 MB file
+//! is encrypted once, not 200 times.
+//!
+//! # How it works
+//!
+//! 1. **Seal once.** The body is encrypted once (ChaCha20-Poly1305) under a
+//!    fresh random 32-byte *body key*, in place in the caller's buffer.
+//! 2. **Wrap per recipient.** Each recipient gets a *key slot*: a ~120-byte
+//!    payload (Forkout id, body key, commitment to the sealed body, body
+//!    length, optional Burnout [`Envelope`]) sent as one ordinary 1:1
+//!    message through that recipient's Double Ratchet session
+//!    (payload kind `0x03`). A recipient without a session is reached
+//!    through its [`PreKeyBundle`](crate::PreKeyBundle): the slot is then a
+//!    setup message and the new session is handed back to the sender.
+//! 3. **Relay split.** The sender uploads one [`ForkoutBundle`]. A relay,
+//!    holding no key, cuts out of it the [`ForkoutDelivery`] for each
+//!    recipient ([`split`], [`split_all`]): that recipient's slot plus the
+//!    shared sealed body, and nothing about anyone else, not even how many
+//!    others there are.
+//! 4. **Open.** The recipient opens the slot through its session, checks
+//!    the body against the commitment, and decrypts the body ([`open`],
+//!    [`open_new`] on first contact). Any mismatch is a typed error and
+//!    leaves the session and account exactly as they were.
+//!
+//! ```
+//! use sealpost::Account;
+//! use sealpost::forkout::{self, Recipient, SealPolicy};
+//!
+//! let mut rng = rand::rng();
+//! let now = 1_700_000_000_000;
+//! let manager = Account::new(&mut rng, now);
+//! let mut ann = Account::new(&mut rng, now);
+//! let mut bob = Account::new(&mut rng, now);
+//! ann.generate_one_time_prekeys(1, &mut rng)?;
+//! bob.generate_one_time_prekeys(1, &mut rng)?;
+//!
+//! // The manager already talks to Ann; Bob is only known by his bundle.
+//! let mut to_ann = manager.create_outbound_session(&ann.prekey_bundle()?, &mut rng)?;
+//! let hello = to_ann.encrypt(b"hi Ann", &mut rng)?;
+//! let (mut ann_session, _) = ann.create_inbound_session(&hello)?;
+//!
+//! let recipients = vec![Recipient::Session(&mut to_ann), Recipient::Bundle(bob.prekey_bundle()?)];
+//! let (sealed, report) = forkout::seal(
+//!     &manager, b"Q3 plan attached".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+//! assert!(report.unreachable.is_empty());
+//! let mut to_bob = report.new_sessions.into_iter().next().expect("Bob's new session");
+//!
+//! // The relay splits the bundle without any key.
+//! let bundle = sealed.to_bytes();
+//! let for_ann = forkout::split(&bundle, ann.identity())?;
+//! let for_bob = forkout::split(&bundle, bob.identity())?;
+//!
+//! let opened = forkout::open(&mut ann, &mut ann_session, &for_ann, now)?;
+//! assert_eq!(opened.body(), b"Q3 plan attached");
+//! let (mut bob_session, opened) = forkout::open_new(&mut bob, &for_bob, now)?;
+//! assert_eq!(opened?.body(), b"Q3 plan attached");
+//!
+//! // Bob replies 1:1; Ann never learns he received it.
+//! let reply = bob_session.encrypt(b"thanks!", &mut rng)?;
+//! assert_eq!(to_bob.decrypt(&reply)?, b"thanks!");
+//! # Ok::<(), sealpost::Error>(())
+//! ```
+//!
+//! # Cryptography
+//!
+//! ```text
+//! body key K         = 32 random bytes, fresh per Forkout, used once
+//! forkout id         = 32 random bytes
+//! enc key || check   = HKDF-SHA256(salt = forkout id, ikm = K,
+//!                                  info = "sealpost v1 forkout body key", L = 64)
+//! sealed body        = ChaCha20-Poly1305(enc key, nonce = 0^12,
+//!                        ad = "sealpost v1 forkout body" | 0x01 | forkout id, body) || tag
+//! commitment         = SHA-256("sealpost v1 forkout commitment" | forkout id
+//!                              | key check | sealed body)
+//! ```
+//!
+//! * The nonce is fixed because the encryption key is used exactly once
+//!   (a fresh `K` per Forkout).
+//! * **Key commitment.** ChaCha20-Poly1305 is not key-committing: a
+//!   malicious sender could build one ciphertext that opens under two keys
+//!   to two different plaintexts and hand each recipient a different key.
+//!   The public 32-byte *key check* travels with the sealed body, and a
+//!   recipient accepts a body key only if it derives exactly that check.
+//!   HKDF being collision resistant, the sealed body bytes (which every
+//!   recipient receives identically) determine the key, and so the
+//!   plaintext: two recipients who accept the same body bytes read the same
+//!   text.
+//! * **Body commitment.** The slot commits to the exact sealed body (and so
+//!   to the key check) with SHA-256. Two recipients whose slots carry the
+//!   same commitment received byte-identical bodies; a swapped, tampered or
+//!   truncated body is refused with a typed error before any decryption.
+//! * The slot, inside the 1:1 AEAD, binds the Forkout id: a slot moved into
+//!   another Forkout's delivery is refused ([`Error::ForkoutIdMismatch`]).
+//! * Authentication of the sender comes from the 1:1 session, as for any
+//!   1:1 message: a recipient knows the body comes from its session peer.
+//!   There is no sender signature on the body, so a recipient can tell the
+//!   relay nothing provable about it (deniability as in 1:1).
+//!
+//! # Wire formats
+//!
+//! ```text
+//! bundle   = 0x01 | 0x20 | forkout id (32) | body
+//!          | recipient count (u32, 1..=MAX_FORKOUT_RECIPIENTS)
+//!          | { recipient id (32) | slot length (u32) | slot message } * count
+//! delivery = 0x01 | 0x21 | forkout id (32) | slot length (u32) | slot message | body
+//! body     = key check (32) | sealed length (u32, 16..=MAX_FORKOUT_BODY + 16)
+//!          | ciphertext | tag (16)
+//! ```
+//!
+//! * The **recipient id** is the recipient's 32-byte [`IdentityKey`]
+//!   encoding: the relay must route each delivery anyway, and needs no other
+//!   directory. Entries are sorted by id, strictly ascending (so an id
+//!   appears once and the order tells nothing about the sender's list).
+//! * A **slot message** is a complete 1:1 message (`0x01 | 0x02 | ...` or a
+//!   setup message `0x01 | 0x03 | ...`, see [`crate::wire::session_message`])
+//!   of at most [`MAX_FORKOUT_SLOT_MESSAGE`](crate::limits::MAX_FORKOUT_SLOT_MESSAGE)
+//!   bytes. Its payload, inside the 1:1 AEAD, is:
+//!
+//! ```text
+//! slot payload = flags (u8; bit 0 = envelope present, others 0) | forkout id (32)
+//!              | body key K (32) | commitment (32) | body length (u64)
+//!              | [Burnout envelope (18), iff flag bit 0] | payload kind 0x03
+//! ```
+//!
+//! * A delivery carries no count, no other id, no other slot: its bytes
+//!   depend only on the body and this recipient's slot.
+//! * The body sits last in a delivery so a recipient's transport can read
+//!   and check the small slot before streaming a large body.
+//!
+//! # Memory
+//!
+//! [`seal`] takes the body as an owned buffer and encrypts it in place; a
+//! [`SealedForkout`] holds it once plus one small slot per recipient (about
+//! 200 bytes). Bundles and deliveries are written on demand
+//! ([`SealedForkout::write_to`], [`DeliveryRef::write_to`]) or built one at
+//! a time, never one body copy per recipient. Sealing a 1 MiB body to 1000
+//! recipients allocates under 1 MiB besides the body (see
+//! `tests/forkout_memory.rs`).
+//!
+//! # Burnout
+//!
+//! An optional [`Envelope`] rides in every slot after the fixed fields,
+//! announced by the slot's authenticated flag bit (the `content | envelope`
+//! convention of [`crate::burnout`]): authenticated per recipient, the same
+//! for all. Sealing refuses an envelope already expired when sent. At open
+//! the Burnout rule applies before the body is touched: an expired or
+//! malformed envelope is [`Error::Expired`] / [`Error::MalformedEnvelope`]
+//! and uses up the slot's 1:1 message key (the body can never be read; on
+//! first contact the new session is still returned, see [`open_new`]); a
+//! slot sent too far in the future is [`Error::ClockSkew`] and changes
+//! nothing. Burn-after-reading is the application's to enforce on the
+//! opened body (for example in a [`Vault`](crate::burnout::Vault)).
+//!
+//! [`Error::ForkoutIdMismatch`]: crate::Error::ForkoutIdMismatch
+//! [`Error::Expired`]: crate::Error::Expired
+//! [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
+//! [`Error::ClockSkew`]: crate::Error::ClockSkew
+
+mod body;
+mod bundle;
+#[doc(hidden)]
+pub(crate) mod fuzz;
+mod open;
+mod seal;
+
+use core::fmt;
+
+use rand_core::CryptoRng;
+
+pub use bundle::{DeliveryRef, ForkoutBundle, ForkoutDelivery, split, split_all};
+pub use open::{OpenedForkout, open, open_new};
+pub use seal::{ForkoutPlan, Recipient, SealPolicy, SealReport, SealedForkout, Unreachable, UnreachableReason, seal};
+
+#[cfg(doc)]
+use crate::{Envelope, IdentityKey};
+
+/// Length of a [`ForkoutId`].
+pub const FORKOUT_ID_LEN: usize = 32;
+
+/// A Forkout's random identifier, the same for every recipient.
+///
+/// Not secret: it appears in clear in bundles and deliveries. Apps can use
+/// it to recognise the same update arriving twice.
+///
+/// ```
+/// use sealpost::forkout::ForkoutId;
+/// let id = ForkoutId::from_bytes([7; 32]);
+/// assert_eq!(id.to_bytes(), [7; 32]);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ForkoutId([u8; FORKOUT_ID_LEN]);
+
+impl ForkoutId {
+    /// Wraps 32 bytes.
+    pub fn from_bytes(bytes: [u8; FORKOUT_ID_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32 bytes.
+    pub fn to_bytes(&self) -> [u8; FORKOUT_ID_LEN] {
+        self.0
+    }
+
+    /// Borrows the 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; FORKOUT_ID_LEN] {
+        &self.0
+    }
+
+    pub(crate) fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut id = [0u8; FORKOUT_ID_LEN];
+        rng.fill_bytes(&mut id);
+        Self(id)
+    }
+}
+
+impl fmt::Debug for ForkoutId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ForkoutId(")?;
+        for b in self.0.iter().take(8) {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}

@@ -1,0 +1,308 @@
+//! Opening a delivery: the slot through the 1:1 session, then the body.
+//!
+//! Every check runs inside the session's payload handler, before the 1:1
+//! state change is committed: the slot's kind, its Forkout id against the
+//! delivery's, its Burnout envelope, the body length, the body commitment,
+//! the key check and finally the body AEAD. Any failure rejects the slot
+//! and leaves the session and the account exactly as they were, except an
+//! expired or malformed envelope, which uses up the slot's message key
+//! (the Burnout rule, shared with every message kind through
+//! [`crate::burnout::payload`]).
+
+use super::ForkoutId;
+use super::body::{self, ct_eq32};
+use super::bundle::ForkoutDelivery;
+use crate::account::Account;
+use crate::burnout::Envelope;
+use crate::burnout::payload;
+use crate::error::{Error, Result, WireError};
+use crate::identity::IdentityKey;
+use crate::session::{Session, Verdict};
+use crate::wire::PayloadKind;
+
+/// A Forkout as its recipient reads it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpenedForkout {
+    id: ForkoutId,
+    sender: IdentityKey,
+    body: Vec<u8>,
+    envelope: Option<Envelope>,
+}
+
+impl core::fmt::Debug for OpenedForkout {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OpenedForkout")
+            .field("id", &self.id)
+            .field("sender", &self.sender)
+            .field("body_len", &self.body.len())
+            .field("envelope", &self.envelope)
+            .finish()
+    }
+}
+
+impl OpenedForkout {
+    /// The Forkout's id (the same for every recipient).
+    pub fn id(&self) -> ForkoutId {
+        self.id
+    }
+
+    /// Who sent it: the session's peer, authenticated by the slot.
+    pub fn sender(&self) -> &IdentityKey {
+        &self.sender
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Takes the body.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The Burnout envelope, if the sender set one (already checked against
+    /// the clock given to [`open`]; burn-after-reading is the app's to
+    /// enforce).
+    pub fn envelope(&self) -> Option<&Envelope> {
+        self.envelope.as_ref()
+    }
+}
+
+/// Opens a delivery from the peer of an existing `session`.
+///
+/// Handles every slot the session can read, including a setup slot for a
+/// state the session does not hold yet (the sender re-initiated), for
+/// which the account's prekeys are needed.
+///
+/// Errors, all leaving `account` and `session` unchanged unless noted:
+/// [`Error::Wire`] for malformed bytes; the 1:1 errors
+/// ([`Error::AuthenticationFailed`], [`Error::DuplicateMessage`], ...) for a
+/// slot the session cannot open or already opened;
+/// [`Error::UnexpectedPayload`] for a 1:1 message that is not a Forkout
+/// slot; [`Error::ForkoutIdMismatch`] for a slot moved from another
+/// Forkout; [`Error::BodyLengthMismatch`] for a truncated or extended body;
+/// [`Error::BodyCommitmentMismatch`] for a swapped or tampered body;
+/// [`Error::ClockSkew`]; and, using up the slot's message key so the body
+/// can never be read, [`Error::Expired`] and [`Error::MalformedEnvelope`].
+///
+/// ```
+/// # use sealpost::Account;
+/// # use sealpost::forkout::{self, Recipient, SealPolicy};
+/// # let mut rng = rand::rng();
+/// # let now = 1_700_000_000_000;
+/// # let sender = Account::new(&mut rng, now);
+/// # let mut bob = Account::new(&mut rng, now);
+/// # bob.generate_one_time_prekeys(1, &mut rng)?;
+/// # let mut to_bob = sender.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// # let (mut bob_session, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+/// let (sealed, _) = forkout::seal(&sender, b"all hands at 3".to_vec(),
+///     [Recipient::Session(&mut to_bob)], SealPolicy::AllOrNothing, None, &mut rng)?;
+/// let delivery = sealed.delivery(bob.identity())?.to_vec();
+///
+/// let opened = forkout::open(&mut bob, &mut bob_session, &delivery, now)?;
+/// assert_eq!(opened.body(), b"all hands at 3");
+/// assert_eq!(opened.sender(), sender.identity());
+/// // Opening twice is a replay.
+/// assert_eq!(forkout::open(&mut bob, &mut bob_session, &delivery, now),
+///            Err(sealpost::Error::DuplicateMessage));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+///
+/// [`Error::Wire`]: crate::Error::Wire
+/// [`Error::AuthenticationFailed`]: crate::Error::AuthenticationFailed
+/// [`Error::DuplicateMessage`]: crate::Error::DuplicateMessage
+/// [`Error::UnexpectedPayload`]: crate::Error::UnexpectedPayload
+/// [`Error::ClockSkew`]: crate::Error::ClockSkew
+/// [`Error::Expired`]: crate::Error::Expired
+/// [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
+pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_ms: u64) -> Result<OpenedForkout> {
+    let parsed = ForkoutDelivery::parse(delivery)?;
+    let sender = *session.peer_identity();
+    let (body, envelope) = account
+        .decrypt_with(session, parsed.slot_message(), |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
+    Ok(OpenedForkout { id: parsed.id(), sender, body, envelope })
+}
+
+/// Opens a first-contact delivery (its slot is a setup message) from
+/// someone the recipient has no session with yet, and returns the new
+/// session: the recipient's reply goes back through it.
+///
+/// Two levels of result, as for
+/// [`Account::create_inbound_session_at`](crate::Account::create_inbound_session_at):
+///
+/// * the outer error means nothing changed (the account, and its one-time
+///   prekey, are as before): the errors of [`open`] except those below;
+/// * `Ok((session, Err(e)))` means the slot authenticated and the session
+///   exists (the one-time prekey is used up), but its Burnout envelope was
+///   [`Error::Expired`] or [`Error::MalformedEnvelope`]: the body is never
+///   returned, and the sender's later messages continue in the session.
+///
+/// ```
+/// # use sealpost::Account;
+/// # use sealpost::forkout::{self, Recipient, SealPolicy};
+/// # let mut rng = rand::rng();
+/// # let sender = Account::new(&mut rng, 0);
+/// # let mut carol = Account::new(&mut rng, 0);
+/// # carol.generate_one_time_prekeys(1, &mut rng)?;
+/// let (sealed, mut report) = forkout::seal(&sender, b"welcome aboard".to_vec(),
+///     [Recipient::Bundle(carol.prekey_bundle()?)], SealPolicy::AllOrNothing, None, &mut rng)?;
+/// let delivery = sealed.delivery(carol.identity())?.to_vec();
+///
+/// let (mut carol_session, opened) = forkout::open_new(&mut carol, &delivery, 0)?;
+/// assert_eq!(opened?.body(), b"welcome aboard");
+/// let reply = carol_session.encrypt(b"thank you!", &mut rng)?;
+/// assert_eq!(report.new_sessions[0].decrypt(&reply)?, b"thank you!");
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+///
+/// [`Error::Expired`]: crate::Error::Expired
+/// [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
+pub fn open_new(account: &mut Account, delivery: &[u8], now_ms: u64) -> Result<(Session, Result<OpenedForkout>)> {
+    let parsed = ForkoutDelivery::parse(delivery)?;
+    let (session, opened) = account.create_inbound_session_consuming(parsed.slot_message(), |kind, content| {
+        accept_slot(&parsed, kind, &content, now_ms)
+    })?;
+    let sender = *session.peer_identity();
+    let opened = opened.map(|(body, envelope)| OpenedForkout { id: parsed.id(), sender, body, envelope });
+    Ok((session, opened))
+}
+
+/// The payload handler: every check on the slot and the body.
+fn accept_slot(
+    delivery: &ForkoutDelivery<'_>,
+    kind: u8,
+    content: &[u8],
+    now_ms: u64,
+) -> Verdict<(Vec<u8>, Option<Envelope>)> {
+    if kind != PayloadKind::ForkoutSlot as u8 {
+        return Verdict::Reject(Error::UnexpectedPayload(kind));
+    }
+    let Some((fixed, trailer)) = content.split_at_checked(body::SLOT_LEN) else {
+        let needed = body::SLOT_LEN.saturating_sub(content.len());
+        return Verdict::Reject(WireError::Truncated { needed }.into());
+    };
+    let slot = match body::decode_slot(fixed) {
+        Ok(slot) => slot,
+        Err(e) => return Verdict::Reject(e.into()),
+    };
+    let received = &delivery.inner;
+    if slot.id.as_bytes() != received.id {
+        return Verdict::Reject(Error::ForkoutIdMismatch);
+    }
+    // The Burnout rule: expired or malformed envelope consumes the key,
+    // clock skew leaves everything as it was.
+    let envelope = match payload::open_checked(trailer, slot.has_envelope, now_ms) {
+        Ok(([], envelope)) => envelope,
+        Ok((extra, _)) => return Verdict::Reject(WireError::TrailingBytes(extra.len()).into()),
+        Err(e) => return payload::verdict(Err(e)),
+    };
+    let found = received.body.ciphertext.len() as u64;
+    if found != slot.body_len {
+        return Verdict::Reject(Error::BodyLengthMismatch { expected: slot.body_len, found });
+    }
+    let commitment = body::commitment(&slot.id, received.body.key_check, received.body.ciphertext, received.body.tag);
+    // The key check is covered by the commitment; comparing it to the one
+    // the slot's key derives is what makes the body key-committing.
+    if !ct_eq32(&commitment, &slot.commitment) || !ct_eq32(&slot.keys.check, received.body.key_check) {
+        return Verdict::Reject(Error::BodyCommitmentMismatch);
+    }
+    match slot.keys.open(&slot.id, received.body.ciphertext, received.body.tag) {
+        Ok(body) => Verdict::Accept((body, envelope)),
+        Err(e) => Verdict::Reject(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+    use crate::forkout::body::{BodyKeys, commitment, encode_slot};
+    use crate::forkout::bundle::{BodyRef, DeliveryRef};
+
+    /// Builds a delivery around a sealed body; the slot bytes only need to
+    /// parse (the handler is called directly with the slot content).
+    fn delivery(id: &ForkoutId, check: &[u8; 32], ciphertext: &[u8], tag: &[u8; 16]) -> Vec<u8> {
+        let mut slot = vec![1, 0x02];
+        slot.extend_from_slice(&[9; 32 + 8 + 17]);
+        let body = BodyRef { key_check: check, ciphertext, tag };
+        DeliveryRef { id: id.as_bytes(), slot: &slot, body }.to_vec()
+    }
+
+    fn verdict<T>(v: Verdict<T>) -> core::result::Result<T, (bool, Error)> {
+        match v {
+            Verdict::Accept(t) => Ok(t),
+            Verdict::Consume(e) => Err((true, e)),
+            Verdict::Reject(e) => Err((false, e)),
+        }
+    }
+
+    #[test]
+    fn a_slot_key_that_does_not_derive_the_bodys_key_check_is_refused() {
+        // A malicious sender seals the body under K1 but gives this
+        // recipient K2 with a commitment that does match the body bytes:
+        // without the key check, a second key could open the same bytes
+        // to a different plaintext (ChaCha20-Poly1305 is not key-committing).
+        let id = ForkoutId::from_bytes([4; 32]);
+        let k1 = BodyKeys::derive([1; 32], &id);
+        let mut ct = b"pay invoice 17 to account A".to_vec();
+        let tag = k1.seal(&id, &mut ct);
+        let c = commitment(&id, &k1.check, &ct, &tag);
+        let bytes = delivery(&id, &k1.check, &ct, &tag);
+        let parsed = ForkoutDelivery::parse(&bytes).unwrap();
+
+        let honest = encode_slot(&id, &[1; 32], &c, ct.len() as u64, false);
+        let opened = verdict(accept_slot(&parsed, 0x03, honest.as_ref(), 0)).unwrap();
+        assert_eq!(opened.0, b"pay invoice 17 to account A");
+
+        let other_key = encode_slot(&id, &[2; 32], &c, ct.len() as u64, false);
+        let r = verdict(accept_slot(&parsed, 0x03, other_key.as_ref(), 0));
+        assert_eq!(r.unwrap_err(), (false, Error::BodyCommitmentMismatch));
+
+        // Wrong kind, malformed slot: rejected, never consumed.
+        let r = verdict(accept_slot(&parsed, 0x00, honest.as_ref(), 0));
+        assert_eq!(r.unwrap_err(), (false, Error::UnexpectedPayload(0)));
+        let r = verdict(accept_slot(&parsed, 0x03, &honest[..50], 0));
+        assert!(matches!(r, Err((false, Error::Wire(_)))));
+        let mut longer = honest.to_vec();
+        longer.push(0);
+        let r = verdict(accept_slot(&parsed, 0x03, &longer, 0));
+        assert_eq!(r.unwrap_err(), (false, Error::Wire(WireError::TrailingBytes(1))));
+    }
+
+    #[test]
+    fn the_burnout_rule_applies_to_the_slot_envelope() {
+        let id = ForkoutId::from_bytes([5; 32]);
+        let k = BodyKeys::derive([3; 32], &id);
+        let mut ct = b"short-lived".to_vec();
+        let tag = k.seal(&id, &mut ct);
+        let c = commitment(&id, &k.check, &ct, &tag);
+        let bytes = delivery(&id, &k.check, &ct, &tag);
+        let parsed = ForkoutDelivery::parse(&bytes).unwrap();
+        let with = |env: &[u8]| {
+            let mut slot = encode_slot(&id, &[3; 32], &c, ct.len() as u64, true).to_vec();
+            slot.extend_from_slice(env);
+            slot
+        };
+        const T: u64 = 1_000_000_000;
+        let slot = with(&Envelope::expiring_at(T, T + 100).to_bytes());
+        // Readable before the expiry, consumed at it.
+        assert!(verdict(accept_slot(&parsed, 0x03, &slot, T + 99)).is_ok());
+        let r = verdict(accept_slot(&parsed, 0x03, &slot, T + 100));
+        assert_eq!(r.unwrap_err(), (true, Error::Expired { expired_at_ms: T + 100 }));
+        // Sent too far in the future: rejected, retryable.
+        let r = verdict(accept_slot(&parsed, 0x03, &slot, T - crate::limits::MAX_CLOCK_SKEW_MS - 1));
+        assert!(matches!(r, Err((false, Error::ClockSkew { .. }))));
+        // Flag set but the envelope is missing or garbage: consumed.
+        let r = verdict(accept_slot(&parsed, 0x03, &with(&[]), T));
+        assert!(matches!(r, Err((true, Error::MalformedEnvelope(_)))));
+        let r = verdict(accept_slot(&parsed, 0x03, &with(&[0xee; 18]), T));
+        assert!(matches!(r, Err((true, Error::MalformedEnvelope(_)))));
+        // An envelope without the flag is not an envelope: rejected.
+        let mut unflagged = encode_slot(&id, &[3; 32], &c, ct.len() as u64, false).to_vec();
+        unflagged.extend_from_slice(&Envelope::expiring_at(T, T + 100).to_bytes());
+        let r = verdict(accept_slot(&parsed, 0x03, &unflagged, T));
+        assert_eq!(r.unwrap_err(), (false, Error::Wire(WireError::TrailingBytes(18))));
+    }
+}

@@ -1,0 +1,403 @@
+//! Sealing: one body encryption, one 1:1 key slot per recipient.
+
+use std::io::{self, Write};
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use super::ForkoutId;
+use super::body::{self, BodyKeys, KEY_CHECK_LEN};
+use super::bundle::{BodyRef, DeliveryRef, emit_bundle};
+use crate::account::Account;
+use crate::burnout::{Envelope, payload};
+use crate::crypto::TAG_LEN;
+use crate::error::{Error, Result};
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS, MAX_FORKOUT_SLOT_MESSAGE};
+use crate::prekey::PreKeyBundle;
+use crate::session::Session;
+use crate::wire::PayloadKind;
+
+/// One intended recipient of a Forkout, as the sender can reach them.
+///
+/// The recipient's routing id is its identity key: the session's
+/// [`peer_identity`](Session::peer_identity), the bundle's
+/// [`identity`](PreKeyBundle::identity), or the key given.
+#[derive(Debug)]
+pub enum Recipient<'s> {
+    /// An existing 1:1 session: the slot is the session's next message.
+    Session(&'s mut Session),
+    /// No session yet, but a prekey bundle from the server: a new outbound
+    /// session is created, the slot is its first (setup) message, and the
+    /// session is returned in [`SealReport::new_sessions`] so later messages
+    /// continue in it.
+    Bundle(PreKeyBundle),
+    /// Someone the sender wants to reach but holds neither a session nor a
+    /// bundle for: reported as [`UnreachableReason::NoSessionOrBundle`].
+    Unreachable(IdentityKey),
+}
+
+/// What to do when some recipients cannot be reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SealPolicy {
+    /// Refuse with [`Error::RecipientsUnreachable`] and seal nothing (no
+    /// session is touched).
+    #[default]
+    AllOrNothing,
+    /// Seal to everyone reachable and list the others in
+    /// [`SealReport::unreachable`].
+    SkipUnreachable,
+}
+
+/// A recipient that could not be given a slot, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unreachable {
+    /// The recipient.
+    pub identity: IdentityKey,
+    /// Why no slot was sealed for them.
+    pub reason: UnreachableReason,
+}
+
+/// Why a recipient could not be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnreachableReason {
+    /// The caller has neither a session nor a prekey bundle for them.
+    NoSessionOrBundle,
+    /// Their prekey bundle was refused (bad signature, weak key, or the
+    /// sender's own bundle).
+    InvalidBundle(Error),
+    /// Their session could not encrypt (for example a chain at its message
+    /// limit).
+    SlotEncryptionFailed(Error),
+}
+
+/// What [`seal`] reports besides the sealed Forkout.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SealReport {
+    /// Recipients that got no slot (always empty under
+    /// [`SealPolicy::AllOrNothing`]), ascending by identity.
+    pub unreachable: Vec<Unreachable>,
+    /// Sessions created from [`Recipient::Bundle`]s, ascending by peer
+    /// identity: store them; the peer's reply and every later message
+    /// continue in them.
+    pub new_sessions: Vec<Session>,
+}
+
+enum Target<'s> {
+    Existing(&'s mut Session),
+    New(Box<Session>),
+}
+
+impl Target<'_> {
+    fn session(&mut self) -> &mut Session {
+        match self {
+            Self::Existing(s) => s,
+            Self::New(s) => s,
+        }
+    }
+
+    fn peer(&self) -> &IdentityKey {
+        match self {
+            Self::Existing(s) => s.peer_identity(),
+            Self::New(s) => s.peer_identity(),
+        }
+    }
+}
+
+/// The recipients resolved, before any body is sealed: lets the caller see
+/// who is unreachable and then choose to seal to the rest or not, without
+/// giving up the body.
+///
+/// ```
+/// use sealpost::Account;
+/// use sealpost::forkout::{ForkoutPlan, Recipient, SealPolicy};
+/// let mut rng = rand::rng();
+/// let sender = Account::new(&mut rng, 0);
+/// let mut bob = Account::new(&mut rng, 0);
+/// let carol = Account::new(&mut rng, 0);
+///
+/// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+/// let plan = ForkoutPlan::new(&sender, recipients, &mut rng)?;
+/// assert_eq!(plan.unreachable().len(), 1);
+/// assert_eq!(plan.reachable().count(), 1);
+/// // The caller decides: send to Bob now, Carol later.
+/// let (sealed, report) = plan.seal(b"minutes".to_vec(), None, SealPolicy::SkipUnreachable, &mut rng)?;
+/// assert_eq!(sealed.recipient_count(), 1);
+/// assert_eq!(report.unreachable[0].identity, *carol.identity());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+pub struct ForkoutPlan<'s> {
+    /// Kept small (16 bytes each) and sorted by peer identity.
+    targets: Vec<Target<'s>>,
+    unreachable: Vec<Unreachable>,
+}
+
+impl core::fmt::Debug for ForkoutPlan<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ForkoutPlan")
+            .field("reachable", &self.targets.len())
+            .field("unreachable", &self.unreachable)
+            .finish()
+    }
+}
+
+impl<'s> ForkoutPlan<'s> {
+    /// Resolves the recipients: verifies bundles and starts their outbound
+    /// sessions (nothing is encrypted yet, and no existing session is
+    /// touched).
+    ///
+    /// Errors: [`Error::NoRecipients`] for an empty list,
+    /// [`Error::DuplicateRecipient`] when an identity is listed twice (in
+    /// any form), [`Error::LimitReached`] past
+    /// [`MAX_FORKOUT_RECIPIENTS`], [`Error::PeerMismatch`] for a session that
+    /// belongs to another account.
+    pub fn new<R: CryptoRng + ?Sized>(
+        account: &Account,
+        recipients: impl IntoIterator<Item = Recipient<'s>>,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let mut targets = Vec::new();
+        let mut unreachable = Vec::new();
+        let mut total = 0usize;
+        for recipient in recipients {
+            if total >= MAX_FORKOUT_RECIPIENTS {
+                return Err(Error::LimitReached { what: "Forkout recipients", max: MAX_FORKOUT_RECIPIENTS });
+            }
+            total += 1;
+            match recipient {
+                Recipient::Session(session) => {
+                    if session.local_identity() != account.identity() {
+                        return Err(Error::PeerMismatch);
+                    }
+                    targets.push(Target::Existing(session));
+                }
+                Recipient::Bundle(bundle) => match account.create_outbound_session(&bundle, rng) {
+                    Ok(session) => targets.push(Target::New(Box::new(session))),
+                    Err(e) => unreachable.push(Unreachable {
+                        identity: *bundle.identity(),
+                        reason: UnreachableReason::InvalidBundle(e),
+                    }),
+                },
+                Recipient::Unreachable(identity) => {
+                    unreachable.push(Unreachable { identity, reason: UnreachableReason::NoSessionOrBundle });
+                }
+            }
+        }
+        if total == 0 {
+            return Err(Error::NoRecipients);
+        }
+        targets.sort_unstable_by_key(|t| *t.peer().as_bytes());
+        unreachable.sort_by_key(|a| a.identity);
+        let adjacent = targets.iter().zip(targets.iter().skip(1)).map(|(a, b)| (*a.peer(), *b.peer()));
+        let adjacent_unreachable =
+            unreachable.iter().zip(unreachable.iter().skip(1)).map(|(a, b)| (a.identity, b.identity));
+        if let Some((dup, _)) = adjacent.chain(adjacent_unreachable).find(|(a, b)| a == b) {
+            return Err(Error::DuplicateRecipient(dup.to_bytes()));
+        }
+        if let Some(u) = unreachable.iter().find(|u| targets.binary_search_by(|t| t.peer().cmp(&u.identity)).is_ok()) {
+            return Err(Error::DuplicateRecipient(u.identity.to_bytes()));
+        }
+        Ok(Self { targets, unreachable })
+    }
+
+    /// The recipients that will get a slot, ascending.
+    pub fn reachable(&self) -> impl ExactSizeIterator<Item = &IdentityKey> + '_ {
+        self.targets.iter().map(Target::peer)
+    }
+
+    /// The recipients that cannot be reached, ascending.
+    pub fn unreachable(&self) -> &[Unreachable] {
+        &self.unreachable
+    }
+
+    /// Seals `body` once and one key slot per reachable recipient.
+    ///
+    /// The body buffer is encrypted in place and kept by the returned
+    /// [`SealedForkout`]: pass a `Vec<u8>` to avoid any copy (a slice is
+    /// copied once). With [`SealPolicy::AllOrNothing`] and anyone
+    /// unreachable, fails with [`Error::RecipientsUnreachable`] before
+    /// touching any session; so it does under any policy when nobody is
+    /// reachable. A body over [`MAX_FORKOUT_BODY`] is [`Error::TooLarge`];
+    /// an envelope already expired at its own sent-at time is
+    /// [`Error::Expired`] (nobody could ever read it).
+    pub fn seal<R: CryptoRng + ?Sized>(
+        self,
+        body: impl Into<Vec<u8>>,
+        envelope: Option<Envelope>,
+        policy: SealPolicy,
+        rng: &mut R,
+    ) -> Result<(SealedForkout, SealReport)> {
+        let Self { targets, mut unreachable } = self;
+        let mut ciphertext: Vec<u8> = body.into();
+        if ciphertext.len() > MAX_FORKOUT_BODY {
+            return Err(Error::TooLarge { what: "Forkout body", len: ciphertext.len(), max: MAX_FORKOUT_BODY });
+        }
+        if targets.is_empty() || (policy == SealPolicy::AllOrNothing && !unreachable.is_empty()) {
+            return Err(Error::RecipientsUnreachable(unreachable));
+        }
+        // Refuses an envelope already expired when sent: nobody could read it.
+        let trailer = payload::seal_trailer(envelope.as_ref())?;
+
+        let id = ForkoutId::random(rng);
+        let mut key = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(key.as_mut());
+        let keys = BodyKeys::derive(*key, &id);
+        let tag = keys.seal(&id, &mut ciphertext);
+        let commitment = body::commitment(&id, &keys.check, &ciphertext, &tag);
+        let body_len = ciphertext.len() as u64;
+        let slot = body::encode_slot(&id, &keys.key, &commitment, body_len, envelope.is_some());
+
+        let mut slots = Vec::with_capacity(targets.len());
+        let mut new_sessions = Vec::new();
+        for mut target in targets {
+            let identity = *target.peer();
+            match target.session().encrypt_payload(slot.as_ref(), trailer.as_bytes(), PayloadKind::ForkoutSlot, rng) {
+                Ok(message) if message.len() <= MAX_FORKOUT_SLOT_MESSAGE => {
+                    slots.push((identity, message));
+                    if let Target::New(session) = target {
+                        new_sessions.push(*session);
+                    }
+                }
+                Ok(_) => return Err(Error::InvalidState("Forkout slot message over its limit")),
+                Err(e) if policy == SealPolicy::SkipUnreachable => {
+                    unreachable.push(Unreachable { identity, reason: UnreachableReason::SlotEncryptionFailed(e) });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if slots.is_empty() {
+            return Err(Error::RecipientsUnreachable(unreachable));
+        }
+        unreachable.sort_by_key(|a| a.identity);
+        let sealed = SealedForkout { id, key_check: keys.check, ciphertext, tag, slots };
+        Ok((sealed, SealReport { unreachable, new_sessions }))
+    }
+}
+
+/// Seals `body` once for many recipients, each reached through their own
+/// 1:1 session (or a new one from their prekey bundle).
+///
+/// Shorthand for [`ForkoutPlan::new`] then [`ForkoutPlan::seal`]; use the
+/// plan to look at unreachable recipients before giving up the body. See
+/// the [module documentation](super) for an example.
+///
+/// Errors: those of [`ForkoutPlan::new`] and [`ForkoutPlan::seal`].
+pub fn seal<'s, R: CryptoRng + ?Sized>(
+    account: &Account,
+    body: impl Into<Vec<u8>>,
+    recipients: impl IntoIterator<Item = Recipient<'s>>,
+    policy: SealPolicy,
+    envelope: Option<Envelope>,
+    rng: &mut R,
+) -> Result<(SealedForkout, SealReport)> {
+    ForkoutPlan::new(account, recipients, rng)?.seal(body, envelope, policy, rng)
+}
+
+/// A sealed Forkout: the body encrypted once, plus one key slot per
+/// recipient. Holds no secret (the body key exists only inside the slots).
+///
+/// Upload it as one bundle ([`Self::to_bytes`] / [`Self::write_to`]) for a
+/// relay to [`split`](super::split), or hand out deliveries directly
+/// ([`Self::delivery`], [`Self::deliveries`]).
+///
+/// ```
+/// # use sealpost::Account;
+/// # use sealpost::forkout::{self, Recipient, SealPolicy};
+/// # let mut rng = rand::rng();
+/// # let sender = Account::new(&mut rng, 0);
+/// # let mut bob = Account::new(&mut rng, 0);
+/// let (sealed, _) = forkout::seal(&sender, vec![0u8; 4096],
+///     [Recipient::Bundle(bob.prekey_bundle()?)], SealPolicy::AllOrNothing, None, &mut rng)?;
+/// assert_eq!(sealed.body_len(), 4096);
+/// let mut upload = Vec::new();
+/// sealed.write_to(&mut upload).expect("write");
+/// assert_eq!(upload, sealed.to_bytes());
+/// assert_eq!(upload.len(), sealed.encoded_len());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+pub struct SealedForkout {
+    id: ForkoutId,
+    key_check: [u8; KEY_CHECK_LEN],
+    ciphertext: Vec<u8>,
+    tag: [u8; TAG_LEN],
+    slots: Vec<(IdentityKey, Vec<u8>)>,
+}
+
+impl core::fmt::Debug for SealedForkout {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SealedForkout")
+            .field("id", &self.id)
+            .field("body_len", &self.ciphertext.len())
+            .field("recipients", &self.slots.len())
+            .finish()
+    }
+}
+
+impl SealedForkout {
+    /// The Forkout's id.
+    pub fn id(&self) -> ForkoutId {
+        self.id
+    }
+
+    /// How many recipients got a slot.
+    pub fn recipient_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The recipients, ascending by identity.
+    pub fn recipients(&self) -> impl ExactSizeIterator<Item = &IdentityKey> + '_ {
+        self.slots.iter().map(|(id, _)| id)
+    }
+
+    /// The body's length (its ciphertext has the same length, plus a
+    /// 16-byte tag).
+    pub fn body_len(&self) -> usize {
+        self.ciphertext.len()
+    }
+
+    /// Length of the encoded bundle.
+    pub fn encoded_len(&self) -> usize {
+        let entries: usize = self.slots.iter().map(|(_, s)| 32 + 4 + s.len()).sum();
+        2 + self.id.as_bytes().len() + self.body().encoded_len() + 4 + entries
+    }
+
+    /// Encodes the bundle (one copy of the sealed body).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        let _ = self.emit(&mut |b: &[u8]| {
+            out.extend_from_slice(b);
+            Ok::<(), core::convert::Infallible>(())
+        });
+        out
+    }
+
+    /// Streams the encoded bundle into `w` without building it in memory.
+    pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
+        self.emit(&mut |b: &[u8]| w.write_all(b))
+    }
+
+    /// The delivery for one recipient, or [`Error::NotARecipient`].
+    pub fn delivery(&self, recipient: &IdentityKey) -> Result<DeliveryRef<'_>> {
+        let at = self.slots.binary_search_by(|(id, _)| id.cmp(recipient)).map_err(|_| Error::NotARecipient)?;
+        let (_, slot) = self.slots.get(at).ok_or(Error::NotARecipient)?;
+        Ok(DeliveryRef { id: self.id.as_bytes(), slot, body: self.body() })
+    }
+
+    /// Every recipient and their delivery, ascending, built on demand.
+    pub fn deliveries(&self) -> impl ExactSizeIterator<Item = (&IdentityKey, DeliveryRef<'_>)> + '_ {
+        let body = self.body();
+        self.slots.iter().map(move |(id, slot)| (id, DeliveryRef { id: self.id.as_bytes(), slot, body }))
+    }
+
+    fn body(&self) -> BodyRef<'_> {
+        BodyRef { key_check: &self.key_check, ciphertext: &self.ciphertext, tag: &self.tag }
+    }
+
+    fn emit<E>(&self, out: &mut impl FnMut(&[u8]) -> core::result::Result<(), E>) -> core::result::Result<(), E> {
+        let entries = self.slots.iter().map(|(id, slot)| (id.as_bytes(), slot.as_slice()));
+        emit_bundle(self.id.as_bytes(), self.body(), entries, out)
+    }
+}
