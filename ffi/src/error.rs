@@ -99,6 +99,29 @@ pub enum SealpostError {
     /// A distribution reuses a sender key id with a different signing key.
     #[error("{0}")]
     SenderKeyConflict(String),
+    /// A Forkout key slot was moved from another Forkout.
+    #[error("{0}")]
+    ForkoutIdMismatch(String),
+    /// A Forkout body is longer or shorter than its key slot commits to.
+    #[error("{0}")]
+    BodyLengthMismatch(String),
+    /// A Forkout body does not match its key slot's commitment (swapped or
+    /// tampered).
+    #[error("{0}")]
+    BodyCommitmentMismatch(String),
+    /// Some Forkout recipients cannot be reached and the policy was
+    /// all-or-nothing, or nobody can be reached; nothing was sealed.
+    #[error("{0}")]
+    RecipientsUnreachable(String),
+    /// One person appears more than once among a Forkout's recipients.
+    #[error("{0}")]
+    DuplicateRecipient(String),
+    /// A Forkout bundle holds no slot for this recipient.
+    #[error("{0}")]
+    NotARecipient(String),
+    /// A Forkout needs at least one recipient.
+    #[error("{0}")]
+    NoRecipients(String),
     /// An argument is unusable (a key of the wrong length, a count out of
     /// range, the same session listed twice). Raised by the FFI layer before
     /// sealpost is called.
@@ -148,6 +171,13 @@ impl From<sealpost::Error> for SealpostError {
             E::GroupMismatch => Self::GroupMismatch(message),
             E::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
             E::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
+            E::ForkoutIdMismatch => Self::ForkoutIdMismatch(message),
+            E::BodyLengthMismatch { .. } => Self::BodyLengthMismatch(message),
+            E::BodyCommitmentMismatch => Self::BodyCommitmentMismatch(message),
+            E::RecipientsUnreachable(_) => Self::RecipientsUnreachable(message),
+            E::DuplicateRecipient(_) => Self::DuplicateRecipient(message),
+            E::NotARecipient => Self::NotARecipient(message),
+            E::NoRecipients => Self::NoRecipients(message),
             // Variants added to sealpost after this mapping was written
             // still reach the app, with their message.
             _ => Self::Other(message),
@@ -211,6 +241,13 @@ mod tests {
             (sealpost::Error::OneTimePreKeyReused(7), "OneTimePreKeyReused"),
             (sealpost::Error::BurnedAfterReading, "BurnedAfterReading"),
             (sealpost::Error::UnknownSenderKey { key_id: 3 }, "UnknownSenderKey"),
+            (sealpost::Error::ForkoutIdMismatch, "ForkoutIdMismatch"),
+            (sealpost::Error::BodyLengthMismatch { expected: 10, found: 9 }, "BodyLengthMismatch"),
+            (sealpost::Error::BodyCommitmentMismatch, "BodyCommitmentMismatch"),
+            (sealpost::Error::RecipientsUnreachable(Vec::new()), "RecipientsUnreachable"),
+            (sealpost::Error::DuplicateRecipient([7; 32]), "DuplicateRecipient"),
+            (sealpost::Error::NotARecipient, "NotARecipient"),
+            (sealpost::Error::NoRecipients, "NoRecipients"),
         ];
         for (core, kind) in cases {
             let text = core.to_string();

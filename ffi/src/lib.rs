@@ -23,7 +23,7 @@
 //!
 //! A method that touches several objects locks them in the order
 //! `Account` → `Session`s → `Group`s; several objects of one kind (the
-//! sessions of `Group::distribute`, the groups of
+//! sessions of `Group::distribute` and `Account::seal_forkout`, the groups of
 //! `Account::receive_group_distribution`) are locked in increasing address
 //! order, and the same object twice is refused. A `BurnoutMessage` and a
 //! `Vault` are never locked together (`Vault::insert` takes the message out
@@ -34,7 +34,8 @@
 //!
 //! One file per wrapped concept: `account.rs`, `session.rs`, `group.rs`,
 //! `burnout.rs` (envelope, opened messages, vault, and the Burnout methods
-//! of `Session` and `Account`), shared export helpers in `persist.rs`, the
+//! of `Session` and `Account`), `forkout.rs` (sealing on `Account`, the
+//! relay split, opening), shared export helpers in `persist.rs`, the
 //! error and the lock helpers in `error.rs`. A new concept is one new file
 //! with its `#[uniffi::Object]`s and records, its methods (including
 //! `export_encrypted` / `import_encrypted` through `persist.rs`; methods on
@@ -60,6 +61,7 @@ uniffi::setup_scaffolding!("sealpost");
 mod account;
 mod burnout;
 mod error;
+mod forkout;
 mod group;
 mod persist;
 mod session;
@@ -67,6 +69,10 @@ mod session;
 pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use error::{Result, SealpostError};
+pub use forkout::{
+    ForkoutDelivery, ForkoutDeliveryInfo, ForkoutRecipient, OpenedForkout, OpenedForkoutNew, SealPolicy, SealedForkout,
+    UnreachableReason, UnreachableRecipient, forkout_split, forkout_split_all, inspect_forkout_delivery,
+};
 pub use group::{
     Group, GroupDistribution, GroupOpened, GroupPlaintext, GroupRotation, InstalledFromNewSession, InstalledSenderKey,
     generate_group_id,
