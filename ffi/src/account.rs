@@ -43,7 +43,9 @@ impl Account {
         Arc::new(Self { identity: *account.identity(), inner: Mutex::new(account) })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut sealpost::Account) -> Result<T>) -> Result<T> {
+    /// Runs `f` with the account locked. The account is always the first
+    /// lock a call takes.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut sealpost::Account) -> Result<T>) -> Result<T> {
         let mut guard = lock(&self.inner, "Account")?;
         f(&mut guard)
     }

@@ -99,10 +99,38 @@ pub enum SealpostError {
     /// A distribution reuses a sender key id with a different signing key.
     #[error("{0}")]
     SenderKeyConflict(String),
+    /// A Forkout key slot was moved from another Forkout.
+    #[error("{0}")]
+    ForkoutIdMismatch(String),
+    /// A Forkout body is longer or shorter than its key slot commits to.
+    #[error("{0}")]
+    BodyLengthMismatch(String),
+    /// A Forkout body does not match its key slot's commitment (swapped or
+    /// tampered).
+    #[error("{0}")]
+    BodyCommitmentMismatch(String),
+    /// Some Forkout recipients cannot be reached and the policy was
+    /// all-or-nothing, or nobody can be reached; nothing was sealed.
+    #[error("{0}")]
+    RecipientsUnreachable(String),
+    /// One person appears more than once among a Forkout's recipients.
+    #[error("{0}")]
+    DuplicateRecipient(String),
+    /// A Forkout bundle holds no slot for this recipient.
+    #[error("{0}")]
+    NotARecipient(String),
+    /// A Forkout needs at least one recipient.
+    #[error("{0}")]
+    NoRecipients(String),
     /// An argument is unusable (a key of the wrong length, a count out of
-    /// range). Raised by the FFI layer before sealpost is called.
+    /// range, the same session listed twice). Raised by the FFI layer before
+    /// sealpost is called.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A single-use object was already used up: a `BurnoutMessage` whose
+    /// plaintext was taken or that was put into a vault.
+    #[error("{0}")]
+    AlreadyConsumed(String),
     /// An earlier call panicked while it held this object's lock; the
     /// object must not be used again. Reload it from its last export.
     #[error("{0}")]
@@ -143,6 +171,13 @@ impl From<sealpost::Error> for SealpostError {
             E::GroupMismatch => Self::GroupMismatch(message),
             E::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
             E::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
+            E::ForkoutIdMismatch => Self::ForkoutIdMismatch(message),
+            E::BodyLengthMismatch { .. } => Self::BodyLengthMismatch(message),
+            E::BodyCommitmentMismatch => Self::BodyCommitmentMismatch(message),
+            E::RecipientsUnreachable(_) => Self::RecipientsUnreachable(message),
+            E::DuplicateRecipient(_) => Self::DuplicateRecipient(message),
+            E::NotARecipient => Self::NotARecipient(message),
+            E::NoRecipients => Self::NoRecipients(message),
             // Variants added to sealpost after this mapping was written
             // still reach the app, with their message.
             _ => Self::Other(message),
@@ -161,6 +196,25 @@ pub(crate) fn lock<'a, T>(mutex: &'a Mutex<T>, what: &str) -> Result<MutexGuard<
             "{what} is unusable: an earlier call failed while holding its lock; restore it from an export"
         ))
     })
+}
+
+/// Locks several objects of one kind at once, in increasing address order
+/// (the one order every caller uses, so two calls locking overlapping sets
+/// cannot deadlock), and returns the guards in the order of `mutexes`. The
+/// same object twice is [`SealpostError::InvalidArgument`]: a `std` mutex
+/// cannot be locked twice by one thread.
+pub(crate) fn lock_all<'a, T>(mutexes: &[&'a Mutex<T>], what: &str) -> Result<Vec<MutexGuard<'a, T>>> {
+    let mut sorted: Vec<(usize, &'a Mutex<T>)> = mutexes.iter().copied().enumerate().collect();
+    sorted.sort_by_key(|&(_, m)| std::ptr::from_ref(m));
+    if sorted.windows(2).any(|w| matches!(w, [(_, a), (_, b)] if std::ptr::eq(*a, *b))) {
+        return Err(SealpostError::InvalidArgument(format!("the same {what} is listed twice")));
+    }
+    let mut guards = Vec::with_capacity(sorted.len());
+    for (index, mutex) in sorted {
+        guards.push((index, lock(mutex, what)?));
+    }
+    guards.sort_by_key(|&(index, _)| index);
+    Ok(guards.into_iter().map(|(_, guard)| guard).collect())
 }
 
 /// Converts an owned byte vector into a fixed-size array, or reports which
@@ -187,6 +241,13 @@ mod tests {
             (sealpost::Error::OneTimePreKeyReused(7), "OneTimePreKeyReused"),
             (sealpost::Error::BurnedAfterReading, "BurnedAfterReading"),
             (sealpost::Error::UnknownSenderKey { key_id: 3 }, "UnknownSenderKey"),
+            (sealpost::Error::ForkoutIdMismatch, "ForkoutIdMismatch"),
+            (sealpost::Error::BodyLengthMismatch { expected: 10, found: 9 }, "BodyLengthMismatch"),
+            (sealpost::Error::BodyCommitmentMismatch, "BodyCommitmentMismatch"),
+            (sealpost::Error::RecipientsUnreachable(Vec::new()), "RecipientsUnreachable"),
+            (sealpost::Error::DuplicateRecipient([7; 32]), "DuplicateRecipient"),
+            (sealpost::Error::NotARecipient, "NotARecipient"),
+            (sealpost::Error::NoRecipients, "NoRecipients"),
         ];
         for (core, kind) in cases {
             let text = core.to_string();
@@ -209,6 +270,17 @@ mod tests {
         .join();
         assert!(m.is_poisoned());
         assert!(matches!(lock(&m, "Thing"), Err(SealpostError::LockPoisoned(msg)) if msg.contains("Thing")));
+    }
+
+    #[test]
+    fn lock_all_keeps_the_callers_order_and_refuses_duplicates() {
+        let (a, b, c) = (Mutex::new(1u8), Mutex::new(2u8), Mutex::new(3u8));
+        let guards = lock_all(&[&c, &a, &b], "Thing").unwrap();
+        assert_eq!(guards.iter().map(|g| **g).collect::<Vec<_>>(), [3, 1, 2]);
+        drop(guards);
+        let err = lock_all(&[&a, &b, &a], "Session").err().unwrap();
+        assert_eq!(err, SealpostError::InvalidArgument("the same Session is listed twice".into()));
+        assert!(lock_all::<u8>(&[], "Thing").unwrap().is_empty());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! from the exported items of this crate. The core crate stays free of FFI
 //! code; this crate wraps it:
 //!
-//! * objects ([`Account`], [`Session`]) are `Send + Sync`, each holding its
+//! * objects ([`Account`], [`Session`], [`Group`], [`Vault`],
+//!   [`BurnoutMessage`]) are `Send + Sync`, each holding its
 //!   core value behind a `std::sync::Mutex`; a poisoned lock is the error
 //!   [`SealpostError::LockPoisoned`], never a panic;
 //! * inputs and outputs are owned bytes (`Vec<u8>`: Kotlin `ByteArray`,
@@ -20,18 +21,26 @@
 //!
 //! ## Lock order
 //!
-//! A method that touches two objects locks them in the order
-//! `Account` → `Session` (→ group, vault, ... in later additions) and calls
-//! no other object while holding a lock, so concurrent calls from several
-//! threads cannot deadlock.
+//! A method that touches several objects locks them in the order
+//! `Account` → `Session`s → `Group`s; several objects of one kind (the
+//! sessions of `Group::distribute` and `Account::seal_forkout`, the groups of
+//! `Account::receive_group_distribution`) are locked in increasing address
+//! order, and the same object twice is refused. A `BurnoutMessage` and a
+//! `Vault` are never locked together (`Vault::insert` takes the message out
+//! first). No call locks in another order or calls out while holding a
+//! lock, so concurrent calls from several threads cannot deadlock.
 //!
 //! ## Layout
 //!
-//! One file per wrapped concept: `account.rs`, `session.rs`, shared export
-//! helpers in `persist.rs`, the error in `error.rs`. A new object (group,
-//! Forkout, Burnout vault) is one new file with its `#[uniffi::Object]`,
-//! its methods (including `export_encrypted` / `import_encrypted` through
-//! `persist.rs`) and a `mod` line here.
+//! One file per wrapped concept: `account.rs`, `session.rs`, `group.rs`,
+//! `burnout.rs` (envelope, opened messages, vault, and the Burnout methods
+//! of `Session` and `Account`), `forkout.rs` (sealing on `Account`, the
+//! relay split, opening), shared export helpers in `persist.rs`, the
+//! error and the lock helpers in `error.rs`. A new concept is one new file
+//! with its `#[uniffi::Object]`s and records, its methods (including
+//! `export_encrypted` / `import_encrypted` through `persist.rs`; methods on
+//! existing objects go in a further `#[uniffi::export] impl` block in the
+//! new file) and a `mod` line here.
 //!
 //! ```
 //! use sealpost_ffi::{Account, SealpostError};
@@ -50,12 +59,24 @@
 uniffi::setup_scaffolding!("sealpost");
 
 mod account;
+mod burnout;
 mod error;
+mod forkout;
+mod group;
 mod persist;
 mod session;
 
 pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
+pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use error::{Result, SealpostError};
+pub use forkout::{
+    ForkoutDelivery, ForkoutDeliveryInfo, ForkoutRecipient, OpenedForkout, OpenedForkoutNew, SealPolicy, SealedForkout,
+    UnreachableReason, UnreachableRecipient, forkout_split, forkout_split_all, inspect_forkout_delivery,
+};
+pub use group::{
+    Group, GroupDistribution, GroupOpened, GroupPlaintext, GroupRotation, InstalledFromNewSession, InstalledSenderKey,
+    generate_group_id,
+};
 pub use persist::generate_export_key;
 pub use session::Session;
 

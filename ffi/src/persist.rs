@@ -17,7 +17,7 @@ pub(crate) const EXPORT_KEY_LEN: usize = 32;
 
 /// Parses an export key into a zeroizing array; our copy of the argument
 /// is wiped too (the caller's copy is the caller's to manage).
-fn export_key(key: Vec<u8>) -> Result<Zeroizing<[u8; EXPORT_KEY_LEN]>> {
+pub(crate) fn export_key(key: Vec<u8>) -> Result<Zeroizing<[u8; EXPORT_KEY_LEN]>> {
     let key = Zeroizing::new(key);
     fixed::<EXPORT_KEY_LEN>(&key, "export key").map(Zeroizing::new)
 }

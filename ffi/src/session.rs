@@ -1,8 +1,8 @@
 //! A 1:1 end-to-end encrypted session with one peer.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::{Result, lock};
+use crate::error::{Result, lock, lock_all};
 use crate::persist;
 
 /// An end-to-end encrypted session with one peer (X3DH + Double Ratchet).
@@ -29,6 +29,19 @@ impl Session {
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut sealpost::Session) -> Result<T>) -> Result<T> {
         let mut guard = lock(&self.inner, "Session")?;
         f(&mut guard)
+    }
+
+    /// The lock itself, for calls that lock several sessions at once
+    /// (through [`lock_all`](crate::error::lock_all), after any account).
+    pub(crate) fn mutex(&self) -> &Mutex<sealpost::Session> {
+        &self.inner
+    }
+
+    /// Locks several sessions (address order, no duplicates) and returns
+    /// the guards in the order given.
+    pub(crate) fn lock_all(sessions: &[Arc<Self>]) -> Result<Vec<MutexGuard<'_, sealpost::Session>>> {
+        let mutexes: Vec<&Mutex<sealpost::Session>> = sessions.iter().map(|s| s.mutex()).collect();
+        lock_all(&mutexes, "Session")
     }
 }
 

@@ -239,7 +239,8 @@ class ErrorsSurfaceAsExceptions(unittest.TestCase):
     def test_every_error_is_a_sealpost_error(self):
         for name in ("AuthenticationFailed", "DuplicateMessage", "Malformed", "ExportCorrupted",
                      "Expired", "ClockSkew", "BurnedAfterReading", "NotGroupMember", "UnknownSenderKey",
-                     "LockPoisoned", "InvalidArgument", "Other"):
+                     "ForkoutIdMismatch", "BodyCommitmentMismatch", "RecipientsUnreachable", "NotARecipient",
+                     "LockPoisoned", "InvalidArgument", "AlreadyConsumed", "Other"):
             self.assertTrue(issubclass(getattr(SealpostError, name), SealpostError), name)
             self.assertTrue(issubclass(getattr(SealpostError, name), Exception), name)
 
