@@ -5,70 +5,28 @@
 //! every delivery, splitting at a relay and opening. This is its own test
 //! binary (one test) so no other test allocates concurrently.
 
-// The only unsafe code: a global allocator that forwards to `System` and
-// counts bytes.
-#![allow(unsafe_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use peak_alloc::PeakAlloc;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::Account;
 use sealpost::forkout::{self, Recipient, SealPolicy};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::SeqCst) + by;
-    PEAK.fetch_max(now, Ordering::SeqCst);
-}
-
-// SAFETY: every call forwards to `System` with the same arguments; the
-// counters do not affect the returned memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            // Count the moment both blocks may be live.
-            grew(new_size);
-            LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
-        }
-        p
-    }
-}
-
+// A counting allocator from a crate (so this repository holds no `unsafe`
+// outside the FFI layer): it forwards to the system allocator and tracks
+// current and peak live heap bytes.
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: PeakAlloc = PeakAlloc;
 
 /// Runs `f` and returns its result and the peak heap growth during it.
 fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    let base = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
     let out = f();
-    (out, PEAK.load(Ordering::SeqCst).saturating_sub(base))
+    (out, ALLOCATOR.peak_usage().saturating_sub(base))
 }
 
 const MIB: usize = 1024 * 1024;
