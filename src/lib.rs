@@ -52,6 +52,21 @@
 //! # Ok::<(), sealpost::Error>(())
 //! ```
 //!
+//! ## Beyond 1:1
+//!
+//! * [`group`]: a channel message is encrypted **once** under the sender's
+//!   sender key and signed; the key reaches each member once, through their
+//!   1:1 session ([`group::Group::distribute`]). Removing a member rotates
+//!   every remaining sender's key.
+//! * [`forkout`]: one body for many people who are not a group. The body is
+//!   sealed once; each recipient gets a small key slot through their own
+//!   1:1 session, and a relay splits the bundle per recipient without any
+//!   key ([`forkout::seal`], [`forkout::split`], [`forkout::open`]).
+//! * [`burnout`]: any of the above can carry an [`Envelope`] (sent-at,
+//!   expiry, burn-after-reading) inside its ciphertext, enforced when the
+//!   message is opened against the caller's clock; opened messages live in a
+//!   zeroizing [`burnout::Vault`].
+//!
 //! ## Where things live
 //!
 //! | module | concept |
