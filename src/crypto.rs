@@ -39,9 +39,8 @@ pub(crate) mod label {
     /// Forkout body keys: `HKDF(salt = forkout id, ikm = body key, info)` ->
     /// 32-byte AEAD key || 32-byte public key check.
     pub(crate) const FORKOUT_BODY_KEY: &[u8] = b"sealpost v1 forkout body key";
-    /// Forkout body: AEAD associated-data prefix (then version, forkout id).
-    pub(crate) const FORKOUT_BODY: &[u8] = b"sealpost v1 forkout body";
-    /// Forkout body commitment: `SHA-256(label || forkout id || key check || sealed body)`.
+    /// Forkout body commitment:
+    /// `SHA-256(label || version || forkout id || key check || ciphertext)`.
     pub(crate) const FORKOUT_COMMITMENT: &[u8] = b"sealpost v1 forkout commitment";
 }
 
@@ -147,6 +146,16 @@ pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);
     Ok((body, t))
+}
+
+/// ChaCha20 (RFC 8439, 96-bit nonce, block counter from 0) applied in
+/// place: encrypts or decrypts. No authentication: only for data whose
+/// integrity is checked otherwise (the Forkout body, against the
+/// authenticated commitment in its key slot). Bodies are far below the
+/// 256 GiB keystream limit.
+pub(crate) fn chacha20_in_place(key: &[u8; 32], nonce: &[u8; 12], buf: &mut [u8]) {
+    use chacha20::cipher::{KeyIvInit, StreamCipher};
+    chacha20::ChaCha20::new(key.into(), nonce.into()).apply_keystream(buf);
 }
 
 /// `SHA-256(parts[0] || parts[1] || ...)`.

@@ -7,8 +7,8 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{FORKOUT_ID_LEN, ForkoutId};
-use crate::crypto::{self, TAG_LEN, label};
-use crate::error::{Error, Result, WireError};
+use crate::crypto::{self, label};
+use crate::error::WireError;
 use crate::wire::VERSION;
 use crate::wire::codec::{Reader, Writer};
 
@@ -23,15 +23,12 @@ pub(crate) const SLOT_LEN: usize = 1 + FORKOUT_ID_LEN + 32 + COMMITMENT_LEN + 8;
 
 const SLOT_FLAG_ENVELOPE: u8 = 0x01;
 
-/// The AEAD associated data of a body: label | version | forkout id.
-const BODY_AD_LEN: usize = label::FORKOUT_BODY.len() + 1 + FORKOUT_ID_LEN;
-
 /// A body key and what it expands to.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub(crate) struct BodyKeys {
     /// The random 32-byte body key that travels in every slot.
     pub(crate) key: [u8; 32],
-    /// The ChaCha20-Poly1305 key derived from it.
+    /// The ChaCha20 key derived from it.
     enc: [u8; 32],
     /// The public key check derived from it.
     pub(crate) check: [u8; KEY_CHECK_LEN],
@@ -49,17 +46,18 @@ impl BodyKeys {
         out
     }
 
-    /// Encrypts `body` in place and returns the tag.
-    pub(crate) fn seal(&self, id: &ForkoutId, body: &mut [u8]) -> [u8; TAG_LEN] {
-        crypto::seal_in_place(&self.enc, &[0u8; 12], &body_ad(id), body)
+    /// Encrypts `body` in place (ChaCha20, nonce 0: the key is used once).
+    /// Integrity comes from the commitment, checked before decryption.
+    pub(crate) fn encrypt(&self, body: &mut [u8]) {
+        crypto::chacha20_in_place(&self.enc, &[0u8; 12], body);
     }
 
-    /// Decrypts `ciphertext || tag` into a new buffer.
-    pub(crate) fn open(&self, id: &ForkoutId, ciphertext: &[u8], tag: &[u8]) -> Result<Vec<u8>> {
-        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Error::AuthenticationFailed)?;
+    /// Decrypts a ciphertext (whose commitment was checked) into a new
+    /// buffer.
+    pub(crate) fn decrypt(&self, ciphertext: &[u8]) -> Vec<u8> {
         let mut buf = ciphertext.to_vec();
-        crypto::open_in_place(&self.enc, &[0u8; 12], &body_ad(id), &mut buf, &tag)?;
-        Ok(buf)
+        crypto::chacha20_in_place(&self.enc, &[0u8; 12], &mut buf);
+        buf
     }
 }
 
@@ -69,19 +67,9 @@ impl core::fmt::Debug for BodyKeys {
     }
 }
 
-fn body_ad(id: &ForkoutId) -> [u8; BODY_AD_LEN] {
-    let mut ad = [0u8; BODY_AD_LEN];
-    let (l, rest) = ad.split_at_mut(label::FORKOUT_BODY.len());
-    l.copy_from_slice(label::FORKOUT_BODY);
-    let (v, i) = rest.split_at_mut(1);
-    v.fill(VERSION);
-    i.copy_from_slice(id.as_bytes());
-    ad
-}
-
-/// `SHA-256(label || id || key check || ciphertext || tag)`.
-pub(crate) fn commitment(id: &ForkoutId, check: &[u8; KEY_CHECK_LEN], ciphertext: &[u8], tag: &[u8]) -> [u8; 32] {
-    crypto::sha256(&[label::FORKOUT_COMMITMENT, id.as_bytes(), check, ciphertext, tag])
+/// `SHA-256(label || version || id || key check || ciphertext)`.
+pub(crate) fn commitment(id: &ForkoutId, check: &[u8; KEY_CHECK_LEN], ciphertext: &[u8]) -> [u8; 32] {
+    crypto::sha256(&[label::FORKOUT_COMMITMENT, &[VERSION], id.as_bytes(), check, ciphertext])
 }
 
 /// The fixed fields of a decoded key-slot payload (the optional envelope
@@ -167,17 +155,25 @@ mod tests {
     }
 
     #[test]
-    fn body_seals_and_opens_and_binds_the_id() {
+    fn body_round_trips_and_keys_depend_on_key_and_id() {
         let id = ForkoutId::from_bytes([1; 32]);
         let keys = BodyKeys::derive([9; 32], &id);
         let mut body = b"hello forkout".to_vec();
-        let tag = keys.seal(&id, &mut body);
+        keys.encrypt(&mut body);
         assert_ne!(body, b"hello forkout");
-        assert_eq!(keys.open(&id, &body, &tag).unwrap(), b"hello forkout");
+        assert_eq!(keys.decrypt(&body), b"hello forkout");
+        // Another id or key: another keystream and another key check.
         let other = ForkoutId::from_bytes([2; 32]);
-        assert_eq!(keys.open(&other, &body, &tag), Err(Error::AuthenticationFailed));
-        // The key check depends on key and id.
+        assert_ne!(BodyKeys::derive([9; 32], &other).decrypt(&body), b"hello forkout");
         assert_ne!(BodyKeys::derive([9; 32], &other).check, keys.check);
         assert_ne!(BodyKeys::derive([8; 32], &id).check, keys.check);
+        // The commitment covers id, key check and every ciphertext byte.
+        let c = commitment(&id, &keys.check, &body);
+        assert_ne!(commitment(&other, &keys.check, &body), c);
+        assert_ne!(commitment(&id, &[0; 32], &body), c);
+        let mut flipped = body.clone();
+        flipped[3] ^= 1;
+        assert_ne!(commitment(&id, &keys.check, &flipped), c);
+        assert_ne!(commitment(&id, &keys.check, &body[..body.len() - 1]), c);
     }
 }

@@ -7,8 +7,8 @@
 //!          | { recipient id (32) | slot length (u32) | slot message } * count
 //!            (recipient ids strictly ascending)
 //! delivery = 0x01 | 0x21 | forkout id (32) | slot length (u32) | slot message | body
-//! body     = key check (32) | sealed length (u32, 16..=MAX_FORKOUT_BODY + 16)
-//!          | ciphertext | tag (16)
+//! body     = key check (32) | ciphertext length (u32, <= MAX_FORKOUT_BODY)
+//!          | ciphertext
 //! ```
 //!
 //! Parsing borrows from the input and allocates only a bounded index of
@@ -20,7 +20,6 @@ use std::io::{self, Write};
 
 use super::body::KEY_CHECK_LEN;
 use super::{FORKOUT_ID_LEN, ForkoutId};
-use crate::crypto::TAG_LEN;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS, MAX_FORKOUT_SLOT_MESSAGE};
@@ -28,46 +27,33 @@ use crate::wire::codec::Reader;
 use crate::wire::session_message::SessionMessage;
 use crate::wire::{MessageType, VERSION};
 
-/// Largest sealed body (ciphertext and tag).
-const MAX_SEALED_BODY: usize = MAX_FORKOUT_BODY + TAG_LEN;
-
 /// Smallest encoded bundle entry: id, length prefix, and the smallest slot
 /// message the 1:1 parser accepts.
-const MIN_ENTRY: usize = 32 + 4 + 2 + 40 + TAG_LEN + 1;
+const MIN_ENTRY: usize = 32 + 4 + 2 + 40 + 16 + 1;
 
-/// The shared sealed body, borrowed.
+/// The shared encrypted body, borrowed.
 #[derive(Clone, Copy)]
 pub(crate) struct BodyRef<'a> {
     pub(crate) key_check: &'a [u8; KEY_CHECK_LEN],
     pub(crate) ciphertext: &'a [u8],
-    pub(crate) tag: &'a [u8],
 }
 
 impl<'a> BodyRef<'a> {
     fn parse(r: &mut Reader<'a>) -> core::result::Result<Self, WireError> {
         let key_check = as_array(r.take(KEY_CHECK_LEN)?)?;
-        let sealed = r.var_bytes("Forkout body", MAX_SEALED_BODY)?;
-        let at =
-            sealed.len().checked_sub(TAG_LEN).ok_or(WireError::InvalidField("Forkout body shorter than its tag"))?;
-        let (ciphertext, tag) = sealed.split_at(at);
-        Ok(Self { key_check, ciphertext, tag })
+        let ciphertext = r.var_bytes("Forkout body", MAX_FORKOUT_BODY)?;
+        Ok(Self { key_check, ciphertext })
     }
 
     /// Encoded length of the body section.
     pub(crate) fn encoded_len(&self) -> usize {
-        KEY_CHECK_LEN + 4 + self.sealed_len()
-    }
-
-    /// Length of ciphertext and tag.
-    pub(crate) fn sealed_len(&self) -> usize {
-        self.ciphertext.len().saturating_add(self.tag.len())
+        KEY_CHECK_LEN + 4 + self.ciphertext.len()
     }
 
     fn emit<E>(&self, out: &mut impl FnMut(&[u8]) -> core::result::Result<(), E>) -> core::result::Result<(), E> {
         out(self.key_check)?;
-        out(&len_u32(self.sealed_len()))?;
-        out(self.ciphertext)?;
-        out(self.tag)
+        out(&len_u32(self.ciphertext.len()))?;
+        out(self.ciphertext)
     }
 }
 
@@ -215,9 +201,9 @@ impl<'a> ForkoutBundle<'a> {
         self.entries.iter().map(|(id, _)| *id)
     }
 
-    /// Length of the sealed body (ciphertext and tag).
-    pub fn sealed_body_len(&self) -> usize {
-        self.body.sealed_len()
+    /// Length of the (encrypted) body.
+    pub fn body_len(&self) -> usize {
+        self.body.ciphertext.len()
     }
 
     /// The delivery for one recipient, or [`Error::NotARecipient`].

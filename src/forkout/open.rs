@@ -2,8 +2,8 @@
 //!
 //! Every check runs inside the session's payload handler, before the 1:1
 //! state change is committed: the slot's kind, its Forkout id against the
-//! delivery's, its Burnout envelope, the body length, the body commitment,
-//! the key check and finally the body AEAD. Any failure rejects the slot
+//! delivery's, its Burnout envelope, the body length, the body commitment
+//! and the key check; only then is the body decrypted. Any failure rejects the slot
 //! and leaves the session and the account exactly as they were, except an
 //! expired or malformed envelope, which uses up the slot's message key
 //! (the Burnout rule, shared with every message kind through
@@ -216,16 +216,14 @@ fn accept_slot(
     if found != slot.body_len {
         return Verdict::Reject(Error::BodyLengthMismatch { expected: slot.body_len, found });
     }
-    let commitment = body::commitment(&slot.id, received.body.key_check, received.body.ciphertext, received.body.tag);
-    // The key check is covered by the commitment; comparing it to the one
-    // the slot's key derives is what makes the body key-committing.
+    // The commitment is the body's integrity check (it arrived authenticated
+    // in the slot); the key check, which it covers, is compared with the one
+    // the slot's key derives, so the body bytes determine the key.
+    let commitment = body::commitment(&slot.id, received.body.key_check, received.body.ciphertext);
     if !ct_eq32(&commitment, &slot.commitment) || !ct_eq32(&slot.keys.check, received.body.key_check) {
         return Verdict::Reject(Error::BodyCommitmentMismatch);
     }
-    match slot.keys.open(&slot.id, received.body.ciphertext, received.body.tag) {
-        Ok(body) => Verdict::Accept((body, envelope)),
-        Err(e) => Verdict::Reject(e),
-    }
+    Verdict::Accept((slot.keys.decrypt(received.body.ciphertext), envelope))
 }
 
 #[cfg(test)]
@@ -238,10 +236,10 @@ mod tests {
 
     /// Builds a delivery around a sealed body; the slot bytes only need to
     /// parse (the handler is called directly with the slot content).
-    fn delivery(id: &ForkoutId, check: &[u8; 32], ciphertext: &[u8], tag: &[u8; 16]) -> Vec<u8> {
+    fn delivery(id: &ForkoutId, check: &[u8; 32], ciphertext: &[u8]) -> Vec<u8> {
         let mut slot = vec![1, 0x02];
         slot.extend_from_slice(&[9; 32 + 8 + 17]);
-        let body = BodyRef { key_check: check, ciphertext, tag };
+        let body = BodyRef { key_check: check, ciphertext };
         DeliveryRef { id: id.as_bytes(), slot: &slot, body }.to_vec()
     }
 
@@ -255,16 +253,17 @@ mod tests {
 
     #[test]
     fn a_slot_key_that_does_not_derive_the_bodys_key_check_is_refused() {
-        // A malicious sender seals the body under K1 but gives this
+        // A malicious sender encrypts the body under K1 but gives this
         // recipient K2 with a commitment that does match the body bytes:
-        // without the key check, a second key could open the same bytes
-        // to a different plaintext (ChaCha20-Poly1305 is not key-committing).
+        // without the key check, K2 would decrypt the same bytes to another
+        // plaintext, and two recipients of identical bytes would read
+        // different messages.
         let id = ForkoutId::from_bytes([4; 32]);
         let k1 = BodyKeys::derive([1; 32], &id);
         let mut ct = b"pay invoice 17 to account A".to_vec();
-        let tag = k1.seal(&id, &mut ct);
-        let c = commitment(&id, &k1.check, &ct, &tag);
-        let bytes = delivery(&id, &k1.check, &ct, &tag);
+        k1.encrypt(&mut ct);
+        let c = commitment(&id, &k1.check, &ct);
+        let bytes = delivery(&id, &k1.check, &ct);
         let parsed = ForkoutDelivery::parse(&bytes).unwrap();
 
         let honest = encode_slot(&id, &[1; 32], &c, ct.len() as u64, false);
@@ -291,9 +290,9 @@ mod tests {
         let id = ForkoutId::from_bytes([5; 32]);
         let k = BodyKeys::derive([3; 32], &id);
         let mut ct = b"short-lived".to_vec();
-        let tag = k.seal(&id, &mut ct);
-        let c = commitment(&id, &k.check, &ct, &tag);
-        let bytes = delivery(&id, &k.check, &ct, &tag);
+        k.encrypt(&mut ct);
+        let c = commitment(&id, &k.check, &ct);
+        let bytes = delivery(&id, &k.check, &ct);
         let parsed = ForkoutDelivery::parse(&bytes).unwrap();
         let with = |env: &[u8]| {
             let mut slot = encode_slot(&id, &[3; 32], &c, ct.len() as u64, true).to_vec();

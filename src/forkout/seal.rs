@@ -10,7 +10,6 @@ use super::body::{self, BodyKeys, KEY_CHECK_LEN};
 use super::bundle::{BodyRef, DeliveryRef, emit_bundle};
 use crate::account::Account;
 use crate::burnout::{Envelope, payload};
-use crate::crypto::TAG_LEN;
 use crate::error::{Error, Result};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS, MAX_FORKOUT_SLOT_MESSAGE};
@@ -91,6 +90,12 @@ enum Target<'s> {
     New(Box<Session>),
 }
 
+/// The first 8 bytes of a recipient id as a big-endian integer (orders like
+/// the bytes).
+fn prefix(id: &[u8; 32]) -> u64 {
+    id.first_chunk::<8>().map_or(0, |c| u64::from_be_bytes(*c))
+}
+
 impl Target<'_> {
     fn session(&mut self) -> &mut Session {
         match self {
@@ -130,8 +135,9 @@ impl Target<'_> {
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 pub struct ForkoutPlan<'s> {
-    /// Kept small (16 bytes each) and sorted by peer identity.
-    targets: Vec<Target<'s>>,
+    /// Sorted by the recipient id (the peer's identity-key bytes), kept
+    /// inline so sorting and duplicate checks touch no session.
+    targets: Vec<([u8; 32], Target<'s>)>,
     unreachable: Vec<Unreachable>,
 }
 
@@ -159,7 +165,7 @@ impl<'s> ForkoutPlan<'s> {
         recipients: impl IntoIterator<Item = Recipient<'s>>,
         rng: &mut R,
     ) -> Result<Self> {
-        let mut targets = Vec::new();
+        let mut targets: Vec<([u8; 32], Target<'s>)> = Vec::new();
         let mut unreachable = Vec::new();
         let mut total = 0usize;
         for recipient in recipients {
@@ -172,10 +178,10 @@ impl<'s> ForkoutPlan<'s> {
                     if session.local_identity() != account.identity() {
                         return Err(Error::PeerMismatch);
                     }
-                    targets.push(Target::Existing(session));
+                    targets.push((session.peer_identity().to_bytes(), Target::Existing(session)));
                 }
                 Recipient::Bundle(bundle) => match account.create_outbound_session(&bundle, rng) {
-                    Ok(session) => targets.push(Target::New(Box::new(session))),
+                    Ok(session) => targets.push((bundle.identity().to_bytes(), Target::New(Box::new(session)))),
                     Err(e) => unreachable.push(Unreachable {
                         identity: *bundle.identity(),
                         reason: UnreachableReason::InvalidBundle(e),
@@ -189,15 +195,23 @@ impl<'s> ForkoutPlan<'s> {
         if total == 0 {
             return Err(Error::NoRecipients);
         }
-        targets.sort_unstable_by_key(|t| *t.peer().as_bytes());
+        // Sort compact (8-byte prefix, index) pairs with integer compares,
+        // then a stable sort by the full id, which only has work to do on a
+        // prefix tie and is linear on sorted input: byte order, cheaply.
+        targets.sort_by_cached_key(|t| prefix(&t.0));
+        targets.sort_by_key(|t| t.0);
         unreachable.sort_by_key(|a| a.identity);
-        let adjacent = targets.iter().zip(targets.iter().skip(1)).map(|(a, b)| (*a.peer(), *b.peer()));
-        let adjacent_unreachable =
-            unreachable.iter().zip(unreachable.iter().skip(1)).map(|(a, b)| (a.identity, b.identity));
+        let adjacent = targets.iter().zip(targets.iter().skip(1)).map(|(a, b)| (a.0, b.0));
+        let adjacent_unreachable = unreachable
+            .iter()
+            .zip(unreachable.iter().skip(1))
+            .map(|(a, b)| (a.identity.to_bytes(), b.identity.to_bytes()));
         if let Some((dup, _)) = adjacent.chain(adjacent_unreachable).find(|(a, b)| a == b) {
-            return Err(Error::DuplicateRecipient(dup.to_bytes()));
+            return Err(Error::DuplicateRecipient(dup));
         }
-        if let Some(u) = unreachable.iter().find(|u| targets.binary_search_by(|t| t.peer().cmp(&u.identity)).is_ok()) {
+        if let Some(u) =
+            unreachable.iter().find(|u| targets.binary_search_by(|t| t.0.cmp(u.identity.as_bytes())).is_ok())
+        {
             return Err(Error::DuplicateRecipient(u.identity.to_bytes()));
         }
         Ok(Self { targets, unreachable })
@@ -205,7 +219,7 @@ impl<'s> ForkoutPlan<'s> {
 
     /// The recipients that will get a slot, ascending.
     pub fn reachable(&self) -> impl ExactSizeIterator<Item = &IdentityKey> + '_ {
-        self.targets.iter().map(Target::peer)
+        self.targets.iter().map(|(_, t)| t.peer())
     }
 
     /// The recipients that cannot be reached, ascending.
@@ -245,14 +259,14 @@ impl<'s> ForkoutPlan<'s> {
         let mut key = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(key.as_mut());
         let keys = BodyKeys::derive(*key, &id);
-        let tag = keys.seal(&id, &mut ciphertext);
-        let commitment = body::commitment(&id, &keys.check, &ciphertext, &tag);
+        keys.encrypt(&mut ciphertext);
+        let commitment = body::commitment(&id, &keys.check, &ciphertext);
         let body_len = ciphertext.len() as u64;
         let slot = body::encode_slot(&id, &keys.key, &commitment, body_len, envelope.is_some());
 
         let mut slots = Vec::with_capacity(targets.len());
         let mut new_sessions = Vec::new();
-        for mut target in targets {
+        for (_, mut target) in targets {
             let identity = *target.peer();
             match target.session().encrypt_payload(slot.as_ref(), trailer.as_bytes(), PayloadKind::ForkoutSlot, rng) {
                 Ok(message) if message.len() <= MAX_FORKOUT_SLOT_MESSAGE => {
@@ -272,7 +286,7 @@ impl<'s> ForkoutPlan<'s> {
             return Err(Error::RecipientsUnreachable(unreachable));
         }
         unreachable.sort_by_key(|a| a.identity);
-        let sealed = SealedForkout { id, key_check: keys.check, ciphertext, tag, slots };
+        let sealed = SealedForkout { id, key_check: keys.check, ciphertext, slots };
         Ok((sealed, SealReport { unreachable, new_sessions }))
     }
 }
@@ -322,7 +336,7 @@ pub struct SealedForkout {
     id: ForkoutId,
     key_check: [u8; KEY_CHECK_LEN],
     ciphertext: Vec<u8>,
-    tag: [u8; TAG_LEN],
+    /// (recipient, slot message), ascending by identity.
     slots: Vec<(IdentityKey, Vec<u8>)>,
 }
 
@@ -352,8 +366,7 @@ impl SealedForkout {
         self.slots.iter().map(|(id, _)| id)
     }
 
-    /// The body's length (its ciphertext has the same length, plus a
-    /// 16-byte tag).
+    /// The body's length (its ciphertext has the same length).
     pub fn body_len(&self) -> usize {
         self.ciphertext.len()
     }
@@ -393,7 +406,7 @@ impl SealedForkout {
     }
 
     fn body(&self) -> BodyRef<'_> {
-        BodyRef { key_check: &self.key_check, ciphertext: &self.ciphertext, tag: &self.tag }
+        BodyRef { key_check: &self.key_check, ciphertext: &self.ciphertext }
     }
 
     fn emit<E>(&self, out: &mut impl FnMut(&[u8]) -> core::result::Result<(), E>) -> core::result::Result<(), E> {
