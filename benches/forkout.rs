@@ -44,7 +44,7 @@ use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_m
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::forkout::{self, Recipient, SealPolicy};
-use sealpost::{Account, Envelope, Session};
+use sealpost::{Account, Session, burnout::Envelope};
 use sha2::{Digest, Sha256};
 
 const NOW: u64 = 1_800_000_000_000;

@@ -14,6 +14,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::burnout::{BurnoutMessage, Envelope, Vault};
 use sealpost::{Account, Error, Persist};
+use sealpost::{BurnoutError, VaultError};
 
 const MINUTE: u64 = 60_000;
 const HOUR: u64 = 60 * MINUTE;
@@ -58,7 +59,7 @@ fn main() -> Result<(), Error> {
     now += 30_000;
     let opened = bob.open_burnout(&mut to_alice, &sealed, now)?;
     let id = bob_vault.insert(opened, now)?;
-    let info = bob_vault.info(id).ok_or(Error::NotInVault)?;
+    let info = bob_vault.info(id).ok_or(Error::Vault(VaultError::NotInVault))?;
     println!(
         "[{}] Bob's vault holds 1 message from Alice ({} bytes, burn after reading: {})",
         clock(now),
@@ -86,7 +87,7 @@ fn main() -> Result<(), Error> {
     now = NINE_AM + 5 * MINUTE;
     let erased = alice_vault.purge(now);
     println!("[{}] Alice's timer fires: purge erased {erased} message(s)", clock(now));
-    if let Err(Error::Expired { expired_at_ms }) = alice_vault.read(own_copy, now) {
+    if let Err(Error::Burnout(BurnoutError::Expired { expired_at_ms })) = alice_vault.read(own_copy, now) {
         println!("[{}] Alice opens her copy: expired at {}", clock(now), clock(expired_at_ms));
     }
 
@@ -117,7 +118,7 @@ fn main() -> Result<(), Error> {
     now = NINE_AM + 10 * HOUR + 30 * MINUTE; // 19:30
     println!("[{}] Bob comes back online and fetches his messages", clock(now));
     match bob.open_burnout(&mut to_alice, &gone, now) {
-        Err(Error::Expired { expired_at_ms }) => println!(
+        Err(Error::Burnout(BurnoutError::Expired { expired_at_ms })) => println!(
             "[{}] Bob   <- Alice: refused, expired at {} (plaintext never returned, message key used up)",
             clock(now),
             clock(expired_at_ms)
@@ -139,7 +140,7 @@ fn main() -> Result<(), Error> {
         clock(now)
     );
     match restored.read(parking, now) {
-        Err(Error::Expired { expired_at_ms }) => {
+        Err(Error::Burnout(BurnoutError::Expired { expired_at_ms })) => {
             println!("[{}] Bob looks for the parking note: expired at {}", clock(now), clock(expired_at_ms))
         }
         other => unreachable!("an expired message came back from storage: {other:?}"),

@@ -9,14 +9,15 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::burnout::payload::{any_app_payload, burnout_payload};
+use crate::burnout::{BurnoutMessage, Opened};
+use crate::error::{Result, SessionError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::persist::Persist;
 use crate::prekey::{PreKeyBundle, PreKeyStore};
-use crate::session::{Session, SessionState, Verdict, app_payload, finish, split_kind};
-use crate::wire::MessageType;
-use crate::wire::codec::state_reader;
-use crate::wire::codec::writer_for;
-use crate::wire::session_message::SessionMessage;
+use crate::session::{Session, SessionState, Verdict, app_payload, split_kind};
+use crate::wire::codec::{state_reader, writer_for};
+use crate::wire::{MessageType, SessionMessage};
 use crate::x3dh;
 
 /// A device's long-term state: identity and prekeys.
@@ -116,17 +117,10 @@ impl Account {
         rng: &mut R,
     ) -> Result<Session> {
         if bundle.identity() == self.identity() {
-            return Err(Error::PeerMismatch);
+            return Err(SessionError::PeerMismatch.into());
         }
         let (ratchet, setup) = x3dh::initiate(&self.identity, bundle, rng)?;
-        let state = SessionState {
-            ratchet,
-            base_key: setup.base_key,
-            initiated_by_us: true,
-            pending_setup: Some(setup),
-            confirmed: false,
-        };
-        Ok(Session::new(*self.identity(), *bundle.identity(), state))
+        Ok(Session::new(*self.identity(), *bundle.identity(), SessionState::initiated(ratchet, setup)))
     }
 
     /// Accepts a peer's setup message (X3DH, responder side): returns the
@@ -134,70 +128,162 @@ impl Account {
     /// consumed only if the message authenticates; on any error the account
     /// is unchanged.
     pub fn create_inbound_session(&mut self, message: &[u8]) -> Result<(Session, Vec<u8>)> {
-        self.create_inbound_session_with(message, app_payload)
+        let (session, plaintext) = self.accept_inbound(&SessionMessage::parse(message)?, app_payload)?;
+        Ok((session, plaintext?))
     }
 
-    /// Note: if `accept` returns `Verdict::Consume`, the one-time prekey is
-    /// consumed but the new session is dropped with the error, so later
-    /// messages of that session can no longer be opened. Handlers that can
-    /// consume (Burnout) use `create_inbound_session_consuming` instead.
-    pub(crate) fn create_inbound_session_with<T>(
-        &mut self,
-        message: &[u8],
-        accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
-    ) -> Result<(Session, T)> {
-        let parsed = SessionMessage::parse(message)?;
-        let setup = parsed.setup.ok_or(Error::UnknownSessionSetup)?;
-        let (state, value) = self.accept_setup(&parsed, accept)?;
-        let session = Session::new(*self.identity(), setup.initiator, state);
-        Ok((session, finish(value)?))
+    /// Accepts a peer's setup message carrying a plain or Burnout message,
+    /// opened at `now_ms`.
+    ///
+    /// * Outer `Err`: nothing changed (the account is untouched, no
+    ///   session exists).
+    /// * `Ok((session, Err(e)))`: the message authenticated, so the
+    ///   session exists and the one-time prekey is consumed, but its content
+    ///   is refused with `e` ([`BurnoutError::Expired`](crate::BurnoutError::Expired) or
+    ///   [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope)) and is gone for good. Keep the
+    ///   session: the peer's next messages open with it.
+    /// * `Ok((session, Ok(opened)))`: as
+    ///   [`Account::create_inbound_session`].
+    ///
+    /// A first message with clock skew is an outer error (nothing changes;
+    /// retry later).
+    ///
+    /// ```
+    /// # use sealpost::BurnoutError;
+    /// use sealpost::{Account, Error, burnout::Envelope};
+    /// let mut rng = rand::rng();
+    /// let sent = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, sent), Account::new(&mut rng, sent));
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let first = to_bob.encrypt_burnout(b"gone by tonight", &Envelope::with_ttl(sent, 3_600_000), &mut rng)?;
+    /// let second = to_bob.encrypt(b"call me", &mut rng)?;
+    ///
+    /// // Bob comes online the next day.
+    /// let (mut to_alice, first) = bob.create_inbound_session_at(&first, sent + 86_400_000)?;
+    /// assert_eq!(first.unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: sent + 3_600_000 }));
+    /// assert_eq!(bob.decrypt(&mut to_alice, &second)?, b"call me");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn create_inbound_session_at(&mut self, message: &[u8], now_ms: u64) -> Result<(Session, Result<Opened>)> {
+        let message = SessionMessage::parse(message)?;
+        let sender = message.setup.ok_or(SessionError::UnknownSessionSetup)?.initiator;
+        self.accept_inbound(&message, |kind, content| any_app_payload(kind, content, now_ms, sender))
     }
 
     /// Decrypts any message from `session`'s peer: ordinary messages,
     /// setup messages of states the session holds, and setup messages that
     /// start a new state (the peer re-initiated, or both sides started at
     /// once). On any error, the session and the account are unchanged.
-    /// Burnout messages are refused with [`Error::UnexpectedPayload`] (and
-    /// change nothing): use [`Account::open_burnout`] or [`Account::open`].
+    /// Burnout messages are refused with [`Error::UnexpectedPayload`](crate::Error::UnexpectedPayload)
+    /// (and change nothing): use [`Account::open_burnout`] or [`Account::open`].
     pub fn decrypt(&mut self, session: &mut Session, message: &[u8]) -> Result<Vec<u8>> {
-        self.decrypt_with(session, message, app_payload)
+        self.decrypt_parsed(session, &SessionMessage::parse(message)?, app_payload)
     }
 
-    pub(crate) fn decrypt_with<T>(
+    /// [`Session::open_burnout`] for any message from `session`'s peer,
+    /// including setup messages that start a new state (see
+    /// [`Account::decrypt`]). An expired setup message installs its state
+    /// and consumes its one-time prekey, so later messages of that state
+    /// still open.
+    ///
+    /// ```
+    /// use sealpost::{Account, burnout::Envelope};
+    /// let mut rng = rand::rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let sealed = to_bob.encrypt_burnout(b"code", &Envelope::with_ttl(now, 5_000), &mut rng)?;
+    /// let opened = bob.open_burnout(&mut to_alice, &sealed, now + 4_999)?;
+    /// assert_eq!(opened.plaintext_len(), 4);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn open_burnout(&mut self, session: &mut Session, message: &[u8], now_ms: u64) -> Result<BurnoutMessage> {
+        let sender = *session.peer_identity();
+        self.decrypt_parsed(session, &SessionMessage::parse(message)?, |kind, content| {
+            burnout_payload(kind, content, now_ms, sender)
+        })
+    }
+
+    /// [`Session::open`] for any message from `session`'s peer, including
+    /// setup messages that start a new state.
+    ///
+    /// ```
+    /// use sealpost::{Account, burnout::{Envelope, Opened}};
+    /// let mut rng = rand::rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let m = to_bob.encrypt(b"plain", &mut rng)?;
+    /// assert!(matches!(bob.open(&mut to_alice, &m, now)?, Opened::Message(_)));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn open(&mut self, session: &mut Session, message: &[u8], now_ms: u64) -> Result<Opened> {
+        let sender = *session.peer_identity();
+        self.decrypt_parsed(session, &SessionMessage::parse(message)?, |kind, content| {
+            any_app_payload(kind, content, now_ms, sender)
+        })
+    }
+
+    /// The account side of the one 1:1 receive path: a setup message for a
+    /// state `session` does not hold runs X3DH with our prekeys; everything
+    /// else goes to [`Session::decrypt_parsed`].
+    pub(crate) fn decrypt_parsed<T>(
         &mut self,
         session: &mut Session,
-        message: &[u8],
+        message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<T> {
-        let parsed = SessionMessage::parse(message)?;
-        match &parsed.setup {
+        match &message.setup {
             Some(setup) if !session.has_state(&setup.base_key) => {
                 if &setup.initiator != session.peer_identity() {
-                    return Err(Error::PeerMismatch);
+                    return Err(SessionError::PeerMismatch.into());
                 }
-                let (state, verdict) = self.accept_setup(&parsed, accept)?;
+                let (state, verdict) = self.accept_setup(message, accept)?;
                 session.install_inbound(state);
-                finish(verdict)
+                verdict.finish()
             }
-            _ => session.decrypt_with(message, accept),
+            _ => session.decrypt_parsed(message, accept),
         }
+    }
+
+    /// Creates a session from a peer's setup message.
+    ///
+    /// * Outer `Err`: nothing changed (the account is untouched, no session
+    ///   exists), including when the handler rejects.
+    /// * `Ok((session, Err(e)))`: the message authenticated and the handler
+    ///   consumed it with `e` (an expired Burnout message, say): the session
+    ///   exists and the one-time prekey is used up, so the peer's next
+    ///   messages open with it.
+    /// * `Ok((session, Ok(value)))`: accepted.
+    pub(crate) fn accept_inbound<T>(
+        &mut self,
+        message: &SessionMessage<'_>,
+        accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
+    ) -> Result<(Session, Result<T>)> {
+        let setup = message.setup.ok_or(SessionError::UnknownSessionSetup)?;
+        let (state, verdict) = self.accept_setup(message, accept)?;
+        Ok((Session::new(*self.identity(), setup.initiator, state), verdict.finish()))
     }
 
     /// Runs X3DH for a setup message and decrypts it; commits (consumes the
     /// one-time prekey) unless the handler rejects. A `Verdict::Consume`
-    /// comes back with the state, which the caller must keep (see
-    /// `create_inbound_session_consuming` in `burnout::one_to_one`).
-    pub(crate) fn accept_setup<T>(
+    /// comes back with the state, which the caller must keep.
+    fn accept_setup<T>(
         &mut self,
-        parsed: &SessionMessage<'_>,
+        message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<(SessionState, Verdict<T>)> {
-        let setup = parsed.setup.ok_or(Error::UnknownSessionSetup)?;
+        let setup = message.setup.ok_or(SessionError::UnknownSessionSetup)?;
         if &setup.initiator == self.identity() {
-            return Err(Error::PeerMismatch);
+            return Err(SessionError::PeerMismatch.into());
         }
         let mut ratchet = x3dh::respond(&self.identity, &self.prekeys, &setup)?;
-        let decrypted = ratchet.decrypt(parsed)?;
+        let decrypted = ratchet.decrypt(message)?;
         let (kind, content) = split_kind(decrypted.payload)?;
         let verdict = accept(kind, content);
         if let Verdict::Reject(e) = verdict {
@@ -207,18 +293,11 @@ impl Account {
         if let Some(id) = setup.one_time_prekey_id {
             self.prekeys.consume_one_time(id);
         }
-        let state = SessionState {
-            ratchet,
-            base_key: setup.base_key,
-            initiated_by_us: false,
-            pending_setup: None,
-            confirmed: true,
-        };
-        Ok((state, verdict))
+        Ok((SessionState::accepted(ratchet, setup.base_key), verdict))
     }
 
     /// Serializes the account, secrets included: store it only encrypted
-    /// (see [`crate::persist`]).
+    /// (see [`Persist`]).
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut w = writer_for(MessageType::AccountState as u8, 4096);
         w.bytes(self.identity.to_seed().as_ref());
@@ -234,5 +313,15 @@ impl Account {
         let prekeys = PreKeyStore::decode(&mut r)?;
         r.finish()?;
         Ok(Self { identity, prekeys })
+    }
+}
+
+impl Persist for Account {
+    const STATE_TYPE: MessageType = MessageType::AccountState;
+    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Account::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Account::from_bytes(bytes)
     }
 }

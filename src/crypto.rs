@@ -1,9 +1,11 @@
 //! Thin wrappers around the primitives, and every domain-separation label.
 //!
 //! All key derivation in sealpost goes through the functions here so that
-//! the labels below are the complete list (they are repeated in
-//! `docs/PROTOCOL.md`). Changing any label changes every derived key: the
-//! test vectors in `tests/vectors.rs` catch that.
+//! the labels below are the complete list, with one exception: the
+//! safety-number label lives with its hash chain in `identity.rs`. Every
+//! label is listed in [PROTOCOL](crate::docs::protocol). Changing any label
+//! changes every derived key: the test vectors in `tests/vectors.rs` catch
+//! that.
 
 use chacha20poly1305::aead::{self, AeadInOut, KeyInit, KeySizeUser};
 use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
@@ -141,7 +143,7 @@ pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
     let at = bytes
         .len()
         .checked_sub(TAG_LEN)
-        .ok_or_else(|| crate::WireError::Truncated { needed: TAG_LEN.saturating_sub(bytes.len()) })?;
+        .ok_or_else(|| crate::error::WireError::Truncated { needed: TAG_LEN.saturating_sub(bytes.len()) })?;
     let (body, tag) = bytes.split_at(at);
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);

@@ -35,6 +35,7 @@ use rand::rngs::StdRng;
 
 use crate::burnout::{Envelope, Vault};
 use crate::error::Error;
+use crate::error::{BurnoutError, SessionError};
 use crate::persist::{self, Persist};
 use crate::wire::session_message::{SessionMessage, encode_prefix};
 use crate::wire::{MessageType, PayloadKind};
@@ -203,7 +204,7 @@ pub fn prekey_bundle(data: &[u8]) {
             assert!(parsed.is_setup(), "first message of a new session carries setup data");
         }
         Err(Error::WeakKey) => {}
-        Err(Error::PeerMismatch) => assert_eq!(bundle.identity(), alice.identity()),
+        Err(Error::Session(SessionError::PeerMismatch)) => assert_eq!(bundle.identity(), alice.identity()),
         Err(e) => panic!("verified bundle refused: {e}"),
     }
 }
@@ -240,7 +241,7 @@ pub fn session_decrypt(data: &[u8]) {
         let reused = SessionMessage::parse(data).unwrap().setup.and_then(|s| s.one_time_prekey_id);
         let again = attempt(&mut bob, &mut unused, Route::NewSession, data);
         if let Some(id) = reused {
-            assert_eq!(again.unwrap_err(), Error::OneTimePreKeyReused(id));
+            assert_eq!(again.unwrap_err(), Error::Session(SessionError::OneTimePreKeyReused(id)));
         }
     }
 }
@@ -498,7 +499,7 @@ pub fn burnout_envelope(data: &[u8]) {
     let sealed = alice.encrypt_payload(&content, &[], crate::wire::PayloadKind::BurnoutApp, &mut rng).unwrap();
 
     let expected = Envelope::split_from(&content)
-        .map_err(Error::MalformedEnvelope)
+        .map_err(|e| Error::Burnout(BurnoutError::MalformedEnvelope(e)))
         .and_then(|(body, env)| env.check(now).map(|()| (body, env)));
     let before = session.to_bytes();
     match (bob.open_burnout(&mut session, &sealed, now), expected) {
@@ -513,7 +514,7 @@ pub fn burnout_envelope(data: &[u8]) {
         }
         (Err(err), Err(want)) => {
             assert_eq!(err, want);
-            if matches!(err, Error::ClockSkew { .. }) {
+            if matches!(err, Error::Burnout(BurnoutError::ClockSkew { .. })) {
                 assert_eq!(session.to_bytes(), before, "clock skew changed the session");
             } else {
                 assert_ne!(session.to_bytes(), before, "{err:?} did not use up the key");
@@ -547,8 +548,8 @@ pub fn group_distribution(data: &[u8]) {
 /// keys and a run), Alice's view (to make more valid messages), messages
 /// Bob has not read yet, and one he has.
 pub struct LiveGroup {
-    pub alice: crate::Group,
-    pub bob: crate::Group,
+    pub alice: crate::group::Group,
+    pub bob: crate::group::Group,
     pub unread: Vec<Vec<u8>>,
     pub read: Vec<u8>,
 }
@@ -558,18 +559,18 @@ pub fn live_group() -> &'static LiveGroup {
     static LIVE: OnceLock<LiveGroup> = OnceLock::new();
     LIVE.get_or_init(|| {
         let mut rng = StdRng::seed_from_u64(0x6a0_0b5e);
-        let alice_id = *crate::IdentityKeyPair::generate(&mut rng).public();
-        let bob_id = *crate::IdentityKeyPair::generate(&mut rng).public();
-        let carol_id = *crate::IdentityKeyPair::generate(&mut rng).public();
-        let group_id = crate::GroupId::random(&mut rng);
-        let mut alice = crate::Group::new(group_id, alice_id, [bob_id, carol_id], &mut rng).unwrap();
-        let mut bob = crate::Group::new(group_id, bob_id, [alice_id, carol_id], &mut rng).unwrap();
+        let alice_id = *crate::identity::IdentityKeyPair::generate(&mut rng).public();
+        let bob_id = *crate::identity::IdentityKeyPair::generate(&mut rng).public();
+        let carol_id = *crate::identity::IdentityKeyPair::generate(&mut rng).public();
+        let group_id = crate::group::GroupId::random(&mut rng);
+        let mut alice = crate::group::Group::new(group_id, alice_id, [bob_id, carol_id], &mut rng).unwrap();
+        let mut bob = crate::group::Group::new(group_id, bob_id, [alice_id, carol_id], &mut rng).unwrap();
         bob.install(alice.own_distribution());
         let sent: Vec<Vec<u8>> = (0..=300u32)
             .map(|i| {
                 let text = format!("message {i}");
                 if i % 7 == 0 {
-                    let envelope = crate::Envelope::with_ttl(1_700_000_000_000, 60_000);
+                    let envelope = crate::burnout::Envelope::with_ttl(1_700_000_000_000, 60_000);
                     alice.encrypt_with_envelope(text.as_bytes(), &envelope).unwrap()
                 } else {
                     alice.encrypt(text.as_bytes()).unwrap()
@@ -592,8 +593,8 @@ pub fn group_decrypt(data: &[u8]) {
     let mut bob = live.bob.clone();
     let before = bob.to_bytes();
     match bob.decrypt(data, 1_700_000_000_000) {
-        Err(crate::Error::Expired { .. }) | Ok(_) => {
-            assert_eq!(bob.decrypt(data, 1_700_000_000_000).err(), Some(crate::Error::DuplicateMessage));
+        Err(crate::error::Error::Burnout(BurnoutError::Expired { .. })) | Ok(_) => {
+            assert_eq!(bob.decrypt(data, 1_700_000_000_000).err(), Some(crate::error::Error::DuplicateMessage));
         }
         Err(_) => assert_eq!(bob.to_bytes(), before, "failed group decrypt changed the state"),
     }
@@ -601,7 +602,7 @@ pub fn group_decrypt(data: &[u8]) {
 
 /// Restores group state; a restored group re-encodes to the same bytes.
 pub fn group_state(data: &[u8]) {
-    if let Ok(group) = crate::Group::from_bytes(data) {
+    if let Ok(group) = crate::group::Group::from_bytes(data) {
         assert_eq!(group.to_bytes().as_slice(), data);
     }
 }

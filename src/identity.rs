@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result, WireError};
 
 /// Length of an encoded [`IdentityKey`].
-pub const IDENTITY_KEY_LEN: usize = 32;
+pub(crate) const IDENTITY_KEY_LEN: usize = 32;
 
 /// A public identity: what peers pin, compare and address.
 ///
@@ -188,7 +188,7 @@ impl fmt::Debug for IdentityKeyPair {
 /// Number of SHA-512 iterations in the safety-number derivation (as in
 /// Signal's numeric fingerprints; it makes a brute-force search for a
 /// colliding key cost thousands of hashes per guess).
-pub const SAFETY_NUMBER_ITERATIONS: usize = 5200;
+pub(crate) const SAFETY_NUMBER_ITERATIONS: usize = 5200;
 
 /// Domain-separation label of the safety-number derivation.
 const SAFETY_NUMBER_LABEL: &[u8] = b"sealpost v1 safety number";

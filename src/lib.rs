@@ -62,43 +62,67 @@
 //!   sealed once; each recipient gets a small key slot through their own
 //!   1:1 session, and a relay splits the bundle per recipient without any
 //!   key ([`forkout::seal`], [`forkout::split`], [`forkout::open`]).
-//! * [`burnout`]: any of the above can carry an [`Envelope`] (sent-at,
+//! * [`burnout`]: any of the above can carry an [`Envelope`](burnout::Envelope) (sent-at,
 //!   expiry, burn-after-reading) inside its ciphertext, enforced when the
 //!   message is opened against the caller's clock; opened messages live in a
 //!   zeroizing [`burnout::Vault`].
 //!
-//! ## Where things live
+//! ## The public API
 //!
-//! | module | concept |
+//! Every public item has exactly one path (checked by
+//! `tests/public_api.txt`, see `scripts/public-api.sh`):
+//!
+//! | path | what |
 //! |---|---|
-//! | [`identity`] | identity keys, safety numbers |
-//! | [`prekey`] | bundles, the owner's prekey store |
-//! | `x3dh` | offline session setup |
-//! | `ratchet` | Double Ratchet: root, chain, message keys, skipped keys |
-//! | [`session`] | the 1:1 session API |
-//! | [`account`] | the local device: identity + prekeys + session setup |
-//! | [`wire`] | versioned encoding and parsers |
-//! | [`persist`] | encrypted export and import |
-//! | [`burnout`] | self-destructing envelopes |
+//! | [`Account`] | the local device: identity, prekeys, session setup |
+//! | [`Session`] | one 1:1 conversation (Double Ratchet) |
+//! | [`IdentityKeyPair`], [`IdentityKey`], [`SafetyNumber`] | identities and their verification |
+//! | [`PreKeyBundle`], [`PreKeyStore`] | published prekeys and the owner's store |
+//! | [`Persist`] | versioned, encrypted export and import of every stateful type |
+//! | [`Error`], [`Result`], [`WireError`] | shared errors |
+//! | [`SessionError`], [`BurnoutError`], [`VaultError`], [`GroupError`], [`ForkoutError`] | each protocol's errors, wrapped by [`Error`] |
+//! | [`default_rng`] | the convenience random number generator |
 //! | [`group`] | group messaging with sender keys |
 //! | [`forkout`] | one body to many 1:1 recipients, sealed once |
+//! | [`burnout`] | self-destructing envelopes and the zeroizing vault |
+//! | [`wire`] | format version, message types, routing a byte string without decrypting it |
 //! | [`limits`] | every bound |
+//! | [`docs`] | the protocol documents: formats, derivations, labels, deviations |
 //!
-//! The full wire format, every domain-separation label and every deviation
-//! from Signal's specifications are in `docs/PROTOCOL.md`.
+//! Internally, one module per protocol concept: `identity`, `prekey`,
+//! `x3dh` (offline session setup), `ratchet` (Double Ratchet: root, chain,
+//! message keys, skipped keys), `session`, `account`, `persist`, `wire`
+//! (codec and the 1:1 message format), `burnout`, `group`, `forkout`. A
+//! message is parsed once at the public entry point and passed parsed down
+//! to the state change that commits it.
+//!
+//! ## Status
+//!
+//! sealpost is **pre-1.0**: formats and API may still change between 0.x
+//! releases (every format is versioned, and an old encoding is refused with a
+//! typed error, never misread). It has **not been independently audited**:
+//! do not rely on it for high-risk use without a review of your own.
+//!
+//! The wire formats, every domain-separation label and every deviation from
+//! the specifications followed (Signal's
+//! [X3DH](https://signal.org/docs/specifications/x3dh/) and
+//! [Double Ratchet](https://signal.org/docs/specifications/doubleratchet/),
+//! Matrix's [Megolm](https://gitlab.matrix.org/matrix-org/olm/-/blob/master/docs/megolm.md))
+//! are in [`docs`].
 
-pub mod account;
+mod account;
 pub mod burnout;
 mod crypto;
-pub mod error;
+pub mod docs;
+mod error;
 pub mod forkout;
 pub mod group;
-pub mod identity;
+mod identity;
 pub mod limits;
-pub mod persist;
-pub mod prekey;
+mod persist;
+mod prekey;
 mod ratchet;
-pub mod session;
+mod session;
 pub mod wire;
 mod x3dh;
 
@@ -127,9 +151,7 @@ pub fn default_rng() -> rand::rngs::ThreadRng {
 }
 
 pub use account::Account;
-pub use burnout::Envelope;
-pub use error::{Error, Result, WireError};
-pub use group::{Group, GroupId};
+pub use error::{BurnoutError, Error, ForkoutError, GroupError, Result, SessionError, VaultError, WireError};
 pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
 pub use persist::Persist;
 pub use prekey::{PreKeyBundle, PreKeyStore};

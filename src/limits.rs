@@ -3,7 +3,7 @@
 //! A value past any of these bounds is refused with a typed
 //! [`Error`](crate::Error) or [`WireError`](crate::WireError); no input makes
 //! the library allocate without bound or panic. The numbers are part of the
-//! documented protocol (see `docs/PROTOCOL.md`): changing one is a
+//! documented protocol (see [`crate::docs`]): changing one is a
 //! compatibility decision.
 
 /// Largest plaintext accepted by [`Session::encrypt`](crate::Session::encrypt)
@@ -51,7 +51,7 @@ pub const MAX_STATE: usize = 8 * 1024 * 1024;
 
 /// How far in the future a Burnout message's authenticated sent-at time may
 /// be, relative to the opener's clock, before it is refused with
-/// [`Error::ClockSkew`](crate::Error::ClockSkew): 5 minutes. See the
+/// [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew): 5 minutes. See the
 /// [`burnout`](crate::burnout) module documentation for why a refused
 /// message is left unopened (retryable) rather than consumed.
 pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -68,7 +68,7 @@ pub const MAX_VAULT_BYTES: usize = 6 * 1024 * 1024;
 /// Erased-entry records ("burned after reading", "expired", "removed") a
 /// Burnout [`Vault`](crate::burnout::Vault) remembers so that a second read
 /// gets a precise error. The oldest record is forgotten first; a forgotten
-/// id reads as [`Error::NotInVault`](crate::Error::NotInVault).
+/// id reads as [`VaultError::NotInVault`](crate::VaultError::NotInVault).
 pub const MAX_VAULT_TOMBSTONES: usize = 1024;
 /// Members of one group, ourselves included. Adding past it is
 /// [`Error::LimitReached`](crate::Error::LimitReached).

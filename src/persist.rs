@@ -6,11 +6,10 @@
 //! a zeroizing buffer), and [`Persist::export_encrypted`] seals it under a
 //! caller-supplied 32-byte key so state at rest is never plaintext.
 //!
-//! ```text
-//! export = 0x01 | 0x3f | inner type (u8) | nonce (24) | ciphertext | tag (16)
-//! AEAD   = XChaCha20-Poly1305(key, nonce,
-//!            ad = "sealpost v1 state export" | 0x01 | 0x3f | inner type)
-//! ```
+//! An export (type byte `0x3f`) is the inner state's type byte, a random
+//! nonce and the XChaCha20-Poly1305 ciphertext of the serialization, with a
+//! labelled associated data; the layout is specified in
+//! [PROTOCOL](crate::docs::protocol).
 //!
 //! The nonce is random (24 bytes, so random nonces are safe for any
 //! realistic number of exports under one key). A wrong key, a corrupted
@@ -67,7 +66,12 @@ fn associated_data(inner: u8) -> Vec<u8> {
 }
 
 /// Seals serialized state of type `inner` under `key`.
-pub fn seal<R: CryptoRng + ?Sized>(key: &[u8; 32], inner: MessageType, plaintext: &[u8], rng: &mut R) -> Vec<u8> {
+pub(crate) fn seal<R: CryptoRng + ?Sized>(
+    key: &[u8; 32],
+    inner: MessageType,
+    plaintext: &[u8],
+    rng: &mut R,
+) -> Vec<u8> {
     let mut nonce = [0u8; 24];
     rng.fill_bytes(&mut nonce);
     seal_with_nonce(key, inner, plaintext, &nonce)
@@ -89,7 +93,7 @@ pub(crate) fn seal_with_nonce(key: &[u8; 32], inner: MessageType, plaintext: &[u
 }
 
 /// Opens an export of type `inner`.
-pub fn open(key: &[u8; 32], inner: MessageType, export: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn open(key: &[u8; 32], inner: MessageType, export: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     if export.len() > MAX_STATE + 64 {
         return Err(WireError::TooLarge { what: "state export", len: export.len(), max: MAX_STATE }.into());
     }
@@ -104,24 +108,4 @@ pub fn open(key: &[u8; 32], inner: MessageType, export: &[u8]) -> Result<Zeroizi
     let mut buf = Zeroizing::new(body.to_vec());
     crypto::xopen_in_place(key, &nonce, &associated_data(found), &mut buf, &tag).map_err(|_| Error::ExportCorrupted)?;
     Ok(buf)
-}
-
-impl Persist for crate::Account {
-    const STATE_TYPE: MessageType = MessageType::AccountState;
-    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        crate::Account::to_bytes(self)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        crate::Account::from_bytes(bytes)
-    }
-}
-
-impl Persist for crate::Session {
-    const STATE_TYPE: MessageType = MessageType::SessionState;
-    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        crate::Session::to_bytes(self)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        crate::Session::from_bytes(bytes)
-    }
 }

@@ -6,14 +6,8 @@
 //! gives each to one initiator. Each is consumed exactly once, and only
 //! after the setup message that names it authenticates.
 //!
-//! ```text
-//! bundle = 0x01 | 0x01 | identity (32) | signed prekey id (u32)
-//!        | created at, ms since epoch (u64) | signed prekey (32)
-//!        | signature (64) | has one-time prekey (u8: 0|1)
-//!        | [one-time prekey id (u32) | one-time prekey (32)]
-//!        | KEM prekey kind (u8: 0 = none, reserved)
-//! signature = Ed25519(identity, "sealpost v1 signed prekey" | id | created at | key)
-//! ```
+//! The bundle layout (type byte `0x01`) and the labelled message the
+//! identity signs are specified in [PROTOCOL](crate::docs::protocol).
 //!
 //! Both X25519 keys must be canonical (bit 255 clear); see
 //! `canonical_x25519`.
@@ -24,6 +18,7 @@ use rand_core::CryptoRng;
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 
 use crate::crypto::label;
+use crate::error::SessionError;
 use crate::error::{Error, Result, WireError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::limits::{MAX_ONE_TIME_PREKEYS, MAX_PREVIOUS_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_MS};
@@ -162,8 +157,8 @@ impl SignedPreKey {
 /// rotated signed prekeys and the unused one-time prekeys.
 ///
 /// One-time prekey ids increase from 1 and are never reused, so the store
-/// can tell a consumed id ([`Error::OneTimePreKeyReused`]) from one it never
-/// issued ([`Error::UnknownOneTimePreKey`]) without remembering every
+/// can tell a consumed id ([`SessionError::OneTimePreKeyReused`]) from one it never
+/// issued ([`SessionError::UnknownOneTimePreKey`]) without remembering every
 /// consumed id.
 #[derive(Clone)]
 pub struct PreKeyStore {
@@ -271,14 +266,18 @@ impl PreKeyStore {
         if self.current.id == id {
             return Ok(&self.current.key);
         }
-        self.previous.iter().find(|(k, _)| k.id == id).map(|(k, _)| &k.key).ok_or(Error::UnknownSignedPreKey(id))
+        self.previous
+            .iter()
+            .find(|(k, _)| k.id == id)
+            .map(|(k, _)| &k.key)
+            .ok_or(Error::Session(SessionError::UnknownSignedPreKey(id)))
     }
 
     pub(crate) fn one_time_secret(&self, id: u32) -> Result<&StaticSecret> {
         match self.one_time.get(&id) {
             Some(s) => Ok(s),
-            None if id != 0 && id < self.next_one_time_id => Err(Error::OneTimePreKeyReused(id)),
-            None => Err(Error::UnknownOneTimePreKey(id)),
+            None if id != 0 && id < self.next_one_time_id => Err(Error::Session(SessionError::OneTimePreKeyReused(id))),
+            None => Err(Error::Session(SessionError::UnknownOneTimePreKey(id))),
         }
     }
 

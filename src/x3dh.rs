@@ -1,15 +1,10 @@
 //! Offline session setup: X3DH as in Signal's specification.
 //!
-//! With identity keys `IK`, Bob's signed prekey `SPK`, optional one-time
-//! prekey `OPK` and Alice's fresh ephemeral (base) key `EK`:
-//!
-//! ```text
-//! DH1 = DH(IK_A, SPK_B)   DH2 = DH(EK_A, IK_B)   DH3 = DH(EK_A, SPK_B)
-//! DH4 = DH(EK_A, OPK_B)   (only when the bundle had a one-time prekey)
-//! SK  = HKDF-SHA256(salt = 0^32, ikm = 0xFF^32 || DH1 || DH2 || DH3 [|| DH4],
-//!                   info = "sealpost v1 X3DH")
-//! AD  = IK_A || IK_B      (the 32-byte Ed25519 identity encodings)
-//! ```
+//! Three Diffie-Hellman results (four with a one-time prekey) between the
+//! identity keys, Bob's signed prekey and Alice's base key go through
+//! HKDF-SHA256 into the shared secret `SK`, and both identity keys form the
+//! associated data `AD`; the derivation is specified in
+//! [PROTOCOL](crate::docs::protocol).
 //!
 //! `SK` becomes the Double Ratchet's first root key and Bob's signed prekey
 //! its first ratchet key, as the Double Ratchet specification suggests.

@@ -9,11 +9,13 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sealpost::burnout::{BurnoutMessage, Envelope, MAX_CLOCK_SKEW_MS, Opened, Vault, VaultId};
+use sealpost::burnout::{BurnoutMessage, Envelope, Opened, Vault, VaultId};
 use sealpost::forkout::{self, Recipient, SealPolicy};
 use sealpost::group::{Group, GroupId};
+use sealpost::limits::MAX_CLOCK_SKEW_MS;
 use sealpost::limits::{MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
 use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session};
+use sealpost::{BurnoutError, VaultError};
 
 const T0: u64 = 1_700_000_000_000;
 const MINUTE: u64 = 60_000;
@@ -54,7 +56,11 @@ fn suite_expiry_boundary(c: &mut impl Channel) {
             assert_eq!(m.sender(), &c.sender());
             assert_eq!(m.into_plaintext(now).unwrap().as_slice(), b"boundary");
         } else {
-            assert_eq!(result.unwrap_err(), Error::Expired { expired_at_ms: expiry }, "now = {now}");
+            assert_eq!(
+                result.unwrap_err(),
+                Error::Burnout(BurnoutError::Expired { expired_at_ms: expiry }),
+                "now = {now}"
+            );
         }
     }
 }
@@ -64,11 +70,18 @@ fn suite_expiry_boundary(c: &mut impl Channel) {
 fn suite_expired_consumes_key(c: &mut impl Channel) {
     let sealed = c.seal(b"too late", &Envelope::with_ttl(T0, MINUTE));
     let before = c.receiver_state();
-    assert_eq!(c.open(&sealed, T0 + HOUR).unwrap_err(), Error::Expired { expired_at_ms: T0 + MINUTE });
+    assert_eq!(
+        c.open(&sealed, T0 + HOUR).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE })
+    );
     assert_ne!(c.receiver_state(), before, "the expired message's key must be used up");
     // Even with a clock set back, the message is gone: its key no longer exists.
     let again = c.open(&sealed, T0).unwrap_err();
-    assert_ne!(again, Error::Expired { expired_at_ms: T0 + MINUTE }, "the key must not have lingered");
+    assert_ne!(
+        again,
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE }),
+        "the key must not have lingered"
+    );
     // And the channel still works.
     let next = c.seal(b"next", &Envelope::with_ttl(T0, MINUTE));
     assert_eq!(c.open(&next, T0 + 1).unwrap().into_plaintext(T0 + 1).unwrap().as_slice(), b"next");
@@ -85,7 +98,7 @@ fn suite_clock_skew(c: &mut impl Channel) {
     let before = c.receiver_state();
     assert_eq!(
         c.open(&ahead, now).unwrap_err(),
-        Error::ClockSkew { sent_at_ms: now + MAX_CLOCK_SKEW_MS + 1, now_ms: now }
+        Error::Burnout(BurnoutError::ClockSkew { sent_at_ms: now + MAX_CLOCK_SKEW_MS + 1, now_ms: now })
     );
     assert_eq!(c.receiver_state(), before, "clock skew must leave the state untouched");
     let later = now + 1;
@@ -93,7 +106,10 @@ fn suite_clock_skew(c: &mut impl Channel) {
 
     // Expiry wins over skew, and consumes.
     let both = c.seal(b"both", &Envelope::expiring_at(now + HOUR, now + HOUR + 1));
-    assert_eq!(c.open(&both, now + 2 * HOUR).unwrap_err(), Error::Expired { expired_at_ms: now + HOUR + 1 });
+    assert_eq!(
+        c.open(&both, now + 2 * HOUR).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: now + HOUR + 1 })
+    );
 }
 
 /// Every single-byte change to a sealed message (which covers every byte of
@@ -107,7 +123,10 @@ fn suite_tampered_and_stripped(c: &mut impl Channel) {
             let mut t = sealed.clone();
             t[i] ^= bit;
             let err = c.open(&t, T0).unwrap_err();
-            assert!(!matches!(err, Error::Expired { .. }), "byte {i}: tampering reached the envelope check");
+            assert!(
+                !matches!(err, Error::Burnout(BurnoutError::Expired { .. })),
+                "byte {i}: tampering reached the envelope check"
+            );
             assert_eq!(c.receiver_state(), before, "byte {i}: a tampered message changed state");
         }
     }
@@ -129,7 +148,7 @@ fn suite_burn_after_reading(c: &mut impl Channel) {
     assert!(first.was_burned());
     assert_eq!(&*first, b"493817");
     drop(first);
-    assert_eq!(vault.read(id, T0 + 2).unwrap_err(), Error::BurnedAfterReading);
+    assert_eq!(vault.read(id, T0 + 2).unwrap_err(), Error::Vault(VaultError::BurnedAfterReading));
     assert!(vault.is_empty());
 }
 
@@ -373,7 +392,7 @@ fn plain_group_messages_are_not_burnout_messages() {
 fn expired_replay_is_a_duplicate_in_one_to_one() {
     let mut c = OneToOne::new(10);
     let sealed = c.seal(b"x", &Envelope::with_ttl(T0, 1));
-    assert!(matches!(c.open(&sealed, T0 + 1), Err(Error::Expired { .. })));
+    assert!(matches!(c.open(&sealed, T0 + 1), Err(Error::Burnout(BurnoutError::Expired { .. }))));
     assert_eq!(c.open(&sealed, T0).unwrap_err(), Error::DuplicateMessage);
 }
 
@@ -408,7 +427,7 @@ fn dead_on_arrival_envelopes_are_refused_when_sealing() {
     let mut c = OneToOne::new(13);
     let before = c.to_bob.to_bytes();
     let err = c.to_bob.encrypt_burnout(b"x", &Envelope::with_ttl(T0, 0), &mut c.rng).unwrap_err();
-    assert_eq!(err, Error::Expired { expired_at_ms: T0 });
+    assert_eq!(err, Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 }));
     assert_eq!(c.to_bob.to_bytes(), before, "a refused seal uses no key");
 }
 
@@ -421,7 +440,10 @@ fn expired_out_of_order_message_deletes_its_skipped_key() {
     assert!(c.open(&late, T0 + 1).is_ok());
     assert_eq!(c.to_alice.skipped_key_count(), 1);
     // `early` arrives after its expiry: refused, and its stored key deleted.
-    assert_eq!(c.open(&early, T0 + MINUTE).unwrap_err(), Error::Expired { expired_at_ms: T0 + MINUTE });
+    assert_eq!(
+        c.open(&early, T0 + MINUTE).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE })
+    );
     assert_eq!(c.to_alice.skipped_key_count(), 0);
     assert_eq!(c.open(&early, T0).unwrap_err(), Error::DuplicateMessage);
 }
@@ -433,7 +455,7 @@ fn skewed_out_of_order_message_keeps_its_skipped_key() {
     let now = c.seal(b"now", &Envelope::with_ttl(T0, HOUR));
     assert!(c.open(&now, T0).is_ok());
     assert_eq!(c.to_alice.skipped_key_count(), 1);
-    assert!(matches!(c.open(&ahead, T0), Err(Error::ClockSkew { .. })));
+    assert!(matches!(c.open(&ahead, T0), Err(Error::Burnout(BurnoutError::ClockSkew { .. }))));
     assert_eq!(c.to_alice.skipped_key_count(), 1, "skew must not consume");
     assert!(c.open(&ahead, T0 + HOUR).is_ok());
     assert_eq!(c.to_alice.skipped_key_count(), 0);
@@ -451,7 +473,7 @@ fn expired_first_message_still_creates_the_session_and_consumes_the_prekey() {
     let second = to_bob.encrypt(b"are you there?", &mut rng).unwrap();
 
     let (mut to_alice, opened) = bob.create_inbound_session_at(&first, T0 + 2 * HOUR).unwrap();
-    assert_eq!(opened.unwrap_err(), Error::Expired { expired_at_ms: T0 + HOUR });
+    assert_eq!(opened.unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + HOUR }));
     assert_eq!(bob.remaining_one_time_prekeys(), 0, "the one-time prekey is consumed");
     // The session works for the rest of Alice's messages...
     assert_eq!(bob.decrypt(&mut to_alice, &second).unwrap(), b"are you there?");
@@ -469,7 +491,7 @@ fn skewed_first_message_changes_nothing() {
     let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
     let first = to_bob.encrypt_burnout(b"hi", &Envelope::with_ttl(T0 + HOUR, HOUR), &mut rng).unwrap();
     let before = bob.to_bytes();
-    assert!(matches!(bob.create_inbound_session_at(&first, T0), Err(Error::ClockSkew { .. })));
+    assert!(matches!(bob.create_inbound_session_at(&first, T0), Err(Error::Burnout(BurnoutError::ClockSkew { .. }))));
     assert_eq!(bob.to_bytes(), before);
     let (_, opened) = bob.create_inbound_session_at(&first, T0 + HOUR).unwrap();
     let m = opened.unwrap().into_burnout().unwrap();
@@ -485,7 +507,10 @@ fn expired_setup_message_for_a_new_state_installs_it() {
     let m1 = fresh.encrypt_burnout(b"stale", &Envelope::with_ttl(T0, MINUTE), &mut c.rng).unwrap();
     let m2 = fresh.encrypt(b"after", &mut c.rng).unwrap();
     let prekeys = c.bob.remaining_one_time_prekeys();
-    assert!(matches!(c.bob.open_burnout(&mut c.to_alice, &m1, T0 + HOUR), Err(Error::Expired { .. })));
+    assert!(matches!(
+        c.bob.open_burnout(&mut c.to_alice, &m1, T0 + HOUR),
+        Err(Error::Burnout(BurnoutError::Expired { .. }))
+    ));
     assert_eq!(c.bob.remaining_one_time_prekeys(), prekeys - 1);
     assert_eq!(c.to_alice.previous_state_count(), 1, "the new state was installed");
     assert_eq!(c.bob.decrypt(&mut c.to_alice, &m2).unwrap(), b"after");
@@ -495,7 +520,7 @@ fn expired_setup_message_for_a_new_state_installs_it() {
 fn stolen_state_after_expiry_cannot_open_the_recorded_message() {
     let mut c = OneToOne::new(23);
     let recorded = c.seal(b"top secret", &Envelope::with_ttl(T0, MINUTE));
-    assert!(matches!(c.open(&recorded, T0 + MINUTE), Err(Error::Expired { .. })));
+    assert!(matches!(c.open(&recorded, T0 + MINUTE), Err(Error::Burnout(BurnoutError::Expired { .. }))));
     // An attacker who recorded the ciphertext later steals Bob's whole state.
     let key = [42u8; 32];
     let stolen_session = c.to_alice.export_encrypted(&key, &mut c.rng);
@@ -525,7 +550,10 @@ fn into_plaintext_enforces_expiry() {
     let mut c = OneToOne::new(25);
     let sealed = c.seal(b"soon gone", &Envelope::with_ttl(T0, MINUTE));
     let m = c.open(&sealed, T0).unwrap();
-    assert_eq!(m.into_plaintext(T0 + MINUTE).unwrap_err(), Error::Expired { expired_at_ms: T0 + MINUTE });
+    assert_eq!(
+        m.into_plaintext(T0 + MINUTE).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE })
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -555,7 +583,7 @@ fn vault_read_at_the_boundary() {
             }
             Err(e) => {
                 assert!(!readable, "now = {now}");
-                assert_eq!(e, Error::Expired { expired_at_ms: expiry });
+                assert_eq!(e, Error::Burnout(BurnoutError::Expired { expired_at_ms: expiry }));
                 assert!(vault.is_empty());
             }
         }
@@ -586,13 +614,19 @@ fn vault_purge_and_next_expiry() {
     assert_eq!(vault.purge(T0 + MINUTE - 1), 0);
     assert_eq!(vault.purge(T0 + MINUTE), 1);
     assert_eq!(vault.next_expiry(), Some(T0 + 2 * MINUTE));
-    assert_eq!(vault.read(a, T0 + MINUTE).unwrap_err(), Error::Expired { expired_at_ms: T0 + MINUTE });
+    assert_eq!(
+        vault.read(a, T0 + MINUTE).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE })
+    );
     assert_eq!(vault.purge(T0 + 10 * MINUTE), 2);
     assert_eq!(vault.next_expiry(), None, "the remaining entry never expires");
     assert_eq!(vault.len(), 1);
     assert_eq!(vault.plaintext_bytes(), 1);
     for id in [b, c] {
-        assert_eq!(vault.read(id, T0 + 10 * MINUTE).unwrap_err(), Error::Expired { expired_at_ms: T0 + 2 * MINUTE });
+        assert_eq!(
+            vault.read(id, T0 + 10 * MINUTE).unwrap_err(),
+            Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + 2 * MINUTE })
+        );
     }
     assert_eq!(vault.ids().collect::<Vec<_>>(), vec![d]);
 }
@@ -616,7 +650,7 @@ fn vault_every_method_taking_now_purges_first() {
 fn vault_insert_refuses_expired_messages() {
     let mut vault = Vault::new();
     let err = vault.insert(own(b"late", Envelope::with_ttl(T0, MINUTE)), T0 + MINUTE).unwrap_err();
-    assert_eq!(err, Error::Expired { expired_at_ms: T0 + MINUTE });
+    assert_eq!(err, Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE }));
     assert!(vault.is_empty());
 }
 
@@ -627,12 +661,12 @@ fn vault_remove_unknown_and_clear() {
     let b = vault.insert(own(b"b", Envelope::new(T0)), T0).unwrap();
     assert!(vault.remove(a));
     assert!(!vault.remove(a));
-    assert_eq!(vault.read(a, T0).unwrap_err(), Error::NotInVault);
-    assert_eq!(vault.read(VaultId::from_u64(1_000), T0).unwrap_err(), Error::NotInVault);
+    assert_eq!(vault.read(a, T0).unwrap_err(), Error::Vault(VaultError::NotInVault));
+    assert_eq!(vault.read(VaultId::from_u64(1_000), T0).unwrap_err(), Error::Vault(VaultError::NotInVault));
     vault.clear();
     assert!(vault.is_empty());
     assert_eq!(vault.plaintext_bytes(), 0);
-    assert_eq!(vault.read(b, T0).unwrap_err(), Error::NotInVault);
+    assert_eq!(vault.read(b, T0).unwrap_err(), Error::Vault(VaultError::NotInVault));
     // Ids are not reused.
     let c = vault.insert(own(b"c", Envelope::new(T0)), T0).unwrap();
     assert!(c > b);
@@ -656,9 +690,12 @@ fn vault_sender_copy_lives_under_the_same_rule() {
     assert_eq!(a.len, 13);
     // Same rule on both sides: one read, and gone at the expiry.
     assert_eq!(&*alice_vault.read(mine, T0 + 1).unwrap(), b"shared secret");
-    assert_eq!(alice_vault.read(mine, T0 + 2).unwrap_err(), Error::BurnedAfterReading);
+    assert_eq!(alice_vault.read(mine, T0 + 2).unwrap_err(), Error::Vault(VaultError::BurnedAfterReading));
     assert_eq!(bob_vault.purge(T0 + MINUTE), 1);
-    assert_eq!(bob_vault.read(theirs, T0 + MINUTE).unwrap_err(), Error::Expired { expired_at_ms: T0 + MINUTE });
+    assert_eq!(
+        bob_vault.read(theirs, T0 + MINUTE).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE })
+    );
 }
 
 #[test]
@@ -714,7 +751,7 @@ fn vault_tombstones_are_bounded() {
         assert!(vault.remove(id));
     }
     // The oldest record is forgotten: the id now reads as unknown.
-    assert_eq!(vault.read(first, T0).unwrap_err(), Error::NotInVault);
+    assert_eq!(vault.read(first, T0).unwrap_err(), Error::Vault(VaultError::NotInVault));
 }
 
 // ---------------------------------------------------------------------------
@@ -744,10 +781,13 @@ fn export_drops_expired_and_burned_entries() {
 
     let mut restored = Vault::import_encrypted(&key, &export).unwrap();
     assert_eq!(restored.ids().collect::<Vec<_>>(), vec![kept, unread]);
-    assert_eq!(restored.read(short, T0 + MINUTE).unwrap_err(), Error::Expired { expired_at_ms: T0 + MINUTE });
-    assert_eq!(restored.read(burned, T0 + MINUTE).unwrap_err(), Error::BurnedAfterReading);
+    assert_eq!(
+        restored.read(short, T0 + MINUTE).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE })
+    );
+    assert_eq!(restored.read(burned, T0 + MINUTE).unwrap_err(), Error::Vault(VaultError::BurnedAfterReading));
     assert_eq!(&*restored.read(unread, T0 + MINUTE).unwrap(), b"UNREAD-BAR");
-    assert_eq!(restored.read(unread, T0 + MINUTE).unwrap_err(), Error::BurnedAfterReading);
+    assert_eq!(restored.read(unread, T0 + MINUTE).unwrap_err(), Error::Vault(VaultError::BurnedAfterReading));
     assert!(Vault::import_encrypted(&[6u8; 32], &export).is_err());
 }
 
@@ -763,7 +803,10 @@ fn restored_vault_purges_at_the_next_now_it_sees() {
     // Restored two hours later: the first read purges the expired entry.
     let mut restored = Vault::import_encrypted(&key, &export).unwrap();
     assert_eq!(restored.len(), 2, "nothing is purged before a clock is seen");
-    assert_eq!(restored.read(id, T0 + 2 * HOUR).unwrap_err(), Error::Expired { expired_at_ms: T0 + HOUR });
+    assert_eq!(
+        restored.read(id, T0 + 2 * HOUR).unwrap_err(),
+        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + HOUR })
+    );
     assert_eq!(restored.len(), 1);
     assert_eq!(restored.next_expiry(), Some(T0 + 24 * HOUR));
     // And a later purge or export drops the rest.
@@ -783,7 +826,7 @@ fn vault_serialization_round_trips_and_keeps_ids_unique() {
     assert_eq!(restored.to_bytes(), bytes);
     assert_eq!(restored.clock_ms(), T0);
     assert_eq!(restored.info(a), vault.info(a));
-    assert_eq!(restored.read(b, T0).unwrap_err(), Error::NotInVault);
+    assert_eq!(restored.read(b, T0).unwrap_err(), Error::Vault(VaultError::NotInVault));
     let c = restored.insert(own(b"c", Envelope::new(T0)), T0).unwrap();
     assert!(c > b, "restored vault does not reuse ids");
 }
@@ -813,7 +856,7 @@ fn session_persistence_does_not_resurrect_an_expired_message() {
     let mut c = OneToOne::new(42);
     let sealed = c.seal(b"gone", &Envelope::with_ttl(T0, MINUTE));
     let saved_before = c.to_alice.to_bytes();
-    assert!(matches!(c.open(&sealed, T0 + MINUTE), Err(Error::Expired { .. })));
+    assert!(matches!(c.open(&sealed, T0 + MINUTE), Err(Error::Burnout(BurnoutError::Expired { .. }))));
     let saved_after = c.to_alice.to_bytes();
     let mut restored = Session::from_bytes(&saved_after).unwrap();
     assert_eq!(restored.open_burnout(&sealed, T0).unwrap_err(), Error::DuplicateMessage);

@@ -9,7 +9,8 @@ use sealpost::forkout::{
     self, ForkoutBundle, ForkoutDelivery, ForkoutPlan, Recipient, SealPolicy, SealedForkout, UnreachableReason,
 };
 use sealpost::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS};
-use sealpost::{Account, Envelope, Error, PreKeyBundle, Session, WireError};
+use sealpost::{Account, Error, PreKeyBundle, Session, WireError, burnout::Envelope};
+use sealpost::{BurnoutError, ForkoutError};
 
 const NOW: u64 = 1_800_000_000_000;
 
@@ -286,32 +287,38 @@ fn swapped_truncated_or_tampered_bodies_and_moved_slots_are_typed_errors() {
 
     // Body swap between two Forkouts (same length).
     let swapped = Parts { key_check: pb.key_check.clone(), ciphertext: pb.ciphertext.clone(), ..parts(&da) };
-    assert_eq!(open(&build(&swapped)), Err(Error::BodyCommitmentMismatch));
+    assert_eq!(open(&build(&swapped)), Err(Error::Forkout(ForkoutError::BodyCommitmentMismatch)));
     // Only the ciphertext swapped, key check kept.
     let swapped = Parts { ciphertext: pb.ciphertext.clone(), ..parts(&da) };
-    assert_eq!(open(&build(&swapped)), Err(Error::BodyCommitmentMismatch));
+    assert_eq!(open(&build(&swapped)), Err(Error::Forkout(ForkoutError::BodyCommitmentMismatch)));
     // Slot moved to the other Forkout's delivery (with that delivery's id).
     let moved = Parts { slot: pa.slot.clone(), ..parts(&db) };
-    assert_eq!(open(&build(&moved)), Err(Error::ForkoutIdMismatch));
+    assert_eq!(open(&build(&moved)), Err(Error::Forkout(ForkoutError::ForkoutIdMismatch)));
     // ... or with its own id but the other body.
     let moved = Parts { id: pa.id.clone(), slot: pa.slot.clone(), ..parts(&db) };
-    assert_eq!(open(&build(&moved)), Err(Error::BodyCommitmentMismatch));
+    assert_eq!(open(&build(&moved)), Err(Error::Forkout(ForkoutError::BodyCommitmentMismatch)));
     // Truncated and extended bodies.
     let mut truncated = parts(&da);
     truncated.ciphertext.truncate(truncated.ciphertext.len() - 1);
-    assert_eq!(open(&build(&truncated)), Err(Error::BodyLengthMismatch { expected: 500, found: 499 }));
+    assert_eq!(
+        open(&build(&truncated)),
+        Err(Error::Forkout(ForkoutError::BodyLengthMismatch { expected: 500, found: 499 }))
+    );
     let mut extended = parts(&da);
     extended.ciphertext.push(0);
-    assert_eq!(open(&build(&extended)), Err(Error::BodyLengthMismatch { expected: 500, found: 501 }));
+    assert_eq!(
+        open(&build(&extended)),
+        Err(Error::Forkout(ForkoutError::BodyLengthMismatch { expected: 500, found: 501 }))
+    );
     // A tampered ciphertext or key check.
     for at in [0, 1, 250, 498, 499] {
         let mut tampered = parts(&da);
         tampered.ciphertext[at] ^= 0x20;
-        assert_eq!(open(&build(&tampered)), Err(Error::BodyCommitmentMismatch), "byte {at}");
+        assert_eq!(open(&build(&tampered)), Err(Error::Forkout(ForkoutError::BodyCommitmentMismatch)), "byte {at}");
     }
     let mut tampered = parts(&da);
     tampered.key_check[5] ^= 1;
-    assert_eq!(open(&build(&tampered)), Err(Error::BodyCommitmentMismatch));
+    assert_eq!(open(&build(&tampered)), Err(Error::Forkout(ForkoutError::BodyCommitmentMismatch)));
 
     // The genuine ones open, in either order.
     assert_eq!(open_ok(peer, &db), body_of(500).iter().map(|x| x ^ 0x55).collect::<Vec<_>>());
@@ -402,7 +409,9 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
         &mut w.rng,
     )
     .unwrap_err();
-    let Error::RecipientsUnreachable(list) = err else { panic!("expected RecipientsUnreachable") };
+    let Error::Forkout(ForkoutError::RecipientsUnreachable(list)) = err else {
+        panic!("expected RecipientsUnreachable")
+    };
     assert_eq!(list.len(), 2);
     for u in &list {
         if u.identity == *erin.identity() {
@@ -435,8 +444,8 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
     assert_eq!(report.new_sessions.len(), 1);
     assert_eq!(report.new_sessions[0].peer_identity(), dana.identity());
     assert_eq!(sealed.recipient_count(), 4);
-    assert!(sealed.delivery(erin.identity()).is_err_and(|e| e == Error::NotARecipient));
-    assert_eq!(forkout::split(&sealed.to_bytes(), frank.identity()), Err(Error::NotARecipient));
+    assert!(sealed.delivery(erin.identity()).is_err_and(|e| e == Error::Forkout(ForkoutError::NotARecipient)));
+    assert_eq!(forkout::split(&sealed.to_bytes(), frank.identity()), Err(Error::Forkout(ForkoutError::NotARecipient)));
     for peer in &mut w.peers {
         let d = sealed.delivery(peer.account.identity()).unwrap().to_vec();
         assert_eq!(open_ok(peer, &d), b"reorg memo");
@@ -454,7 +463,7 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
         &mut w.rng,
     )
     .unwrap_err();
-    assert!(matches!(err, Error::RecipientsUnreachable(l) if l.len() == 1));
+    assert!(matches!(err, Error::Forkout(ForkoutError::RecipientsUnreachable(l)) if l.len() == 1));
 }
 
 #[test]
@@ -467,7 +476,7 @@ fn duplicated_recipients_are_rejected_before_anything_is_sealed() {
     let cases: Vec<Vec<Recipient<'_>>> = vec![vec![Recipient::Unreachable(id0), Recipient::Unreachable(id0)]];
     for recipients in cases {
         let r = forkout::seal(&w.manager, b"x".to_vec(), recipients, SealPolicy::SkipUnreachable, None, &mut w.rng);
-        assert_eq!(r.unwrap_err(), Error::DuplicateRecipient(id0.to_bytes()));
+        assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::DuplicateRecipient(id0.to_bytes())));
     }
     let r = forkout::seal(
         &w.manager,
@@ -477,7 +486,7 @@ fn duplicated_recipients_are_rejected_before_anything_is_sealed() {
         None,
         &mut w.rng,
     );
-    assert_eq!(r.unwrap_err(), Error::DuplicateRecipient(id0.to_bytes()));
+    assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::DuplicateRecipient(id0.to_bytes())));
     let r = forkout::seal(
         &w.manager,
         b"x".to_vec(),
@@ -486,7 +495,7 @@ fn duplicated_recipients_are_rejected_before_anything_is_sealed() {
         None,
         &mut w.rng,
     );
-    assert_eq!(r.unwrap_err(), Error::DuplicateRecipient(id0.to_bytes()));
+    assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::DuplicateRecipient(id0.to_bytes())));
     assert_eq!(w.peers[0].to_peer.to_bytes(), before, "a rejected list touched a session");
 }
 
@@ -499,7 +508,7 @@ fn limits_are_typed_errors() {
     assert_eq!(r.unwrap_err(), Error::LimitReached { what: "Forkout recipients", max: MAX_FORKOUT_RECIPIENTS });
     let none: [Recipient<'_>; 0] = [];
     let r = forkout::seal(&w.manager, b"x".to_vec(), none, SealPolicy::SkipUnreachable, None, &mut w.rng);
-    assert_eq!(r.unwrap_err(), Error::NoRecipients);
+    assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::NoRecipients));
 
     let before = w.peers[0].to_peer.to_bytes();
     let huge = vec![0u8; MAX_FORKOUT_BODY + 1];
@@ -589,10 +598,10 @@ fn burnout_envelope_is_enforced_at_open() {
     let before = snapshot(peer);
     // Sent "in the future" beyond the skew allowance: refused, unchanged.
     let r = forkout::open(&mut peer.account, &mut peer.session, &d, NOW - 10 * 60 * 1000);
-    assert!(matches!(r, Err(Error::ClockSkew { .. })));
+    assert!(matches!(r, Err(Error::Burnout(BurnoutError::ClockSkew { .. }))));
     assert_eq!(snapshot(peer), before);
     let r = forkout::open(&mut peer.account, &mut peer.session, &d, NOW + 60_000);
-    assert_eq!(r, Err(Error::Expired { expired_at_ms: NOW + 60_000 }));
+    assert_eq!(r, Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 })));
     assert_ne!(snapshot(peer), before, "an expired slot's key is consumed");
     assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &d, NOW), Err(Error::DuplicateMessage));
 
@@ -615,10 +624,13 @@ fn burnout_envelope_is_enforced_at_open() {
     let d = sealed.delivery(gina.identity()).unwrap().to_vec();
     let before = gina.to_bytes();
     // Skew: nothing changes.
-    assert!(matches!(forkout::open_new(&mut gina, &d, NOW - 10 * 60 * 1000), Err(Error::ClockSkew { .. })));
+    assert!(matches!(
+        forkout::open_new(&mut gina, &d, NOW - 10 * 60 * 1000),
+        Err(Error::Burnout(BurnoutError::ClockSkew { .. }))
+    ));
     assert_eq!(gina.to_bytes(), before);
     let (mut gina_session, opened) = forkout::open_new(&mut gina, &d, NOW + 60_000).unwrap();
-    assert_eq!(opened.unwrap_err(), Error::Expired { expired_at_ms: NOW + 60_000 });
+    assert_eq!(opened.unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 }));
     assert_eq!(gina.remaining_one_time_prekeys(), 0, "the one-time prekey is used up");
     assert_eq!(forkout::open(&mut gina, &mut gina_session, &d, NOW), Err(Error::DuplicateMessage));
     let later = to_gina.encrypt(b"see you monday", &mut rng).unwrap();
@@ -636,7 +648,7 @@ fn burnout_envelope_is_enforced_at_open() {
         Some(dead),
         &mut w.rng,
     );
-    assert_eq!(r.unwrap_err(), Error::Expired { expired_at_ms: NOW });
+    assert_eq!(r.unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW }));
     assert_eq!(peer.to_peer.to_bytes(), before);
 }
 

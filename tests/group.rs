@@ -10,7 +10,8 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use sealpost::group::{Group, GroupId, GroupMessage};
 use sealpost::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_PLAINTEXT, MAX_GROUP_STORED_KEYS};
-use sealpost::{Account, Envelope, Error, IdentityKey, IdentityKeyPair, Persist, Session};
+use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session, burnout::Envelope};
+use sealpost::{BurnoutError, GroupError};
 
 const NOW: u64 = 1_700_000_000_000;
 
@@ -197,13 +198,15 @@ fn joiner_cannot_read_history_and_leaver_is_locked_out() {
         // D holds every key it was ever given, and none opens this.
         let state = world.members[d].group.to_bytes();
         let parsed = GroupMessage::parse(&bytes).unwrap();
-        assert!(matches!(world.read(d, &bytes), Err(Error::UnknownSenderKey { key_id }) if key_id == parsed.key_id()));
+        assert!(
+            matches!(world.read(d, &bytes), Err(Error::Group(GroupError::UnknownSenderKey { key_id })) if key_id == parsed.key_id())
+        );
         assert_eq!(world.members[d].group.to_bytes(), state);
     }
     // D's own messages are refused by everyone, and D cannot hand out keys.
     let from_d = world.send(d, "am I still here?");
     for m in remaining {
-        assert_eq!(world.read(m, &from_d), Err(Error::NotGroupMember));
+        assert_eq!(world.read(m, &from_d), Err(Error::Group(GroupError::NotGroupMember)));
     }
     let d_id = world.ids[d];
     let Member { group, sessions, .. } = &mut world.members[d];
@@ -211,7 +214,7 @@ fn joiner_cannot_read_history_and_leaver_is_locked_out() {
     let Member { account, group, sessions } = &mut world.members[a];
     let session = sessions.get_mut(&d_id).unwrap();
     let before = (account.to_bytes(), session.to_bytes(), group.to_bytes());
-    assert_eq!(group.install_distribution(account, session, &to_a[0].1), Err(Error::NotGroupMember));
+    assert_eq!(group.install_distribution(account, session, &to_a[0].1), Err(Error::Group(GroupError::NotGroupMember)));
     assert_eq!(before, (account.to_bytes(), session.to_bytes(), group.to_bytes()));
 }
 
@@ -263,15 +266,18 @@ fn messages_and_distributions_do_not_cross_groups_or_key_ids() {
             let Member { account, group, sessions } = &mut world.members[to];
             let session = sessions.get_mut(&from_id).unwrap();
             let before = (account.to_bytes(), session.to_bytes(), group.to_bytes());
-            assert_eq!(group.install_distribution(account, session, bytes), Err(Error::GroupMismatch));
+            assert_eq!(
+                group.install_distribution(account, session, bytes),
+                Err(Error::Group(GroupError::GroupMismatch))
+            );
             assert_eq!(before, (account.to_bytes(), session.to_bytes(), group.to_bytes()));
             others[to].install_distribution(account, session, bytes).unwrap();
         }
     }
     let in_main = world.send(0, "main channel");
     let in_other = others[0].encrypt(b"side channel").unwrap();
-    assert_eq!(others[1].decrypt(&in_main, NOW), Err(Error::GroupMismatch));
-    assert_eq!(world.members[1].group.decrypt(&in_other, NOW), Err(Error::GroupMismatch));
+    assert_eq!(others[1].decrypt(&in_main, NOW), Err(Error::Group(GroupError::GroupMismatch)));
+    assert_eq!(world.members[1].group.decrypt(&in_other, NOW), Err(Error::Group(GroupError::GroupMismatch)));
     // Rewriting the group id (and the key id to A's key there) does not
     // help: the signature covers both.
     let mut moved = in_main.clone();
@@ -328,14 +334,14 @@ fn distribution_edge_cases() {
         (it.next().unwrap(), it.next().unwrap())
     };
     let (sb, sc) = (to_b.to_bytes(), to_c.to_bytes());
-    assert_eq!(group.distribute([to_b, to_c], &mut rng), Err(Error::NotGroupMember));
+    assert_eq!(group.distribute([to_b, to_c], &mut rng), Err(Error::Group(GroupError::NotGroupMember)));
     let mut it = sessions.values();
     assert_eq!((it.next().unwrap().to_bytes(), it.next().unwrap().to_bytes()), (sb, sc));
 
     // Our own messages are not decryptable by ourselves (no receiver copy of
     // our chain is kept: forward secrecy for what we sent).
     let own = world.send(1, "mine");
-    assert!(matches!(world.read(1, &own), Err(Error::UnknownSenderKey { .. })));
+    assert!(matches!(world.read(1, &own), Err(Error::Group(GroupError::UnknownSenderKey { .. }))));
 }
 
 #[test]
@@ -400,7 +406,7 @@ fn size_and_membership_limits() {
     let one_more = *IdentityKeyPair::generate(&mut rng).public();
     assert!(matches!(group.add_member(one_more), Err(Error::LimitReached { .. })));
     assert_eq!(group.member_count(), MAX_GROUP_MEMBERS - 1);
-    assert_eq!(group.remove_member(&one_more, &mut rng), Err(Error::NotGroupMember));
+    assert_eq!(group.remove_member(&one_more, &mut rng), Err(Error::Group(GroupError::NotGroupMember)));
     let restored = Group::from_bytes(&group.to_bytes()).unwrap();
     assert_eq!(restored.member_count(), MAX_GROUP_MEMBERS - 1);
 }
@@ -413,13 +419,19 @@ fn burnout_envelopes_are_checked_at_decrypt() {
     let m = world.members[0].group.encrypt_with_envelope(b"self-destructing", &envelope).unwrap();
     // Too far in the future for the reader's clock: refused, retryable.
     let before = world.members[1].group.to_bytes();
-    assert!(matches!(world.members[1].group.decrypt(&m, NOW - 3_600_000), Err(Error::ClockSkew { .. })));
+    assert!(matches!(
+        world.members[1].group.decrypt(&m, NOW - 3_600_000),
+        Err(Error::Burnout(BurnoutError::ClockSkew { .. }))
+    ));
     assert_eq!(world.members[1].group.to_bytes(), before);
     let read = world.members[1].group.clone().decrypt(&m, NOW + 1).unwrap();
     assert_eq!(read.content, b"self-destructing");
     assert_eq!(read.envelope, Some(envelope));
     // Expired: refused, and the key is used up.
-    assert_eq!(world.members[1].group.decrypt(&m, NOW + 60_000), Err(Error::Expired { expired_at_ms: NOW + 60_000 }));
+    assert_eq!(
+        world.members[1].group.decrypt(&m, NOW + 60_000),
+        Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 }))
+    );
     assert_eq!(world.members[1].group.decrypt(&m, NOW + 1), Err(Error::DuplicateMessage));
     let plain = world.send(0, "plain");
     assert_eq!(world.members[1].group.decrypt(&plain, NOW).unwrap().envelope, None);

@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use rand::rngs::StdRng;
+use sealpost::SessionError;
 use sealpost::limits::{MAX_PREVIOUS_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_MS};
 use sealpost::wire::MessageType;
 use sealpost::{Account, Error, Persist, Session, WireError};
@@ -128,7 +129,7 @@ fn restored_account_still_refuses_consumed_one_time_prekey() {
     assert_eq!(bob.remaining_one_time_prekeys(), 2);
     let before = bob.to_bytes();
     let err = bob.create_inbound_session(&m1).unwrap_err();
-    assert_eq!(err, Error::OneTimePreKeyReused(bundle.one_time_prekey_id().unwrap()));
+    assert_eq!(err, Error::Session(SessionError::OneTimePreKeyReused(bundle.one_time_prekey_id().unwrap())));
     assert_eq!(*bob.to_bytes(), *before);
 }
 
@@ -259,8 +260,14 @@ fn signed_prekey_rotation_grace_period() {
     bob.expire_signed_prekeys(rotated_at + SIGNED_PREKEY_GRACE_MS);
     let remaining = bob.remaining_one_time_prekeys();
     let before = bob.to_bytes();
-    assert_eq!(bob.create_inbound_session(&from_carol).unwrap_err(), Error::UnknownSignedPreKey(1));
-    assert_eq!(bob.create_inbound_session(&from_carol_no_otk).unwrap_err(), Error::UnknownSignedPreKey(1));
+    assert_eq!(
+        bob.create_inbound_session(&from_carol).unwrap_err(),
+        Error::Session(SessionError::UnknownSignedPreKey(1))
+    );
+    assert_eq!(
+        bob.create_inbound_session(&from_carol_no_otk).unwrap_err(),
+        Error::Session(SessionError::UnknownSignedPreKey(1))
+    );
     assert_eq!(*bob.to_bytes(), *before);
     assert_eq!(bob.remaining_one_time_prekeys(), remaining);
 
@@ -298,7 +305,7 @@ fn rotation_keeps_a_bounded_number_of_old_signed_prekeys() {
         let generation = i as u32 + 1;
         let result = bob.clone().create_inbound_session(m);
         if generation <= generations - 1 - MAX_PREVIOUS_SIGNED_PREKEYS as u32 {
-            assert_eq!(result.unwrap_err(), Error::UnknownSignedPreKey(generation));
+            assert_eq!(result.unwrap_err(), Error::Session(SessionError::UnknownSignedPreKey(generation)));
         } else {
             assert_eq!(result.unwrap().1, format!("gen {generation}").as_bytes());
         }

@@ -302,7 +302,7 @@ fn deliver(to: &mut Party, i: usize) {
             "{} could not open {:?}: {e:?}; index {} chain position {:?} of {}, skipped keys {:?}, pending {}",
             to.name,
             String::from_utf8_lossy(&text),
-            sealpost::wire::session_message::SessionMessage::parse(&m).unwrap().message_number(),
+            sealpost::wire::SessionMessage::parse(&m).unwrap().message_number(),
             to.stepped.iter().position(|k| *k == ratchet_key(&m)),
             to.stepped.len(),
             to.session.as_ref().map(|s| s.skipped_key_count()),

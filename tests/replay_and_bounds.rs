@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use rand::RngExt;
 use rand::rngs::StdRng;
+use sealpost::SessionError;
 use sealpost::limits::{
     MAX_FORWARD_JUMP, MAX_MESSAGE, MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_PER_CHAIN, MAX_SKIPPED_TOTAL,
 };
@@ -93,7 +94,7 @@ fn old_chain_replay() {
     // The replayed setup message can not start a second session either.
     assert_eq!(
         c.bob.clone().create_inbound_session(&chains[0]).map(|_| ()).unwrap_err(),
-        Error::OneTimePreKeyReused(1)
+        Error::Session(SessionError::OneTimePreKeyReused(1))
     );
 
     // Now the first chain is one too many ago: its replay is still refused
@@ -132,7 +133,7 @@ fn forward_jump_in_a_new_chain() {
     let too_far = JUMP as usize + 1;
     assert_eq!(
         decrypt_fails(&mut c.bob, &mut c.b, &m[too_far]),
-        Error::ForwardJumpTooLarge { jump: u64::from(JUMP) + 1, max: u64::from(JUMP) }
+        Error::Session(SessionError::ForwardJumpTooLarge { jump: u64::from(JUMP) + 1, max: u64::from(JUMP) })
     );
     // Exactly at the bound works and stores every skipped key.
     opens(&mut c, &m[JUMP as usize], JUMP as usize);
@@ -153,7 +154,7 @@ fn forward_jump_within_a_chain() {
     let too_far = JUMP as usize + 2;
     assert_eq!(
         decrypt_fails(&mut c.bob, &mut c.b, &m[too_far]),
-        Error::ForwardJumpTooLarge { jump: u64::from(JUMP) + 1, max: u64::from(JUMP) }
+        Error::Session(SessionError::ForwardJumpTooLarge { jump: u64::from(JUMP) + 1, max: u64::from(JUMP) })
     );
     opens(&mut c, &m[too_far - 1], too_far - 1);
     opens(&mut c, &m[too_far], too_far);
@@ -173,7 +174,7 @@ fn forward_jump_when_closing_the_previous_chain() {
     let next = c.a.encrypt(b"next chain", &mut rng).unwrap();
     assert_eq!(
         decrypt_fails(&mut c.bob, &mut c.b, &next),
-        Error::ForwardJumpTooLarge { jump: u64::from(JUMP) + 1, max: u64::from(JUMP) }
+        Error::Session(SessionError::ForwardJumpTooLarge { jump: u64::from(JUMP) + 1, max: u64::from(JUMP) })
     );
     // After one more message of the old chain the gap is exactly the bound.
     opens(&mut c, &m[1], 1);

@@ -27,6 +27,7 @@ use crate::account::Account;
 use crate::error::{Result, SealpostError, lock};
 use crate::persist;
 use crate::session::Session;
+use sealpost::BurnoutError;
 
 /// When a Burnout message was sent, when it expires, and whether it is
 /// erased after its first read. Readable while `now < expires_at_ms`
@@ -44,8 +45,8 @@ pub struct Envelope {
     pub burn_after_reading: bool,
 }
 
-impl From<sealpost::Envelope> for Envelope {
-    fn from(e: sealpost::Envelope) -> Self {
+impl From<sealpost::burnout::Envelope> for Envelope {
+    fn from(e: sealpost::burnout::Envelope) -> Self {
         Self {
             sent_at_ms: e.sent_at_ms(),
             expires_at_ms: e.expires_at_ms(),
@@ -54,7 +55,7 @@ impl From<sealpost::Envelope> for Envelope {
     }
 }
 
-impl From<Envelope> for sealpost::Envelope {
+impl From<Envelope> for sealpost::burnout::Envelope {
     fn from(e: Envelope) -> Self {
         let core = match e.expires_at_ms {
             Some(at) => Self::expiring_at(e.sent_at_ms, at),
@@ -67,7 +68,7 @@ impl From<Envelope> for sealpost::Envelope {
 /// An envelope that expires `ttl_ms` after `sent_at_ms` (saturating).
 #[uniffi::export]
 pub fn envelope_with_ttl(sent_at_ms: u64, ttl_ms: u64, burn_after_reading: bool) -> Envelope {
-    let core = sealpost::Envelope::with_ttl(sent_at_ms, ttl_ms);
+    let core = sealpost::burnout::Envelope::with_ttl(sent_at_ms, ttl_ms);
     Envelope::from(if burn_after_reading { core.burn_after_reading() } else { core })
 }
 
@@ -79,7 +80,7 @@ pub fn envelope_with_ttl(sent_at_ms: u64, ttl_ms: u64, burn_after_reading: bool)
 /// sender and length stay readable.
 #[derive(uniffi::Object)]
 pub struct BurnoutMessage {
-    envelope: sealpost::Envelope,
+    envelope: sealpost::burnout::Envelope,
     sender: sealpost::IdentityKey,
     outgoing: bool,
     len: u64,
@@ -202,8 +203,10 @@ pub enum Refusal {
 impl From<sealpost::Error> for Refusal {
     fn from(e: sealpost::Error) -> Self {
         match e {
-            sealpost::Error::Expired { expired_at_ms } => Self::Expired { expired_at_ms },
-            e @ sealpost::Error::MalformedEnvelope(_) => Self::MalformedEnvelope { reason: e.to_string() },
+            sealpost::Error::Burnout(BurnoutError::Expired { expired_at_ms }) => Self::Expired { expired_at_ms },
+            e @ sealpost::Error::Burnout(BurnoutError::MalformedEnvelope(_)) => {
+                Self::MalformedEnvelope { reason: e.to_string() }
+            }
             e => Self::Other { reason: e.to_string() },
         }
     }
@@ -227,7 +230,7 @@ impl Session {
     /// `envelope`. Throws `Expired` for an envelope already expired at its
     /// own sent-at time.
     pub fn encrypt_burnout(&self, plaintext: Vec<u8>, envelope: Envelope) -> Result<Vec<u8>> {
-        let envelope = sealpost::Envelope::from(envelope);
+        let envelope = sealpost::burnout::Envelope::from(envelope);
         self.with(|s| Ok(s.encrypt_burnout(&plaintext, &envelope, &mut rand::rng())?))
     }
 

@@ -5,11 +5,16 @@
 //! `SealpostError.AuthenticationFailed(message:)`, Python
 //! `SealpostError.AuthenticationFailed`) whose message is the readable text
 //! of the Rust error, details included ("message is 1200 messages ahead,
-//! over the limit of 1000"). The variants mirror [`sealpost::Error`] one to
-//! one (`Wire` is called `Malformed` here), plus three that only the FFI
+//! over the limit of 1000"). The variants mirror the core's errors, flattened:
+//! the shared variants of [`sealpost::Error`] (`Wire` is called `Malformed`
+//! here) and the variants of each category ([`sealpost::SessionError`],
+//! [`sealpost::BurnoutError`], [`sealpost::VaultError`],
+//! [`sealpost::GroupError`], [`sealpost::ForkoutError`]), mapped one
+//! function per category; plus three that only the FFI
 //! layer produces: [`SealpostError::InvalidArgument`],
 //! [`SealpostError::LockPoisoned`] and [`SealpostError::Other`].
 
+use sealpost::{BurnoutError, ForkoutError, GroupError, SessionError, VaultError};
 use std::sync::{Mutex, MutexGuard};
 
 /// Everything that can go wrong in a call into sealpost.
@@ -142,44 +147,85 @@ pub enum SealpostError {
 }
 
 impl From<sealpost::Error> for SealpostError {
+    /// Maps by category: the shared errors here, each protocol's errors in
+    /// the function for its category.
     fn from(e: sealpost::Error) -> Self {
         use sealpost::Error as E;
         let message = e.to_string();
         match e {
             E::Wire(_) => Self::Malformed(message),
+            E::AuthenticationFailed => Self::AuthenticationFailed(message),
             E::InvalidSignature(_) => Self::InvalidSignature(message),
             E::WeakKey => Self::WeakKey(message),
-            E::AuthenticationFailed => Self::AuthenticationFailed(message),
             E::DuplicateMessage => Self::DuplicateMessage(message),
-            E::ForwardJumpTooLarge { .. } => Self::ForwardJumpTooLarge(message),
-            E::UnknownSignedPreKey(_) => Self::UnknownSignedPreKey(message),
-            E::UnknownOneTimePreKey(_) => Self::UnknownOneTimePreKey(message),
-            E::OneTimePreKeyReused(_) => Self::OneTimePreKeyReused(message),
-            E::PeerMismatch => Self::PeerMismatch(message),
-            E::UnknownSessionSetup => Self::UnknownSessionSetup(message),
             E::UnexpectedPayload(_) => Self::UnexpectedPayload(message),
             E::LimitReached { .. } => Self::LimitReached(message),
             E::TooLarge { .. } => Self::TooLarge(message),
             E::ExportCorrupted => Self::ExportCorrupted(message),
-            E::Expired { .. } => Self::Expired(message),
-            E::ClockSkew { .. } => Self::ClockSkew(message),
             E::InvalidState(_) => Self::InvalidState(message),
-            E::MalformedEnvelope(_) => Self::MalformedEnvelope(message),
-            E::BurnedAfterReading => Self::BurnedAfterReading(message),
-            E::NotInVault => Self::NotInVault(message),
-            E::NotGroupMember => Self::NotGroupMember(message),
-            E::GroupMismatch => Self::GroupMismatch(message),
-            E::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
-            E::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
-            E::ForkoutIdMismatch => Self::ForkoutIdMismatch(message),
-            E::BodyLengthMismatch { .. } => Self::BodyLengthMismatch(message),
-            E::BodyCommitmentMismatch => Self::BodyCommitmentMismatch(message),
-            E::RecipientsUnreachable(_) => Self::RecipientsUnreachable(message),
-            E::DuplicateRecipient(_) => Self::DuplicateRecipient(message),
-            E::NotARecipient => Self::NotARecipient(message),
-            E::NoRecipients => Self::NoRecipients(message),
-            // Variants added to sealpost after this mapping was written
+            E::Session(e) => Self::session(e, message),
+            E::Burnout(e) => Self::burnout(e, message),
+            E::Vault(e) => Self::vault(e, message),
+            E::Group(e) => Self::group(e, message),
+            E::Forkout(e) => Self::forkout(e, message),
+            // Categories added to sealpost after this mapping was written
             // still reach the app, with their message.
+            _ => Self::Other(message),
+        }
+    }
+}
+
+/// One mapping per error category of the core. Variants added to a
+/// category later fall back to [`SealpostError::Other`], with their message.
+impl SealpostError {
+    fn session(e: SessionError, message: String) -> Self {
+        match e {
+            SessionError::ForwardJumpTooLarge { .. } => Self::ForwardJumpTooLarge(message),
+            SessionError::UnknownSignedPreKey(_) => Self::UnknownSignedPreKey(message),
+            SessionError::UnknownOneTimePreKey(_) => Self::UnknownOneTimePreKey(message),
+            SessionError::OneTimePreKeyReused(_) => Self::OneTimePreKeyReused(message),
+            SessionError::PeerMismatch => Self::PeerMismatch(message),
+            SessionError::UnknownSessionSetup => Self::UnknownSessionSetup(message),
+            _ => Self::Other(message),
+        }
+    }
+
+    fn burnout(e: BurnoutError, message: String) -> Self {
+        match e {
+            BurnoutError::Expired { .. } => Self::Expired(message),
+            BurnoutError::ClockSkew { .. } => Self::ClockSkew(message),
+            BurnoutError::MalformedEnvelope(_) => Self::MalformedEnvelope(message),
+            _ => Self::Other(message),
+        }
+    }
+
+    fn vault(e: VaultError, message: String) -> Self {
+        match e {
+            VaultError::BurnedAfterReading => Self::BurnedAfterReading(message),
+            VaultError::NotInVault => Self::NotInVault(message),
+            _ => Self::Other(message),
+        }
+    }
+
+    fn group(e: GroupError, message: String) -> Self {
+        match e {
+            GroupError::NotGroupMember => Self::NotGroupMember(message),
+            GroupError::GroupMismatch => Self::GroupMismatch(message),
+            GroupError::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
+            GroupError::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
+            _ => Self::Other(message),
+        }
+    }
+
+    fn forkout(e: ForkoutError, message: String) -> Self {
+        match e {
+            ForkoutError::ForkoutIdMismatch => Self::ForkoutIdMismatch(message),
+            ForkoutError::BodyLengthMismatch { .. } => Self::BodyLengthMismatch(message),
+            ForkoutError::BodyCommitmentMismatch => Self::BodyCommitmentMismatch(message),
+            ForkoutError::RecipientsUnreachable(_) => Self::RecipientsUnreachable(message),
+            ForkoutError::DuplicateRecipient(_) => Self::DuplicateRecipient(message),
+            ForkoutError::NotARecipient => Self::NotARecipient(message),
+            ForkoutError::NoRecipients => Self::NoRecipients(message),
             _ => Self::Other(message),
         }
     }
@@ -235,19 +281,25 @@ mod tests {
         let cases = [
             (sealpost::Error::AuthenticationFailed, "AuthenticationFailed"),
             (sealpost::Error::DuplicateMessage, "DuplicateMessage"),
-            (sealpost::Error::ForwardJumpTooLarge { jump: 1200, max: 1000 }, "ForwardJumpTooLarge"),
-            (sealpost::Error::Expired { expired_at_ms: 5 }, "Expired"),
+            (
+                sealpost::Error::Session(SessionError::ForwardJumpTooLarge { jump: 1200, max: 1000 }),
+                "ForwardJumpTooLarge",
+            ),
+            (sealpost::Error::Burnout(BurnoutError::Expired { expired_at_ms: 5 }), "Expired"),
             (sealpost::Error::Wire(sealpost::WireError::TrailingBytes(3)), "Malformed"),
-            (sealpost::Error::OneTimePreKeyReused(7), "OneTimePreKeyReused"),
-            (sealpost::Error::BurnedAfterReading, "BurnedAfterReading"),
-            (sealpost::Error::UnknownSenderKey { key_id: 3 }, "UnknownSenderKey"),
-            (sealpost::Error::ForkoutIdMismatch, "ForkoutIdMismatch"),
-            (sealpost::Error::BodyLengthMismatch { expected: 10, found: 9 }, "BodyLengthMismatch"),
-            (sealpost::Error::BodyCommitmentMismatch, "BodyCommitmentMismatch"),
-            (sealpost::Error::RecipientsUnreachable(Vec::new()), "RecipientsUnreachable"),
-            (sealpost::Error::DuplicateRecipient([7; 32]), "DuplicateRecipient"),
-            (sealpost::Error::NotARecipient, "NotARecipient"),
-            (sealpost::Error::NoRecipients, "NoRecipients"),
+            (sealpost::Error::Session(SessionError::OneTimePreKeyReused(7)), "OneTimePreKeyReused"),
+            (sealpost::Error::Vault(VaultError::BurnedAfterReading), "BurnedAfterReading"),
+            (sealpost::Error::Group(GroupError::UnknownSenderKey { key_id: 3 }), "UnknownSenderKey"),
+            (sealpost::Error::Forkout(ForkoutError::ForkoutIdMismatch), "ForkoutIdMismatch"),
+            (
+                sealpost::Error::Forkout(ForkoutError::BodyLengthMismatch { expected: 10, found: 9 }),
+                "BodyLengthMismatch",
+            ),
+            (sealpost::Error::Forkout(ForkoutError::BodyCommitmentMismatch), "BodyCommitmentMismatch"),
+            (sealpost::Error::Forkout(ForkoutError::RecipientsUnreachable(Vec::new())), "RecipientsUnreachable"),
+            (sealpost::Error::Forkout(ForkoutError::DuplicateRecipient([7; 32])), "DuplicateRecipient"),
+            (sealpost::Error::Forkout(ForkoutError::NotARecipient), "NotARecipient"),
+            (sealpost::Error::Forkout(ForkoutError::NoRecipients), "NoRecipients"),
         ];
         for (core, kind) in cases {
             let text = core.to_string();
@@ -255,7 +307,8 @@ mod tests {
             assert!(format!("{ffi:?}").starts_with(kind), "{ffi:?} is not {kind}");
             assert_eq!(ffi.to_string(), text);
         }
-        let jump = SealpostError::from(sealpost::Error::ForwardJumpTooLarge { jump: 1200, max: 1000 });
+        let jump =
+            SealpostError::from(sealpost::Error::Session(SessionError::ForwardJumpTooLarge { jump: 1200, max: 1000 }));
         assert!(jump.to_string().contains("1200") && jump.to_string().contains("1000"));
     }
 

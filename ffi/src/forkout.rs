@@ -245,7 +245,7 @@ impl Account {
             SealPolicy::AllOrNothing => sealpost::forkout::SealPolicy::AllOrNothing,
             SealPolicy::SkipUnreachable => sealpost::forkout::SealPolicy::SkipUnreachable,
         };
-        let envelope = envelope.map(sealpost::Envelope::from);
+        let envelope = envelope.map(sealpost::burnout::Envelope::from);
         let (sealed, report) = self.with(|account| {
             let mutexes: Vec<_> = sessions.iter().map(|s| s.mutex()).collect();
             let mut guards = lock_all(&mutexes, "Session")?;

@@ -116,7 +116,7 @@ pub struct InstalledFromNewSession {
 /// A fresh random 32-byte group id (ids must never collide).
 #[uniffi::export]
 pub fn generate_group_id() -> Vec<u8> {
-    sealpost::GroupId::random(&mut rand::rng()).as_bytes().to_vec()
+    sealpost::group::GroupId::random(&mut rand::rng()).as_bytes().to_vec()
 }
 
 /// One group as seen by one member: the members, every other member's
@@ -124,26 +124,26 @@ pub fn generate_group_id() -> Vec<u8> {
 #[derive(uniffi::Object)]
 pub struct Group {
     /// Never changes, so it is readable without the lock.
-    id: sealpost::GroupId,
+    id: sealpost::group::GroupId,
     /// Never changes either.
     own: sealpost::IdentityKey,
-    inner: Mutex<sealpost::Group>,
+    inner: Mutex<sealpost::group::Group>,
 }
 
 impl Group {
-    fn wrap(group: sealpost::Group) -> Arc<Self> {
+    fn wrap(group: sealpost::group::Group) -> Arc<Self> {
         Arc::new(Self { id: *group.id(), own: *group.own_identity(), inner: Mutex::new(group) })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut sealpost::Group) -> Result<T>) -> Result<T> {
+    fn with<T>(&self, f: impl FnOnce(&mut sealpost::group::Group) -> Result<T>) -> Result<T> {
         let mut guard = lock(&self.inner, "Group")?;
         f(&mut guard)
     }
 
     /// Locks several groups (address order, no duplicates): the last locks
     /// a call takes.
-    fn lock_all(groups: &[Arc<Self>]) -> Result<Vec<MutexGuard<'_, sealpost::Group>>> {
-        let mutexes: Vec<&Mutex<sealpost::Group>> = groups.iter().map(|g| &g.inner).collect();
+    fn lock_all(groups: &[Arc<Self>]) -> Result<Vec<MutexGuard<'_, sealpost::group::Group>>> {
+        let mutexes: Vec<&Mutex<sealpost::group::Group>> = groups.iter().map(|g| &g.inner).collect();
         lock_all(&mutexes, "Group")
     }
 }
@@ -156,7 +156,7 @@ fn identities<'a>(keys: impl Iterator<Item = &'a sealpost::IdentityKey>) -> Vec<
     keys.map(|k| k.to_bytes().to_vec()).collect()
 }
 
-fn rotation(group: &sealpost::Group, rotated: sealpost::group::Rotated) -> GroupRotation {
+fn rotation(group: &sealpost::group::Group, rotated: sealpost::group::Rotated) -> GroupRotation {
     GroupRotation { key_id: rotated.key_id, redistribute_to: identities(group.members()) }
 }
 
@@ -169,16 +169,16 @@ impl Group {
     /// limit, `Malformed` for a bad identity key.
     #[uniffi::constructor]
     pub fn new(group_id: Vec<u8>, own_identity_key: Vec<u8>, member_identity_keys: Vec<Vec<u8>>) -> Result<Arc<Self>> {
-        let id = sealpost::GroupId::from_bytes(fixed::<GROUP_ID_LEN>(&group_id, "group id")?);
+        let id = sealpost::group::GroupId::from_bytes(fixed::<GROUP_ID_LEN>(&group_id, "group id")?);
         let own = identity(&own_identity_key)?;
         let members = member_identity_keys.iter().map(|k| identity(k)).collect::<Result<Vec<_>>>()?;
-        Ok(Self::wrap(sealpost::Group::new(id, own, members, &mut rand::rng())?))
+        Ok(Self::wrap(sealpost::group::Group::new(id, own, members, &mut rand::rng())?))
     }
 
     /// Restores a group from `to_bytes` (plaintext state).
     #[uniffi::constructor]
     pub fn from_bytes(state: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(sealpost::Group::from_bytes(&state)?))
+        Ok(Self::wrap(sealpost::group::Group::from_bytes(&state)?))
     }
 
     /// Restores a group from `export_encrypted` with the same 32-byte key.
@@ -289,7 +289,7 @@ impl Group {
 
     /// Encrypts with a Burnout envelope carried inside the ciphertext.
     pub fn encrypt_burnout(&self, plaintext: Vec<u8>, envelope: Envelope) -> Result<Vec<u8>> {
-        let envelope = sealpost::Envelope::from(envelope);
+        let envelope = sealpost::burnout::Envelope::from(envelope);
         self.with(|g| Ok(g.encrypt_with_envelope(&plaintext, &envelope)?))
     }
 
@@ -371,8 +371,8 @@ impl Group {
 /// The `find_group` argument of sealpost's `receive_distribution*`:
 /// searches the locked groups by id.
 fn find_in<'g>(
-    guards: &'g mut [MutexGuard<'_, sealpost::Group>],
-) -> impl FnOnce(&sealpost::GroupId) -> Option<&'g mut sealpost::Group> {
+    guards: &'g mut [MutexGuard<'_, sealpost::group::Group>],
+) -> impl FnOnce(&sealpost::group::GroupId) -> Option<&'g mut sealpost::group::Group> {
     move |id| guards.iter_mut().map(|g| &mut **g).find(|g| g.id() == id)
 }
 

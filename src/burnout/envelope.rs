@@ -1,19 +1,14 @@
 //! The Burnout envelope: sent-at time, expiry and burn-after-reading.
 //!
-//! ```text
-//! envelope = envelope version (u8 = 1)
-//!          | sent at, ms since the Unix epoch (u64)
-//!          | expires at, ms since the Unix epoch (u64; must be 0 when
-//!            flag bit 1 is clear)
-//!          | flags (u8): bit 0 = burn after reading, bit 1 = has expiry,
-//!            bits 2-7 must be 0
-//! ```
+//! The layout (version, sent at, expires at, flags) is specified in
+//! [BURNOUT](crate::docs::burnout).
 //!
 //! 18 bytes, big-endian. The encoding is canonical: every [`Envelope`] has
 //! exactly one encoding and [`Envelope::from_bytes`] refuses every other
 //! byte string, so `from_bytes(b)?.to_bytes() == b`. A time-to-live is
 //! turned into an absolute expiry (`sent at + ttl`) by the sender.
 
+use crate::error::BurnoutError;
 use crate::error::{Error, Result, WireError};
 use crate::limits::MAX_CLOCK_SKEW_MS;
 use crate::wire::codec::{Reader, Writer};
@@ -120,30 +115,31 @@ impl Envelope {
     }
 
     /// Checks the envelope against the opener's clock: refuses an expired
-    /// message ([`Error::Expired`]) and then one sent more than
-    /// [`MAX_CLOCK_SKEW_MS`] in the future ([`Error::ClockSkew`]). Expiry
+    /// message ([`BurnoutError::Expired`]) and then one sent more than
+    /// [`MAX_CLOCK_SKEW_MS`] in the future ([`BurnoutError::ClockSkew`]). Expiry
     /// wins when both apply.
     ///
     /// ```
-    /// use sealpost::{Error, burnout::{Envelope, MAX_CLOCK_SKEW_MS}};
+    /// # use sealpost::BurnoutError;
+    /// use sealpost::{Error, burnout::Envelope, limits::MAX_CLOCK_SKEW_MS};
     /// let now = 1_700_000_000_000;
     /// let from_the_future = Envelope::with_ttl(now + MAX_CLOCK_SKEW_MS + 1, 60_000);
-    /// assert!(matches!(from_the_future.check(now), Err(Error::ClockSkew { .. })));
+    /// assert!(matches!(from_the_future.check(now), Err(Error::Burnout(BurnoutError::ClockSkew { .. }))));
     /// assert!(from_the_future.check(now + 1).is_ok());
     /// ```
     pub fn check(&self, now_ms: u64) -> Result<()> {
         self.check_expiry(now_ms)?;
         if self.sent_at_ms > now_ms.saturating_add(MAX_CLOCK_SKEW_MS) {
-            return Err(Error::ClockSkew { sent_at_ms: self.sent_at_ms, now_ms });
+            return Err(Error::Burnout(BurnoutError::ClockSkew { sent_at_ms: self.sent_at_ms, now_ms }));
         }
         Ok(())
     }
 
-    /// Refuses with [`Error::Expired`] at or after the expiry (no skew
+    /// Refuses with [`BurnoutError::Expired`] at or after the expiry (no skew
     /// check: for messages already opened, and for the sender's own copy).
     pub(crate) fn check_expiry(&self, now_ms: u64) -> Result<()> {
         match self.expires_at_ms {
-            Some(at) if now_ms >= at => Err(Error::Expired { expired_at_ms: at }),
+            Some(at) if now_ms >= at => Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: at })),
             _ => Ok(()),
         }
     }

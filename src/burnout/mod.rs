@@ -18,7 +18,7 @@
 //! 2. **Enforced at open.** Opening takes the caller's clock `now_ms`
 //!    (milliseconds since the Unix epoch). A message is readable while
 //!    `now < expires_at`; at `now == expires_at` it is already expired. An
-//!    expired message yields [`Error::Expired`](crate::Error::Expired): its
+//!    expired message yields [`BurnoutError::Expired`](crate::BurnoutError::Expired): its
 //!    plaintext is zeroized and never returned, and **its message key is
 //!    used up** (the ratchet moves on and a stored skipped key is deleted),
 //!    so no key for it lingers and a replay fails with
@@ -33,6 +33,7 @@
 //!    burned entry, and a restored vault purges at the first clock it sees.
 //!
 //! ```
+//! # use sealpost::VaultError;
 //! use sealpost::{Account, Error, burnout::{Envelope, Vault}};
 //! let mut rng = rand::rng();
 //! let now = 1_700_000_000_000;
@@ -48,28 +49,22 @@
 //! let mut vault = Vault::new();
 //! let id = vault.insert(bob.open_burnout(&mut to_alice, &sealed, now + 10)?, now + 10)?;
 //! assert_eq!(&*vault.read(id, now + 20)?, b"493817");
-//! assert_eq!(vault.read(id, now + 30).unwrap_err(), Error::BurnedAfterReading);
+//! assert_eq!(vault.read(id, now + 30).unwrap_err(), Error::Vault(VaultError::BurnedAfterReading));
 //! # Ok::<(), sealpost::Error>(())
 //! ```
 //!
 //! # Envelope format
 //!
-//! ```text
-//! envelope = version (u8 = 1) | sent at (u64 ms) | expires at (u64 ms)
-//!          | flags (u8: bit 0 burn after reading, bit 1 has expiry)
-//! ```
-//!
-//! Canonical: unknown versions, unknown flag bits and an expiry value
-//! without the has-expiry flag are refused. In a 1:1 message the AEAD
-//! plaintext is `content | envelope | 0x01` (payload kind `BurnoutApp`);
-//! group and Forkout follow the same `content | envelope` convention under
-//! their own authenticated flag (see the crate-internal `payload` module).
+//! An 18-byte canonical encoding, placed after the content inside the AEAD
+//! plaintext of the carrying message under an authenticated flag or kind;
+//! the layout, its placement in each message kind and the opening rule are
+//! specified in [BURNOUT](crate::docs::burnout).
 //!
 //! # Clock skew
 //!
 //! A message whose authenticated sent-at time is more than
-//! [`MAX_CLOCK_SKEW_MS`] (5 minutes) ahead of the opener's clock is refused
-//! with [`Error::ClockSkew`](crate::Error::ClockSkew), and **nothing
+//! [`MAX_CLOCK_SKEW_MS`](crate::limits::MAX_CLOCK_SKEW_MS) (5 minutes) ahead of the opener's clock is refused
+//! with [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew), and **nothing
 //! changes**: the message can be opened again once the clocks agree. The
 //! check exists because an expiry is judged by the reader's clock against
 //! an absolute time: a reader whose clock is far behind would otherwise
@@ -83,7 +78,7 @@
 //! from the future is expired.
 //!
 //! An authentic message whose envelope cannot be parsed (for example from a
-//! newer client) is [`Error::MalformedEnvelope`](crate::Error::MalformedEnvelope)
+//! newer client) is [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope)
 //! and is consumed like an expired one: its rule cannot be enforced, so its
 //! content must not survive.
 //!
@@ -135,11 +130,9 @@
 
 mod envelope;
 mod message;
-mod one_to_one;
 pub(crate) mod payload;
 mod vault;
 
-pub use crate::limits::MAX_CLOCK_SKEW_MS;
 pub use envelope::{ENVELOPE_LEN, Envelope};
 pub use message::{BurnoutMessage, Opened};
 pub use vault::{EntryInfo, Plaintext, Vault, VaultId};

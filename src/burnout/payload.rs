@@ -1,11 +1,9 @@
 //! Kind-agnostic sealing and opening of Burnout payloads.
 //!
 //! Every message kind that can carry Burnout content (1:1, group, Forkout)
-//! follows one convention inside its AEAD plaintext:
-//!
-//! ```text
-//! plaintext = content | [envelope (18 bytes)] | ...kind-specific trailer
-//! ```
+//! follows one convention inside its AEAD plaintext: the content, then the
+//! envelope if present, then the kind's own trailer (the placement is
+//! specified in [BURNOUT](crate::docs::burnout)).
 //!
 //! The envelope is present **iff** an authenticated flag of the message kind
 //! says so (for 1:1: the payload kind byte is `BurnoutApp`; group and
@@ -21,15 +19,18 @@
 //! | outcome | what to do with the key / state |
 //! |---|---|
 //! | `Ok` | commit, return the body and the envelope |
-//! | [`Error::Expired`] | commit (the key is used up), return the error, drop the body (zeroized) |
-//! | [`Error::MalformedEnvelope`] | commit, return the error: the rule cannot be enforced, so the content is destroyed like an expired one |
-//! | [`Error::ClockSkew`] | leave all state as it was (the message opens once the clocks agree) |
+//! | [`BurnoutError::Expired`] | commit (the key is used up), return the error, drop the body (zeroized) |
+//! | [`BurnoutError::MalformedEnvelope`] | commit, return the error: the rule cannot be enforced, so the content is destroyed like an expired one |
+//! | [`BurnoutError::ClockSkew`] | leave all state as it was (the message opens once the clocks agree) |
 
 use zeroize::Zeroizing;
 
 use super::envelope::{ENVELOPE_LEN, Envelope};
-use crate::error::{Error, Result};
+use super::message::{BurnoutMessage, Opened};
+use crate::error::{BurnoutError, Error, Result, WireError};
+use crate::identity::IdentityKey;
 use crate::session::Verdict;
+use crate::wire::PayloadKind;
 
 /// The bytes a sender appends after the content: the encoded envelope, or
 /// nothing for a message without one.
@@ -64,36 +65,51 @@ pub(crate) fn seal_trailer(envelope: Option<&Envelope>) -> Result<Trailer> {
 /// when `has_envelope` (the kind's authenticated flag) says there is one.
 /// Returns the body (everything before the envelope) and the envelope.
 ///
-/// Errors: [`Error::MalformedEnvelope`] (missing or unparseable envelope),
-/// [`Error::Expired`], [`Error::ClockSkew`]; see [`consumes_key`].
+/// Errors: [`BurnoutError::MalformedEnvelope`] (missing or unparseable envelope),
+/// [`BurnoutError::Expired`], [`BurnoutError::ClockSkew`]; see [`consumes_key`].
 pub(crate) fn open_checked(content: &[u8], has_envelope: bool, now_ms: u64) -> Result<(&[u8], Option<Envelope>)> {
     if !has_envelope {
         return Ok((content, None));
     }
-    let (body, envelope) = Envelope::split_from(content).map_err(Error::MalformedEnvelope)?;
+    let (body, envelope) =
+        Envelope::split_from(content).map_err(|e| Error::Burnout(BurnoutError::MalformedEnvelope(e)))?;
     envelope.check(now_ms)?;
     Ok((body, Some(envelope)))
 }
 
-/// [`open_checked`] for an owned, zeroizing buffer whose kind says an
-/// envelope is present: truncates the envelope off in place (no copy of the
-/// plaintext). On error the buffer is dropped, which zeroizes it.
-pub(crate) fn take_checked(mut content: Zeroizing<Vec<u8>>, now_ms: u64) -> Result<(Zeroizing<Vec<u8>>, Envelope)> {
-    let (body_len, envelope) = match open_checked(&content, true, now_ms)? {
-        (body, Some(envelope)) => (body.len(), envelope),
-        (_, None) => return Err(Error::InvalidState("envelope expected")),
-    };
+/// Splits the envelope off the end of an owned, authenticated `content`
+/// when `has_envelope` (the kind's authenticated flag) says there is one,
+/// truncating in place (no copy of the plaintext). Checks nothing against
+/// a clock; on error the buffer is dropped, which zeroizes it.
+pub(crate) fn take_envelope(
+    mut content: Zeroizing<Vec<u8>>,
+    has_envelope: bool,
+) -> core::result::Result<(Zeroizing<Vec<u8>>, Option<Envelope>), WireError> {
+    if !has_envelope {
+        return Ok((content, None));
+    }
+    let (body, envelope) = Envelope::split_from(&content)?;
+    let body_len = body.len();
     // The spare capacity still holds the (non-secret) envelope bytes; the
     // whole capacity is zeroized when the buffer is dropped.
     content.truncate(body_len);
-    Ok((content, envelope))
+    Ok((content, Some(envelope)))
+}
+
+/// [`take_envelope`] followed by the Burnout check at `now_ms`, for a
+/// buffer whose kind says an envelope is present.
+pub(crate) fn take_checked(content: Zeroizing<Vec<u8>>, now_ms: u64) -> Result<(Zeroizing<Vec<u8>>, Envelope)> {
+    let (body, envelope) = take_envelope(content, true).map_err(BurnoutError::MalformedEnvelope)?;
+    let envelope = envelope.ok_or(Error::InvalidState("envelope expected"))?;
+    envelope.check(now_ms)?;
+    Ok((body, envelope))
 }
 
 /// Whether an error from [`open_checked`] must still use up the message
 /// key (commit the state change): `true` for an expired message and for a
 /// malformed envelope, `false` for clock skew and every other error.
 pub(crate) fn consumes_key(error: &Error) -> bool {
-    matches!(error, Error::Expired { .. } | Error::MalformedEnvelope(_))
+    matches!(error, Error::Burnout(BurnoutError::Expired { .. }) | Error::Burnout(BurnoutError::MalformedEnvelope(_)))
 }
 
 /// Maps the result of opening a Burnout payload to a [`Verdict`] for
@@ -104,6 +120,32 @@ pub(crate) fn verdict<T>(result: Result<T>) -> Verdict<T> {
         Err(e) if consumes_key(&e) => Verdict::Consume(e),
         Err(e) => Verdict::Reject(e),
     }
+}
+
+/// The payload handler for Burnout messages only.
+pub(crate) fn burnout_payload(
+    kind: u8,
+    content: Zeroizing<Vec<u8>>,
+    now_ms: u64,
+    sender: IdentityKey,
+) -> Verdict<BurnoutMessage> {
+    if kind != PayloadKind::BurnoutApp as u8 {
+        return Verdict::Reject(Error::UnexpectedPayload(kind));
+    }
+    verdict(take_checked(content, now_ms).map(|(body, env)| BurnoutMessage::received(body, env, sender)))
+}
+
+/// The payload handler for plain and Burnout application messages.
+pub(crate) fn any_app_payload(
+    kind: u8,
+    mut content: Zeroizing<Vec<u8>>,
+    now_ms: u64,
+    sender: IdentityKey,
+) -> Verdict<Opened> {
+    if kind == PayloadKind::App as u8 {
+        return Verdict::Accept(Opened::Message(core::mem::take(&mut *content)));
+    }
+    burnout_payload(kind, content, now_ms, sender).map(Opened::Burnout)
 }
 
 #[cfg(test)]
@@ -131,7 +173,10 @@ mod tests {
 
     #[test]
     fn sealing_a_dead_on_arrival_envelope_is_refused() {
-        assert_eq!(seal_trailer(Some(&Envelope::with_ttl(NOW, 0))).unwrap_err(), Error::Expired { expired_at_ms: NOW });
+        assert_eq!(
+            seal_trailer(Some(&Envelope::with_ttl(NOW, 0))).unwrap_err(),
+            Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW })
+        );
         assert!(seal_trailer(Some(&Envelope::expiring_at(NOW, NOW - 1))).is_err());
     }
 
@@ -149,15 +194,15 @@ mod tests {
         let env = Envelope::with_ttl(NOW, 10);
         let c = content(b"body", &env);
         let expired = open_checked(&c, true, NOW + 10).unwrap_err();
-        assert_eq!(expired, Error::Expired { expired_at_ms: NOW + 10 });
+        assert_eq!(expired, Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 10 }));
         assert!(consumes_key(&expired));
 
         let skew = open_checked(&c, true, NOW - MAX_CLOCK_SKEW_MS - 1).unwrap_err();
-        assert!(matches!(skew, Error::ClockSkew { .. }));
+        assert!(matches!(skew, Error::Burnout(BurnoutError::ClockSkew { .. })));
         assert!(!consumes_key(&skew));
 
         let short = open_checked(b"0123456789", true, NOW).unwrap_err();
-        assert_eq!(short, Error::MalformedEnvelope(WireError::Truncated { needed: 8 }));
+        assert_eq!(short, Error::Burnout(BurnoutError::MalformedEnvelope(WireError::Truncated { needed: 8 })));
         assert!(consumes_key(&short));
         assert!(!consumes_key(&Error::AuthenticationFailed));
     }
@@ -172,15 +217,24 @@ mod tests {
         assert_eq!(body.as_ptr(), ptr, "no copy of the plaintext");
         assert_eq!(got, env);
         let expired = Zeroizing::new(content(b"secret", &Envelope::with_ttl(NOW, 5)));
-        assert_eq!(take_checked(expired, NOW + 5).unwrap_err(), Error::Expired { expired_at_ms: NOW + 5 });
+        assert_eq!(
+            take_checked(expired, NOW + 5).unwrap_err(),
+            Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 5 })
+        );
         let short = Zeroizing::new(b"short".to_vec());
-        assert!(matches!(take_checked(short, NOW), Err(Error::MalformedEnvelope(_))));
+        assert!(matches!(take_checked(short, NOW), Err(Error::Burnout(BurnoutError::MalformedEnvelope(_)))));
     }
 
     #[test]
     fn verdict_mapping() {
         assert!(matches!(verdict(Ok(1)), Verdict::Accept(1)));
-        assert!(matches!(verdict::<()>(Err(Error::Expired { expired_at_ms: 1 })), Verdict::Consume(_)));
-        assert!(matches!(verdict::<()>(Err(Error::ClockSkew { sent_at_ms: 2, now_ms: 1 })), Verdict::Reject(_)));
+        assert!(matches!(
+            verdict::<()>(Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: 1 }))),
+            Verdict::Consume(_)
+        ));
+        assert!(matches!(
+            verdict::<()>(Err(Error::Burnout(BurnoutError::ClockSkew { sent_at_ms: 2, now_ms: 1 }))),
+            Verdict::Reject(_)
+        ));
     }
 }

@@ -8,21 +8,14 @@
 //!
 //! The vault remembers a bounded number of erased ids
 //! ([`MAX_VAULT_TOMBSTONES`]) and why they were erased, so a second read of
-//! a burned message is [`Error::BurnedAfterReading`], a read of an expired
-//! one [`Error::Expired`], and anything else [`Error::NotInVault`]. The
+//! a burned message is [`VaultError::BurnedAfterReading`], a read of an expired
+//! one [`BurnoutError::Expired`], and anything else [`VaultError::NotInVault`]. The
 //! records hold no content.
 //!
 //! # Serialized form ([`Persist`])
 //!
-//! ```text
-//! vault     = 0x01 | 0x33 | clock (u64: the last now the vault saw)
-//!           | next id (u64) | entry count (u32) | entry*
-//!           | tombstone count (u32) | tombstone*
-//! entry     = id (u64) | envelope (18) | sender identity (32)
-//!           | outgoing (u8: 0|1) | plaintext length (u32) | plaintext
-//! tombstone = id (u64) | reason (u8: 1 burned after reading, 2 expired,
-//!             3 removed) | expired at (u64; 0 unless reason 2)
-//! ```
+//! Type byte `0x33`: the vault's clock, its next id, its entries and its
+//! tombstones; the layout is specified in [BURNOUT](crate::docs::burnout).
 //!
 //! Entries are in increasing id order, every id is below `next id`, and no
 //! entry is expired at `clock`: serializing drops such entries (a burned
@@ -38,6 +31,7 @@ use zeroize::Zeroizing;
 
 use super::envelope::{ENVELOPE_LEN, Envelope};
 use super::message::BurnoutMessage;
+use crate::error::{BurnoutError, VaultError};
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_STATE, MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
@@ -153,9 +147,9 @@ enum Erased {
 impl Erased {
     fn error(self) -> Error {
         match self {
-            Self::Burned => Error::BurnedAfterReading,
-            Self::Expired(at) => Error::Expired { expired_at_ms: at },
-            Self::Removed => Error::NotInVault,
+            Self::Burned => Error::Vault(VaultError::BurnedAfterReading),
+            Self::Expired(at) => Error::Burnout(BurnoutError::Expired { expired_at_ms: at }),
+            Self::Removed => Error::Vault(VaultError::NotInVault),
         }
     }
 }
@@ -167,6 +161,8 @@ impl Erased {
 /// `Debug` shows counts only.
 ///
 /// ```
+/// # use sealpost::VaultError;
+/// # use sealpost::BurnoutError;
 /// use sealpost::burnout::{BurnoutMessage, Envelope, Vault};
 /// use sealpost::{Error, IdentityKeyPair};
 /// let me = *IdentityKeyPair::generate(&mut rand::rng()).public();
@@ -178,11 +174,11 @@ impl Erased {
 /// assert_eq!(vault.next_expiry(), Some(now + 60_000)); // set the app's timer
 ///
 /// assert_eq!(&*vault.read(otp, now + 1)?, b"493817");
-/// assert_eq!(vault.read(otp, now + 2).unwrap_err(), Error::BurnedAfterReading);
+/// assert_eq!(vault.read(otp, now + 2).unwrap_err(), Error::Vault(VaultError::BurnedAfterReading));
 ///
 /// assert_eq!(&*vault.read(note, now + 59_999)?, b"gone in 1 min"); // read as often as you like...
 /// assert_eq!(vault.purge(now + 60_000), 1); // ...until it expires
-/// assert_eq!(vault.read(note, now + 60_000).unwrap_err(), Error::Expired { expired_at_ms: now + 60_000 });
+/// assert_eq!(vault.read(note, now + 60_000).unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: now + 60_000 }));
 /// assert!(vault.is_empty());
 /// # Ok::<(), sealpost::Error>(())
 /// ```
@@ -214,7 +210,7 @@ impl Vault {
 
     /// Stores an opened message (or the sender's own copy) and returns its
     /// id. Purges at `now_ms` first. Refuses a message already expired at
-    /// `now_ms` ([`Error::Expired`]), one over [`MAX_VAULT_BYTES`] on its
+    /// `now_ms` ([`BurnoutError::Expired`]), one over [`MAX_VAULT_BYTES`] on its
     /// own ([`Error::TooLarge`]), and one that does not fit
     /// ([`Error::LimitReached`]). A refused message is dropped, which
     /// zeroizes it.
@@ -250,8 +246,8 @@ impl Vault {
     /// Reads an entry at `now_ms` (purging first). A burn-after-reading
     /// entry is removed by this read: the returned [`Plaintext`] holds the
     /// only copy and zeroizes it on drop. Errors:
-    /// [`Error::BurnedAfterReading`] for a second read of such an entry,
-    /// [`Error::Expired`] for an entry that expired, [`Error::NotInVault`]
+    /// [`VaultError::BurnedAfterReading`] for a second read of such an entry,
+    /// [`BurnoutError::Expired`] for an entry that expired, [`VaultError::NotInVault`]
     /// otherwise.
     ///
     /// ```
@@ -271,13 +267,13 @@ impl Vault {
         self.purge(now_ms);
         let burn = match self.entries.get(&id.0) {
             Some(entry) => entry.envelope().is_burn_after_reading(),
-            None => return Err(self.erased(id.0).map_or(Error::NotInVault, Erased::error)),
+            None => return Err(self.erased(id.0).map_or(Error::Vault(VaultError::NotInVault), Erased::error)),
         };
         if burn {
-            let entry = self.erase(id.0, Erased::Burned).ok_or(Error::NotInVault)?;
+            let entry = self.erase(id.0, Erased::Burned).ok_or(Error::Vault(VaultError::NotInVault))?;
             return Ok(Plaintext { inner: Inner::Burned(entry.take_plaintext()) });
         }
-        let entry = self.entries.get(&id.0).ok_or(Error::NotInVault)?;
+        let entry = self.entries.get(&id.0).ok_or(Error::Vault(VaultError::NotInVault))?;
         Ok(Plaintext { inner: Inner::Borrowed(entry.plaintext()) })
     }
 

@@ -1,15 +1,10 @@
 //! Forkout wire formats: the bundle a sender uploads, the delivery one
 //! recipient receives, and the keyless split between them.
 //!
-//! ```text
-//! bundle   = 0x01 | 0x20 | forkout id (32) | body
-//!          | recipient count (u32, 1..=MAX_FORKOUT_RECIPIENTS)
-//!          | { recipient id (32) | slot length (u32) | slot message } * count
-//!            (recipient ids strictly ascending)
-//! delivery = 0x01 | 0x21 | forkout id (32) | slot length (u32) | slot message | body
-//! body     = key check (32) | ciphertext length (u32, <= MAX_FORKOUT_BODY)
-//!          | ciphertext
-//! ```
+//! A bundle (type `0x20`) holds the sealed body once and one slot per
+//! recipient, sorted by recipient id; a delivery (type `0x21`) holds one
+//! slot and the body. The layouts are specified in
+//! [FORKOUT](crate::docs::forkout).
 //!
 //! Parsing borrows from the input and allocates only a bounded index of
 //! the bundle's entries (at most [`MAX_FORKOUT_RECIPIENTS`]); each slot
@@ -20,11 +15,12 @@ use std::io::{self, Write};
 
 use super::body::KEY_CHECK_LEN;
 use super::{FORKOUT_ID_LEN, ForkoutId};
+use crate::error::ForkoutError;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS, MAX_FORKOUT_SLOT_MESSAGE};
+use crate::wire::SessionMessage;
 use crate::wire::codec::Reader;
-use crate::wire::session_message::SessionMessage;
 use crate::wire::{MessageType, VERSION};
 
 /// Smallest encoded bundle entry: id, length prefix, and the smallest slot
@@ -178,7 +174,7 @@ impl<'a> ForkoutBundle<'a> {
                 return Err(WireError::InvalidField("Forkout recipient ids not strictly ascending"));
             }
             previous = Some(recipient);
-            let slot = parse_slot(&mut r)?;
+            let slot = parse_slot(&mut r)?.as_bytes();
             entries.push((recipient, slot));
         }
         r.finish()?;
@@ -206,15 +202,18 @@ impl<'a> ForkoutBundle<'a> {
         self.body.ciphertext.len()
     }
 
-    /// The delivery for one recipient, or [`Error::NotARecipient`].
+    /// The delivery for one recipient, or [`ForkoutError::NotARecipient`].
     pub fn delivery(&self, recipient: &IdentityKey) -> Result<DeliveryRef<'a>> {
         self.delivery_for_id(recipient.as_bytes())
     }
 
-    /// The delivery for a raw recipient id, or [`Error::NotARecipient`].
+    /// The delivery for a raw recipient id, or [`ForkoutError::NotARecipient`].
     pub fn delivery_for_id(&self, recipient: &[u8; 32]) -> Result<DeliveryRef<'a>> {
-        let at = self.entries.binary_search_by(|(id, _)| (*id).cmp(recipient)).map_err(|_| Error::NotARecipient)?;
-        let (_, slot) = self.entries.get(at).ok_or(Error::NotARecipient)?;
+        let at = self
+            .entries
+            .binary_search_by(|(id, _)| (*id).cmp(recipient))
+            .map_err(|_| Error::Forkout(ForkoutError::NotARecipient))?;
+        let (_, slot) = self.entries.get(at).ok_or(Error::Forkout(ForkoutError::NotARecipient))?;
         Ok(DeliveryRef { id: self.id, slot, body: self.body })
     }
 
@@ -264,11 +263,10 @@ impl<'a> ForkoutDelivery<'a> {
         let mut r = Reader::new(bytes);
         r.header(MessageType::ForkoutDelivery as u8)?;
         let id = as_array(r.take(FORKOUT_ID_LEN)?)?;
-        let slot_bytes = parse_slot(&mut r)?;
+        let slot = parse_slot(&mut r)?;
         let body = BodyRef::parse(&mut r)?;
         r.finish()?;
-        let slot = SessionMessage::parse(slot_bytes)?;
-        Ok(Self { inner: DeliveryRef { id, slot: slot_bytes, body }, slot })
+        Ok(Self { inner: DeliveryRef { id, slot: slot.as_bytes(), body }, slot })
     }
 
     /// The Forkout id the delivery claims (checked against the slot at
@@ -312,7 +310,7 @@ impl core::fmt::Debug for ForkoutDelivery<'_> {
 }
 
 /// Cuts one recipient's delivery out of an uploaded bundle, without any
-/// key: what a relay runs per recipient. [`Error::NotARecipient`] if the
+/// key: what a relay runs per recipient. [`ForkoutError::NotARecipient`] if the
 /// bundle has no slot for `recipient`.
 ///
 /// ```
@@ -357,11 +355,9 @@ pub fn split_all(bundle: &[u8]) -> Result<impl ExactSizeIterator<Item = ([u8; 32
     Ok(entries.into_iter().map(move |(recipient, slot)| (*recipient, DeliveryRef { id, slot, body }.to_vec())))
 }
 
-/// Reads a length-prefixed slot message and checks it is a 1:1 message.
-fn parse_slot<'a>(r: &mut Reader<'a>) -> core::result::Result<&'a [u8], WireError> {
-    let slot = r.var_bytes("Forkout slot message", MAX_FORKOUT_SLOT_MESSAGE)?;
-    SessionMessage::parse(slot)?;
-    Ok(slot)
+/// Reads a length-prefixed slot message and parses it as a 1:1 message.
+fn parse_slot<'a>(r: &mut Reader<'a>) -> core::result::Result<SessionMessage<'a>, WireError> {
+    SessionMessage::parse(r.var_bytes("Forkout slot message", MAX_FORKOUT_SLOT_MESSAGE)?)
 }
 
 fn as_array<const N: usize>(bytes: &[u8]) -> core::result::Result<&[u8; N], WireError> {

@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use super::bundle::{ForkoutBundle, ForkoutDelivery, split, split_all};
 use super::{Recipient, SealPolicy, open, open_new, seal};
 use crate::burnout::Envelope;
+use crate::error::BurnoutError;
 use crate::{Account, Error, Session};
 
 /// The clock of the fixture (ms since the epoch).
@@ -83,7 +84,7 @@ pub fn forkout_split(data: &[u8]) {
     for (recipient, delivery) in all {
         let d = ForkoutDelivery::parse(&delivery).expect("split delivery parses");
         assert_eq!(d.id(), parsed.id());
-        if let Ok(identity) = crate::IdentityKey::from_bytes(&recipient) {
+        if let Ok(identity) = crate::identity::IdentityKey::from_bytes(&recipient) {
             assert_eq!(split(data, &identity).unwrap(), delivery);
         }
     }
@@ -100,7 +101,7 @@ pub fn forkout_open(data: &[u8]) {
     let mut session = world.bob_session.clone();
     match open(&mut bob, &mut session, data, FIXTURE_NOW) {
         Ok(opened) => assert_eq!(opened.sender(), world.manager.identity()),
-        Err(Error::Expired { .. } | Error::MalformedEnvelope(_)) => {}
+        Err(Error::Burnout(BurnoutError::Expired { .. }) | Error::Burnout(BurnoutError::MalformedEnvelope(_))) => {}
         Err(_) => {
             assert_eq!(bob.to_bytes(), world.bob.to_bytes(), "failed open changed the account");
             assert_eq!(session.to_bytes(), world.bob_session.to_bytes(), "failed open changed the session");
@@ -110,7 +111,13 @@ pub fn forkout_open(data: &[u8]) {
     match open_new(&mut carol, data, FIXTURE_NOW) {
         Ok((session, Ok(opened))) => assert_eq!(opened.sender(), session.peer_identity()),
         // The slot authenticated but its envelope used the key up.
-        Ok((_, Err(e))) => assert!(matches!(e, Error::Expired { .. } | Error::MalformedEnvelope(_)), "{e:?}"),
+        Ok((_, Err(e))) => assert!(
+            matches!(
+                e,
+                Error::Burnout(BurnoutError::Expired { .. }) | Error::Burnout(BurnoutError::MalformedEnvelope(_))
+            ),
+            "{e:?}"
+        ),
         Err(_) => {
             assert_eq!(carol.to_bytes(), world.carol.to_bytes(), "failed first-contact open changed the account");
         }

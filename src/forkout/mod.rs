@@ -68,15 +68,11 @@
 //!
 //! # Cryptography
 //!
-//! ```text
-//! body key K         = 32 random bytes, fresh per Forkout, used once
-//! forkout id         = 32 random bytes
-//! enc key || check   = HKDF-SHA256(salt = forkout id, ikm = K,
-//!                                  info = "sealpost v1 forkout body key", L = 64)
-//! ciphertext         = ChaCha20(enc key, nonce = 0^12, counter from 0) XOR body
-//! commitment         = SHA-256("sealpost v1 forkout commitment" | 0x01 (version)
-//!                              | forkout id | key check | ciphertext)
-//! ```
+//! HKDF-SHA256 turns a fresh random body key `K` and the random Forkout id
+//! into a ChaCha20 key and a public *key check*; the body is encrypted once
+//! under that key and committed to with SHA-256 over the id, the key check
+//! and the ciphertext. The exact derivations and labels are specified in
+//! [FORKOUT](crate::docs::forkout).
 //!
 //! * **Integrity comes from the commitment**, which every recipient receives
 //!   authenticated inside its 1:1 slot and checks (constant time) before
@@ -101,7 +97,7 @@
 //!   resistance); a swapped, tampered or truncated body is refused with a
 //!   typed error before any decryption.
 //! * The slot, inside the 1:1 AEAD, binds the Forkout id: a slot moved into
-//!   another Forkout's delivery is refused ([`Error::ForkoutIdMismatch`]).
+//!   another Forkout's delivery is refused ([`ForkoutError::ForkoutIdMismatch`](crate::ForkoutError::ForkoutIdMismatch)).
 //! * Authentication of the sender comes from the 1:1 session, as for any
 //!   1:1 message: a recipient knows the body comes from its session peer.
 //!   There is no sender signature on the body, so a recipient can tell the
@@ -109,30 +105,20 @@
 //!
 //! # Wire formats
 //!
-//! ```text
-//! bundle   = 0x01 | 0x20 | forkout id (32) | body
-//!          | recipient count (u32, 1..=MAX_FORKOUT_RECIPIENTS)
-//!          | { recipient id (32) | slot length (u32) | slot message } * count
-//! delivery = 0x01 | 0x21 | forkout id (32) | slot length (u32) | slot message | body
-//! body     = key check (32) | ciphertext length (u32, <= MAX_FORKOUT_BODY)
-//!          | ciphertext
-//! ```
+//! A bundle holds the sealed body once and one key slot per recipient; a
+//! delivery, one slot and the body. The bundle, delivery and slot layouts
+//! are specified in [FORKOUT](crate::docs::forkout).
 //!
 //! * The **recipient id** is the recipient's 32-byte [`IdentityKey`]
 //!   encoding: the relay must route each delivery anyway, and needs no other
 //!   directory. Entries are sorted by id, strictly ascending (so an id
 //!   appears once and the order tells nothing about the sender's list).
-//! * A **slot message** is a complete 1:1 message (`0x01 | 0x02 | ...` or a
-//!   setup message `0x01 | 0x03 | ...`, see [`crate::wire::session_message`])
+//! * A **slot message** is a complete 1:1 message (a ratchet message, or a
+//!   setup message on first contact: see [PROTOCOL](crate::docs::protocol))
 //!   of at most [`MAX_FORKOUT_SLOT_MESSAGE`](crate::limits::MAX_FORKOUT_SLOT_MESSAGE)
-//!   bytes. Its payload, inside the 1:1 AEAD, is:
-//!
-//! ```text
-//! slot payload = flags (u8; bit 0 = envelope present, others 0) | forkout id (32)
-//!              | body key K (32) | commitment (32) | body length (u64)
-//!              | [Burnout envelope (18), iff flag bit 0] | payload kind 0x03
-//! ```
-//!
+//!   bytes. Its payload, inside the 1:1 AEAD, carries the Forkout id, `K`,
+//!   the commitment, the body length and an optional Burnout envelope, under
+//!   payload kind `0x03`.
 //! * A delivery carries no count, no other id, no other slot: its bytes
 //!   depend only on the body and this recipient's slot.
 //! * The body sits last in a delivery so a recipient's transport can read
@@ -155,17 +141,17 @@
 //! convention of [`crate::burnout`]): authenticated per recipient, the same
 //! for all. Sealing refuses an envelope already expired when sent. At open
 //! the Burnout rule applies before the body is touched: an expired or
-//! malformed envelope is [`Error::Expired`] / [`Error::MalformedEnvelope`]
+//! malformed envelope is [`BurnoutError::Expired`](crate::BurnoutError::Expired) / [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope)
 //! and uses up the slot's 1:1 message key (the body can never be read; on
 //! first contact the new session is still returned, see [`open_new`]); a
-//! slot sent too far in the future is [`Error::ClockSkew`] and changes
+//! slot sent too far in the future is [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew) and changes
 //! nothing. Burn-after-reading is the application's to enforce on the
 //! opened body (for example in a [`Vault`](crate::burnout::Vault)).
 //!
-//! [`Error::ForkoutIdMismatch`]: crate::Error::ForkoutIdMismatch
-//! [`Error::Expired`]: crate::Error::Expired
-//! [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
-//! [`Error::ClockSkew`]: crate::Error::ClockSkew
+//! [`ForkoutError::ForkoutIdMismatch`]: crate::ForkoutError::ForkoutIdMismatch
+//! [`BurnoutError::Expired`]: crate::BurnoutError::Expired
+//! [`BurnoutError::MalformedEnvelope`]: crate::BurnoutError::MalformedEnvelope
+//! [`BurnoutError::ClockSkew`]: crate::BurnoutError::ClockSkew
 
 mod body;
 mod bundle;
@@ -178,12 +164,13 @@ use core::fmt;
 
 use rand_core::CryptoRng;
 
+pub use crate::error::{Unreachable, UnreachableReason};
 pub use bundle::{DeliveryRef, ForkoutBundle, ForkoutDelivery, split, split_all};
 pub use open::{OpenedForkout, open, open_new};
-pub use seal::{ForkoutPlan, Recipient, SealPolicy, SealReport, SealedForkout, Unreachable, UnreachableReason, seal};
+pub use seal::{ForkoutPlan, Recipient, SealPolicy, SealReport, SealedForkout, seal};
 
 #[cfg(doc)]
-use crate::{Envelope, IdentityKey};
+use crate::{burnout::Envelope, identity::IdentityKey};
 
 /// Length of a [`ForkoutId`].
 pub const FORKOUT_ID_LEN: usize = 32;

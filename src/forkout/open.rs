@@ -16,6 +16,7 @@ use crate::account::Account;
 use crate::burnout::Envelope;
 use crate::burnout::payload;
 use crate::burnout::{BurnoutMessage, Opened};
+use crate::error::ForkoutError;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::session::{Session, Verdict};
@@ -95,11 +96,11 @@ impl OpenedForkout {
 /// ([`Error::AuthenticationFailed`], [`Error::DuplicateMessage`], ...) for a
 /// slot the session cannot open or already opened;
 /// [`Error::UnexpectedPayload`] for a 1:1 message that is not a Forkout
-/// slot; [`Error::ForkoutIdMismatch`] for a slot moved from another
-/// Forkout; [`Error::BodyLengthMismatch`] for a truncated or extended body;
-/// [`Error::BodyCommitmentMismatch`] for a swapped or tampered body;
-/// [`Error::ClockSkew`]; and, using up the slot's message key so the body
-/// can never be read, [`Error::Expired`] and [`Error::MalformedEnvelope`].
+/// slot; [`ForkoutError::ForkoutIdMismatch`] for a slot moved from another
+/// Forkout; [`ForkoutError::BodyLengthMismatch`] for a truncated or extended body;
+/// [`ForkoutError::BodyCommitmentMismatch`] for a swapped or tampered body;
+/// [`BurnoutError::ClockSkew`]; and, using up the slot's message key so the body
+/// can never be read, [`BurnoutError::Expired`] and [`BurnoutError::MalformedEnvelope`].
 ///
 /// ```
 /// # use sealpost::Account;
@@ -128,14 +129,14 @@ impl OpenedForkout {
 /// [`Error::AuthenticationFailed`]: crate::Error::AuthenticationFailed
 /// [`Error::DuplicateMessage`]: crate::Error::DuplicateMessage
 /// [`Error::UnexpectedPayload`]: crate::Error::UnexpectedPayload
-/// [`Error::ClockSkew`]: crate::Error::ClockSkew
-/// [`Error::Expired`]: crate::Error::Expired
-/// [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
+/// [`BurnoutError::ClockSkew`]: crate::BurnoutError::ClockSkew
+/// [`BurnoutError::Expired`]: crate::BurnoutError::Expired
+/// [`BurnoutError::MalformedEnvelope`]: crate::BurnoutError::MalformedEnvelope
 pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_ms: u64) -> Result<OpenedForkout> {
     let parsed = ForkoutDelivery::parse(delivery)?;
     let sender = *session.peer_identity();
-    let (body, envelope) = account
-        .decrypt_with(session, parsed.slot_message(), |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
+    let (body, envelope) =
+        account.decrypt_parsed(session, &parsed.slot, |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
     Ok(OpenedForkout { id: parsed.id(), sender, body, envelope })
 }
 
@@ -150,7 +151,7 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 ///   prekey, are as before): the errors of [`open`] except those below;
 /// * `Ok((session, Err(e)))` means the slot authenticated and the session
 ///   exists (the one-time prekey is used up), but its Burnout envelope was
-///   [`Error::Expired`] or [`Error::MalformedEnvelope`]: the body is never
+///   [`BurnoutError::Expired`] or [`BurnoutError::MalformedEnvelope`]: the body is never
 ///   returned, and the sender's later messages continue in the session.
 ///
 /// ```
@@ -171,13 +172,12 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 ///
-/// [`Error::Expired`]: crate::Error::Expired
-/// [`Error::MalformedEnvelope`]: crate::Error::MalformedEnvelope
+/// [`BurnoutError::Expired`]: crate::BurnoutError::Expired
+/// [`BurnoutError::MalformedEnvelope`]: crate::BurnoutError::MalformedEnvelope
 pub fn open_new(account: &mut Account, delivery: &[u8], now_ms: u64) -> Result<(Session, Result<OpenedForkout>)> {
     let parsed = ForkoutDelivery::parse(delivery)?;
-    let (session, opened) = account.create_inbound_session_consuming(parsed.slot_message(), |kind, content| {
-        accept_slot(&parsed, kind, &content, now_ms)
-    })?;
+    let (session, opened) =
+        account.accept_inbound(&parsed.slot, |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
     let sender = *session.peer_identity();
     let opened = opened.map(|(body, envelope)| OpenedForkout { id: parsed.id(), sender, body, envelope });
     Ok((session, opened))
@@ -203,7 +203,7 @@ fn accept_slot(
     };
     let received = &delivery.inner;
     if slot.id.as_bytes() != received.id {
-        return Verdict::Reject(Error::ForkoutIdMismatch);
+        return Verdict::Reject(Error::Forkout(ForkoutError::ForkoutIdMismatch));
     }
     // The Burnout rule: expired or malformed envelope consumes the key,
     // clock skew leaves everything as it was.
@@ -214,14 +214,14 @@ fn accept_slot(
     };
     let found = received.body.ciphertext.len() as u64;
     if found != slot.body_len {
-        return Verdict::Reject(Error::BodyLengthMismatch { expected: slot.body_len, found });
+        return Verdict::Reject(Error::Forkout(ForkoutError::BodyLengthMismatch { expected: slot.body_len, found }));
     }
     // The commitment is the body's integrity check (it arrived authenticated
     // in the slot); the key check, which it covers, is compared with the one
     // the slot's key derives, so the body bytes determine the key.
     let commitment = body::commitment(&slot.id, received.body.key_check, received.body.ciphertext);
     if !ct_eq32(&commitment, &slot.commitment) || !ct_eq32(&slot.keys.check, received.body.key_check) {
-        return Verdict::Reject(Error::BodyCommitmentMismatch);
+        return Verdict::Reject(Error::Forkout(ForkoutError::BodyCommitmentMismatch));
     }
     Verdict::Accept((slot.keys.decrypt(received.body.ciphertext), envelope))
 }
@@ -231,6 +231,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
+    use crate::error::BurnoutError;
     use crate::forkout::body::{BodyKeys, commitment, encode_slot};
     use crate::forkout::bundle::{BodyRef, DeliveryRef};
 
@@ -272,7 +273,7 @@ mod tests {
 
         let other_key = encode_slot(&id, &[2; 32], &c, ct.len() as u64, false);
         let r = verdict(accept_slot(&parsed, 0x03, other_key.as_ref(), 0));
-        assert_eq!(r.unwrap_err(), (false, Error::BodyCommitmentMismatch));
+        assert_eq!(r.unwrap_err(), (false, Error::Forkout(ForkoutError::BodyCommitmentMismatch)));
 
         // Wrong kind, malformed slot: rejected, never consumed.
         let r = verdict(accept_slot(&parsed, 0x00, honest.as_ref(), 0));
@@ -304,15 +305,15 @@ mod tests {
         // Readable before the expiry, consumed at it.
         assert!(verdict(accept_slot(&parsed, 0x03, &slot, T + 99)).is_ok());
         let r = verdict(accept_slot(&parsed, 0x03, &slot, T + 100));
-        assert_eq!(r.unwrap_err(), (true, Error::Expired { expired_at_ms: T + 100 }));
+        assert_eq!(r.unwrap_err(), (true, Error::Burnout(BurnoutError::Expired { expired_at_ms: T + 100 })));
         // Sent too far in the future: rejected, retryable.
         let r = verdict(accept_slot(&parsed, 0x03, &slot, T - crate::limits::MAX_CLOCK_SKEW_MS - 1));
-        assert!(matches!(r, Err((false, Error::ClockSkew { .. }))));
+        assert!(matches!(r, Err((false, Error::Burnout(BurnoutError::ClockSkew { .. })))));
         // Flag set but the envelope is missing or garbage: consumed.
         let r = verdict(accept_slot(&parsed, 0x03, &with(&[]), T));
-        assert!(matches!(r, Err((true, Error::MalformedEnvelope(_)))));
+        assert!(matches!(r, Err((true, Error::Burnout(BurnoutError::MalformedEnvelope(_))))));
         let r = verdict(accept_slot(&parsed, 0x03, &with(&[0xee; 18]), T));
-        assert!(matches!(r, Err((true, Error::MalformedEnvelope(_)))));
+        assert!(matches!(r, Err((true, Error::Burnout(BurnoutError::MalformedEnvelope(_))))));
         // An envelope without the flag is not an envelope: rejected.
         let mut unflagged = encode_slot(&id, &[3; 32], &c, ct.len() as u64, false).to_vec();
         unflagged.extend_from_slice(&Envelope::expiring_at(T, T + 100).to_bytes());

@@ -10,7 +10,8 @@ use super::body::{self, BodyKeys, KEY_CHECK_LEN};
 use super::bundle::{BodyRef, DeliveryRef, emit_bundle};
 use crate::account::Account;
 use crate::burnout::{Envelope, payload};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unreachable, UnreachableReason};
+use crate::error::{ForkoutError, SessionError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS, MAX_FORKOUT_SLOT_MESSAGE};
 use crate::prekey::PreKeyBundle;
@@ -39,37 +40,13 @@ pub enum Recipient<'s> {
 /// What to do when some recipients cannot be reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SealPolicy {
-    /// Refuse with [`Error::RecipientsUnreachable`] and seal nothing (no
+    /// Refuse with [`ForkoutError::RecipientsUnreachable`] and seal nothing (no
     /// session is touched).
     #[default]
     AllOrNothing,
     /// Seal to everyone reachable and list the others in
     /// [`SealReport::unreachable`].
     SkipUnreachable,
-}
-
-/// A recipient that could not be given a slot, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Unreachable {
-    /// The recipient.
-    pub identity: IdentityKey,
-    /// Why no slot was sealed for them.
-    pub reason: UnreachableReason,
-}
-
-/// Why a recipient could not be reached.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UnreachableReason {
-    /// The caller has neither a session nor a prekey bundle for them.
-    NoSessionOrBundle,
-    /// Their prekey bundle was refused (bad signature, weak key, or the
-    /// sender's own bundle).
-    InvalidBundle(Error),
-    /// Their session could not encrypt (for example a chain at its message
-    /// limit).
-    SlotEncryptionFailed(Error),
 }
 
 /// What [`seal`] reports besides the sealed Forkout.
@@ -155,10 +132,10 @@ impl<'s> ForkoutPlan<'s> {
     /// sessions (nothing is encrypted yet, and no existing session is
     /// touched).
     ///
-    /// Errors: [`Error::NoRecipients`] for an empty list,
-    /// [`Error::DuplicateRecipient`] when an identity is listed twice (in
+    /// Errors: [`ForkoutError::NoRecipients`] for an empty list,
+    /// [`ForkoutError::DuplicateRecipient`] when an identity is listed twice (in
     /// any form), [`Error::LimitReached`] past
-    /// [`MAX_FORKOUT_RECIPIENTS`], [`Error::PeerMismatch`] for a session that
+    /// [`MAX_FORKOUT_RECIPIENTS`], [`SessionError::PeerMismatch`] for a session that
     /// belongs to another account.
     pub fn new<R: CryptoRng + ?Sized>(
         account: &Account,
@@ -176,7 +153,7 @@ impl<'s> ForkoutPlan<'s> {
             match recipient {
                 Recipient::Session(session) => {
                     if session.local_identity() != account.identity() {
-                        return Err(Error::PeerMismatch);
+                        return Err(Error::Session(SessionError::PeerMismatch));
                     }
                     targets.push((session.peer_identity().to_bytes(), Target::Existing(session)));
                 }
@@ -193,7 +170,7 @@ impl<'s> ForkoutPlan<'s> {
             }
         }
         if total == 0 {
-            return Err(Error::NoRecipients);
+            return Err(Error::Forkout(ForkoutError::NoRecipients));
         }
         // Sort compact (8-byte prefix, index) pairs with integer compares,
         // then a stable sort by the full id, which only has work to do on a
@@ -207,12 +184,12 @@ impl<'s> ForkoutPlan<'s> {
             .zip(unreachable.iter().skip(1))
             .map(|(a, b)| (a.identity.to_bytes(), b.identity.to_bytes()));
         if let Some((dup, _)) = adjacent.chain(adjacent_unreachable).find(|(a, b)| a == b) {
-            return Err(Error::DuplicateRecipient(dup));
+            return Err(Error::Forkout(ForkoutError::DuplicateRecipient(dup)));
         }
         if let Some(u) =
             unreachable.iter().find(|u| targets.binary_search_by(|t| t.0.cmp(u.identity.as_bytes())).is_ok())
         {
-            return Err(Error::DuplicateRecipient(u.identity.to_bytes()));
+            return Err(Error::Forkout(ForkoutError::DuplicateRecipient(u.identity.to_bytes())));
         }
         Ok(Self { targets, unreachable })
     }
@@ -232,11 +209,11 @@ impl<'s> ForkoutPlan<'s> {
     /// The body buffer is encrypted in place and kept by the returned
     /// [`SealedForkout`]: pass a `Vec<u8>` to avoid any copy (a slice is
     /// copied once). With [`SealPolicy::AllOrNothing`] and anyone
-    /// unreachable, fails with [`Error::RecipientsUnreachable`] before
+    /// unreachable, fails with [`ForkoutError::RecipientsUnreachable`] before
     /// touching any session; so it does under any policy when nobody is
     /// reachable. A body over [`MAX_FORKOUT_BODY`] is [`Error::TooLarge`];
     /// an envelope already expired at its own sent-at time is
-    /// [`Error::Expired`] (nobody could ever read it).
+    /// [`BurnoutError::Expired`](crate::BurnoutError::Expired) (nobody could ever read it).
     pub fn seal<R: CryptoRng + ?Sized>(
         self,
         body: impl Into<Vec<u8>>,
@@ -250,7 +227,7 @@ impl<'s> ForkoutPlan<'s> {
             return Err(Error::TooLarge { what: "Forkout body", len: ciphertext.len(), max: MAX_FORKOUT_BODY });
         }
         if targets.is_empty() || (policy == SealPolicy::AllOrNothing && !unreachable.is_empty()) {
-            return Err(Error::RecipientsUnreachable(unreachable));
+            return Err(Error::Forkout(ForkoutError::RecipientsUnreachable(unreachable)));
         }
         // Refuses an envelope already expired when sent: nobody could read it.
         let trailer = payload::seal_trailer(envelope.as_ref())?;
@@ -283,7 +260,7 @@ impl<'s> ForkoutPlan<'s> {
             }
         }
         if slots.is_empty() {
-            return Err(Error::RecipientsUnreachable(unreachable));
+            return Err(Error::Forkout(ForkoutError::RecipientsUnreachable(unreachable)));
         }
         unreachable.sort_by_key(|a| a.identity);
         let sealed = SealedForkout { id, key_check: keys.check, ciphertext, slots };
@@ -392,10 +369,13 @@ impl SealedForkout {
         self.emit(&mut |b: &[u8]| w.write_all(b))
     }
 
-    /// The delivery for one recipient, or [`Error::NotARecipient`].
+    /// The delivery for one recipient, or [`ForkoutError::NotARecipient`].
     pub fn delivery(&self, recipient: &IdentityKey) -> Result<DeliveryRef<'_>> {
-        let at = self.slots.binary_search_by(|(id, _)| id.cmp(recipient)).map_err(|_| Error::NotARecipient)?;
-        let (_, slot) = self.slots.get(at).ok_or(Error::NotARecipient)?;
+        let at = self
+            .slots
+            .binary_search_by(|(id, _)| id.cmp(recipient))
+            .map_err(|_| Error::Forkout(ForkoutError::NotARecipient))?;
+        let (_, slot) = self.slots.get(at).ok_or(Error::Forkout(ForkoutError::NotARecipient))?;
         Ok(DeliveryRef { id: self.id.as_bytes(), slot, body: self.body() })
     }
 

@@ -4,14 +4,9 @@
 //! *iteration*). Each part belongs to one byte of the counter, `R0` to the
 //! most significant. Advancing the counter by one re-derives the part of the
 //! highest byte that changed and every part below it from that part's old
-//! value:
-//!
-//! ```text
-//! h        = the most significant counter byte that changes (0..=3)
-//! R_k'     = HMAC-SHA256(R_h, GROUP_RATCHET_PART[k])   for k = h..=3
-//! ```
-//!
-//! so most steps rehash only `R3`, every 256th step `R2` and `R3`, and so on.
+//! value (the step, the skip and the message key are specified in
+//! [GROUP](crate::docs::group)), so most steps rehash only `R3`, every
+//! 256th step `R2` and `R3`, and so on.
 //! Moving from iteration `a` to `b` re-derives each part at most 255 times
 //! plus the reseeds below it: at most about a thousand HMACs for any
 //! distance, instead of `b - a`. Every part only moves forward through

@@ -1,13 +1,10 @@
 //! Sender-key distribution: how a member hands its sender key to the others.
 //!
 //! A distribution travels inside a 1:1 [`Session`] as a payload of kind
-//! `GroupDistribution` (so a relay cannot tell it from a chat message):
-//!
-//! ```text
-//! distribution = 0x01 | 0x11 | group id (32) | sender identity (32)
-//!              | sender key id (u32) | iteration (u32)
-//!              | ratchet parts R0..R3 (4 x 32) | signing public key (32)
-//! ```
+//! `GroupDistribution` (so a relay cannot tell it from a chat message). It
+//! names the group and the sender and carries the sender key: its id, the
+//! ratchet at its current iteration and the signing public key; the layout
+//! is specified in [GROUP](crate::docs::group).
 //!
 //! The ratchet is the sender's state at its *current* iteration, so the
 //! receiver can read what is sent from now on and nothing sent before.
@@ -19,16 +16,19 @@
 //! the session and the group exactly as they were.
 
 use ed25519_dalek::VerifyingKey;
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use super::chain::{PARTS, RATCHET_LEN, Ratchet};
+use super::receiver::Receiver;
 use super::{Group, GroupId};
 use crate::account::Account;
 use crate::error::{Error, Result, WireError};
+use crate::error::{GroupError, SessionError};
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
 use crate::session::{Session, Verdict};
+use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, writer_for};
-use crate::wire::session_message::SessionMessage;
 use crate::wire::{MessageType, PayloadKind};
 
 /// Encoded length of a distribution.
@@ -119,7 +119,7 @@ pub struct InstalledSenderKey {
 ///
 /// This is the entry point for apps with many groups: the group id is only
 /// known after decryption. `find_group` is called at most once; return
-/// `None` for an unknown group ([`Error::GroupMismatch`]).
+/// `None` for an unknown group ([`GroupError::GroupMismatch`]).
 ///
 /// Every check (payload kind, group, sender = session peer, membership, key
 /// id clash) happens before the 1:1 session commits: on any error the
@@ -154,7 +154,8 @@ pub fn receive_distribution<'g>(
     find_group: impl FnOnce(&GroupId) -> Option<&'g mut Group>,
 ) -> Result<InstalledSenderKey> {
     let peer = *session.peer_identity();
-    let (distribution, group) = account.decrypt_with(session, message, accept(peer, find_group))?;
+    let message = SessionMessage::parse(message)?;
+    let (distribution, group) = account.decrypt_parsed(session, &message, accept(peer, find_group))?;
     Ok(group.install(distribution))
 }
 
@@ -184,8 +185,10 @@ pub fn receive_distribution_new_session<'g>(
     message: &[u8],
     find_group: impl FnOnce(&GroupId) -> Option<&'g mut Group>,
 ) -> Result<(Session, InstalledSenderKey)> {
-    let peer = SessionMessage::parse(message)?.claimed_sender().ok_or(Error::UnknownSessionSetup)?;
-    let (session, (distribution, group)) = account.create_inbound_session_with(message, accept(peer, find_group))?;
+    let message = SessionMessage::parse(message)?;
+    let peer = message.claimed_sender().ok_or(SessionError::UnknownSessionSetup)?;
+    let (session, accepted) = account.accept_inbound(&message, accept(peer, find_group))?;
+    let (distribution, group) = accepted?;
     Ok((session, group.install(distribution)))
 }
 
@@ -204,14 +207,129 @@ fn accept<'g>(
             Err(e) => return Verdict::Reject(e.into()),
         };
         if distribution.sender != peer {
-            return Verdict::Reject(Error::PeerMismatch);
+            return Verdict::Reject(Error::Session(SessionError::PeerMismatch));
         }
         let Some(group) = find_group(&distribution.group_id) else {
-            return Verdict::Reject(Error::GroupMismatch);
+            return Verdict::Reject(Error::Group(GroupError::GroupMismatch));
         };
         match group.check_install(&distribution) {
             Ok(()) => Verdict::Accept((distribution, group)),
             Err(e) => Verdict::Reject(e),
         }
+    }
+}
+
+/// Handing our sender key out, and installing the other members'.
+impl Group {
+    /// Encrypts our current sender key to each session's peer, in one call:
+    /// returns `(member, 1:1 ciphertext)` pairs to send. Each session must
+    /// belong to us and to a member; otherwise nothing is encrypted and the
+    /// error is [`SessionError::PeerMismatch`] (not our session) or
+    /// [`GroupError::NotGroupMember`] (the peer is not in the group: the key is
+    /// never handed to a non-member).
+    ///
+    /// The distribution carries our ratchet at its current iteration: the
+    /// receivers read what we send from now on, nothing before. The payload
+    /// is serialized once; the cost is that of the 1:1 encryptions. If a
+    /// 1:1 encryption itself fails (a session at its message limit), the
+    /// error is returned and the sessions already used have simply advanced.
+    pub fn distribute<'s, R: CryptoRng + ?Sized>(
+        &self,
+        sessions: impl IntoIterator<Item = &'s mut Session>,
+        rng: &mut R,
+    ) -> Result<Vec<(IdentityKey, Vec<u8>)>> {
+        let mut sessions: Vec<&mut Session> = sessions.into_iter().collect();
+        for session in &sessions {
+            if session.local_identity() != &self.own {
+                return Err(Error::Session(SessionError::PeerMismatch));
+            }
+            if !self.members.contains_key(session.peer_identity().as_bytes()) {
+                return Err(Error::Group(GroupError::NotGroupMember));
+            }
+        }
+        let payload = self.own_distribution().encode();
+        let mut out = Vec::with_capacity(sessions.len());
+        for session in &mut sessions {
+            let ciphertext = session.encrypt_payload(&payload, &[], PayloadKind::GroupDistribution, rng)?;
+            out.push((*session.peer_identity(), ciphertext));
+        }
+        Ok(out)
+    }
+
+    /// Decrypts a 1:1 message from `session`'s peer carrying its sender-key
+    /// distribution for this group, and installs it. See
+    /// [`receive_distribution`](super::receive_distribution) for the checks;
+    /// on any error nothing changes (a message that is not a distribution
+    /// gives [`Error::UnexpectedPayload`]).
+    pub fn install_distribution(
+        &mut self,
+        account: &mut Account,
+        session: &mut Session,
+        message: &[u8],
+    ) -> Result<InstalledSenderKey> {
+        super::receive_distribution(account, session, message, |_| Some(self))
+    }
+
+    /// Like [`install_distribution`](Self::install_distribution) for a
+    /// distribution that opens a new 1:1 session; returns the session.
+    pub fn install_distribution_from_new_session(
+        &mut self,
+        account: &mut Account,
+        message: &[u8],
+    ) -> Result<(Session, InstalledSenderKey)> {
+        super::receive_distribution_new_session(account, message, |_| Some(self))
+    }
+
+    /// Our sender key as a distribution.
+    pub(crate) fn own_distribution(&self) -> Distribution {
+        Distribution {
+            group_id: self.id,
+            sender: self.own,
+            key_id: self.sender.key_id,
+            ratchet: self.sender.ratchet.clone(),
+            signing: self.sender.signing.verifying_key(),
+        }
+    }
+
+    /// Whether `distribution` may be installed; changes nothing.
+    pub(crate) fn check_install(&self, distribution: &Distribution) -> Result<()> {
+        if distribution.group_id != self.id {
+            return Err(Error::Group(GroupError::GroupMismatch));
+        }
+        if distribution.sender == self.own {
+            return Err(Error::Session(SessionError::PeerMismatch));
+        }
+        let member =
+            self.members.get(distribution.sender.as_bytes()).ok_or(Error::Group(GroupError::NotGroupMember))?;
+        match member.receiver(distribution.key_id) {
+            Some(r) if r.signing != distribution.signing => {
+                Err(Error::Group(GroupError::SenderKeyConflict { key_id: distribution.key_id }))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Installs a checked distribution (see [`Self::check_install`]). A
+    /// sender key already held is left as it is; a new one becomes the
+    /// member's current key and the old current one its previous.
+    pub(crate) fn install(&mut self, distribution: Distribution) -> InstalledSenderKey {
+        let Distribution { sender, key_id, ratchet, signing, .. } = distribution;
+        let mut info = InstalledSenderKey {
+            group_id: self.id,
+            sender,
+            key_id,
+            iteration: ratchet.counter(),
+            newly_installed: false,
+        };
+        let Some(member) = self.members.get_mut(sender.as_bytes()) else { return info };
+        if member.receiver(key_id).is_some() {
+            return info;
+        }
+        let dropped = member.previous.take().map_or(0, |r| r.stored());
+        member.previous = member.current.take();
+        member.current = Some(Receiver::new(key_id, signing, ratchet));
+        self.stored = self.stored.saturating_sub(dropped);
+        info.newly_installed = true;
+        info
     }
 }

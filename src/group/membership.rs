@@ -7,18 +7,16 @@ use zeroize::Zeroizing;
 
 use super::GroupId;
 use super::chain::MessageKey;
-use super::distribution::{Distribution, InstalledSenderKey};
 use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, GroupMessage};
 use super::receiver::Receiver;
 use super::sender::SenderKey;
-use crate::account::Account;
-use crate::burnout::{BurnoutMessage, ENVELOPE_LEN, Envelope, Opened};
+use crate::burnout::payload;
+use crate::burnout::{BurnoutMessage, Envelope, Opened};
 use crate::crypto;
+use crate::error::{BurnoutError, GroupError};
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS};
-use crate::session::Session;
-use crate::wire::PayloadKind;
 
 /// What we hold for one other member: the sender key they use now and the
 /// one before it (for messages still in flight after a rotation).
@@ -34,11 +32,11 @@ impl Member {
         Self { identity, current: None, previous: None }
     }
 
-    fn receiver(&self, key_id: u32) -> Option<&Receiver> {
+    pub(super) fn receiver(&self, key_id: u32) -> Option<&Receiver> {
         [&self.current, &self.previous].into_iter().flatten().find(|r| r.key_id == key_id)
     }
 
-    fn receiver_mut(&mut self, key_id: u32) -> Option<&mut Receiver> {
+    pub(super) fn receiver_mut(&mut self, key_id: u32) -> Option<&mut Receiver> {
         [&mut self.current, &mut self.previous].into_iter().flatten().find(|r| r.key_id == key_id)
     }
 
@@ -120,14 +118,14 @@ pub struct GroupPlaintext {
 }
 
 impl GroupPlaintext {
-    /// Sorts the message by kind, like [`Account::open`] does for 1:1: a
+    /// Sorts the message by kind, like [`Account::open`](crate::Account::open) does for 1:1: a
     /// Burnout message (one with an envelope) becomes a [`BurnoutMessage`]
     /// ready for the [`Vault`](crate::burnout::Vault), with its content
     /// moved (not copied) into a zeroizing buffer; any other message is
     /// [`Opened::Message`].
     ///
     /// ```
-    /// # use sealpost::{Account, Envelope, group::{Group, GroupId}, burnout::{Opened, Vault}};
+    /// # use sealpost::{Account, group::{Group, GroupId}, burnout::{Envelope, Opened, Vault}};
     /// # let mut rng = rand::rng();
     /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
     /// # let ids = vec![*alice.identity(), *bob.identity()];
@@ -252,7 +250,7 @@ impl Group {
     }
 
     /// Members whose distribution we have not received yet (ask them for it,
-    /// or wait: their messages fail with [`Error::UnknownSenderKey`]).
+    /// or wait: their messages fail with [`GroupError::UnknownSenderKey`]).
     pub fn members_without_key(&self) -> impl Iterator<Item = &IdentityKey> {
         self.members.values().filter(|m| m.current.is_none()).map(|m| &m.identity)
     }
@@ -290,12 +288,12 @@ impl Group {
     }
 
     /// Removes a member: deletes every sender key we hold for it (its later
-    /// messages fail with [`Error::NotGroupMember`]) and rotates our own
+    /// messages fail with [`GroupError::NotGroupMember`]) and rotates our own
     /// sender key, so that nothing we send from now on is readable with what
     /// the removed member holds. Distribute the returned key to every
     /// remaining member.
     ///
-    /// Fails with [`Error::NotGroupMember`] (and changes nothing) if
+    /// Fails with [`GroupError::NotGroupMember`] (and changes nothing) if
     /// `identity` is not another member.
     ///
     /// ```
@@ -311,7 +309,7 @@ impl Group {
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn remove_member<R: CryptoRng + ?Sized>(&mut self, identity: &IdentityKey, rng: &mut R) -> Result<Rotated> {
-        let member = self.members.remove(identity.as_bytes()).ok_or(Error::NotGroupMember)?;
+        let member = self.members.remove(identity.as_bytes()).ok_or(Error::Group(GroupError::NotGroupMember))?;
         self.stored = self.stored.saturating_sub(member.stored());
         Ok(self.rotate(rng))
     }
@@ -333,7 +331,7 @@ impl Group {
     /// (so it is authenticated and hidden from the server).
     ///
     /// ```
-    /// # use sealpost::{Account, Envelope, group::{Group, GroupId}};
+    /// # use sealpost::{Account, group::{Group, GroupId}, burnout::Envelope};
     /// # let mut rng = rand::rng();
     /// # let (mut alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
     /// # let id = GroupId::random(&mut rng);
@@ -345,7 +343,7 @@ impl Group {
     /// let now = 1_700_000_000_000;
     /// let m = alices.encrypt_with_envelope(b"door code 4711", &Envelope::with_ttl(now, 60_000))?;
     /// let late = bobs.clone().decrypt(&m, now + 60_000);
-    /// assert!(matches!(late, Err(sealpost::Error::Expired { .. })));
+    /// assert!(matches!(late, Err(sealpost::Error::Burnout(sealpost::BurnoutError::Expired { .. }))));
     /// assert_eq!(bobs.decrypt(&m, now + 1_000)?.content, b"door code 4711");
     /// # Ok::<(), sealpost::Error>(())
     /// ```
@@ -356,33 +354,35 @@ impl Group {
     /// Verifies and decrypts a group message. `now_ms` is the local clock,
     /// used only for a Burnout envelope.
     ///
-    /// Order of checks: structure, group id ([`Error::GroupMismatch`]),
-    /// membership ([`Error::NotGroupMember`]), sender key
-    /// ([`Error::UnknownSenderKey`]), **signature**
+    /// Order of checks: structure, group id ([`GroupError::GroupMismatch`]),
+    /// membership ([`GroupError::NotGroupMember`]), sender key
+    /// ([`GroupError::UnknownSenderKey`]), **signature**
     /// ([`Error::InvalidSignature`]), then iteration (replays and messages
     /// older than the window are [`Error::DuplicateMessage`]), AEAD and
     /// envelope. Every failure leaves the group exactly as it was, except an
-    /// expired Burnout message ([`Error::Expired`]): authentic, so its key
+    /// expired Burnout message ([`BurnoutError::Expired`]): authentic, so its key
     /// is used up. A message sent too far in the future
-    /// ([`Error::ClockSkew`]) changes nothing and can be retried.
+    /// ([`BurnoutError::ClockSkew`]) changes nothing and can be retried.
     pub fn decrypt(&mut self, message: &[u8], now_ms: u64) -> Result<GroupPlaintext> {
         let parsed = GroupMessage::parse(message)?;
         if parsed.group_id != self.id {
-            return Err(Error::GroupMismatch);
+            return Err(Error::Group(GroupError::GroupMismatch));
         }
         if &parsed.sender == self.own.as_bytes() {
-            return Err(Error::UnknownSenderKey { key_id: parsed.key_id });
+            return Err(Error::Group(GroupError::UnknownSenderKey { key_id: parsed.key_id }));
         }
-        let member = self.members.get(&parsed.sender).ok_or(Error::NotGroupMember)?;
+        let member = self.members.get(&parsed.sender).ok_or(Error::Group(GroupError::NotGroupMember))?;
         let sender = member.identity;
-        let receiver = member.receiver(parsed.key_id).ok_or(Error::UnknownSenderKey { key_id: parsed.key_id })?;
+        let receiver = member
+            .receiver(parsed.key_id)
+            .ok_or(Error::Group(GroupError::UnknownSenderKey { key_id: parsed.key_id }))?;
         receiver.verify(parsed.signed, &parsed.signature)?;
         let (key, commit) = receiver.plan(parsed.iteration)?;
         let payload = open(&key, &parsed)?;
-        let (content, envelope) = split_payload(payload)?;
+        let (content, envelope) = split_flags(payload)?;
         let expired = match envelope.map(|e| e.check(now_ms)) {
             None | Some(Ok(())) => None,
-            Some(Err(e @ Error::Expired { .. })) => Some(e),
+            Some(Err(e @ Error::Burnout(BurnoutError::Expired { .. }))) => Some(e),
             Some(Err(e)) => return Err(e),
         };
 
@@ -397,117 +397,6 @@ impl Group {
             return Err(e);
         }
         Ok(GroupPlaintext { sender, key_id: parsed.key_id, iteration: parsed.iteration, content, envelope })
-    }
-
-    /// Encrypts our current sender key to each session's peer, in one call:
-    /// returns `(member, 1:1 ciphertext)` pairs to send. Each session must
-    /// belong to us and to a member; otherwise nothing is encrypted and the
-    /// error is [`Error::PeerMismatch`] (not our session) or
-    /// [`Error::NotGroupMember`] (the peer is not in the group: the key is
-    /// never handed to a non-member).
-    ///
-    /// The distribution carries our ratchet at its current iteration: the
-    /// receivers read what we send from now on, nothing before. The payload
-    /// is serialized once; the cost is that of the 1:1 encryptions. If a
-    /// 1:1 encryption itself fails (a session at its message limit), the
-    /// error is returned and the sessions already used have simply advanced.
-    pub fn distribute<'s, R: CryptoRng + ?Sized>(
-        &self,
-        sessions: impl IntoIterator<Item = &'s mut Session>,
-        rng: &mut R,
-    ) -> Result<Vec<(IdentityKey, Vec<u8>)>> {
-        let mut sessions: Vec<&mut Session> = sessions.into_iter().collect();
-        for session in &sessions {
-            if session.local_identity() != &self.own {
-                return Err(Error::PeerMismatch);
-            }
-            if !self.members.contains_key(session.peer_identity().as_bytes()) {
-                return Err(Error::NotGroupMember);
-            }
-        }
-        let payload = self.own_distribution().encode();
-        let mut out = Vec::with_capacity(sessions.len());
-        for session in &mut sessions {
-            let ciphertext = session.encrypt_payload(&payload, &[], PayloadKind::GroupDistribution, rng)?;
-            out.push((*session.peer_identity(), ciphertext));
-        }
-        Ok(out)
-    }
-
-    /// Decrypts a 1:1 message from `session`'s peer carrying its sender-key
-    /// distribution for this group, and installs it. See
-    /// [`receive_distribution`](super::receive_distribution) for the checks;
-    /// on any error nothing changes (a message that is not a distribution
-    /// gives [`Error::UnexpectedPayload`]).
-    pub fn install_distribution(
-        &mut self,
-        account: &mut Account,
-        session: &mut Session,
-        message: &[u8],
-    ) -> Result<InstalledSenderKey> {
-        super::receive_distribution(account, session, message, |_| Some(self))
-    }
-
-    /// Like [`install_distribution`](Self::install_distribution) for a
-    /// distribution that opens a new 1:1 session; returns the session.
-    pub fn install_distribution_from_new_session(
-        &mut self,
-        account: &mut Account,
-        message: &[u8],
-    ) -> Result<(Session, InstalledSenderKey)> {
-        super::receive_distribution_new_session(account, message, |_| Some(self))
-    }
-
-    /// Our sender key as a distribution.
-    pub(crate) fn own_distribution(&self) -> Distribution {
-        Distribution {
-            group_id: self.id,
-            sender: self.own,
-            key_id: self.sender.key_id,
-            ratchet: self.sender.ratchet.clone(),
-            signing: self.sender.signing.verifying_key(),
-        }
-    }
-
-    /// Whether `distribution` may be installed; changes nothing.
-    pub(crate) fn check_install(&self, distribution: &Distribution) -> Result<()> {
-        if distribution.group_id != self.id {
-            return Err(Error::GroupMismatch);
-        }
-        if distribution.sender == self.own {
-            return Err(Error::PeerMismatch);
-        }
-        let member = self.members.get(distribution.sender.as_bytes()).ok_or(Error::NotGroupMember)?;
-        match member.receiver(distribution.key_id) {
-            Some(r) if r.signing != distribution.signing => {
-                Err(Error::SenderKeyConflict { key_id: distribution.key_id })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Installs a checked distribution (see [`Self::check_install`]). A
-    /// sender key already held is left as it is; a new one becomes the
-    /// member's current key and the old current one its previous.
-    pub(crate) fn install(&mut self, distribution: Distribution) -> InstalledSenderKey {
-        let Distribution { sender, key_id, ratchet, signing, .. } = distribution;
-        let mut info = InstalledSenderKey {
-            group_id: self.id,
-            sender,
-            key_id,
-            iteration: ratchet.counter(),
-            newly_installed: false,
-        };
-        let Some(member) = self.members.get_mut(sender.as_bytes()) else { return info };
-        if member.receiver(key_id).is_some() {
-            return info;
-        }
-        let dropped = member.previous.take().map_or(0, |r| r.stored());
-        member.previous = member.current.take();
-        member.current = Some(Receiver::new(key_id, signing, ratchet));
-        self.stored = self.stored.saturating_sub(dropped);
-        info.newly_installed = true;
-        info
     }
 
     /// Keeps the stored entries within [`MAX_GROUP_STORED_KEYS`]: the sender
@@ -542,20 +431,16 @@ fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8
     Ok(buf)
 }
 
-/// Splits `content || [envelope] || flags`.
-fn split_payload(mut payload: Zeroizing<Vec<u8>>) -> Result<(Vec<u8>, Option<Envelope>)> {
-    let flags = payload.pop().ok_or(WireError::Truncated { needed: 1 })?;
-    match flags {
-        FLAG_PLAIN => Ok((core::mem::take(&mut *payload), None)),
-        FLAG_ENVELOPE => {
-            let (body, envelope) = Envelope::split_from(&payload)?;
-            let body_len = body.len();
-            debug_assert_eq!(body_len + ENVELOPE_LEN, payload.len());
-            payload.truncate(body_len);
-            Ok((core::mem::take(&mut *payload), Some(envelope)))
-        }
-        _ => Err(WireError::InvalidField("group payload flags").into()),
-    }
+/// Splits `content || [envelope] || flags` (the envelope through the shared
+/// Burnout payload path).
+fn split_flags(mut payload: Zeroizing<Vec<u8>>) -> Result<(Vec<u8>, Option<Envelope>)> {
+    let has_envelope = match payload.pop().ok_or(WireError::Truncated { needed: 1 })? {
+        FLAG_PLAIN => false,
+        FLAG_ENVELOPE => true,
+        _ => return Err(WireError::InvalidField("group payload flags").into()),
+    };
+    let (mut content, envelope) = payload::take_envelope(payload, has_envelope)?;
+    Ok((core::mem::take(&mut *content), envelope))
 }
 
 impl core::fmt::Debug for Group {

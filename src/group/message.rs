@@ -1,16 +1,9 @@
 //! The group message wire format.
 //!
-//! ```text
-//! group message = 0x01 | 0x10 | header | ciphertext | signature (64)
-//! header        = group id (32) | sender identity (32)
-//!               | sender key id (u32) | iteration (u32)
-//! ciphertext    = ChaCha20-Poly1305(message key, nonce = 0^8 | iteration,
-//!                                   ad = 0x01 | 0x10 | header,
-//!                                   payload) | tag (16)
-//! payload       = content | [Burnout envelope (18)] | flags (u8)
-//! flags         = 0x00: no envelope, 0x01: an envelope precedes the flags
-//! signature     = Ed25519(sender key's signing key, every byte before it)
-//! ```
+//! A header (group id, sender identity, sender key id, iteration), the
+//! ChaCha20-Poly1305 ciphertext with the header as associated data, and an
+//! Ed25519 signature over every byte before it; the layout is specified in
+//! [GROUP](crate::docs::group).
 //!
 //! The signature covers the whole message, so the group id, the sender's
 //! identity, the key id and the iteration are bound twice: as AEAD
@@ -104,7 +97,7 @@ impl<'a> GroupMessage<'a> {
     /// The identity key of the member who claims to have sent it. Fails if
     /// the bytes are not a valid identity key (such a message can never
     /// decrypt).
-    pub fn sender(&self) -> crate::Result<IdentityKey> {
+    pub fn sender(&self) -> crate::error::Result<IdentityKey> {
         IdentityKey::from_bytes(&self.sender)
     }
 

@@ -85,8 +85,8 @@
 //! the removal yet still sends under its old key, readable by the removed
 //! member: apps should apply membership changes before sending.
 //!
-//! The wire formats are documented in `message.rs`, `distribution.rs` and
-//! `state.rs` and collected in `docs/GROUP.md`.
+//! The wire formats (group message, distribution, group state), the
+//! derivations and the bounds are specified in [GROUP](crate::docs::group).
 
 mod chain;
 mod distribution;

@@ -1,19 +1,10 @@
 //! Serialization of a [`Group`] (plaintext, secrets included; store it only
 //! through [`Persist::export_encrypted`]).
 //!
-//! ```text
-//! group state = 0x01 | 0x32 | group id (32) | own identity (32)
-//!             | own key id (u32) | own iteration (u32) | own ratchet (4 x 32)
-//!             | own signing key seed (32)
-//!             | member count (u32) | member*            (ascending identity)
-//! member      = identity (32) | slots (u8: 0 = none, 1 = current,
-//!                                      3 = current and previous)
-//!             | [current receiver] | [previous receiver]
-//! receiver    = key id (u32) | signing public key (32)
-//!             | next iteration (u32) | ratchet (4 x 32)
-//!             | run count (u32) | (start (u32) | R3 (32))*   (ascending)
-//!             | key count (u32) | (iteration (u32) | key (32))* (ascending)
-//! ```
+//! Type byte `0x32`: our own sender key (with its signing key seed), then
+//! every member in ascending identity order with the receiving state of its
+//! current and previous sender keys; the layout is specified in
+//! [GROUP](crate::docs::group).
 //!
 //! The importer checks every count against [`crate::limits`] before
 //! allocating and refuses anything the library could not have produced
@@ -49,7 +40,7 @@ const MAX_KEYS: usize = (GROUP_OUT_OF_ORDER_WINDOW + BLOCK) as usize;
 
 impl Group {
     /// Serializes the group, secrets included: store it only encrypted
-    /// (see [`crate::persist`]).
+    /// (see [`Persist`](crate::Persist)).
     ///
     /// ```
     /// use sealpost::{IdentityKeyPair, Persist};

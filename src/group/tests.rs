@@ -11,6 +11,7 @@ use rand::rngs::StdRng;
 use super::chain::MessageKey;
 use super::message::{FLAG_PLAIN, encode_header};
 use super::*;
+use crate::error::{GroupError, SessionError};
 use crate::wire::PayloadKind;
 use crate::{Account, Error, Session, crypto};
 
@@ -99,7 +100,10 @@ fn a_distribution_must_come_from_the_sender_it_names() {
     let bytes = carol_to_bob.encrypt_payload(&lie.encode(), &[], PayloadKind::GroupDistribution, &mut rng).unwrap();
     let p = &mut parties[bob];
     let before = (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes());
-    assert_eq!(p.group.install_distribution(&mut p.account, &mut bob_to_carol, &bytes), Err(Error::PeerMismatch));
+    assert_eq!(
+        p.group.install_distribution(&mut p.account, &mut bob_to_carol, &bytes),
+        Err(Error::Session(SessionError::PeerMismatch))
+    );
     assert_eq!(before, (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes()));
 
     // Carol reusing her own key id with a different signing key: a clash.
@@ -111,7 +115,7 @@ fn a_distribution_must_come_from_the_sender_it_names() {
     let key_id = clash.key_id;
     assert_eq!(
         p.group.install_distribution(&mut p.account, &mut bob_to_carol, &bytes),
-        Err(Error::SenderKeyConflict { key_id })
+        Err(Error::Group(GroupError::SenderKeyConflict { key_id }))
     );
     assert_eq!(before, (p.account.to_bytes(), bob_to_carol.to_bytes(), p.group.to_bytes()));
 

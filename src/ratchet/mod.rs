@@ -4,7 +4,8 @@
 //! receiving chains, our current ratchet key pair and the peer's, and the
 //! skipped message keys.
 //!
-//! Two implementation choices, both documented in `docs/PROTOCOL.md`:
+//! Two implementation choices, both documented in
+//! [PROTOCOL](crate::docs::protocol):
 //!
 //! * **Decryption plans, then commits.** [`RatchetState::decrypt`] never
 //!   mutates: it derives every key it needs on the side, authenticates the
@@ -32,6 +33,7 @@ use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use zeroize::Zeroizing;
 
 use crate::crypto;
+use crate::error::SessionError;
 use crate::error::{Error, Result, WireError};
 use crate::limits::{MAX_FORWARD_JUMP, MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::wire::codec::{Reader, Writer};
@@ -64,15 +66,63 @@ impl RatchetKeyPair {
     }
 }
 
+/// Our side of the ratchet.
+#[derive(Clone)]
+enum Own {
+    /// An initiator before its first message: the first encryption
+    /// generates our first ratchet key pair.
+    Unkeyed,
+    /// Our current ratchet key pair and, once we have sent on it, the
+    /// sending chain.
+    Keyed { pair: RatchetKeyPair, sending: Option<SendingChain> },
+}
+
+/// The peer's side of the ratchet.
+#[derive(Clone)]
+enum Peer {
+    /// A responder before the first message has been applied.
+    Unknown,
+    /// The peer's ratchet key is known but nothing was received on it yet:
+    /// an initiator's view of the responder's signed prekey.
+    Known([u8; 32]),
+    /// The peer's current ratchet key and its receiving chain.
+    Receiving { key: [u8; 32], chain: ReceivingChain },
+}
+
+impl Own {
+    fn pair(&self) -> Option<&RatchetKeyPair> {
+        match self {
+            Own::Unkeyed => None,
+            Own::Keyed { pair, .. } => Some(pair),
+        }
+    }
+
+    fn sending(&self) -> Option<&SendingChain> {
+        match self {
+            Own::Keyed { sending, .. } => sending.as_ref(),
+            Own::Unkeyed => None,
+        }
+    }
+}
+
+impl Peer {
+    fn key(&self) -> Option<&[u8; 32]> {
+        match self {
+            Peer::Unknown => None,
+            Peer::Known(key) | Peer::Receiving { key, .. } => Some(key),
+        }
+    }
+}
+
 /// One Double Ratchet session state.
 #[derive(Clone)]
 pub(crate) struct RatchetState {
     ad: [u8; AD_LEN],
     root: RootKey,
-    ours: Option<RatchetKeyPair>,
-    theirs: Option<[u8; 32]>,
-    sending: Option<SendingChain>,
-    receiving: Option<ReceivingChain>,
+    own: Own,
+    peer: Peer,
+    /// Set when the peer's ratchet key changed since we last sent: the next
+    /// encryption performs the sending half of the DH-ratchet step.
     send_step_pending: bool,
     previous_sending_length: u32,
     skipped: SkippedKeys,
@@ -99,29 +149,21 @@ impl RatchetState {
     /// The initiator's state right after X3DH: the peer's signed prekey is
     /// its first ratchet key; the sending step runs at the first encrypt.
     pub(crate) fn new_initiator(ad: [u8; AD_LEN], shared_secret: RootKey, their_signed_prekey: [u8; 32]) -> Self {
-        Self::blank(ad, shared_secret, None, Some(their_signed_prekey), true)
+        Self::blank(ad, shared_secret, Own::Unkeyed, Peer::Known(their_signed_prekey), true)
     }
 
     /// The responder's state right after X3DH: our signed prekey is our
     /// first ratchet key pair.
     pub(crate) fn new_responder(ad: [u8; AD_LEN], shared_secret: RootKey, our_signed_prekey: RatchetKeyPair) -> Self {
-        Self::blank(ad, shared_secret, Some(our_signed_prekey), None, false)
+        Self::blank(ad, shared_secret, Own::Keyed { pair: our_signed_prekey, sending: None }, Peer::Unknown, false)
     }
 
-    fn blank(
-        ad: [u8; AD_LEN],
-        root: RootKey,
-        ours: Option<RatchetKeyPair>,
-        theirs: Option<[u8; 32]>,
-        pending: bool,
-    ) -> Self {
+    fn blank(ad: [u8; AD_LEN], root: RootKey, own: Own, peer: Peer, pending: bool) -> Self {
         Self {
             ad,
             root,
-            ours,
-            theirs,
-            sending: None,
-            receiving: None,
+            own,
+            peer,
             send_step_pending: pending,
             previous_sending_length: 0,
             skipped: SkippedKeys::default(),
@@ -142,20 +184,18 @@ impl RatchetState {
         if content.len() > MAX_PLAINTEXT {
             return Err(Error::TooLarge { what: "plaintext", len: content.len(), max: MAX_PLAINTEXT });
         }
-        if self.send_step_pending || self.sending.is_none() {
-            let theirs = self.theirs.ok_or(Error::InvalidState("no peer ratchet key to send to"))?;
-            let ours = RatchetKeyPair::generate(rng);
-            let dh = crypto::dh(&ours.secret, &X25519Public::from(theirs))?;
+        if self.send_step_pending || self.own.sending().is_none() {
+            let theirs = *self.peer.key().ok_or(Error::InvalidState("no peer ratchet key to send to"))?;
+            let pair = RatchetKeyPair::generate(rng);
+            let dh = crypto::dh(&pair.secret, &X25519Public::from(theirs))?;
             let (root, chain) = self.root.step(&dh);
-            self.previous_sending_length = self.sending.as_ref().map_or(0, |c| c.index);
+            self.previous_sending_length = self.own.sending().map_or(0, |c| c.index);
             self.root = root;
-            self.sending = Some(SendingChain { key: chain, index: 0 });
-            self.ours = Some(ours);
+            self.own = Own::Keyed { pair, sending: Some(SendingChain { key: chain, index: 0 }) };
             self.send_step_pending = false;
         }
-        let (ours, chain) = match (&self.ours, &mut self.sending) {
-            (Some(o), Some(c)) => (o, c),
-            _ => return Err(Error::InvalidState("sending chain missing")),
+        let Own::Keyed { pair: ours, sending: Some(chain) } = &mut self.own else {
+            return Err(Error::InvalidState("sending chain missing"));
         };
         let next_index = chain
             .index
@@ -190,8 +230,9 @@ impl RatchetState {
         let mut ad_buf = [0u8; AD_LEN + MAX_PREFIX];
         let ad = fill_ad(&mut ad_buf, &self.ad, message.authenticated)?;
 
-        if self.theirs.as_ref() == Some(&header.ratchet_key) {
-            let chain = self.receiving.as_ref().ok_or(Error::InvalidState("receiving chain missing"))?;
+        if let Peer::Receiving { key, chain } = &self.peer
+            && key == &header.ratchet_key
+        {
             if header.index < chain.index {
                 return self.decrypt_skipped(message, ad);
             }
@@ -209,21 +250,24 @@ impl RatchetState {
         // A new peer ratchet key: finish the current receiving chain up to
         // the sender's previous-chain length, then step the root.
         let mut skipped = Vec::new();
-        if let (Some(theirs), Some(chain)) = (&self.theirs, &self.receiving)
+        if let Peer::Receiving { key: theirs, chain } = &self.peer
             && header.previous_chain_length > chain.index
         {
             let (mut old, _, _) = skip_to(theirs, chain, header.previous_chain_length)?;
             // The key *at* previous_chain_length was never sent.
             skipped.append(&mut old);
         }
-        let ours = self.ours.as_ref().ok_or(Error::AuthenticationFailed)?;
+        let ours = self.own.pair().ok_or(Error::AuthenticationFailed)?;
         let dh = crypto::dh(&ours.secret, &X25519Public::from(header.ratchet_key))?;
         let (root, chain_key) = self.root.step(&dh);
         let fresh = ReceivingChain { key: chain_key, index: 0 };
         let (mut new_skipped, key, chain) = skip_to(&header.ratchet_key, &fresh, header.index)?;
         skipped.append(&mut new_skipped);
         if skipped.len() > MAX_SKIPPED_TOTAL {
-            return Err(Error::ForwardJumpTooLarge { jump: skipped.len() as u64, max: MAX_SKIPPED_TOTAL as u64 });
+            return Err(Error::Session(SessionError::ForwardJumpTooLarge {
+                jump: skipped.len() as u64,
+                max: MAX_SKIPPED_TOTAL as u64,
+            }));
         }
         let payload = open(&key, ad, message.ciphertext)?;
         Ok(Decrypted { payload, commit: Commit::Ratchet { theirs: header.ratchet_key, root, chain, skipped } })
@@ -250,18 +294,20 @@ impl RatchetState {
             }
             Commit::Advance { chain, skipped } => {
                 self.skipped.extend(skipped);
-                self.receiving = Some(chain);
+                if let Peer::Receiving { chain: current, .. } = &mut self.peer {
+                    *current = chain;
+                }
             }
             Commit::Ratchet { theirs, root, chain, skipped } => {
                 self.skipped.extend(skipped);
-                if let Some(old) = self.theirs.replace(theirs) {
+                let old = core::mem::replace(&mut self.peer, Peer::Receiving { key: theirs, chain });
+                if let Some(old) = old.key() {
                     if self.old_chains.len() >= MAX_REMEMBERED_CHAINS {
                         let _ = self.old_chains.pop_front();
                     }
-                    self.old_chains.push_back(old);
+                    self.old_chains.push_back(*old);
                 }
                 self.root = root;
-                self.receiving = Some(chain);
                 self.send_step_pending = true;
             }
         }
@@ -272,7 +318,7 @@ impl RatchetState {
     /// old one. An error from a state that knows the key is about this
     /// message; one from another state only says "not this state".
     pub(crate) fn knows_chain(&self, ratchet_key: &[u8; 32]) -> bool {
-        self.theirs.as_ref() == Some(ratchet_key)
+        self.peer.key() == Some(ratchet_key)
             || self.skipped.has_chain(ratchet_key)
             || self.old_chains.contains(ratchet_key)
     }
@@ -285,26 +331,29 @@ impl RatchetState {
     /// Our current ratchet public key, if one has been generated.
     #[cfg(test)]
     pub(crate) fn our_ratchet_public(&self) -> Option<[u8; 32]> {
-        self.ours.as_ref().map(|o| o.public)
+        self.own.pair().map(|o| o.public)
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.bytes(&self.ad).bytes(&self.root.0);
-        match &self.ours {
+        // The layout predates the typed `Own` / `Peer` states: four optional
+        // fields, our key pair, the peer's key, the sending and the
+        // receiving chain.
+        match self.own.pair() {
             Some(o) => w.u8(1).bytes(o.secret.as_bytes()),
             None => w.u8(0),
         };
-        match &self.theirs {
+        match self.peer.key() {
             Some(t) => w.u8(1).bytes(t),
             None => w.u8(0),
         };
-        match &self.sending {
+        match self.own.sending() {
             Some(c) => w.u8(1).bytes(&c.key.0).u32(c.index),
             None => w.u8(0),
         };
-        match &self.receiving {
-            Some(c) => w.u8(1).bytes(&c.key.0).u32(c.index),
-            None => w.u8(0),
+        match &self.peer {
+            Peer::Receiving { chain: c, .. } => w.u8(1).bytes(&c.key.0).u32(c.index),
+            Peer::Unknown | Peer::Known(_) => w.u8(0),
         };
         w.u8(u8::from(self.send_step_pending)).u32(self.previous_sending_length);
         w.u32(self.skipped.len() as u32);
@@ -342,16 +391,22 @@ impl RatchetState {
         // sending chain our key pair. The converse does not hold: an
         // initiator knows the peer's key (the signed prekey) before any
         // receiving chain exists, both before and after its first send.
-        if (receiving.is_some() && theirs.is_none()) || (sending.is_some() && ours.is_none()) {
-            return Err(WireError::InvalidField("ratchet chains inconsistent"));
-        }
+        let own = match (ours, sending) {
+            (Some(pair), sending) => Own::Keyed { pair, sending },
+            (None, None) => Own::Unkeyed,
+            (None, Some(_)) => return Err(WireError::InvalidField("ratchet chains inconsistent")),
+        };
+        let peer = match (theirs, receiving) {
+            (Some(key), Some(chain)) => Peer::Receiving { key, chain },
+            (Some(key), None) => Peer::Known(key),
+            (None, None) => Peer::Unknown,
+            (None, Some(_)) => return Err(WireError::InvalidField("ratchet chains inconsistent")),
+        };
         Ok(Self {
             ad,
             root,
-            ours,
-            theirs,
-            sending,
-            receiving,
+            own,
+            peer,
             send_step_pending,
             previous_sending_length,
             skipped: SkippedKeys::from_entries(entries),
@@ -369,7 +424,10 @@ fn skip_to(
 ) -> Result<(Vec<SkippedKey>, MessageKey, ReceivingChain)> {
     let jump = target.checked_sub(chain.index).ok_or(Error::DuplicateMessage)?;
     if jump > MAX_FORWARD_JUMP {
-        return Err(Error::ForwardJumpTooLarge { jump: u64::from(jump), max: u64::from(MAX_FORWARD_JUMP) });
+        return Err(Error::Session(SessionError::ForwardJumpTooLarge {
+            jump: u64::from(jump),
+            max: u64::from(MAX_FORWARD_JUMP),
+        }));
     }
     let mut skipped = Vec::with_capacity(jump as usize);
     let mut key = chain.key.clone();

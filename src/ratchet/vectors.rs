@@ -11,7 +11,7 @@
 //! `tests/vectors.rs` pins a complete transcript through the public API.
 //!
 //! When they were generated, every value here was also recomputed
-//! independently from the description in `docs/PROTOCOL.md` with Python's
+//! independently from the description in [PROTOCOL](crate::docs::protocol) with Python's
 //! `cryptography` package (HKDF-SHA256, HMAC-SHA256, X25519 with the
 //! Ed25519-to-X25519 identity conversion, ChaCha20-Poly1305), and matched:
 //! see `tests/vectors_crosscheck.py`.

@@ -4,13 +4,17 @@
 //! ([`VERSION`]) and a type byte ([`MessageType`]). Integers are big-endian,
 //! variable-length fields carry a length prefix checked against the limits
 //! in [`crate::limits`] before anything is allocated, and trailing bytes are
-//! an error. The full layout of each message is documented in
-//! `docs/PROTOCOL.md`; the encoders and parsers live next to the protocol
-//! code that owns each message ([`session_message`] for 1:1 messages,
-//! [`crate::prekey`] for bundles, ...).
+//! an error. The full layout of each message is specified in
+//! [PROTOCOL](crate::docs::protocol) (and, for groups, Forkout and Burnout,
+//! in [GROUP](crate::docs::group), [FORKOUT](crate::docs::forkout) and
+//! [BURNOUT](crate::docs::burnout)); the encoders and parsers live next to
+//! the protocol code that owns each message (`wire::session_message` for
+//! 1:1 messages, `prekey` for bundles, ...).
 
 pub(crate) mod codec;
-pub mod session_message;
+pub(crate) mod session_message;
+
+pub use session_message::SessionMessage;
 
 /// The only format version this build reads and writes.
 pub const VERSION: u8 = 1;
@@ -80,14 +84,14 @@ impl MessageType {
 /// use sealpost::wire::{MessageType, peek_type};
 /// assert_eq!(peek_type(&[1, 0x03]), Ok(MessageType::Setup));
 /// ```
-pub fn peek_type(bytes: &[u8]) -> Result<MessageType, crate::WireError> {
+pub fn peek_type(bytes: &[u8]) -> Result<MessageType, crate::error::WireError> {
     let mut r = codec::Reader::new(bytes);
     let version = r.u8()?;
     if version != VERSION {
-        return Err(crate::WireError::UnsupportedVersion(version));
+        return Err(crate::error::WireError::UnsupportedVersion(version));
     }
     let t = r.u8()?;
-    MessageType::from_byte(t).ok_or(crate::WireError::InvalidField("unknown message type"))
+    MessageType::from_byte(t).ok_or(crate::error::WireError::InvalidField("unknown message type"))
 }
 
 /// What a decrypted 1:1 payload carries: the first plaintext byte inside the

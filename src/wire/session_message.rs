@@ -1,15 +1,8 @@
 //! Encoding of 1:1 session messages.
 //!
-//! ```text
-//! ratchet message  = 0x01 | 0x02 | header | ciphertext
-//! setup message    = 0x01 | 0x03 | setup  | header | ciphertext
-//! setup            = initiator identity (32) | base key (32)
-//!                  | signed prekey id (u32) | has one-time prekey (u8: 0|1)
-//!                  | [one-time prekey id (u32)] | KEM share kind (u8: 0 = none)
-//! header           = ratchet key (32) | previous chain length (u32)
-//!                  | message number (u32)
-//! ciphertext       = ChaCha20-Poly1305(payload) | tag (16)
-//! ```
+//! A ratchet message (type `0x02`) is a header and a ciphertext; a setup
+//! message (type `0x03`) puts the X3DH setup data before them. The layouts
+//! are specified in [PROTOCOL](crate::docs::protocol).
 //!
 //! Every byte before the ciphertext is authenticated as AEAD associated
 //! data, after the session's own associated data (both identity keys). The
@@ -50,11 +43,13 @@ pub(crate) struct SetupData {
 /// names its sender's identity key).
 ///
 /// ```
-/// use sealpost::wire::session_message::SessionMessage;
+/// use sealpost::wire::SessionMessage;
 /// assert!(SessionMessage::parse(&[1, 2, 3]).is_err());
 /// ```
 #[derive(Clone, Debug)]
 pub struct SessionMessage<'a> {
+    /// The whole message.
+    pub(crate) bytes: &'a [u8],
     pub(crate) setup: Option<SetupData>,
     pub(crate) header: Header,
     pub(crate) authenticated: &'a [u8],
@@ -84,7 +79,12 @@ impl<'a> SessionMessage<'a> {
         }
         let split = bytes.len() - ciphertext_len;
         let (authenticated, ciphertext) = bytes.split_at(split);
-        Ok(Self { setup, header, authenticated, ciphertext })
+        Ok(Self { bytes, setup, header, authenticated, ciphertext })
+    }
+
+    /// The bytes the message was parsed from.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 
     /// Whether this message carries X3DH setup data (the sender has not yet

@@ -1,0 +1,36 @@
+//! Errors of group messaging.
+
+use thiserror::Error;
+
+/// Why a group message, distribution or membership change was refused. No
+/// state was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// A group message or distribution comes from someone who is not a
+    /// member of the group (never added, or removed).
+    #[error("sender is not a member of the group")]
+    NotGroupMember,
+
+    /// A group message or distribution belongs to another group.
+    #[error("message belongs to another group")]
+    GroupMismatch,
+
+    /// A group message names a sender key this member has not received (its
+    /// distribution has not arrived yet, was replaced twice since, or the
+    /// message is our own). Keep the message and retry after installing the
+    /// sender's distribution.
+    #[error("no sender key {key_id} installed for this sender")]
+    UnknownSenderKey {
+        /// The sender key id the message names.
+        key_id: u32,
+    },
+
+    /// A distribution reuses a sender key id this member already holds for
+    /// that sender, with a different signing key.
+    #[error("sender key {key_id} conflicts with the installed one")]
+    SenderKeyConflict {
+        /// The conflicting sender key id.
+        key_id: u32,
+    },
+}

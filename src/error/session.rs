@@ -1,0 +1,42 @@
+//! Errors of 1:1 session setup and the Double Ratchet.
+
+use thiserror::Error;
+
+/// Why a 1:1 message or session setup was refused. No state was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The message is further ahead in its chain than
+    /// [`MAX_FORWARD_JUMP`](crate::limits::MAX_FORWARD_JUMP) allows.
+    #[error("message is {jump} messages ahead, over the limit of {max}")]
+    ForwardJumpTooLarge {
+        /// How many message keys would have to be skipped.
+        jump: u64,
+        /// The limit.
+        max: u64,
+    },
+
+    /// A setup message names a signed prekey the store does not hold (never
+    /// issued, or rotated out past its grace period).
+    #[error("unknown signed prekey id {0}")]
+    UnknownSignedPreKey(u32),
+
+    /// A setup message names a one-time prekey id that was never issued.
+    #[error("unknown one-time prekey id {0}")]
+    UnknownOneTimePreKey(u32),
+
+    /// A setup message names a one-time prekey that was already consumed by
+    /// an earlier session.
+    #[error("one-time prekey {0} was already used")]
+    OneTimePreKeyReused(u32),
+
+    /// The message belongs to a different peer than this session's.
+    #[error("message is from a different identity than this session's peer")]
+    PeerMismatch,
+
+    /// A setup message starts a session this [`Session`](crate::Session)
+    /// does not know; pass it to
+    /// [`Account::decrypt`](crate::Account::decrypt) instead.
+    #[error("setup message for a session this object does not hold")]
+    UnknownSessionSetup,
+}

@@ -1,0 +1,403 @@
+//! The 1:1 session API: encrypt, decrypt, open Burnout messages, previous
+//! states, persistence.
+//!
+//! A [`Session`] is everything one party keeps about its conversation with
+//! one peer: the current Double Ratchet state and up to
+//! [`MAX_PREVIOUS_STATES`] previous ones, which still open messages that
+//! were in flight when the current state replaced them.
+//!
+//! # When both sides start at once
+//!
+//! If Alice and Bob each build a session from the other's bundle before
+//! either's first message arrives, each receives a setup message for a
+//! state it does not have. Both states open their messages (the other one
+//! is kept as a previous state), and both sides pick the same one as
+//! current: the state **initiated by the party with the lower identity
+//! key** (bytewise). After each side has received one message from the
+//! other, they send on the same state. A setup message for a new state that
+//! arrives when the current state is already confirmed (we have received in
+//! it) is taken as the peer re-initiating and becomes current.
+
+use std::collections::VecDeque;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::burnout::payload::{any_app_payload, burnout_payload, seal_trailer};
+use crate::burnout::{BurnoutMessage, Envelope, Opened};
+use crate::error::{Error, Result, SessionError, WireError};
+use crate::identity::IdentityKey;
+use crate::limits::MAX_PREVIOUS_STATES;
+use crate::persist::Persist;
+use crate::wire::codec::{state_reader, writer_for};
+use crate::wire::{MessageType, PayloadKind, SessionMessage};
+
+mod state;
+mod verdict;
+
+pub(crate) use state::SessionState;
+use state::Slot;
+pub(crate) use verdict::{Verdict, app_payload, split_kind};
+
+/// An end-to-end encrypted 1:1 session with one peer.
+///
+/// Created by [`Account::create_outbound_session`](crate::Account::create_outbound_session)
+/// or [`Account::create_inbound_session`](crate::Account::create_inbound_session).
+///
+/// ```
+/// use sealpost::Account;
+/// let mut rng = rand::rng();
+/// let mut alice = Account::new(&mut rng, 0);
+/// let mut bob = Account::new(&mut rng, 0);
+/// bob.generate_one_time_prekeys(1, &mut rng)?;
+///
+/// let mut a = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let first = a.encrypt(b"hi Bob", &mut rng)?;
+/// let (mut b, text) = bob.create_inbound_session(&first)?;
+/// assert_eq!(text, b"hi Bob");
+///
+/// let reply = b.encrypt(b"hi Alice", &mut rng)?;
+/// assert_eq!(a.decrypt(&reply)?, b"hi Alice");
+/// // A replay is refused and changes nothing.
+/// assert_eq!(a.decrypt(&reply), Err(sealpost::Error::DuplicateMessage));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    local: IdentityKey,
+    peer: IdentityKey,
+    current: SessionState,
+    previous: VecDeque<SessionState>,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("local", &self.local)
+            .field("peer", &self.peer)
+            .field("previous_states", &self.previous.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(local: IdentityKey, peer: IdentityKey, state: SessionState) -> Self {
+        Self { local, peer, current: state, previous: VecDeque::new() }
+    }
+
+    /// The peer's identity key.
+    pub fn peer_identity(&self) -> &IdentityKey {
+        &self.peer
+    }
+
+    /// Our own identity key.
+    pub fn local_identity(&self) -> &IdentityKey {
+        &self.local
+    }
+
+    /// Identifies the current state: the initiator's X3DH base key, equal
+    /// on both sides once they have converged.
+    pub fn session_id(&self) -> [u8; 32] {
+        self.current.base_key
+    }
+
+    /// Whether we have received a message in the current state (so our
+    /// messages no longer carry setup data).
+    pub fn is_confirmed(&self) -> bool {
+        self.current.confirmed
+    }
+
+    /// Skipped message keys stored by the current state (at most
+    /// [`MAX_SKIPPED_TOTAL`](crate::limits::MAX_SKIPPED_TOTAL)).
+    pub fn skipped_key_count(&self) -> usize {
+        self.current.ratchet.skipped_len()
+    }
+
+    /// Number of previous states kept (at most [`MAX_PREVIOUS_STATES`]).
+    pub fn previous_state_count(&self) -> usize {
+        self.previous.len()
+    }
+
+    /// Encrypts an application message for the peer.
+    pub fn encrypt<R: CryptoRng + ?Sized>(&mut self, plaintext: &[u8], rng: &mut R) -> Result<Vec<u8>> {
+        self.encrypt_payload(plaintext, &[], PayloadKind::App, rng)
+    }
+
+    /// Encrypts a Burnout message: `plaintext` under the authenticated
+    /// `envelope`. Refuses an envelope already expired at its own sent-at
+    /// time ([`BurnoutError::Expired`](crate::BurnoutError::Expired)).
+    ///
+    /// The recipient must open it with [`Session::open_burnout`],
+    /// [`Session::open`] or their [`Account`](crate::Account) counterparts;
+    /// [`Session::decrypt`] refuses it.
+    ///
+    /// ```
+    /// # use sealpost::BurnoutError;
+    /// use sealpost::{Account, Error, burnout::Envelope};
+    /// let mut rng = rand::rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    ///
+    /// let sealed = to_bob.encrypt_burnout(b"pin 1234", &Envelope::with_ttl(now, 60_000), &mut rng)?;
+    /// let opened = to_alice.open_burnout(&sealed, now + 1_000)?;
+    /// assert_eq!(opened.envelope().expires_at_ms(), Some(now + 60_000));
+    /// assert_eq!(opened.into_plaintext(now + 1_000)?.as_slice(), b"pin 1234");
+    ///
+    /// // One minute later, the next one is already gone when it arrives.
+    /// let late = to_bob.encrypt_burnout(b"pin 5678", &Envelope::with_ttl(now, 60_000), &mut rng)?;
+    /// assert_eq!(to_alice.open_burnout(&late, now + 60_000).unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: now + 60_000 }));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn encrypt_burnout<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        envelope: &Envelope,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        let trailer = seal_trailer(Some(envelope))?;
+        self.encrypt_payload(plaintext, trailer.as_bytes(), PayloadKind::BurnoutApp, rng)
+    }
+
+    /// Encrypts `content || envelope || kind` in the current state.
+    pub(crate) fn encrypt_payload<R: CryptoRng + ?Sized>(
+        &mut self,
+        content: &[u8],
+        envelope: &[u8],
+        kind: PayloadKind,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        let mut trailer = [0u8; 64];
+        let len = envelope.len() + 1;
+        let slot = trailer.get_mut(..len).ok_or(Error::InvalidState("envelope too long"))?;
+        let (env, k) = slot.split_at_mut(envelope.len());
+        env.copy_from_slice(envelope);
+        k.fill(kind as u8);
+        let state = &mut self.current;
+        let setup = state.pending_setup().copied();
+        state.ratchet.encrypt(content, slot, setup.as_ref(), rng)
+    }
+
+    /// Decrypts an application message from the peer.
+    ///
+    /// On any error the session is left exactly as it was. A setup message
+    /// for a state this session does not hold (the peer re-initiated, or
+    /// both sides started at once) needs the prekey store: use
+    /// [`Account::decrypt`](crate::Account::decrypt), which handles every
+    /// case.
+    ///
+    /// A Burnout message is refused with [`Error::UnexpectedPayload`] and
+    /// nothing changes: open it with [`Session::open_burnout`] or
+    /// [`Session::open`], which enforce its envelope.
+    pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>> {
+        self.decrypt_parsed(&SessionMessage::parse(message)?, app_payload)
+    }
+
+    /// Opens a Burnout message at the caller's clock `now_ms` (ms since the
+    /// Unix epoch).
+    ///
+    /// * [`BurnoutError::Expired`](crate::BurnoutError::Expired) at or after the expiry, and
+    ///   [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope): the plaintext is zeroized, never
+    ///   returned, and **the message key is used up** (the state moves on;
+    ///   the same message then fails with [`Error::DuplicateMessage`]).
+    /// * [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew) when the sent-at time is more than
+    ///   [`MAX_CLOCK_SKEW_MS`](crate::limits::MAX_CLOCK_SKEW_MS) ahead:
+    ///   nothing changes, retry when the clocks agree.
+    /// * [`Error::UnexpectedPayload`] for a plain (non-Burnout) message,
+    ///   and every other error: nothing changes.
+    ///
+    /// Setup messages of states this session does not hold need the prekey
+    /// store: use [`Account::open_burnout`](crate::Account::open_burnout).
+    ///
+    /// ```
+    /// use sealpost::{Account, burnout::Envelope};
+    /// let mut rng = rand::rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    ///
+    /// let env = Envelope::new(now).burn_after_reading();
+    /// let sealed = to_bob.encrypt_burnout(b"one look only", &env, &mut rng)?;
+    /// assert!(to_alice.decrypt(&sealed).is_err()); // the plain API refuses it, state untouched
+    /// let opened = to_alice.open_burnout(&sealed, now)?;
+    /// assert!(opened.envelope().is_burn_after_reading());
+    /// assert_eq!(opened.sender(), alice.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn open_burnout(&mut self, message: &[u8], now_ms: u64) -> Result<BurnoutMessage> {
+        let sender = *self.peer_identity();
+        self.decrypt_parsed(&SessionMessage::parse(message)?, |kind, content| {
+            burnout_payload(kind, content, now_ms, sender)
+        })
+    }
+
+    /// Opens any application message, plain or Burnout, at `now_ms`: the
+    /// kind is only known after decryption. Burnout messages follow the
+    /// rules of [`Session::open_burnout`]; plain ones those of
+    /// [`Session::decrypt`].
+    ///
+    /// ```
+    /// use sealpost::{Account, burnout::{Envelope, Opened}};
+    /// let mut rng = rand::rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    ///
+    /// let plain = to_bob.encrypt(b"lunch?", &mut rng)?;
+    /// let burn = to_bob.encrypt_burnout(b"wifi pw", &Envelope::with_ttl(now, 1_000), &mut rng)?;
+    /// assert!(matches!(to_alice.open(&plain, now)?, Opened::Message(m) if m == b"lunch?"));
+    /// assert!(matches!(to_alice.open(&burn, now)?, Opened::Burnout(_)));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn open(&mut self, message: &[u8], now_ms: u64) -> Result<Opened> {
+        let sender = *self.peer_identity();
+        self.decrypt_parsed(&SessionMessage::parse(message)?, |kind, content| {
+            any_app_payload(kind, content, now_ms, sender)
+        })
+    }
+
+    /// Decrypts a parsed message in whichever state it belongs to and lets
+    /// `accept` decide, from the payload kind and content, whether to
+    /// commit. The one 1:1 receive path every carrier goes through.
+    pub(crate) fn decrypt_parsed<T>(
+        &mut self,
+        message: &SessionMessage<'_>,
+        accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
+    ) -> Result<T> {
+        if let Some(setup) = &message.setup {
+            if setup.initiator != self.peer {
+                return Err(SessionError::PeerMismatch.into());
+            }
+            if !self.has_state(&setup.base_key) {
+                return Err(SessionError::UnknownSessionSetup.into());
+            }
+        }
+        // Report the error of a state that knows the message's chain (for
+        // example DuplicateMessage from a previous state) over the
+        // AuthenticationFailed of states that merely tried it.
+        let mut first_error = None;
+        let mut known_chain_error = None;
+        let slots = core::iter::once(Slot::Current).chain((0..self.previous.len()).map(Slot::Previous));
+        for slot in slots {
+            let Some(state) = self.state(slot) else { continue };
+            if let Some(setup) = &message.setup
+                && (setup.base_key != state.base_key || state.initiated_by_us())
+            {
+                continue;
+            }
+            match state.ratchet.decrypt(message) {
+                Ok(decrypted) => {
+                    let (kind, content) = split_kind(decrypted.payload)?;
+                    let verdict = accept(kind, content);
+                    if matches!(verdict, Verdict::Reject(_)) {
+                        return verdict.finish();
+                    }
+                    if let Some(state) = self.state_mut(slot) {
+                        state.ratchet.apply(decrypted.commit);
+                        state.mark_received();
+                    }
+                    return verdict.finish();
+                }
+                Err(e) if state.ratchet.knows_chain(&message.header.ratchet_key) => {
+                    known_chain_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(known_chain_error.or(first_error).unwrap_or(Error::AuthenticationFailed))
+    }
+
+    /// Installs a state built from a peer's setup message, choosing which
+    /// state is current (see the module documentation).
+    pub(crate) fn install_inbound(&mut self, state: SessionState) {
+        let adopt = if self.current.initiated_by_us() && !self.current.confirmed {
+            // Simultaneous start: the lower identity's initiation wins.
+            self.peer < self.local
+        } else {
+            true
+        };
+        if adopt {
+            let old = core::mem::replace(&mut self.current, state);
+            self.previous.push_front(old);
+        } else {
+            self.previous.push_front(state);
+        }
+        self.previous.truncate(MAX_PREVIOUS_STATES);
+    }
+
+    /// Whether the session holds a state with this base key.
+    pub(crate) fn has_state(&self, base_key: &[u8; 32]) -> bool {
+        &self.current.base_key == base_key || self.previous.iter().any(|s| &s.base_key == base_key)
+    }
+
+    fn state(&self, slot: Slot) -> Option<&SessionState> {
+        match slot {
+            Slot::Current => Some(&self.current),
+            Slot::Previous(n) => self.previous.get(n),
+        }
+    }
+
+    fn state_mut(&mut self, slot: Slot) -> Option<&mut SessionState> {
+        match slot {
+            Slot::Current => Some(&mut self.current),
+            Slot::Previous(n) => self.previous.get_mut(n),
+        }
+    }
+
+    /// Serializes the session, secrets included: store it only encrypted
+    /// (see [`Persist`]).
+    ///
+    /// ```text
+    /// session state = 0x01 | 0x31 | local identity (32) | peer identity (32)
+    ///               | state count (u8, 1..=1+MAX_PREVIOUS_STATES)
+    ///               | current state | previous states, most recent first
+    /// ```
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = writer_for(MessageType::SessionState as u8, 1024);
+        w.bytes(self.local.as_bytes()).bytes(self.peer.as_bytes());
+        w.u8((1 + self.previous.len()) as u8);
+        for state in core::iter::once(&self.current).chain(self.previous.iter()) {
+            state.encode(&mut w);
+        }
+        Zeroizing::new(w.into_vec())
+    }
+
+    /// Restores a session from [`Self::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = state_reader(bytes, MessageType::SessionState)?;
+        let local = IdentityKey::from_bytes(&r.array::<32>()?)?;
+        let peer = IdentityKey::from_bytes(&r.array::<32>()?)?;
+        let count = usize::from(r.u8()?);
+        if count == 0 || count > MAX_PREVIOUS_STATES + 1 {
+            return Err(WireError::InvalidField("session state count").into());
+        }
+        let current = SessionState::decode(&mut r, local)?;
+        let mut previous = VecDeque::with_capacity(count - 1);
+        for _ in 1..count {
+            previous.push_back(SessionState::decode(&mut r, local)?);
+        }
+        r.finish()?;
+        Ok(Self { local, peer, current, previous })
+    }
+}
+
+impl Persist for Session {
+    const STATE_TYPE: MessageType = MessageType::SessionState;
+    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Session::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Session::from_bytes(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+//! Burnout cases only a (buggy or malicious) sender can produce, built with the
+//! crate-internal `encrypt_payload`: a relay cannot, since the payload
+//! kind and the envelope are inside the AEAD.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::*;
+use crate::account::Account;
+use crate::error::BurnoutError;
+use crate::error::WireError;
+use crate::wire::PayloadKind;
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn pair() -> (StdRng, Session, Account, Session) {
+    let mut rng = StdRng::seed_from_u64(7);
+    let alice = Account::new(&mut rng, NOW);
+    let mut bob = Account::new(&mut rng, NOW);
+    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (b, _) = bob.create_inbound_session(&a.encrypt(b"hi", &mut rng).unwrap()).unwrap();
+    (rng, a, bob, b)
+}
+
+#[test]
+fn malformed_envelopes_are_consumed_and_never_returned() {
+    let mut bad_flags = Envelope::with_ttl(NOW, 1000).to_bytes();
+    bad_flags[17] |= 0x04;
+    let mut bad_version = Envelope::with_ttl(NOW, 1000).to_bytes();
+    bad_version[0] = 2;
+    let cases: [(&[u8], Error); 4] = [
+        (b"", Error::Burnout(BurnoutError::MalformedEnvelope(WireError::Truncated { needed: 18 }))),
+        (b"seventeen bytes!!", Error::Burnout(BurnoutError::MalformedEnvelope(WireError::Truncated { needed: 1 }))),
+        (
+            &bad_flags,
+            Error::Burnout(BurnoutError::MalformedEnvelope(WireError::InvalidField("unknown envelope flags"))),
+        ),
+        (&bad_version, Error::Burnout(BurnoutError::MalformedEnvelope(WireError::UnsupportedVersion(2)))),
+    ];
+    for (content, expected) in cases {
+        let (mut rng, mut a, mut bob, mut b) = pair();
+        let m = a.encrypt_payload(content, &[], PayloadKind::BurnoutApp, &mut rng).unwrap();
+        let before = b.to_bytes();
+        assert_eq!(bob.open_burnout(&mut b, &m, NOW).unwrap_err(), expected);
+        assert_ne!(b.to_bytes(), before, "the key is used up");
+        assert_eq!(b.open_burnout(&m, NOW).unwrap_err(), Error::DuplicateMessage);
+    }
+}
+
+#[test]
+fn an_envelope_under_the_plain_kind_is_not_burnout() {
+    // A sender that "strips" the Burnout kind: the result is a plain
+    // message, which the Burnout API refuses without consuming.
+    let (mut rng, mut a, _bob, mut b) = pair();
+    let env = Envelope::with_ttl(NOW, 1000).to_bytes();
+    let m = a.encrypt_payload(b"body", &env, PayloadKind::App, &mut rng).unwrap();
+    let before = b.to_bytes();
+    assert_eq!(b.open_burnout(&m, NOW).unwrap_err(), Error::UnexpectedPayload(0));
+    assert_eq!(b.to_bytes(), before);
+}
+
+#[test]
+fn other_kinds_are_refused_by_open_without_consuming() {
+    let (mut rng, mut a, mut bob, mut b) = pair();
+    let m = a.encrypt_payload(b"key material", &[], PayloadKind::GroupDistribution, &mut rng).unwrap();
+    let before = b.to_bytes();
+    assert_eq!(bob.open(&mut b, &m, NOW).unwrap_err(), Error::UnexpectedPayload(2));
+    assert_eq!(b.to_bytes(), before);
+}
