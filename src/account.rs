@@ -13,7 +13,7 @@ use crate::burnout::payload::{any_app_payload, burnout_payload};
 use crate::burnout::{BurnoutMessage, Opened};
 use crate::error::{Result, SessionError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
-use crate::persist::Persist;
+use crate::persist::persist_via_inherent;
 use crate::prekey::{PreKeyBundle, PreKeyStore};
 use crate::session::{Session, SessionState, Verdict, app_payload, split_kind};
 use crate::wire::codec::{state_reader, writer_for};
@@ -297,7 +297,7 @@ impl Account {
     }
 
     /// Serializes the account, secrets included: store it only encrypted
-    /// (see [`Persist`]).
+    /// (see [`Persist`](crate::Persist)).
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut w = writer_for(MessageType::AccountState as u8, 4096);
         w.bytes(self.identity.to_seed().as_ref());
@@ -316,12 +316,4 @@ impl Account {
     }
 }
 
-impl Persist for Account {
-    const STATE_TYPE: MessageType = MessageType::AccountState;
-    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Account::to_bytes(self)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Account::from_bytes(bytes)
-    }
-}
+persist_via_inherent!(Account, MessageType::AccountState);

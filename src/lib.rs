@@ -70,7 +70,8 @@
 //! ## The public API
 //!
 //! Every public item has exactly one path (checked by
-//! `tests/public_api.txt`, see `scripts/public-api.sh`):
+//! `tests/public-api.txt`, written by `scripts/public-api.py` from rustdoc
+//! JSON and compared in CI):
 //!
 //! | path | what |
 //! |---|---|

@@ -109,3 +109,21 @@ pub(crate) fn open(key: &[u8; 32], inner: MessageType, export: &[u8]) -> Result<
     crypto::xopen_in_place(key, &nonce, &associated_data(found), &mut buf, &tag).map_err(|_| Error::ExportCorrupted)?;
     Ok(buf)
 }
+
+/// Implements [`Persist`] for a type that has inherent `to_bytes` and
+/// `from_bytes` (so callers need not import the trait for those two): used
+/// beside each such type.
+macro_rules! persist_via_inherent {
+    ($ty:ty, $state:expr) => {
+        impl $crate::persist::Persist for $ty {
+            const STATE_TYPE: $crate::wire::MessageType = $state;
+            fn to_bytes(&self) -> ::zeroize::Zeroizing<Vec<u8>> {
+                <$ty>::to_bytes(self)
+            }
+            fn from_bytes(bytes: &[u8]) -> $crate::error::Result<Self> {
+                <$ty>::from_bytes(bytes)
+            }
+        }
+    };
+}
+pub(crate) use persist_via_inherent;

@@ -11,6 +11,7 @@
 //! message is checked to be a well-formed 1:1 message of at most
 //! [`MAX_FORKOUT_SLOT_MESSAGE`] bytes. Nothing here needs or learns a key.
 
+use core::convert::Infallible;
 use std::io::{self, Write};
 
 use super::body::KEY_CHECK_LEN;
@@ -89,12 +90,7 @@ impl DeliveryRef<'_> {
 
     /// Encodes the delivery into a new buffer.
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        let _ = self.emit(&mut |b: &[u8]| {
-            out.extend_from_slice(b);
-            Ok::<(), core::convert::Infallible>(())
-        });
-        out
+        collect(self.encoded_len(), |mut out| self.emit(&mut out))
     }
 
     /// Streams the encoded delivery into `w` without building it in memory.
@@ -219,12 +215,7 @@ impl<'a> ForkoutBundle<'a> {
 
     /// Re-encodes the bundle (for the fuzzers' canonical-encoding check).
     pub(crate) fn reencode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let _ = emit_bundle(self.id, self.body, self.entries.iter().copied(), &mut |b: &[u8]| {
-            out.extend_from_slice(b);
-            Ok::<(), core::convert::Infallible>(())
-        });
-        out
+        collect(0, |mut out| emit_bundle(self.id, self.body, self.entries.iter().copied(), &mut out))
     }
 
     /// Every recipient's id and delivery, ascending by id, built lazily.
@@ -368,6 +359,20 @@ fn as_array<const N: usize>(bytes: &[u8]) -> core::result::Result<&[u8; N], Wire
 /// saturate rather than truncate).
 pub(crate) fn len_u32(len: usize) -> [u8; 4] {
     u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+/// Runs an `emit` function (the one encoder behind each `to_vec` and
+/// `write_to`) into one buffer of the given capacity.
+pub(crate) fn collect(
+    capacity: usize,
+    emit: impl FnOnce(&mut dyn FnMut(&[u8]) -> core::result::Result<(), Infallible>) -> core::result::Result<(), Infallible>,
+) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(capacity);
+    let Ok(()) = emit(&mut |piece: &[u8]| {
+        buf.extend_from_slice(piece);
+        Ok(())
+    });
+    buf
 }
 
 /// Writes a bundle from its parts (used by [`super::SealedForkout`]).

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::ForkoutId;
 use super::body::{self, BodyKeys, KEY_CHECK_LEN};
-use super::bundle::{BodyRef, DeliveryRef, emit_bundle};
+use super::bundle::{BodyRef, DeliveryRef, collect, emit_bundle};
 use crate::account::Account;
 use crate::burnout::{Envelope, payload};
 use crate::error::{Error, Result, Unreachable, UnreachableReason};
@@ -356,12 +356,7 @@ impl SealedForkout {
 
     /// Encodes the bundle (one copy of the sealed body).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        let _ = self.emit(&mut |b: &[u8]| {
-            out.extend_from_slice(b);
-            Ok::<(), core::convert::Infallible>(())
-        });
-        out
+        collect(self.encoded_len(), |mut out| self.emit(&mut out))
     }
 
     /// Streams the encoded bundle into `w` without building it in memory.

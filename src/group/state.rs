@@ -1,5 +1,5 @@
 //! Serialization of a [`Group`] (plaintext, secrets included; store it only
-//! through [`Persist::export_encrypted`]).
+//! through [`Persist::export_encrypted`](crate::Persist::export_encrypted)).
 //!
 //! Type byte `0x32`: our own sender key (with its signing key seed), then
 //! every member in ascending identity order with the receiving state of its
@@ -27,7 +27,7 @@ use super::sender::SenderKey;
 use crate::error::{Error, Result, WireError};
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
 use crate::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS};
-use crate::persist::Persist;
+use crate::persist::persist_via_inherent;
 use crate::wire::MessageType;
 use crate::wire::codec::state_reader;
 use crate::wire::codec::{Reader, Writer, writer_for};
@@ -128,15 +128,7 @@ impl Group {
     }
 }
 
-impl Persist for Group {
-    const STATE_TYPE: MessageType = MessageType::GroupState;
-    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Group::to_bytes(self)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Group::from_bytes(bytes)
-    }
-}
+persist_via_inherent!(Group, MessageType::GroupState);
 
 fn decode_ratchet(r: &mut Reader<'_>) -> core::result::Result<Ratchet, WireError> {
     let counter = r.u32()?;

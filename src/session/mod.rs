@@ -28,7 +28,7 @@ use crate::burnout::{BurnoutMessage, Envelope, Opened};
 use crate::error::{Error, Result, SessionError, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::MAX_PREVIOUS_STATES;
-use crate::persist::Persist;
+use crate::persist::persist_via_inherent;
 use crate::wire::codec::{state_reader, writer_for};
 use crate::wire::{MessageType, PayloadKind, SessionMessage};
 
@@ -353,7 +353,7 @@ impl Session {
     }
 
     /// Serializes the session, secrets included: store it only encrypted
-    /// (see [`Persist`]).
+    /// (see [`Persist`](crate::Persist)).
     ///
     /// ```text
     /// session state = 0x01 | 0x31 | local identity (32) | peer identity (32)
@@ -389,15 +389,7 @@ impl Session {
     }
 }
 
-impl Persist for Session {
-    const STATE_TYPE: MessageType = MessageType::SessionState;
-    fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Session::to_bytes(self)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Session::from_bytes(bytes)
-    }
-}
+persist_via_inherent!(Session, MessageType::SessionState);
 
 #[cfg(test)]
 mod tests;

@@ -19,11 +19,31 @@ pub use session_message::SessionMessage;
 /// The only format version this build reads and writes.
 pub const VERSION: u8 = 1;
 
-/// The type byte that follows the version byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-#[non_exhaustive]
-pub enum MessageType {
+/// Defines [`MessageType`] and its byte decoding from one list, so a new
+/// type cannot be added to one and forgotten in the other.
+macro_rules! message_types {
+    ($($(#[$doc:meta])* $name:ident = $byte:literal,)*) => {
+        /// The type byte that follows the version byte.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        #[non_exhaustive]
+        pub enum MessageType {
+            $($(#[$doc])* $name = $byte,)*
+        }
+
+        impl MessageType {
+            /// The type a byte names, if any.
+            fn from_byte(b: u8) -> Option<Self> {
+                match b {
+                    $($byte => Some(Self::$name),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+message_types! {
     /// A public [`PreKeyBundle`](crate::PreKeyBundle).
     PreKeyBundle = 0x01,
     /// A Double Ratchet message inside an established session.
@@ -50,39 +70,20 @@ pub enum MessageType {
     EncryptedExport = 0x3f,
 }
 
-impl MessageType {
-    /// Reads the type of a sealpost byte string without parsing the rest.
-    ///
-    /// ```
-    /// use sealpost::wire::{MessageType, peek_type};
-    /// assert_eq!(peek_type(&[1, 0x02, 0xff]), Ok(MessageType::Ratchet));
-    /// assert!(peek_type(&[9, 0x02]).is_err());
-    /// ```
-    fn from_byte(b: u8) -> Option<Self> {
-        Some(match b {
-            0x01 => Self::PreKeyBundle,
-            0x02 => Self::Ratchet,
-            0x03 => Self::Setup,
-            0x10 => Self::Group,
-            0x11 => Self::GroupDistribution,
-            0x20 => Self::ForkoutBundle,
-            0x21 => Self::ForkoutDelivery,
-            0x30 => Self::AccountState,
-            0x31 => Self::SessionState,
-            0x32 => Self::GroupState,
-            0x33 => Self::VaultState,
-            0x3f => Self::EncryptedExport,
-            _ => return None,
-        })
-    }
-}
-
 /// Reads the version and type bytes of any sealpost byte string, so a
 /// transport can route it without parsing the rest.
 ///
 /// ```
 /// use sealpost::wire::{MessageType, peek_type};
 /// assert_eq!(peek_type(&[1, 0x03]), Ok(MessageType::Setup));
+/// ```
+///
+/// Only the two bytes are read; an unknown version is refused:
+///
+/// ```
+/// use sealpost::wire::{MessageType, peek_type};
+/// assert_eq!(peek_type(&[1, 0x02, 0xff]), Ok(MessageType::Ratchet));
+/// assert!(peek_type(&[9, 0x02]).is_err());
 /// ```
 pub fn peek_type(bytes: &[u8]) -> Result<MessageType, crate::error::WireError> {
     let mut r = codec::Reader::new(bytes);
