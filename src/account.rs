@@ -139,8 +139,8 @@ impl Account {
     ///   session exists).
     /// * `Ok((session, Err(e)))`: the message authenticated, so the
     ///   session exists and the one-time prekey is consumed, but its content
-    ///   is refused with `e` ([`BurnoutError::Expired`](crate::BurnoutError::Expired) or
-    ///   [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope)) and is gone for good. Keep the
+    ///   is refused with `e` ([`BurnoutError::Expired`](crate::error::BurnoutError::Expired) or
+    ///   [`BurnoutError::MalformedEnvelope`](crate::error::BurnoutError::MalformedEnvelope)) and is gone for good. Keep the
     ///   session: the peer's next messages open with it.
     /// * `Ok((session, Ok(opened)))`: as
     ///   [`Account::create_inbound_session`].
@@ -175,7 +175,7 @@ impl Account {
     /// setup messages of states the session holds, and setup messages that
     /// start a new state (the peer re-initiated, or both sides started at
     /// once). On any error, the session and the account are unchanged.
-    /// Burnout messages are refused with [`Error::UnexpectedPayload`](crate::Error::UnexpectedPayload)
+    /// Burnout messages are refused with [`Error::UnexpectedPayload`](crate::error::Error::UnexpectedPayload)
     /// (and change nothing): use [`Account::open_burnout`] or [`Account::open`].
     pub fn decrypt(&mut self, session: &mut Session, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_parsed(session, &SessionMessage::parse(message)?, app_payload)
@@ -238,6 +238,9 @@ impl Account {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<T> {
+        if session.local_identity() != self.identity() {
+            return Err(SessionError::NotThisAccount.into());
+        }
         match &message.setup {
             Some(setup) if !session.has_state(&setup.base_key) => {
                 if &setup.initiator != session.peer_identity() {
@@ -317,3 +320,42 @@ impl Account {
 }
 
 persist_via_inherent!(Account, MessageType::AccountState);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn another_accounts_session_is_refused_and_nothing_changes() {
+        // Carol's session with Alice, passed to Bob's account with Alice's
+        // setup message for Bob: refused before anything is consumed.
+        let mut rng = StdRng::seed_from_u64(5);
+        let alice = Account::new(&mut rng, 0);
+        let mut bob = Account::new(&mut rng, 0);
+        let mut carol = Account::new(&mut rng, 0);
+        bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+        carol.generate_one_time_prekeys(1, &mut rng).unwrap();
+        let mut to_carol = alice.create_outbound_session(&carol.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let (mut carols_session, _) =
+            carol.create_inbound_session(&to_carol.encrypt(b"hi Carol", &mut rng).unwrap()).unwrap();
+        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let for_bob = to_bob.encrypt(b"hi Bob", &mut rng).unwrap();
+
+        let (bob_before, session_before) = (bob.to_bytes(), carols_session.to_bytes());
+        let refused = |r: Result<Vec<u8>>| assert_eq!(r, Err(Error::Session(SessionError::NotThisAccount)));
+        refused(bob.decrypt(&mut carols_session, &for_bob));
+        refused(bob.open(&mut carols_session, &for_bob, 0).map(|_| Vec::new()));
+        refused(bob.open_burnout(&mut carols_session, &for_bob, 0).map(|_| Vec::new()));
+        assert_eq!(bob.to_bytes(), bob_before, "Bob's one-time prekey is not consumed");
+        assert_eq!(carols_session.to_bytes(), session_before, "Carol's session is untouched");
+        assert_eq!(bob.remaining_one_time_prekeys(), 1);
+        // Bob's own path still works.
+        assert_eq!(bob.create_inbound_session(&for_bob).unwrap().1, b"hi Bob");
+    }
+}

@@ -27,6 +27,9 @@ pub(crate) mod label {
     pub(crate) const MESSAGE_KEY: &[u8] = b"sealpost v1 message key";
     /// Signed-prekey signature prefix.
     pub(crate) const SIGNED_PREKEY: &[u8] = b"sealpost v1 signed prekey";
+    /// Prefix of every application signature made with an identity key
+    /// (`IdentityKeyPair::sign`): keeps them apart from the library's own.
+    pub(crate) const APP_SIGNATURE: &[u8] = b"sealpost v1 application signature";
     /// Chain step: message key = `HMAC(chain key, 0x01)`.
     pub(crate) const CHAIN_MESSAGE: u8 = 0x01;
     /// Chain step: next chain key = `HMAC(chain key, 0x02)`.

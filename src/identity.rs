@@ -12,6 +12,7 @@
 
 use core::fmt;
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
@@ -41,16 +42,15 @@ pub struct IdentityKey {
 }
 
 impl IdentityKey {
-    /// Parses a 32-byte Ed25519 public key, refusing non-canonical and
-    /// small-order points.
+    /// Parses a 32-byte Ed25519 public key, refusing second encodings (y at
+    /// or above p), small-order points and points with a small-order
+    /// component (`A + T`, `T` of small order): every identity has exactly
+    /// one encoding, and two DH-equivalent keys cannot pass for two
+    /// identities.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let arr: [u8; IDENTITY_KEY_LEN] =
             bytes.try_into().map_err(|_| WireError::InvalidField("identity key length"))?;
-        let signing = VerifyingKey::from_bytes(&arr).map_err(|_| WireError::InvalidField("identity key"))?;
-        // Refuse small-order points and non-canonical encodings.
-        if signing.is_weak() || !is_canonical_y(&arr) {
-            return Err(WireError::InvalidField("identity key").into());
-        }
+        let signing = ed25519_public_key(&arr, "identity key")?;
         Ok(Self { agreement: X25519Public::from(signing.to_montgomery().to_bytes()), signing })
     }
 
@@ -64,11 +64,19 @@ impl IdentityKey {
         self.signing.as_bytes()
     }
 
-    /// Verifies an Ed25519 signature made by this identity (strict
-    /// verification: no malleable or small-order signatures).
-    pub fn verify(&self, message: &[u8], signature: &[u8; 64], what: &'static str) -> Result<()> {
+    /// Verifies a signature made by [`IdentityKeyPair::sign`] over
+    /// `message` under `context` (strict Ed25519 verification: no malleable
+    /// or small-order signatures). Fails with [`Error::InvalidSignature`]
+    /// naming `what`.
+    pub fn verify(&self, context: &str, message: &[u8], signature: &[u8; 64], what: &'static str) -> Result<()> {
+        self.verify_raw(&app_signed(context, message), signature, what)
+    }
+
+    /// Verifies an Ed25519 signature over exactly `signed` (the library's own
+    /// labelled messages, such as the signed-prekey statement).
+    pub(crate) fn verify_raw(&self, signed: &[u8], signature: &[u8; 64], what: &'static str) -> Result<()> {
         let sig = Signature::from_bytes(signature);
-        self.signing.verify_strict(message, &sig).map_err(|_| Error::InvalidSignature(what))
+        self.signing.verify_strict(signed, &sig).map_err(|_| Error::InvalidSignature(what))
     }
 
     pub(crate) fn agreement_key(&self) -> &X25519Public {
@@ -110,10 +118,28 @@ impl fmt::Debug for IdentityKey {
     }
 }
 
-/// Whether the y coordinate of a compressed Edwards point is below
-/// p = 2^255 - 19. (A non-canonical x sign only occurs for x = 0, whose two
+/// Parses an Ed25519 public key that is canonical (y < p), not of small
+/// order, and torsion-free (in the prime-order subgroup). A key `A + T` with
+/// a small-order `T` verifies signatures differently but gives the same
+/// X25519 results as `A` (the clamped scalar kills `T`): refusing it keeps
+/// one key per identity. Used for identity keys and group signing keys.
+pub(crate) fn ed25519_public_key(
+    bytes: &[u8; 32],
+    what: &'static str,
+) -> core::result::Result<VerifyingKey, WireError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| WireError::InvalidField(what))?;
+    let torsion_free = CompressedEdwardsY(*bytes).decompress().is_some_and(|p| p.is_torsion_free());
+    if key.is_weak() || !is_below_p(bytes) || !torsion_free {
+        return Err(WireError::InvalidField(what));
+    }
+    Ok(key)
+}
+
+/// Whether the low 255 bits of a little-endian field encoding are below
+/// p = 2^255 - 19 (the y of a compressed Edwards point, the u of an X25519
+/// key). (A non-canonical x sign only occurs for x = 0, whose two
 /// points are of small order and refused separately.)
-fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+pub(crate) fn is_below_p(bytes: &[u8; 32]) -> bool {
     let (first, rest) = bytes.split_at(1);
     let (middle, last) = rest.split_at(30);
     // y >= p exactly when the low 255 bits are 0x7fff...ffed or above.
@@ -128,9 +154,11 @@ fn is_canonical_y(bytes: &[u8; 32]) -> bool {
 /// ```
 /// use sealpost::IdentityKeyPair;
 /// let id = IdentityKeyPair::generate(&mut rand::rng());
-/// let sig = id.sign(b"hello");
-/// id.public().verify(b"hello", &sig, "test")?;
-/// assert!(id.public().verify(b"hullo", &sig, "test").is_err());
+/// let sig = id.sign("com.example.status", b"hello");
+/// id.public().verify("com.example.status", b"hello", &sig, "status")?;
+/// assert!(id.public().verify("com.example.status", b"hullo", &sig, "status").is_err());
+/// // The context is part of what is signed.
+/// assert!(id.public().verify("com.example.other", b"hello", &sig, "status").is_err());
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 #[derive(Clone)]
@@ -169,9 +197,23 @@ impl IdentityKeyPair {
         &self.public
     }
 
-    /// Signs `message` with the identity's Ed25519 key.
-    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        self.signing.sign(message).to_bytes()
+    /// Signs an application `message` under an application-chosen
+    /// `context` (for example `"com.example.profile v1"`), with the
+    /// identity's Ed25519 key.
+    ///
+    /// What is signed is `"sealpost v1 application signature" | 0x00 |
+    /// len(context) (u64) | context | message`. The library's own signatures
+    /// (signed prekeys) sign messages that start with a different label, so
+    /// no application message can ever be made to read as one of them, and
+    /// two contexts can never produce the same signed bytes. Verify with
+    /// [`IdentityKey::verify`] and the same context.
+    pub fn sign(&self, context: &str, message: &[u8]) -> [u8; 64] {
+        self.sign_raw(&app_signed(context, message))
+    }
+
+    /// Signs exactly `signed`: only for the library's own labelled messages.
+    pub(crate) fn sign_raw(&self, signed: &[u8]) -> [u8; 64] {
+        self.signing.sign(signed).to_bytes()
     }
 
     pub(crate) fn agreement_secret(&self) -> &StaticSecret {
@@ -188,6 +230,18 @@ impl fmt::Debug for IdentityKeyPair {
 /// Number of SHA-512 iterations in the safety-number derivation (as in
 /// Signal's numeric fingerprints; it makes a brute-force search for a
 /// colliding key cost thousands of hashes per guess).
+/// The bytes an application signature covers (see [`IdentityKeyPair::sign`]).
+fn app_signed(context: &str, message: &[u8]) -> Vec<u8> {
+    let label = crate::crypto::label::APP_SIGNATURE;
+    let mut signed = Vec::with_capacity(label.len() + 1 + 8 + context.len() + message.len());
+    signed.extend_from_slice(label);
+    signed.push(0);
+    signed.extend_from_slice(&(context.len() as u64).to_be_bytes());
+    signed.extend_from_slice(context.as_bytes());
+    signed.extend_from_slice(message);
+    signed
+}
+
 pub(crate) const SAFETY_NUMBER_ITERATIONS: usize = 5200;
 
 /// Domain-separation label of the safety-number derivation.
@@ -278,6 +332,76 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
+    #[test]
+    fn keys_with_a_small_order_component_are_refused() {
+        // A + T (T of order 8) is a different Ed25519 key but gives the same
+        // X25519 results as A: it must not pass for a second identity.
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        let id = IdentityKeyPair::from_seed(&[3; 32]);
+        let a = CompressedEdwardsY(id.public().to_bytes()).decompress().unwrap();
+        assert!(IdentityKey::from_bytes(&a.compress().to_bytes()).is_ok());
+        for t in EIGHT_TORSION.iter().skip(1) {
+            let shifted = (a + t).compress().to_bytes();
+            assert!(IdentityKey::from_bytes(&shifted).is_err(), "A + T accepted");
+            assert!(ed25519_public_key(&shifted, "k").is_err());
+        }
+    }
+
+    #[test]
+    fn a_second_encoding_with_y_at_or_above_p_is_refused() {
+        // y + p encodes the same point as y when y < 19: find such a point
+        // not of small order and check the identity and group-key parsers.
+        let mut found = 0;
+        for y in 0u8..19 {
+            let mut alias = [0xffu8; 32];
+            alias[0] = 0xed + y; // p + y, little-endian
+            alias[31] = 0x7f;
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            let Some(point) = CompressedEdwardsY(canonical).decompress() else { continue };
+            if point.is_small_order() {
+                continue;
+            }
+            found += 1;
+            // ed25519-dalek alone accepts the alias (and keeps its bytes):
+            // the check the group parser used before could never fail.
+            let dalek = VerifyingKey::from_bytes(&alias).unwrap();
+            assert!(!dalek.is_weak() && dalek.as_bytes() == &alias);
+            assert!(!is_below_p(&alias));
+            assert!(ed25519_public_key(&alias, "k").is_err(), "y = p + {y} accepted");
+            assert!(IdentityKey::from_bytes(&alias).is_err());
+        }
+        assert!(found > 0, "no test point found");
+    }
+
+    proptest::proptest! {
+        /// Decode then encode gives the input back: one encoding per key.
+        #[test]
+        fn identity_keys_round_trip_canonically(bytes in proptest::array::uniform32(proptest::num::u8::ANY)) {
+            if let Ok(key) = IdentityKey::from_bytes(&bytes) {
+                proptest::prop_assert_eq!(key.to_bytes(), bytes);
+            }
+        }
+    }
+
+    #[test]
+    fn application_signatures_never_verify_as_the_librarys_own() {
+        // An app that signs attacker-chosen bytes must not hand out a valid
+        // signed-prekey statement (the signing-oracle finding).
+        let id = IdentityKeyPair::from_seed(&[9; 32]);
+        let mut statement = crate::crypto::label::SIGNED_PREKEY.to_vec();
+        statement.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        statement.extend_from_slice(&[4; 32]);
+        for context in ["", "x", "sealpost v1 signed prekey"] {
+            let sig = id.sign(context, &statement);
+            assert!(id.public().verify_raw(&statement, &sig, "signed prekey").is_err());
+            assert!(id.public().verify(context, &statement, &sig, "app").is_ok());
+        }
+        // Context and message boundaries cannot be shifted.
+        let sig = id.sign("ab", b"c");
+        assert!(id.public().verify("a", b"bc", &sig, "app").is_err());
+    }
+
     fn field_element(low: u8, top: u8) -> [u8; 32] {
         let mut b = [0xffu8; 32];
         b[0] = low;
@@ -287,13 +411,13 @@ mod tests {
 
     #[test]
     fn y_coordinates_at_or_above_p_are_not_canonical() {
-        assert!(!is_canonical_y(&field_element(0xed, 0x7f)), "p itself");
-        assert!(!is_canonical_y(&field_element(0xee, 0x7f)), "p + 1");
-        assert!(!is_canonical_y(&field_element(0xed, 0xff)), "p with the sign bit");
-        assert!(is_canonical_y(&field_element(0xec, 0x7f)), "p - 1");
-        assert!(is_canonical_y(&field_element(0xff, 0x7e)));
+        assert!(!is_below_p(&field_element(0xed, 0x7f)), "p itself");
+        assert!(!is_below_p(&field_element(0xee, 0x7f)), "p + 1");
+        assert!(!is_below_p(&field_element(0xed, 0xff)), "p with the sign bit");
+        assert!(is_below_p(&field_element(0xec, 0x7f)), "p - 1");
+        assert!(is_below_p(&field_element(0xff, 0x7e)));
         let real = IdentityKeyPair::from_seed(&[3u8; 32]);
-        assert!(is_canonical_y(real.public().as_bytes()));
+        assert!(is_below_p(real.public().as_bytes()));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Every bound sealpost enforces, in one place.
 //!
 //! A value past any of these bounds is refused with a typed
-//! [`Error`](crate::Error) or [`WireError`](crate::WireError); no input makes
+//! [`Error`](crate::error::Error) or [`WireError`](crate::error::WireError); no input makes
 //! the library allocate without bound or panic. The numbers are part of the
 //! documented protocol (see [`crate::docs`]): changing one is a
 //! compatibility decision.
@@ -29,7 +29,7 @@ pub const MAX_SKIPPED_PER_CHAIN: usize = 1000;
 pub const MAX_SKIPPED_TOTAL: usize = 2000;
 
 /// Old receiving ratchet keys remembered per session state so that a replay
-/// on an old chain is reported as [`Error::DuplicateMessage`](crate::Error::DuplicateMessage).
+/// on an old chain is reported as [`Error::DuplicateMessage`](crate::error::Error::DuplicateMessage).
 pub const MAX_REMEMBERED_CHAINS: usize = 8;
 
 /// Previous session states kept per peer (for messages still in flight after
@@ -51,7 +51,7 @@ pub const MAX_STATE: usize = 8 * 1024 * 1024;
 
 /// How far in the future a Burnout message's authenticated sent-at time may
 /// be, relative to the opener's clock, before it is refused with
-/// [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew): 5 minutes. See the
+/// [`BurnoutError::ClockSkew`](crate::error::BurnoutError::ClockSkew): 5 minutes. See the
 /// [`burnout`](crate::burnout) module documentation for why a refused
 /// message is left unopened (retryable) rather than consumed.
 pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -68,10 +68,10 @@ pub const MAX_VAULT_BYTES: usize = 6 * 1024 * 1024;
 /// Erased-entry records ("burned after reading", "expired", "removed") a
 /// Burnout [`Vault`](crate::burnout::Vault) remembers so that a second read
 /// gets a precise error. The oldest record is forgotten first; a forgotten
-/// id reads as [`VaultError::NotInVault`](crate::VaultError::NotInVault).
+/// id reads as [`VaultError::NotInVault`](crate::error::VaultError::NotInVault).
 pub const MAX_VAULT_TOMBSTONES: usize = 1024;
 /// Members of one group, ourselves included. Adding past it is
-/// [`Error::LimitReached`](crate::Error::LimitReached).
+/// [`Error::LimitReached`](crate::error::Error::LimitReached).
 pub const MAX_GROUP_MEMBERS: usize = 10_000;
 
 /// Largest plaintext one group message carries (16 MiB, as for 1:1).
@@ -86,7 +86,7 @@ pub const MAX_GROUP_MESSAGE: usize = MAX_GROUP_PLAINTEXT + 256;
 /// `(newest & !0xff) - GROUP_OUT_OF_ORDER_WINDOW`, where `newest` is the
 /// highest iteration received under that key: between 2048 and 2303
 /// iterations back. Older keys are deleted and such a message is reported as
-/// [`Error::DuplicateMessage`](crate::Error::DuplicateMessage). There is no
+/// [`Error::DuplicateMessage`](crate::error::Error::DuplicateMessage). There is no
 /// maximum forward jump: the hierarchical ratchet skips any distance in at
 /// most about a thousand HMACs.
 pub const GROUP_OUT_OF_ORDER_WINDOW: u32 = 2048;

@@ -18,9 +18,8 @@ use rand_core::CryptoRng;
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 
 use crate::crypto::label;
-use crate::error::SessionError;
-use crate::error::{Error, Result, WireError};
-use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::error::{Error, Result, SessionError, WireError};
+use crate::identity::{IdentityKey, IdentityKeyPair, is_below_p};
 use crate::limits::{MAX_ONE_TIME_PREKEYS, MAX_PREVIOUS_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_MS};
 use crate::ratchet::RatchetKeyPair;
 use crate::wire::MessageType;
@@ -69,7 +68,7 @@ impl PreKeyBundle {
     /// Checks the signed prekey's signature by the bundle's identity.
     pub fn verify(&self) -> Result<()> {
         let msg = signed_prekey_message(self.signed_prekey_id, self.signed_prekey_created_at, &self.signed_prekey);
-        self.identity.verify(&msg, &self.signature, "signed prekey")
+        self.identity.verify_raw(&msg, &self.signature, "signed prekey")
     }
 
     pub(crate) fn signed_prekey(&self) -> &[u8; 32] {
@@ -119,12 +118,13 @@ impl PreKeyBundle {
 /// Accepts only the canonical encoding of an X25519 public key.
 ///
 /// X25519 ignores bit 255 of a public key (RFC 7748 masks it when decoding),
-/// so a key with that bit set is a second encoding of the same key. Keys we
-/// generate never have it set. Refusing it gives every bundle exactly one
+/// so a key with that bit set is a second encoding of the same key, and so is
+/// a u of p or above (u and u - p are the same field element). Keys we
+/// generate never have either. Refusing it gives every bundle exactly one
 /// encoding; in particular the one-time prekey, which the signature does not
 /// cover, cannot be re-encoded in transit without the change being refused.
 fn canonical_x25519(key: [u8; 32], what: &'static str) -> core::result::Result<[u8; 32], WireError> {
-    if key.last().is_some_and(|b| b & 0x80 != 0) {
+    if key.last().is_some_and(|b| b & 0x80 != 0) || !is_below_p(&key) {
         return Err(WireError::InvalidField(what));
     }
     Ok(key)
@@ -148,7 +148,7 @@ struct SignedPreKey {
 impl SignedPreKey {
     fn generate<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, id: u32, now_ms: u64, rng: &mut R) -> Self {
         let key = RatchetKeyPair::generate(rng);
-        let signature = identity.sign(&signed_prekey_message(id, now_ms, &key.public));
+        let signature = identity.sign_raw(&signed_prekey_message(id, now_ms, &key.public));
         Self { id, created_at: now_ms, key, signature }
     }
 }
@@ -338,5 +338,60 @@ impl PreKeyStore {
             one_time.insert(id, StaticSecret::from(r.array::<32>()?));
         }
         Ok(Self { current, previous, one_time, next_one_time_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::account::Account;
+
+    /// Offsets in an encoded bundle with a one-time prekey.
+    const SIGNED_PREKEY_AT: usize = 2 + 32 + 4 + 8;
+    const ONE_TIME_KEY_AT: usize = SIGNED_PREKEY_AT + 32 + 64 + 1 + 4;
+
+    fn bundle_bytes() -> Vec<u8> {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut bob = Account::new(&mut rng, 0);
+        bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+        bob.prekey_bundle().unwrap().to_bytes()
+    }
+
+    #[test]
+    fn x25519_keys_at_or_above_p_are_refused() {
+        let good = bundle_bytes();
+        assert_eq!(PreKeyBundle::from_bytes(&good).unwrap().to_bytes(), good);
+        for at in [SIGNED_PREKEY_AT, ONE_TIME_KEY_AT] {
+            for low in [0xed, 0xee, 0xff] {
+                // u = p, p + 1, 2^255 - 1: second encodings of 0, 1, 18.
+                let mut bad = good.clone();
+                bad[at] = low;
+                bad[at + 1..at + 31].fill(0xff);
+                bad[at + 31] = 0x7f;
+                assert!(PreKeyBundle::from_bytes(&bad).is_err(), "u >= p accepted at {at}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Decode then encode gives the input back, whatever bytes replace a
+        /// key field.
+        #[test]
+        fn bundles_round_trip_canonically(
+            field in 0usize..3,
+            key in proptest::array::uniform32(proptest::num::u8::ANY),
+        ) {
+            let mut bytes = bundle_bytes();
+            let at = [2, SIGNED_PREKEY_AT, ONE_TIME_KEY_AT][field];
+            bytes[at..at + 32].copy_from_slice(&key);
+            if let Ok(bundle) = PreKeyBundle::from_bytes(&bytes) {
+                proptest::prop_assert_eq!(bundle.to_bytes(), bytes);
+            }
+        }
     }
 }

@@ -82,7 +82,7 @@ impl BurnoutMessage {
 
     /// Takes the plaintext out, once (the message is consumed, so a
     /// burn-after-reading message is read at most once this way too).
-    /// Refused with [`BurnoutError::Expired`](crate::BurnoutError::Expired) at or after
+    /// Refused with [`BurnoutError::Expired`](crate::error::BurnoutError::Expired) at or after
     /// the expiry, in which case the plaintext is zeroized.
     pub fn into_plaintext(self, now_ms: u64) -> Result<Zeroizing<Vec<u8>>> {
         self.envelope.check_expiry(now_ms)?;

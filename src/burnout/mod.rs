@@ -18,11 +18,11 @@
 //! 2. **Enforced at open.** Opening takes the caller's clock `now_ms`
 //!    (milliseconds since the Unix epoch). A message is readable while
 //!    `now < expires_at`; at `now == expires_at` it is already expired. An
-//!    expired message yields [`BurnoutError::Expired`](crate::BurnoutError::Expired): its
+//!    expired message yields [`BurnoutError::Expired`](crate::error::BurnoutError::Expired): its
 //!    plaintext is zeroized and never returned, and **its message key is
 //!    used up** (the ratchet moves on and a stored skipped key is deleted),
 //!    so no key for it lingers and a replay fails with
-//!    [`Error::DuplicateMessage`](crate::Error::DuplicateMessage).
+//!    [`Error::DuplicateMessage`](crate::error::Error::DuplicateMessage).
 //! 3. **Vault.** Opened messages go into a [`Vault`]: a bounded, zeroizing
 //!    in-memory store that enforces the envelope on every read
 //!    (burn-after-reading entries are removed by their first read) and
@@ -64,7 +64,7 @@
 //!
 //! A message whose authenticated sent-at time is more than
 //! [`MAX_CLOCK_SKEW_MS`](crate::limits::MAX_CLOCK_SKEW_MS) (5 minutes) ahead of the opener's clock is refused
-//! with [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew), and **nothing
+//! with [`BurnoutError::ClockSkew`](crate::error::BurnoutError::ClockSkew), and **nothing
 //! changes**: the message can be opened again once the clocks agree. The
 //! check exists because an expiry is judged by the reader's clock against
 //! an absolute time: a reader whose clock is far behind would otherwise
@@ -78,13 +78,13 @@
 //! from the future is expired.
 //!
 //! An authentic message whose envelope cannot be parsed (for example from a
-//! newer client) is [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope)
+//! newer client) is [`BurnoutError::MalformedEnvelope`](crate::error::BurnoutError::MalformedEnvelope)
 //! and is consumed like an expired one: its rule cannot be enforced, so its
 //! content must not survive.
 //!
 //! Plain [`Session::decrypt`](crate::Session::decrypt) and
 //! [`Account::decrypt`](crate::Account::decrypt) refuse a Burnout message
-//! with [`Error::UnexpectedPayload`](crate::Error::UnexpectedPayload) and
+//! with [`Error::UnexpectedPayload`](crate::error::Error::UnexpectedPayload) and
 //! change nothing, so no API returns Burnout content without the check.
 //!
 //! # What Burnout guarantees

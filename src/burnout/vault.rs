@@ -226,7 +226,7 @@ impl Vault {
     /// ```
     pub fn insert(&mut self, message: BurnoutMessage, now_ms: u64) -> Result<VaultId> {
         self.purge(now_ms);
-        message.envelope().check_expiry(now_ms)?;
+        message.envelope().check_expiry(self.clock_ms)?;
         let len = message.plaintext_len();
         if len > MAX_VAULT_BYTES {
             return Err(Error::TooLarge { what: "vault message", len, max: MAX_VAULT_BYTES });
@@ -304,7 +304,13 @@ impl Vault {
     /// Erases every entry expired at `now_ms` (readable while
     /// `now_ms < expires_at`) and returns how many were erased. Also
     /// records `now_ms` as the vault's clock for serialization.
+    ///
+    /// The vault's clock never moves backwards: a clock earlier than the
+    /// latest one the vault was given (a device clock set back, a restored
+    /// export) counts as that latest one, so it extends nothing. This holds
+    /// for every method that takes a clock.
     pub fn purge(&mut self, now_ms: u64) -> usize {
+        let now_ms = self.clock_ms.max(now_ms);
         self.clock_ms = now_ms;
         let expired: Vec<(u64, u64)> = self
             .entries
@@ -338,9 +344,10 @@ impl Vault {
         self.bytes
     }
 
-    /// The last clock the vault was given (by [`Self::insert`],
-    /// [`Self::read`], [`Self::purge`] or [`Self::export_encrypted_at`]).
-    /// Serialization drops entries expired at this time.
+    /// The latest clock the vault was given (by [`Self::insert`],
+    /// [`Self::read`], [`Self::purge`] or [`Self::export_encrypted_at`]; it
+    /// never moves backwards). Serialization drops entries expired at this
+    /// time.
     pub fn clock_ms(&self) -> u64 {
         self.clock_ms
     }
@@ -482,7 +489,25 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::error::BurnoutError;
     use crate::identity::IdentityKeyPair;
+
+    #[test]
+    fn a_clock_set_back_extends_nothing() {
+        let me = *IdentityKeyPair::from_seed(&[2; 32]).public();
+        let mut vault = Vault::new();
+        let id = vault.insert(BurnoutMessage::outgoing(b"a", Envelope::expiring_at(0, 1_000), me), 0).unwrap();
+        assert!(vault.read(id, 500).is_ok());
+        // The vault has seen 2_000: a message that expired at 1_500 is refused
+        // even when the caller's clock says 100.
+        vault.purge(2_000);
+        let late = BurnoutMessage::outgoing(b"b", Envelope::expiring_at(0, 1_500), me);
+        assert_eq!(vault.insert(late, 100), Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: 1_500 })));
+        assert_eq!(vault.clock_ms(), 2_000);
+        let kept = vault.insert(BurnoutMessage::outgoing(b"c", Envelope::expiring_at(0, 3_000), me), 100).unwrap();
+        assert!(vault.read(kept, 100).is_ok());
+        assert_eq!(vault.read(id, 100).unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: 1_000 }));
+    }
 
     #[test]
     fn serialization_buffer_is_sized_exactly() {

@@ -34,6 +34,12 @@ pub enum SessionError {
     #[error("message is from a different identity than this session's peer")]
     PeerMismatch,
 
+    /// The session passed to an [`Account`](crate::Account) call belongs to
+    /// another account (its local identity is not this account's). Pass each
+    /// session to the account that owns it.
+    #[error("the session belongs to another account")]
+    NotThisAccount,
+
     /// A setup message starts a session this [`Session`](crate::Session)
     /// does not know; pass it to
     /// [`Account::decrypt`](crate::Account::decrypt) instead.

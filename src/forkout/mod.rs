@@ -97,7 +97,7 @@
 //!   resistance); a swapped, tampered or truncated body is refused with a
 //!   typed error before any decryption.
 //! * The slot, inside the 1:1 AEAD, binds the Forkout id: a slot moved into
-//!   another Forkout's delivery is refused ([`ForkoutError::ForkoutIdMismatch`](crate::ForkoutError::ForkoutIdMismatch)).
+//!   another Forkout's delivery is refused ([`ForkoutError::ForkoutIdMismatch`](crate::error::ForkoutError::ForkoutIdMismatch)).
 //! * Authentication of the sender comes from the 1:1 session, as for any
 //!   1:1 message: a recipient knows the body comes from its session peer.
 //!   There is no sender signature on the body, so a recipient can tell the
@@ -141,17 +141,17 @@
 //! convention of [`crate::burnout`]): authenticated per recipient, the same
 //! for all. Sealing refuses an envelope already expired when sent. At open
 //! the Burnout rule applies before the body is touched: an expired or
-//! malformed envelope is [`BurnoutError::Expired`](crate::BurnoutError::Expired) / [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope)
+//! malformed envelope is [`BurnoutError::Expired`](crate::error::BurnoutError::Expired) / [`BurnoutError::MalformedEnvelope`](crate::error::BurnoutError::MalformedEnvelope)
 //! and uses up the slot's 1:1 message key (the body can never be read; on
 //! first contact the new session is still returned, see [`open_new`]); a
-//! slot sent too far in the future is [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew) and changes
+//! slot sent too far in the future is [`BurnoutError::ClockSkew`](crate::error::BurnoutError::ClockSkew) and changes
 //! nothing. Burn-after-reading is the application's to enforce on the
 //! opened body (for example in a [`Vault`](crate::burnout::Vault)).
 //!
-//! [`ForkoutError::ForkoutIdMismatch`]: crate::ForkoutError::ForkoutIdMismatch
-//! [`BurnoutError::Expired`]: crate::BurnoutError::Expired
-//! [`BurnoutError::MalformedEnvelope`]: crate::BurnoutError::MalformedEnvelope
-//! [`BurnoutError::ClockSkew`]: crate::BurnoutError::ClockSkew
+//! [`ForkoutError::ForkoutIdMismatch`]: crate::error::ForkoutError::ForkoutIdMismatch
+//! [`BurnoutError::Expired`]: crate::error::BurnoutError::Expired
+//! [`BurnoutError::MalformedEnvelope`]: crate::error::BurnoutError::MalformedEnvelope
+//! [`BurnoutError::ClockSkew`]: crate::error::BurnoutError::ClockSkew
 
 mod body;
 mod bundle;

@@ -26,6 +26,7 @@ use crate::wire::PayloadKind;
 #[derive(Clone, PartialEq, Eq)]
 pub struct OpenedForkout {
     id: ForkoutId,
+    commitment: [u8; 32],
     sender: IdentityKey,
     body: Vec<u8>,
     envelope: Option<Envelope>,
@@ -46,6 +47,15 @@ impl OpenedForkout {
     /// The Forkout's id (the same for every recipient).
     pub fn id(&self) -> ForkoutId {
         self.id
+    }
+
+    /// The commitment to the body (SHA-256 over the Forkout id, key check and
+    /// ciphertext), checked against the body before it was decrypted. Unlike
+    /// the id, which the sender picks, it binds the content: two recipients
+    /// (or two deliveries) with the same commitment hold the same body, so
+    /// apps can deduplicate on it.
+    pub fn commitment(&self) -> [u8; 32] {
+        self.commitment
     }
 
     /// Who sent it: the session's peer, authenticated by the slot.
@@ -119,25 +129,27 @@ impl OpenedForkout {
 /// let opened = forkout::open(&mut bob, &mut bob_session, &delivery, now)?;
 /// assert_eq!(opened.body(), b"all hands at 3");
 /// assert_eq!(opened.sender(), sender.identity());
+/// // The commitment binds the content (the id does not): deduplicate on it.
+/// assert_eq!(opened.commitment(), sealed.commitment());
 /// // Opening twice is a replay.
 /// assert_eq!(forkout::open(&mut bob, &mut bob_session, &delivery, now),
 ///            Err(sealpost::Error::DuplicateMessage));
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 ///
-/// [`Error::Wire`]: crate::Error::Wire
-/// [`Error::AuthenticationFailed`]: crate::Error::AuthenticationFailed
-/// [`Error::DuplicateMessage`]: crate::Error::DuplicateMessage
-/// [`Error::UnexpectedPayload`]: crate::Error::UnexpectedPayload
-/// [`BurnoutError::ClockSkew`]: crate::BurnoutError::ClockSkew
-/// [`BurnoutError::Expired`]: crate::BurnoutError::Expired
-/// [`BurnoutError::MalformedEnvelope`]: crate::BurnoutError::MalformedEnvelope
+/// [`Error::Wire`]: crate::error::Error::Wire
+/// [`Error::AuthenticationFailed`]: crate::error::Error::AuthenticationFailed
+/// [`Error::DuplicateMessage`]: crate::error::Error::DuplicateMessage
+/// [`Error::UnexpectedPayload`]: crate::error::Error::UnexpectedPayload
+/// [`BurnoutError::ClockSkew`]: crate::error::BurnoutError::ClockSkew
+/// [`BurnoutError::Expired`]: crate::error::BurnoutError::Expired
+/// [`BurnoutError::MalformedEnvelope`]: crate::error::BurnoutError::MalformedEnvelope
 pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_ms: u64) -> Result<OpenedForkout> {
     let parsed = ForkoutDelivery::parse(delivery)?;
     let sender = *session.peer_identity();
-    let (body, envelope) =
+    let (body, envelope, commitment) =
         account.decrypt_parsed(session, &parsed.slot, |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
-    Ok(OpenedForkout { id: parsed.id(), sender, body, envelope })
+    Ok(OpenedForkout { id: parsed.id(), commitment, sender, body, envelope })
 }
 
 /// Opens a first-contact delivery (its slot is a setup message) from
@@ -172,14 +184,20 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 ///
-/// [`BurnoutError::Expired`]: crate::BurnoutError::Expired
-/// [`BurnoutError::MalformedEnvelope`]: crate::BurnoutError::MalformedEnvelope
+/// [`BurnoutError::Expired`]: crate::error::BurnoutError::Expired
+/// [`BurnoutError::MalformedEnvelope`]: crate::error::BurnoutError::MalformedEnvelope
 pub fn open_new(account: &mut Account, delivery: &[u8], now_ms: u64) -> Result<(Session, Result<OpenedForkout>)> {
     let parsed = ForkoutDelivery::parse(delivery)?;
     let (session, opened) =
         account.accept_inbound(&parsed.slot, |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
     let sender = *session.peer_identity();
-    let opened = opened.map(|(body, envelope)| OpenedForkout { id: parsed.id(), sender, body, envelope });
+    let opened = opened.map(|(body, envelope, commitment)| OpenedForkout {
+        id: parsed.id(),
+        commitment,
+        sender,
+        body,
+        envelope,
+    });
     Ok((session, opened))
 }
 
@@ -189,7 +207,7 @@ fn accept_slot(
     kind: u8,
     content: &[u8],
     now_ms: u64,
-) -> Verdict<(Vec<u8>, Option<Envelope>)> {
+) -> Verdict<(Vec<u8>, Option<Envelope>, [u8; 32])> {
     if kind != PayloadKind::ForkoutSlot as u8 {
         return Verdict::Reject(Error::UnexpectedPayload(kind));
     }
@@ -223,7 +241,7 @@ fn accept_slot(
     if !ct_eq32(&commitment, &slot.commitment) || !ct_eq32(&slot.keys.check, received.body.key_check) {
         return Verdict::Reject(Error::Forkout(ForkoutError::BodyCommitmentMismatch));
     }
-    Verdict::Accept((slot.keys.decrypt(received.body.ciphertext), envelope))
+    Verdict::Accept((slot.keys.decrypt(received.body.ciphertext), envelope, slot.commitment))
 }
 
 #[cfg(test)]
@@ -270,6 +288,7 @@ mod tests {
         let honest = encode_slot(&id, &[1; 32], &c, ct.len() as u64, false);
         let opened = verdict(accept_slot(&parsed, 0x03, honest.as_ref(), 0)).unwrap();
         assert_eq!(opened.0, b"pay invoice 17 to account A");
+        assert_eq!(opened.2, c, "the opened Forkout reports the commitment it checked");
 
         let other_key = encode_slot(&id, &[2; 32], &c, ct.len() as u64, false);
         let r = verdict(accept_slot(&parsed, 0x03, other_key.as_ref(), 0));

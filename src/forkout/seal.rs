@@ -213,7 +213,7 @@ impl<'s> ForkoutPlan<'s> {
     /// touching any session; so it does under any policy when nobody is
     /// reachable. A body over [`MAX_FORKOUT_BODY`] is [`Error::TooLarge`];
     /// an envelope already expired at its own sent-at time is
-    /// [`BurnoutError::Expired`](crate::BurnoutError::Expired) (nobody could ever read it).
+    /// [`BurnoutError::Expired`](crate::error::BurnoutError::Expired) (nobody could ever read it).
     pub fn seal<R: CryptoRng + ?Sized>(
         self,
         body: impl Into<Vec<u8>>,
@@ -263,7 +263,7 @@ impl<'s> ForkoutPlan<'s> {
             return Err(Error::Forkout(ForkoutError::RecipientsUnreachable(unreachable)));
         }
         unreachable.sort_by_key(|a| a.identity);
-        let sealed = SealedForkout { id, key_check: keys.check, ciphertext, slots };
+        let sealed = SealedForkout { id, key_check: keys.check, commitment, ciphertext, slots };
         Ok((sealed, SealReport { unreachable, new_sessions }))
     }
 }
@@ -312,6 +312,7 @@ pub fn seal<'s, R: CryptoRng + ?Sized>(
 pub struct SealedForkout {
     id: ForkoutId,
     key_check: [u8; KEY_CHECK_LEN],
+    commitment: [u8; 32],
     ciphertext: Vec<u8>,
     /// (recipient, slot message), ascending by identity.
     slots: Vec<(IdentityKey, Vec<u8>)>,
@@ -331,6 +332,12 @@ impl SealedForkout {
     /// The Forkout's id.
     pub fn id(&self) -> ForkoutId {
         self.id
+    }
+
+    /// The commitment to the sealed body, as every recipient sees it in
+    /// [`OpenedForkout::commitment`](super::OpenedForkout::commitment).
+    pub fn commitment(&self) -> [u8; 32] {
+        self.commitment
     }
 
     /// How many recipients got a slot.

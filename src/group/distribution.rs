@@ -25,7 +25,7 @@ use super::{Group, GroupId};
 use crate::account::Account;
 use crate::error::{Error, Result, WireError};
 use crate::error::{GroupError, SessionError};
-use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
+use crate::identity::{IDENTITY_KEY_LEN, IdentityKey, ed25519_public_key};
 use crate::session::{Session, Verdict};
 use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, writer_for};
@@ -72,14 +72,10 @@ impl Distribution {
     }
 }
 
-/// Parses an Ed25519 public key, refusing non-canonical and small-order
-/// points.
+/// Parses a sender signing key with the identity keys' rules: canonical,
+/// not of small order, torsion-free.
 pub(crate) fn parse_signing_key(bytes: &[u8; 32]) -> core::result::Result<VerifyingKey, WireError> {
-    let key = VerifyingKey::from_bytes(bytes).map_err(|_| WireError::InvalidField("sender signing key"))?;
-    if key.is_weak() || key.as_bytes() != bytes {
-        return Err(WireError::InvalidField("sender signing key"));
-    }
-    Ok(key)
+    ed25519_public_key(bytes, "sender signing key")
 }
 
 impl core::fmt::Debug for Distribution {

@@ -50,7 +50,7 @@
 //! are kept; past it the sender key holding the most loses its oldest.
 //!
 //! A replay, or a message whose key is gone, is
-//! [`Error::DuplicateMessage`](crate::Error::DuplicateMessage): unlike
+//! [`Error::DuplicateMessage`](crate::error::Error::DuplicateMessage): unlike
 //! Megolm, replay detection is not left to the application. Decryption is
 //! transactional: every failure leaves the group as it was (an expired
 //! Burnout message excepted: authentic, its key is consumed).

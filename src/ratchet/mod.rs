@@ -323,6 +323,11 @@ impl RatchetState {
             || self.old_chains.contains(ratchet_key)
     }
 
+    /// Deletes every skipped message key; returns how many.
+    pub(crate) fn forget_skipped(&mut self) -> usize {
+        self.skipped.clear()
+    }
+
     /// Number of skipped message keys currently stored.
     pub(crate) fn skipped_len(&self) -> usize {
         self.skipped.len()

@@ -27,6 +27,13 @@ pub(crate) struct SkippedKeys {
 }
 
 impl SkippedKeys {
+    /// Deletes every stored key (each zeroized on drop); returns how many.
+    pub(crate) fn clear(&mut self) -> usize {
+        let n = self.entries.len();
+        self.entries.clear();
+        n
+    }
+
     /// Position of the key for `(ratchet, index)`, if stored.
     pub(crate) fn find(&self, ratchet: &[u8; 32], index: u32) -> Option<usize> {
         self.entries.iter().position(|e| e.index == index && &e.ratchet == ratchet)

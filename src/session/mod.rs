@@ -113,6 +113,39 @@ impl Session {
         self.current.ratchet.skipped_len()
     }
 
+    /// Deletes every stored skipped message key, in every state, and
+    /// returns how many were deleted. Messages still missing can then no
+    /// longer be read (they fail with [`Error::DuplicateMessage`] or
+    /// [`Error::AuthenticationFailed`], changing nothing).
+    ///
+    /// Skipped keys carry no timestamp (the session takes no clock), so
+    /// they expire by count, never by age: the bounds
+    /// [`MAX_SKIPPED_PER_CHAIN`](crate::limits::MAX_SKIPPED_PER_CHAIN) and
+    /// [`MAX_SKIPPED_TOTAL`](crate::limits::MAX_SKIPPED_TOTAL) evict the
+    /// oldest. An app that wants an age limit calls this when the newest
+    /// message it received from the peer is older than that limit (for
+    /// example 30 days, the signed-prekey grace period): whatever was
+    /// skipped before it is then not coming, and its keys are only a risk
+    /// if the device's state is stolen later.
+    ///
+    /// ```
+    /// # use sealpost::Account;
+    /// # let mut rng = rand::rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let lost = to_bob.encrypt(b"lost in transit", &mut rng)?;
+    /// let later = to_bob.encrypt(b"arrives", &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&later)?;
+    /// assert_eq!(to_alice.skipped_key_count(), 1);
+    /// assert_eq!(to_alice.forget_skipped_keys(), 1);
+    /// assert_eq!(bob.decrypt(&mut to_alice, &lost), Err(sealpost::Error::DuplicateMessage));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn forget_skipped_keys(&mut self) -> usize {
+        core::iter::once(&mut self.current).chain(self.previous.iter_mut()).map(|s| s.ratchet.forget_skipped()).sum()
+    }
+
     /// Number of previous states kept (at most [`MAX_PREVIOUS_STATES`]).
     pub fn previous_state_count(&self) -> usize {
         self.previous.len()
@@ -125,7 +158,7 @@ impl Session {
 
     /// Encrypts a Burnout message: `plaintext` under the authenticated
     /// `envelope`. Refuses an envelope already expired at its own sent-at
-    /// time ([`BurnoutError::Expired`](crate::BurnoutError::Expired)).
+    /// time ([`BurnoutError::Expired`](crate::error::BurnoutError::Expired)).
     ///
     /// The recipient must open it with [`Session::open_burnout`],
     /// [`Session::open`] or their [`Account`](crate::Account) counterparts;
@@ -198,11 +231,11 @@ impl Session {
     /// Opens a Burnout message at the caller's clock `now_ms` (ms since the
     /// Unix epoch).
     ///
-    /// * [`BurnoutError::Expired`](crate::BurnoutError::Expired) at or after the expiry, and
-    ///   [`BurnoutError::MalformedEnvelope`](crate::BurnoutError::MalformedEnvelope): the plaintext is zeroized, never
+    /// * [`BurnoutError::Expired`](crate::error::BurnoutError::Expired) at or after the expiry, and
+    ///   [`BurnoutError::MalformedEnvelope`](crate::error::BurnoutError::MalformedEnvelope): the plaintext is zeroized, never
     ///   returned, and **the message key is used up** (the state moves on;
     ///   the same message then fails with [`Error::DuplicateMessage`]).
-    /// * [`BurnoutError::ClockSkew`](crate::BurnoutError::ClockSkew) when the sent-at time is more than
+    /// * [`BurnoutError::ClockSkew`](crate::error::BurnoutError::ClockSkew) when the sent-at time is more than
     ///   [`MAX_CLOCK_SKEW_MS`](crate::limits::MAX_CLOCK_SKEW_MS) ahead:
     ///   nothing changes, retry when the clocks agree.
     /// * [`Error::UnexpectedPayload`] for a plain (non-Burnout) message,
