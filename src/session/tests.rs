@@ -69,3 +69,30 @@ fn other_kinds_are_refused_by_open_without_consuming() {
     assert_eq!(bob.open(&mut b, &m, NOW).unwrap_err(), Error::UnexpectedPayload(2));
     assert_eq!(b.to_bytes(), before);
 }
+
+#[test]
+fn a_forgery_on_the_signed_prekey_is_an_authentication_failure_not_a_state_error() {
+    // Before Bob's first reply, Alice's state knows Bob's signed prekey as
+    // his ratchet key but has no receiving chain. A forged message naming
+    // that key must fail authentication (an app that resets sessions on
+    // state errors must not be pushed into doing so), and change nothing.
+    use rand_core::Rng;
+    let mut rng = StdRng::seed_from_u64(8);
+    let alice = Account::new(&mut rng, NOW);
+    let bob = Account::new(&mut rng, NOW);
+    let bundle = bob.prekey_bundle().unwrap();
+    let mut a = alice.create_outbound_session(&bundle, &mut rng).unwrap();
+    let _ = a.encrypt(b"hi", &mut rng).unwrap();
+    let before = a.to_bytes();
+    for index in [0u32, 1, 999] {
+        let mut forged = vec![1, MessageType::Ratchet as u8];
+        forged.extend_from_slice(bundle.signed_prekey());
+        forged.extend_from_slice(&0u32.to_be_bytes());
+        forged.extend_from_slice(&index.to_be_bytes());
+        let mut junk = [0u8; 40];
+        rng.fill_bytes(&mut junk);
+        forged.extend_from_slice(&junk);
+        assert_eq!(a.decrypt(&forged), Err(Error::AuthenticationFailed));
+        assert_eq!(a.to_bytes(), before);
+    }
+}
