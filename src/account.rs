@@ -13,6 +13,7 @@ use crate::burnout::payload::{any_app_payload, burnout_payload};
 use crate::burnout::{BurnoutMessage, Opened};
 use crate::error::{Result, SessionError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::limits::MAX_FORWARD_JUMP;
 use crate::persist::persist_via_inherent;
 use crate::prekey::{PreKeyBundle, PreKeyStore};
 use crate::session::{Session, SessionState, Verdict, app_payload, split_kind};
@@ -286,7 +287,7 @@ impl Account {
             return Err(SessionError::PeerMismatch.into());
         }
         let mut ratchet = x3dh::respond(&self.identity, &self.prekeys, &setup)?;
-        let decrypted = ratchet.decrypt(message)?;
+        let decrypted = ratchet.decrypt(message, MAX_FORWARD_JUMP)?;
         let (kind, content) = split_kind(decrypted.payload)?;
         let verdict = accept(kind, content);
         if let Verdict::Reject(e) = verdict {

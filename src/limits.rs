@@ -20,6 +20,17 @@ pub const MAX_MESSAGE: usize = MAX_PLAINTEXT + 4096;
 /// the keys it just stored.
 pub const MAX_FORWARD_JUMP: u32 = 1000;
 
+/// How many message keys a message may skip in a **previous** session state
+/// (kept for messages still in flight after a re-initiation or a
+/// simultaneous start), counted per chain like [`MAX_FORWARD_JUMP`]. Smaller
+/// than the current state's bound because a message with an unknown ratchet
+/// key is tried in every state: this bounds what one forged message can
+/// cost (one DH per state and at most `2 * MAX_FORWARD_JUMP +
+/// 2 * MAX_PREVIOUS_STATES * MAX_PREVIOUS_STATE_JUMP` chain steps in all).
+/// Past it, a late message for a previous state is refused like any forward
+/// jump too large.
+pub const MAX_PREVIOUS_STATE_JUMP: u32 = 64;
+
 /// Skipped message keys kept for one receiving chain; the oldest are evicted
 /// first when a chain holds more.
 pub const MAX_SKIPPED_PER_CHAIN: usize = 1000;

@@ -35,7 +35,7 @@ use zeroize::Zeroizing;
 use crate::crypto;
 use crate::error::SessionError;
 use crate::error::{Error, Result, WireError};
-use crate::limits::{MAX_FORWARD_JUMP, MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
+use crate::limits::{MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::wire::codec::{Reader, Writer};
 use crate::wire::session_message::{Header, SessionMessage, SetupData, encode_prefix};
 use keys::{ChainKey, MessageKey, ReceivingChain, RootKey, SendingChain};
@@ -224,8 +224,11 @@ impl RatchetState {
         Ok(out)
     }
 
-    /// Authenticates and decrypts `message` without changing any state.
-    pub(crate) fn decrypt(&self, message: &SessionMessage<'_>) -> Result<Decrypted> {
+    /// Authenticates and decrypts `message` without changing any state,
+    /// deriving at most `max_jump` keys past each chain's position (see
+    /// [`MAX_FORWARD_JUMP`](crate::limits::MAX_FORWARD_JUMP) and
+    /// [`MAX_PREVIOUS_STATE_JUMP`](crate::limits::MAX_PREVIOUS_STATE_JUMP)).
+    pub(crate) fn decrypt(&self, message: &SessionMessage<'_>, max_jump: u32) -> Result<Decrypted> {
         let header = &message.header;
         let mut ad_buf = [0u8; AD_LEN + MAX_PREFIX];
         let ad = fill_ad(&mut ad_buf, &self.ad, message.authenticated)?;
@@ -236,7 +239,7 @@ impl RatchetState {
             if header.index < chain.index {
                 return self.decrypt_skipped(message, ad);
             }
-            let (skipped, key, chain) = skip_to(&header.ratchet_key, chain, header.index)?;
+            let (skipped, key, chain) = skip_to(&header.ratchet_key, chain, header.index, max_jump)?;
             let payload = open(&key, ad, message.ciphertext)?;
             return Ok(Decrypted { payload, commit: Commit::Advance { chain, skipped } });
         }
@@ -253,7 +256,7 @@ impl RatchetState {
         if let Peer::Receiving { key: theirs, chain } = &self.peer
             && header.previous_chain_length > chain.index
         {
-            let (mut old, _, _) = skip_to(theirs, chain, header.previous_chain_length)?;
+            let (mut old, _, _) = skip_to(theirs, chain, header.previous_chain_length, max_jump)?;
             // The key *at* previous_chain_length was never sent.
             skipped.append(&mut old);
         }
@@ -261,7 +264,7 @@ impl RatchetState {
         let dh = crypto::dh(&ours.secret, &X25519Public::from(header.ratchet_key))?;
         let (root, chain_key) = self.root.step(&dh);
         let fresh = ReceivingChain { key: chain_key, index: 0 };
-        let (mut new_skipped, key, chain) = skip_to(&header.ratchet_key, &fresh, header.index)?;
+        let (mut new_skipped, key, chain) = skip_to(&header.ratchet_key, &fresh, header.index, max_jump)?;
         skipped.append(&mut new_skipped);
         if skipped.len() > MAX_SKIPPED_TOTAL {
             return Err(Error::Session(SessionError::ForwardJumpTooLarge {
@@ -426,12 +429,13 @@ fn skip_to(
     ratchet: &[u8; 32],
     chain: &ReceivingChain,
     target: u32,
+    max_jump: u32,
 ) -> Result<(Vec<SkippedKey>, MessageKey, ReceivingChain)> {
     let jump = target.checked_sub(chain.index).ok_or(Error::DuplicateMessage)?;
-    if jump > MAX_FORWARD_JUMP {
+    if jump > max_jump {
         return Err(Error::Session(SessionError::ForwardJumpTooLarge {
             jump: u64::from(jump),
-            max: u64::from(MAX_FORWARD_JUMP),
+            max: u64::from(max_jump),
         }));
     }
     let mut skipped = Vec::with_capacity(jump as usize);

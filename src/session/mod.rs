@@ -27,7 +27,7 @@ use crate::burnout::payload::{any_app_payload, burnout_payload, seal_trailer};
 use crate::burnout::{BurnoutMessage, Envelope, Opened};
 use crate::error::{Error, Result, SessionError, WireError};
 use crate::identity::IdentityKey;
-use crate::limits::MAX_PREVIOUS_STATES;
+use crate::limits::{MAX_FORWARD_JUMP, MAX_PREVIOUS_STATE_JUMP, MAX_PREVIOUS_STATES};
 use crate::persist::persist_via_inherent;
 use crate::wire::codec::{state_reader, writer_for};
 use crate::wire::{MessageType, PayloadKind, SessionMessage};
@@ -311,20 +311,34 @@ impl Session {
                 return Err(SessionError::UnknownSessionSetup.into());
             }
         }
+        // A ratchet key belongs to one state: if a state knows the message's
+        // chain, only states that know it are tried. Otherwise the message
+        // starts a new chain in some state, and every state tries it, the
+        // previous ones with a smaller jump bound, which is what bounds the
+        // work a forgery with a fresh ratchet key can cause.
+        let ratchet_key = &message.header.ratchet_key;
+        let slots = || core::iter::once(Slot::Current).chain((0..self.previous.len()).map(Slot::Previous));
+        let any_known = slots().filter_map(|slot| self.state(slot)).any(|s| s.ratchet.knows_chain(ratchet_key));
         // Report the error of a state that knows the message's chain (for
         // example DuplicateMessage from a previous state) over the
         // AuthenticationFailed of states that merely tried it.
         let mut first_error = None;
         let mut known_chain_error = None;
-        let slots = core::iter::once(Slot::Current).chain((0..self.previous.len()).map(Slot::Previous));
-        for slot in slots {
+        for slot in slots() {
             let Some(state) = self.state(slot) else { continue };
             if let Some(setup) = &message.setup
                 && (setup.base_key != state.base_key || state.initiated_by_us())
             {
                 continue;
             }
-            match state.ratchet.decrypt(message) {
+            if any_known && !state.ratchet.knows_chain(ratchet_key) {
+                continue;
+            }
+            let max_jump = match slot {
+                Slot::Current => MAX_FORWARD_JUMP,
+                Slot::Previous(_) => MAX_PREVIOUS_STATE_JUMP,
+            };
+            match state.ratchet.decrypt(message, max_jump) {
                 Ok(decrypted) => {
                     let (kind, content) = split_kind(decrypted.payload)?;
                     let verdict = accept(kind, content);
@@ -337,7 +351,7 @@ impl Session {
                     }
                     return verdict.finish();
                 }
-                Err(e) if state.ratchet.knows_chain(&message.header.ratchet_key) => {
+                Err(e) if state.ratchet.knows_chain(ratchet_key) => {
                     known_chain_error.get_or_insert(e);
                 }
                 Err(e) => {

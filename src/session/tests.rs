@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 
 use super::*;
 use crate::account::Account;
-use crate::error::BurnoutError;
 use crate::error::WireError;
+use crate::error::{BurnoutError, SessionError};
 use crate::wire::PayloadKind;
 
 const NOW: u64 = 1_700_000_000_000;
@@ -95,4 +95,32 @@ fn a_forgery_on_the_signed_prekey_is_an_authentication_failure_not_a_state_error
         assert_eq!(a.decrypt(&forged), Err(Error::AuthenticationFailed));
         assert_eq!(a.to_bytes(), before);
     }
+}
+
+#[test]
+fn previous_states_have_a_smaller_jump_bound() {
+    use crate::limits::MAX_PREVIOUS_STATE_JUMP;
+    let mut rng = StdRng::seed_from_u64(9);
+    let alice = Account::new(&mut rng, NOW);
+    let mut bob = Account::new(&mut rng, NOW);
+    bob.generate_one_time_prekeys(2, &mut rng).unwrap();
+    let mut old = alice.create_outbound_session(&bob.prekey_bundle_with(Some(1)).unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&old.encrypt(b"first", &mut rng).unwrap()).unwrap();
+    // Alice re-initiates: Bob's old state becomes a previous state.
+    let mut new = alice.create_outbound_session(&bob.prekey_bundle_with(Some(2)).unwrap(), &mut rng).unwrap();
+    assert_eq!(bob.decrypt(&mut b, &new.encrypt(b"again", &mut rng).unwrap()).unwrap(), b"again");
+    assert_eq!(b.previous_state_count(), 1);
+    // Messages still in flight on the old state.
+    let late: Vec<Vec<u8>> = (0..100).map(|_| old.encrypt(b"late", &mut rng).unwrap()).collect();
+    let before = b.to_bytes();
+    let too_far = MAX_PREVIOUS_STATE_JUMP as usize + 1;
+    assert_eq!(
+        bob.decrypt(&mut b, &late[too_far]),
+        Err(Error::Session(SessionError::ForwardJumpTooLarge {
+            jump: too_far as u64,
+            max: u64::from(MAX_PREVIOUS_STATE_JUMP)
+        }))
+    );
+    assert_eq!(b.to_bytes(), before, "refused, nothing changed");
+    assert_eq!(bob.decrypt(&mut b, &late[too_far - 1]).unwrap(), b"late");
 }
