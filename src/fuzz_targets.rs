@@ -33,13 +33,15 @@ use std::sync::OnceLock;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::account::Account;
 use crate::burnout::{Envelope, Vault};
 use crate::error::Error;
 use crate::error::{BurnoutError, SessionError};
 use crate::persist::{self, Persist};
+use crate::prekey::PreKeyBundle;
+use crate::session::Session;
 use crate::wire::session_message::{SessionMessage, encode_prefix};
 use crate::wire::{MessageType, PayloadKind};
-use crate::{Account, PreKeyBundle, Session};
 
 /// A fuzz target body.
 pub type Target = fn(&[u8]);

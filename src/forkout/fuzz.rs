@@ -15,9 +15,11 @@ use rand::rngs::StdRng;
 
 use super::bundle::{ForkoutBundle, ForkoutDelivery, split, split_all};
 use super::{Recipient, SealPolicy, open, open_new, seal};
+use crate::account::Account;
 use crate::burnout::Envelope;
 use crate::error::BurnoutError;
-use crate::{Account, Error, Session};
+use crate::error::Error;
+use crate::session::Session;
 
 /// The clock of the fixture (ms since the epoch).
 pub const FIXTURE_NOW: u64 = 1_700_000_000_000;

@@ -22,7 +22,7 @@ use super::GroupId;
 use super::chain::{BLOCK, MessageKey, PARTS, Ratchet, Run};
 use super::distribution::parse_signing_key;
 use super::membership::{Group, Member};
-use super::receiver::Receiver;
+use super::receiver::{Receiver, window_start};
 use super::sender::SenderKey;
 use crate::error::{Error, Result, WireError};
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
@@ -177,6 +177,14 @@ fn decode_receiver(r: &mut Reader<'_>) -> core::result::Result<Receiver, WireErr
             return Err(WireError::InvalidField("group skipped keys must be ascending, before next, outside runs"));
         }
         receiver.keys.insert(iteration, key);
+    }
+    // Everything older than the window of the newest message is deleted on
+    // receipt (see `receiver.rs`): stored state never holds it.
+    let oldest = window_start(next.saturating_sub(1));
+    let first_run = receiver.runs.first().map(|run| run.start);
+    let first_key = receiver.keys.first_key_value().map(|(i, _)| *i);
+    if first_run.into_iter().chain(first_key).any(|i| i < oldest) {
+        return Err(WireError::InvalidField("group key older than the out-of-order window"));
     }
     Ok(receiver)
 }

@@ -11,9 +11,12 @@ use rand::rngs::StdRng;
 use super::chain::MessageKey;
 use super::message::{FLAG_PLAIN, encode_header};
 use super::*;
+use crate::account::Account;
+use crate::crypto;
+use crate::error::Error;
 use crate::error::{GroupError, SessionError};
+use crate::session::Session;
 use crate::wire::PayloadKind;
-use crate::{Account, Error, Session, crypto};
 
 struct Party {
     account: Account,
@@ -180,4 +183,24 @@ fn state_decoding_refuses_what_the_library_cannot_produce() {
     for cut in [1, 10, 100] {
         assert!(Group::from_bytes(&bytes[..bytes.len() - cut]).is_err());
     }
+}
+
+#[test]
+fn stored_group_state_with_keys_older_than_the_window_is_refused() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let (mut parties, _) = parties(2, &mut rng);
+    let sender = *parties[0].account.identity();
+    // Bob has received Alice's message 5000 and kept the key of 4000.
+    parties[0].group.sender.ratchet.advance_to(5000);
+    let m = parties[0].group.encrypt(b"late in the day").unwrap();
+    parties[1].group.decrypt(&m, 0).unwrap();
+    let restored = Group::from_bytes(&parties[1].group.to_bytes()).unwrap();
+    assert_eq!(restored.to_bytes(), parties[1].group.to_bytes());
+    // A key of iteration 10 could never have survived that message.
+    let member = parties[1].group.members.get_mut(sender.as_bytes()).unwrap();
+    member.current.as_mut().unwrap().keys.insert(10, MessageKey([7; 32]));
+    assert_eq!(
+        Group::from_bytes(&parties[1].group.to_bytes()).err(),
+        Some(Error::Wire(crate::error::WireError::InvalidField("group key older than the out-of-order window")))
+    );
 }

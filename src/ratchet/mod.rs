@@ -410,16 +410,14 @@ impl RatchetState {
             (None, None) => Peer::Unknown,
             (None, Some(_)) => return Err(WireError::InvalidField("ratchet chains inconsistent")),
         };
-        Ok(Self {
-            ad,
-            root,
-            own,
-            peer,
-            send_step_pending,
-            previous_sending_length,
-            skipped: SkippedKeys::from_entries(entries),
-            old_chains,
-        })
+        let skipped = SkippedKeys::from_entries(entries)?;
+        // A skipped key of the current receiving chain lies behind it.
+        if let Peer::Receiving { key, chain } = &peer
+            && skipped.iter().any(|e| &e.ratchet == key && e.index >= chain.index)
+        {
+            return Err(WireError::InvalidField("skipped key ahead of its chain"));
+        }
+        Ok(Self { ad, root, own, peer, send_step_pending, previous_sending_length, skipped, old_chains })
     }
 }
 

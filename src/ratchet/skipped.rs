@@ -4,11 +4,12 @@
 //! bounds: [`MAX_SKIPPED_PER_CHAIN`] per receiving ratchet key and
 //! [`MAX_SKIPPED_TOTAL`] across the whole session state.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::keys::MessageKey;
+use crate::error::WireError;
 use crate::limits::{MAX_SKIPPED_PER_CHAIN, MAX_SKIPPED_TOTAL};
 
 /// One stored key: the peer ratchet key of its chain, its message number,
@@ -91,8 +92,46 @@ impl SkippedKeys {
         self.entries.iter()
     }
 
-    /// Rebuilds from serialized entries (already bounded by the parser).
-    pub(crate) fn from_entries(entries: Vec<SkippedKey>) -> Self {
-        Self { entries: entries.into() }
+    /// Rebuilds from serialized entries (their total already bounded by the
+    /// parser), refusing what [`Self::extend`] could never have stored: a
+    /// `(ratchet key, index)` twice, or more than [`MAX_SKIPPED_PER_CHAIN`]
+    /// keys of one chain.
+    pub(crate) fn from_entries(entries: Vec<SkippedKey>) -> Result<Self, WireError> {
+        let mut seen = BTreeSet::new();
+        let mut per_chain: BTreeMap<[u8; 32], usize> = BTreeMap::new();
+        for e in &entries {
+            if !seen.insert((e.ratchet, e.index)) {
+                return Err(WireError::InvalidField("skipped key stored twice"));
+            }
+            let n = per_chain.entry(e.ratchet).or_default();
+            *n += 1;
+            if *n > MAX_SKIPPED_PER_CHAIN {
+                return Err(WireError::InvalidField("too many skipped keys for one chain"));
+            }
+        }
+        Ok(Self { entries: entries.into() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ratchet: u8, index: u32) -> SkippedKey {
+        SkippedKey { ratchet: [ratchet; 32], index, key: MessageKey([index as u8; 32]) }
+    }
+
+    #[test]
+    fn stored_state_the_library_could_never_produce_is_refused() {
+        assert!(SkippedKeys::from_entries(vec![key(1, 0), key(1, 1), key(2, 0)]).is_ok());
+        let duplicate = SkippedKeys::from_entries(vec![key(1, 0), key(2, 0), key(1, 0)]);
+        assert_eq!(duplicate.err(), Some(WireError::InvalidField("skipped key stored twice")));
+        let per_chain = (0..=MAX_SKIPPED_PER_CHAIN as u32).map(|i| key(3, i)).collect();
+        assert_eq!(
+            SkippedKeys::from_entries(per_chain).err(),
+            Some(WireError::InvalidField("too many skipped keys for one chain"))
+        );
+        let at_bound = (0..MAX_SKIPPED_PER_CHAIN as u32).map(|i| key(3, i)).collect();
+        assert!(SkippedKeys::from_entries(at_bound).is_ok());
     }
 }
