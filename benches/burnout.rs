@@ -5,35 +5,38 @@
 //!
 //! `cargo bench --bench burnout -- --warm-up-time 1 --measurement-time 3`
 
+// Benchmark set-up unwraps and indexes: a failure is a bug to stop at.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::cell::RefCell;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use criterion::{Criterion, criterion_group, criterion_main};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use sealpost::Session;
 use sealpost::burnout::{Envelope, Vault};
-use sealpost::group::{Group, GroupId};
-use sealpost::{Account, Session};
+use sealpost::group::Group;
+use sealpost_testkit::bench::{AbMedians, cpu_timed, paired};
+use sealpost_testkit::{Conversation, GroupWorld, NOW, rng};
 
-const NOW: u64 = 1_700_000_000_000;
 const MSG: [u8; 100] = [0x5a; 100];
 
 /// An established pair: Alice's session to Bob and Bob's to Alice, with
 /// both chains set up so that no Diffie-Hellman step runs while measuring.
 fn pair() -> (StdRng, Session, Session) {
-    let mut rng = StdRng::seed_from_u64(1);
-    let alice = Account::new(&mut rng, NOW);
-    let mut bob = Account::new(&mut rng, NOW);
-    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
-    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"hi", &mut rng).unwrap()).unwrap();
-    a.decrypt(&b.encrypt(b"hi", &mut rng).unwrap()).unwrap();
-    b.decrypt(&a.encrypt(b"hi", &mut rng).unwrap()).unwrap();
-    (rng, a, b)
+    let mut rng = rng(1);
+    let mut c = Conversation::established(&mut rng);
+    c.a_to_b(b"hi", &mut rng);
+    (rng, c.a, c.b)
+}
+
+/// The Burnout overhead in percent: the medians of A (Burnout) against
+/// those of B (plain).
+fn overhead(m: &AbMedians) -> f64 {
+    (m.a_ns() / m.b_ns() - 1.0) * 100.0
 }
 
 fn benches(c: &mut Criterion) {
@@ -106,119 +109,60 @@ fn benches(c: &mut Criterion) {
 }
 
 /// Paired medians: plain and Burnout operations alternate, every single
-/// operation is timed, and the medians are compared. Preemption on a busy
-/// machine lands on single operations of either side and does not move
-/// the medians, so the ratio stays meaningful where criterion's means
-/// drift. Printed after the criterion groups, in the same run.
+/// operation is timed (thread CPU time), and the medians are compared.
+/// Preemption on a busy machine lands on single operations of either side
+/// and does not move the medians, so the ratio stays meaningful where
+/// criterion's means drift. Printed after the criterion groups, in the
+/// same run.
 fn paired_medians(_: &mut Criterion) {
     const WARM_UP: usize = 2_000;
     const SAMPLES: usize = 40_000;
     let envelope = Envelope::with_ttl(NOW, 60_000).burn_after_reading();
-    let (mut rng, mut pa, mut pb) = pair();
-    let (_, mut ba, mut bb) = pair();
-    let mut t: [Vec<Duration>; 6] = Default::default();
-    for i in 0..WARM_UP + SAMPLES {
-        let mut round = [Duration::ZERO; 6];
-        for step in 0..2 {
-            if (step == 0) == (i % 2 == 0) {
-                let s = Instant::now();
-                let m = pa.encrypt(black_box(&MSG), &mut rng).unwrap();
-                round[0] = s.elapsed();
-                let s = Instant::now();
-                let r = black_box(pb.decrypt(black_box(&m)).unwrap());
-                round[2] = s.elapsed();
-                let s = Instant::now();
-                drop(r);
-                round[4] = round[2] + s.elapsed();
-            } else {
-                let s = Instant::now();
-                let m = ba.encrypt_burnout(black_box(&MSG), &envelope, &mut rng).unwrap();
-                round[1] = s.elapsed();
-                let s = Instant::now();
-                let r = black_box(bb.open_burnout(black_box(&m), NOW).unwrap());
-                round[3] = s.elapsed();
-                let s = Instant::now();
-                drop(r); // zeroizes the Burnout plaintext; the plain Vec is just freed
-                round[5] = round[3] + s.elapsed();
-            }
-        }
-        if i >= WARM_UP {
-            for (v, d) in t.iter_mut().zip(round) {
-                v.push(d);
-            }
-        }
-    }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort_unstable();
-        v[v.len() / 2].as_nanos() as f64
+    let (mut plain_rng, mut pa, mut pb) = pair();
+    let (mut burnout_rng, mut ba, mut bb) = pair();
+    // Encrypt, decrypt, and decrypt + dropping the result.
+    let plain = || {
+        let (m, encrypt) = cpu_timed(|| pa.encrypt(black_box(&MSG), &mut plain_rng).unwrap());
+        let (r, decrypt) = cpu_timed(|| black_box(pb.decrypt(black_box(&m)).unwrap()));
+        let ((), drop_time) = cpu_timed(|| drop(r));
+        [encrypt, decrypt, decrypt + drop_time]
     };
-    let [ep, eb, dp, db, xp, xb] = t.each_mut().map(median);
-    let pct = |b: f64, p: f64| (b / p - 1.0) * 100.0;
+    let burnout = || {
+        let (m, encrypt) = cpu_timed(|| ba.encrypt_burnout(black_box(&MSG), &envelope, &mut burnout_rng).unwrap());
+        let (r, decrypt) = cpu_timed(|| black_box(bb.open_burnout(black_box(&m), NOW).unwrap()));
+        // Zeroizes the Burnout plaintext; the plain Vec is just freed.
+        let ((), drop_time) = cpu_timed(|| drop(r));
+        [encrypt, decrypt, decrypt + drop_time]
+    };
+    let [e, d, x] = paired(WARM_UP, SAMPLES, burnout, plain);
     println!("\nburnout/paired medians over {SAMPLES} alternating operations (100 B):");
-    println!("  encrypt:               plain {ep:>7.0} ns, burnout {eb:>7.0} ns, overhead {:+.1}%", pct(eb, ep));
-    println!("  decrypt:               plain {dp:>7.0} ns, burnout {db:>7.0} ns, overhead {:+.1}%", pct(db, dp));
-    println!("  decrypt + drop result: plain {xp:>7.0} ns, burnout {xb:>7.0} ns, overhead {:+.1}%", pct(xb, xp));
-}
-
-/// Alternates `plain` and `burnout` (each returns its encrypt and decrypt
-/// times for one message) and prints the paired medians.
-fn paired(kind: &str, mut plain: impl FnMut() -> [Duration; 2], mut burnout: impl FnMut() -> [Duration; 2]) {
-    const WARM_UP: usize = 1_000;
-    const SAMPLES: usize = 20_000;
-    let mut t: [Vec<Duration>; 4] = Default::default();
-    for i in 0..WARM_UP + SAMPLES {
-        let (p, b) = if i % 2 == 0 {
-            let p = plain();
-            (p, burnout())
-        } else {
-            let b = burnout();
-            (plain(), b)
-        };
-        if i >= WARM_UP {
-            for (v, d) in t.iter_mut().zip([p[0], b[0], p[1], b[1]]) {
-                v.push(d);
-            }
-        }
+    for (what, m) in [("encrypt:              ", e), ("decrypt:              ", d), ("decrypt + drop result:", x)] {
+        println!("  {what} plain {:>7.0} ns, burnout {:>7.0} ns, overhead {:+.1}%", m.b_ns(), m.a_ns(), overhead(&m));
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort_unstable();
-        v[v.len() / 2].as_nanos() as f64
-    };
-    let [ep, eb, dp, db] = t.each_mut().map(median);
-    let pct = |b: f64, p: f64| (b / p - 1.0) * 100.0;
-    println!("\nburnout/paired medians, {kind}, over {SAMPLES} alternating operations (100 B):");
-    println!("  encrypt: plain {ep:>7.0} ns, burnout {eb:>7.0} ns, overhead {:+.1}%", pct(eb, ep));
-    println!("  decrypt: plain {dp:>7.0} ns, burnout {db:>7.0} ns, overhead {:+.1}%", pct(db, dp));
 }
 
 /// Group messages: encrypt (sign + seal) and decrypt (verify + open),
-/// plain vs with an envelope, paired.
+/// plain vs with an envelope, paired medians as above.
 fn group_paired_medians(_: &mut Criterion) {
+    const WARM_UP: usize = 1_000;
+    const SAMPLES: usize = 20_000;
     let envelope = Envelope::with_ttl(NOW, 60_000).burn_after_reading();
-    let mut rng = StdRng::seed_from_u64(7);
-    let alice = Account::new(&mut rng, NOW);
-    let mut bob = Account::new(&mut rng, NOW);
-    let members = vec![*alice.identity(), *bob.identity()];
-    let id = GroupId::random(&mut rng);
-    let sender = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
-    let mut receiver = Group::new(id, *bob.identity(), members, &mut rng).unwrap();
-    let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-    let sent = sender.distribute([&mut to_bob], &mut rng).unwrap();
-    receiver.install_distribution_from_new_session(&mut bob, &sent[0].1).unwrap();
-    let shared = std::cell::RefCell::new((sender, receiver));
+    let [sender, receiver]: [Group; 2] = GroupWorld::new(2, &mut rng(7)).into_groups().try_into().unwrap();
+    let shared = RefCell::new((sender, receiver));
     let run = |with: Option<&Envelope>| {
         let (sender, receiver) = &mut *shared.borrow_mut();
-        let s = Instant::now();
-        let m = match with {
+        let (m, encrypt) = cpu_timed(|| match with {
             Some(e) => sender.encrypt_with_envelope(black_box(&MSG), e).unwrap(),
             None => sender.encrypt(black_box(&MSG)).unwrap(),
-        };
-        let enc = s.elapsed();
-        let s = Instant::now();
-        black_box(receiver.decrypt(black_box(&m), NOW).unwrap());
-        [enc, s.elapsed()]
+        });
+        let ((), decrypt) = cpu_timed(|| drop(black_box(receiver.decrypt(black_box(&m), NOW).unwrap())));
+        [encrypt, decrypt]
     };
-    paired("group", || run(None), || run(Some(&envelope)));
+    let [e, d] = paired(WARM_UP, SAMPLES, || run(Some(&envelope)), || run(None));
+    println!("\nburnout/paired medians, group, over {SAMPLES} alternating operations (100 B):");
+    for (what, m) in [("encrypt:", e), ("decrypt:", d)] {
+        println!("  {what} plain {:>7.0} ns, burnout {:>7.0} ns, overhead {:+.1}%", m.b_ns(), m.a_ns(), overhead(&m));
+    }
 }
 
 criterion_group!(burnout, benches, paired_medians, group_paired_medians);

@@ -19,7 +19,8 @@
 //!   per recipient.
 //!
 //! Bodies of 1 KiB and 1 MiB to 10, 100 and 1000 recipients. Times are
-//! **thread CPU time** by default (see [`BenchClock`], the same clock as
+//! **thread CPU time** by default (the testkit's
+//! [`BenchClock`](sealpost_testkit::bench::BenchClock), the same clock as
 //! `benches/session.rs`); `SEALPOST_BENCH_CLOCK=wall` switches to wall time.
 //! `python3 benches/ratios.py --area forkout` prints the ratio table. Run
 //! with short times (the naive 1 MiB x 1000 case encrypts 1 GiB per
@@ -29,25 +30,21 @@
 //! cargo bench --bench forkout -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+// Benchmark set-up unwraps and indexes: a failure is a bug to stop at.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use chacha20::ChaCha20;
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use cpu_time::ThreadTime;
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
+use criterion::{BatchSize, SamplingMode, criterion_group, criterion_main};
+use sealpost::burnout::Envelope;
 use sealpost::forkout::{self, Recipient, SealPolicy};
-use sealpost::{Account, Session, burnout::Envelope};
+use sealpost_testkit::bench::{self, BenchClock, BenchCriterion as C};
+use sealpost_testkit::{ForkoutWorld, NOW};
 use sha2::{Digest, Sha256};
-
-const NOW: u64 = 1_800_000_000_000;
 /// Encoded slot fields (flags, id, key, commitment, length).
 const SLOT_LEN: usize = 105;
 const KIB: usize = 1024;
@@ -56,88 +53,14 @@ const BODIES: [(&str, usize); 2] = [("1KiB", KIB), ("1MiB", MIB)];
 const RECIPIENTS: [usize; 3] = [10, 100, 1000];
 
 // ---------------------------------------------------------------------------
-// The clock (as in benches/session.rs).
-
-/// Criterion measurement: CPU time of the benchmark thread, or wall-clock
-/// time when `SEALPOST_BENCH_CLOCK=wall`. Every benchmark here is
-/// single-threaded and does no I/O, so CPU time is the work done and
-/// excludes the time the thread waits for a core on the shared machine.
-struct BenchClock {
-    wall: bool,
-    formatter: WallTime,
-}
-
-impl BenchClock {
-    fn from_env() -> Self {
-        let wall = std::env::var("SEALPOST_BENCH_CLOCK").is_ok_and(|v| v == "wall");
-        Self { wall, formatter: WallTime }
-    }
-}
-
-enum Start {
-    Cpu(ThreadTime),
-    Wall(std::time::Instant),
-}
-
-impl Measurement for BenchClock {
-    type Intermediate = Start;
-    type Value = Duration;
-
-    fn start(&self) -> Start {
-        if self.wall { Start::Wall(std::time::Instant::now()) } else { Start::Cpu(ThreadTime::now()) }
-    }
-    fn end(&self, start: Start) -> Duration {
-        match start {
-            Start::Cpu(t) => t.elapsed(),
-            Start::Wall(t) => t.elapsed(),
-        }
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        self.formatter.formatter()
-    }
-}
-
-type C = Criterion<BenchClock>;
-
-// ---------------------------------------------------------------------------
 // Fixtures.
 
-struct World {
-    rng: StdRng,
-    manager: Account,
-    /// The manager's sessions, sending chains warmed up.
-    sessions: Vec<Session>,
-    /// A recipient kept out of the sealing benchmarks (so its chain stays
-    /// within reach): the manager's session to it, its account, its session.
-    reader: (Session, Account, Session),
-}
-
-fn world() -> World {
-    let mut rng = StdRng::seed_from_u64(1);
-    let manager = Account::new(&mut rng, NOW);
-    let sessions = (0..1000)
-        .map(|_| {
-            let peer = Account::new(&mut rng, NOW);
-            let mut s = manager.create_outbound_session(&peer.prekey_bundle().unwrap(), &mut rng).unwrap();
-            s.encrypt(b"hello", &mut rng).unwrap();
-            s
-        })
-        .collect();
-    let mut peer = Account::new(&mut rng, NOW);
-    let mut to_peer = manager.create_outbound_session(&peer.prekey_bundle().unwrap(), &mut rng).unwrap();
-    let hello = to_peer.encrypt(b"hello", &mut rng).unwrap();
-    let (mut session, _) = peer.create_inbound_session(&hello).unwrap();
-    to_peer.decrypt(&session.encrypt(b"ack", &mut rng).unwrap()).unwrap();
-    World { rng, manager, sessions, reader: (to_peer, peer, session) }
+/// The sender's 1000 started sessions (`pending`, sending chains warmed
+/// up) are the recipients of the sealing benchmarks; one confirmed peer
+/// (`peers[0]`) is kept out of them (so its chain stays within reach) and
+/// reads in the opening benchmarks.
+fn world() -> ForkoutWorld {
+    ForkoutWorld::new(1).with_pending(1000).with_peers(1)
 }
 
 fn body(len: usize) -> Vec<u8> {
@@ -153,19 +76,19 @@ fn aead_seal(key: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
 fn bench_seal(
     g: &mut criterion::BenchmarkGroup<'_, BenchClock>,
     name: &str,
-    w: &mut World,
+    w: &mut ForkoutWorld,
     n: usize,
     plain: &[u8],
     envelope: Option<Envelope>,
 ) {
-    let World { rng, manager, sessions, .. } = w;
-    let sessions = &mut sessions[..n];
+    let ForkoutWorld { rng, sender, pending, .. } = w;
+    let pending = &mut pending[..n];
     g.bench_function(name, |b| {
         b.iter_batched(
             || plain.to_vec(),
             |body| {
-                let recipients = sessions.iter_mut().map(Recipient::Session);
-                forkout::seal(manager, body, recipients, SealPolicy::AllOrNothing, envelope, rng).unwrap()
+                let recipients = pending.iter_mut().map(|p| Recipient::Session(&mut p.to_peer));
+                forkout::seal(sender, body, recipients, SealPolicy::AllOrNothing, envelope, rng).unwrap()
             },
             BatchSize::PerIteration,
         )
@@ -189,8 +112,8 @@ fn raw(c: &mut C) {
             b.iter(|| ChaCha20::new(&key.into(), &[0u8; 12].into()).apply_keystream(black_box(&mut buf)))
         });
     }
-    let World { rng, sessions, .. } = &mut w;
-    let s = &mut sessions[0];
+    let ForkoutWorld { rng, pending, .. } = &mut w;
+    let s = &mut pending[0].to_peer;
     g.bench_function("slot_1to1", |b| b.iter(|| black_box(s.encrypt(&slot, rng).unwrap())));
     g.finish();
 }
@@ -208,14 +131,15 @@ fn floor_and_seal(c: &mut C) {
         for n in RECIPIENTS {
             let mut g = c.benchmark_group("forkout_floor");
             g.sampling_mode(SamplingMode::Flat);
-            let World { rng, sessions, .. } = &mut w;
-            let sessions = &mut sessions[..n];
+            let ForkoutWorld { rng, pending, .. } = &mut w;
+            let pending = &mut pending[..n];
             g.bench_function(format!("seal_{name}_{n}"), |b| {
                 b.iter_batched(
                     || plain.clone(),
                     |mut body| {
                         let tag = aead_seal(&key, &ad, &mut body);
-                        let slots: Vec<Vec<u8>> = sessions.iter_mut().map(|s| s.encrypt(&slot, rng).unwrap()).collect();
+                        let slots: Vec<Vec<u8>> =
+                            pending.iter_mut().map(|p| p.to_peer.encrypt(&slot, rng).unwrap()).collect();
                         (body, tag, slots)
                     },
                     BatchSize::PerIteration,
@@ -243,12 +167,13 @@ fn lib(c: &mut C) {
     bench_seal(&mut g, "seal_100B_10_burnout", &mut w, 10, &small, Some(envelope));
 
     // A recipient opening (against a fresh copy of its state each time).
-    let World { rng, manager, reader: (to_reader, reader, reader_session), .. } = &mut w;
+    let ForkoutWorld { rng, sender, peers, .. } = &mut w;
+    let reader = &mut peers[0];
     let mut delivery = |plain: &[u8], env: Option<Envelope>| {
-        let recipients = [Recipient::Session(&mut *to_reader)];
+        let recipients = [Recipient::Session(&mut reader.to_peer)];
         let (sealed, _) =
-            forkout::seal(manager, plain.to_vec(), recipients, SealPolicy::AllOrNothing, env, rng).unwrap();
-        sealed.delivery(reader.identity()).unwrap().to_vec()
+            forkout::seal(sender, plain.to_vec(), recipients, SealPolicy::AllOrNothing, env, rng).unwrap();
+        sealed.delivery(reader.account.identity()).unwrap().to_vec()
     };
     let cases = [
         ("open_1MiB", delivery(&body(MIB), None)),
@@ -258,7 +183,7 @@ fn lib(c: &mut C) {
     for (name, d) in &cases {
         g.bench_function(*name, |b| {
             b.iter_batched(
-                || (reader.clone(), reader_session.clone()),
+                || (reader.account.clone(), reader.session.clone()),
                 |(mut account, mut session)| forkout::open(&mut account, &mut session, d, NOW).unwrap(),
                 BatchSize::SmallInput,
             )
@@ -266,9 +191,9 @@ fn lib(c: &mut C) {
     }
 
     // A relay splitting a 1 MiB Forkout for 1000 recipients.
-    let World { rng, manager, sessions, .. } = &mut w;
-    let recipients = sessions.iter_mut().map(Recipient::Session);
-    let (sealed, _) = forkout::seal(manager, body(MIB), recipients, SealPolicy::AllOrNothing, None, rng).unwrap();
+    let ForkoutWorld { rng, sender, pending, .. } = &mut w;
+    let recipients = pending.iter_mut().map(|p| Recipient::Session(&mut p.to_peer));
+    let (sealed, _) = forkout::seal(sender, body(MIB), recipients, SealPolicy::AllOrNothing, None, rng).unwrap();
     let bundle = sealed.to_bytes();
     g.bench_function("split_1MiB_1000", |b| {
         b.iter(|| {
@@ -288,12 +213,12 @@ fn naive(c: &mut C) {
     for (name, len) in BODIES {
         let plain = body(len);
         for n in RECIPIENTS {
-            let World { rng, sessions, .. } = &mut w;
-            let sessions = &mut sessions[..n];
+            let ForkoutWorld { rng, pending, .. } = &mut w;
+            let pending = &mut pending[..n];
             g.bench_function(format!("seal_{name}_{n}"), |b| {
                 b.iter(|| {
-                    for s in sessions.iter_mut() {
-                        black_box(s.encrypt(&plain, rng).unwrap());
+                    for p in pending.iter_mut() {
+                        black_box(p.to_peer.encrypt(&plain, rng).unwrap());
                     }
                 })
             });
@@ -302,13 +227,9 @@ fn naive(c: &mut C) {
     g.finish();
 }
 
-fn config() -> C {
-    Criterion::default().with_measurement(BenchClock::from_env()).sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = bench::criterion();
     targets = raw, floor_and_seal, lib, naive
 }
 criterion_main!(benches);

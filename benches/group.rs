@@ -10,46 +10,76 @@
 //! * `catch_up/*`: decrypting a message 1,000 and 25,000 iterations ahead of
 //!   the receiver.
 //!
+//! * `paired …` lines at the end: each comparison again, run interleaved
+//!   (the testkit's paired A/B helper, thread CPU time): the median
+//!   per-operation times and the median per-round ratio.
+//!
 //! Run: `cargo bench --bench group -- --warm-up-time 1 --measurement-time 3`.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+// Benchmark set-up unwraps and indexes: a failure is a bug to stop at.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::cell::RefCell;
 use std::hint::black_box;
+use std::time::Duration;
 
 use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use ed25519_dalek::{Signature, Signer, SigningKey};
-use rand::SeedableRng;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand::rngs::StdRng;
+use sealpost::Session;
 use sealpost::group::{Group, GroupId};
-use sealpost::{Account, Session};
+use sealpost_testkit::bench::{AbMedians, cpu_timed, paired};
+use sealpost_testkit::{ForkoutWorld, GroupWorld, NOW, rng};
 
 const SIZES: [(usize, &str); 2] = [(100, "100B"), (64 * 1024, "64KiB")];
-const NOW: u64 = 1_700_000_000_000;
 
 /// Two members with each other's sender keys.
 fn pair(rng: &mut StdRng) -> (Group, Group) {
-    let mut alice = Account::new(rng, NOW);
-    let mut bob = Account::new(rng, NOW);
-    let id = GroupId::random(rng);
-    let mut a = Group::new(id, *alice.identity(), [*bob.identity()], rng).unwrap();
-    let mut b = Group::new(id, *bob.identity(), [*alice.identity()], rng).unwrap();
-    let mut ab = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), rng).unwrap();
-    let d = a.distribute([&mut ab], rng).unwrap();
-    let (mut ba, _) = b.install_distribution_from_new_session(&mut bob, &d[0].1).unwrap();
-    let d = b.distribute([&mut ba], rng).unwrap();
-    a.install_distribution(&mut alice, &mut ab, &d[0].1).unwrap();
+    let [a, b]: [Group; 2] = GroupWorld::new(2, rng).into_groups().try_into().unwrap();
     (a, b)
 }
 
-fn raw(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(1);
-    let signing = SigningKey::generate(&mut rng);
+/// A group owner with started 1:1 sessions (sending chains warmed up) to
+/// the `members` other members, and a payload as long as the 1:1 part of
+/// one distribution.
+struct Owner {
+    rng: StdRng,
+    group: Group,
+    sessions: Vec<Session>,
+    payload: Vec<u8>,
+}
+
+fn owner(members: usize, seed: u64) -> Owner {
+    let mut w = ForkoutWorld::new(seed).with_pending(members);
+    let ids: Vec<_> = w.pending.iter().map(|p| *p.account.identity()).collect();
+    let group = Group::new(GroupId::random(&mut w.rng), *w.sender.identity(), ids, &mut w.rng).unwrap();
+    let mut sessions: Vec<Session> = w.pending.into_iter().map(|p| p.to_peer).collect();
+    let first = group.distribute([&mut sessions[0]], &mut w.rng).unwrap();
+    let payload = vec![0u8; sealpost_distribution_len(&first[0].1, &sessions[0], &mut w.rng)];
+    Owner { rng: w.rng, group, sessions, payload }
+}
+
+/// The primitives a group message is built from: an Ed25519 key pair, a
+/// ChaCha20-Poly1305 cipher, a nonce and associated data of the header's
+/// size.
+struct Primitives {
+    signing: SigningKey,
+    verifying: VerifyingKey,
+    cipher: ChaCha20Poly1305,
+    nonce: [u8; 12],
+    ad: [u8; 74],
+}
+
+fn primitives(rng: &mut StdRng) -> Primitives {
+    let signing = SigningKey::generate(rng);
     let verifying = signing.verifying_key();
-    let cipher = ChaCha20Poly1305::new(&[7u8; 32].into());
-    let nonce = [0u8; 12];
-    let ad = [0u8; 74];
+    Primitives { signing, verifying, cipher: ChaCha20Poly1305::new(&[7u8; 32].into()), nonce: [0u8; 12], ad: [0u8; 74] }
+}
+
+fn raw(c: &mut Criterion) {
+    let Primitives { signing, verifying, cipher, nonce, ad } = primitives(&mut rng(1));
     let mut g = c.benchmark_group("raw");
     for (size, name) in SIZES {
         let msg = vec![0x5au8; size];
@@ -79,7 +109,7 @@ fn raw(c: &mut Criterion) {
 }
 
 fn group_messages(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(2);
+    let mut rng = rng(2);
     let (mut alice, _) = pair(&mut rng);
     let mut g = c.benchmark_group("group");
     for (size, name) in SIZES {
@@ -96,25 +126,10 @@ fn group_messages(c: &mut Criterion) {
 }
 
 fn distribution(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(3);
     let mut g = c.benchmark_group("distribute");
     g.sample_size(20);
     for members in [10usize, 100, 1000] {
-        let owner = Account::new(&mut rng, NOW);
-        let peers: Vec<Account> = (0..members).map(|_| Account::new(&mut rng, NOW)).collect();
-        let group =
-            Group::new(GroupId::random(&mut rng), *owner.identity(), peers.iter().map(|p| *p.identity()), &mut rng)
-                .unwrap();
-        let mut sessions: Vec<Session> = peers
-            .iter()
-            .map(|p| owner.create_outbound_session(&p.prekey_bundle().unwrap(), &mut rng).unwrap())
-            .collect();
-        // The first message of a session runs its DH ratchet step: do it before measuring.
-        let payload_len = group.distribute([&mut sessions[0]], &mut rng).unwrap();
-        let payload = vec![0u8; sealpost_distribution_len(&payload_len[0].1, &sessions[0], &mut rng)];
-        for s in &mut sessions {
-            s.encrypt(b"warm-up", &mut rng).unwrap();
-        }
+        let Owner { mut rng, group, mut sessions, payload } = owner(members, 3);
         g.bench_function(BenchmarkId::new("group_distribute", members), |b| {
             b.iter(|| group.distribute(sessions.iter_mut(), &mut rng).unwrap())
         });
@@ -138,7 +153,7 @@ fn sealpost_distribution_len(distribution: &[u8], session: &Session, rng: &mut S
 }
 
 fn catch_up(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(4);
+    let mut rng = rng(4);
     let mut g = c.benchmark_group("catch_up");
     for gap in [1_000u32, 25_000] {
         let (mut alice, bob) = pair(&mut rng);
@@ -153,67 +168,49 @@ fn catch_up(c: &mut Criterion) {
     g.finish();
 }
 
-/// Runs `a` and `b` (each: time `n` operations, inputs prepared outside the
-/// clock) in alternating order for several rounds and prints the median
-/// per-operation times and the median of the per-round ratios. On a shared,
-/// noisy machine the interleaving keeps both sides under the same load, so
-/// the ratio is far steadier than comparing two separate criterion runs.
-fn paired(
+/// Rounds of each paired comparison.
+const ROUNDS: usize = 21;
+
+/// The thread CPU time of `n` operations run by `f` (inputs prepared
+/// before), per operation.
+fn per_op(n: usize, f: impl FnOnce()) -> [Duration; 1] {
+    [cpu_timed(f).1 / u32::try_from(n).unwrap()]
+}
+
+/// Runs `a` (sealpost) and `b` (its baseline), each timing `n` operations
+/// with [`per_op`], interleaved for [`ROUNDS`] rounds ([`paired`]), and
+/// prints the median per-operation times and the median of the per-round
+/// ratios. On a shared, noisy machine the interleaving keeps both sides
+/// under the same load, so the ratio is far steadier than comparing two
+/// separate criterion runs.
+fn print_paired(
     name: &str,
     n: usize,
-    mut a: impl FnMut(usize) -> std::time::Duration,
-    mut b: impl FnMut(usize) -> std::time::Duration,
+    mut a: impl FnMut(usize) -> [Duration; 1],
+    mut b: impl FnMut(usize) -> [Duration; 1],
 ) {
-    const ROUNDS: usize = 21;
-    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (x, y) = if round % 2 == 0 {
-            let x = a(n);
-            (x, b(n))
-        } else {
-            let y = b(n);
-            (a(n), y)
-        };
-        let (x, y) = (x.as_secs_f64() / n as f64, y.as_secs_f64() / n as f64);
-        ta.push(x);
-        tb.push(y);
-        ratios.push(x / y);
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(|p, q| p.total_cmp(q));
-        v[v.len() / 2]
-    };
+    let [m]: [AbMedians; 1] = paired(0, ROUNDS, || a(n), || b(n));
     println!(
         "paired {name:<28} sealpost {:>10.1} µs   baseline {:>10.1} µs   ratio {:.3}",
-        median(&mut ta) * 1e6,
-        median(&mut tb) * 1e6,
-        median(&mut ratios)
+        m.a_ns() / 1e3,
+        m.b_ns() / 1e3,
+        m.ratio
     );
 }
 
-fn timed(f: impl FnOnce()) -> std::time::Duration {
-    let start = std::time::Instant::now();
-    f();
-    start.elapsed()
-}
-
 fn paired_ratios(_: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(5);
-    let signing = SigningKey::generate(&mut rng);
-    let verifying = signing.verifying_key();
-    let cipher = ChaCha20Poly1305::new(&[7u8; 32].into());
-    let ad = [0u8; 74];
-    let nonce = [0u8; 12];
+    let mut rng = rng(5);
+    let Primitives { signing, verifying, cipher, nonce, ad } = primitives(&mut rng);
     let (mut alice, _) = pair(&mut rng);
     for (size, name, n) in [(100usize, "100B", 200usize), (64 * 1024, "64KiB", 10)] {
         let msg = vec![0x5au8; size];
-        paired(
+        print_paired(
             &format!("encrypt/{name}"),
             n,
-            |n| timed(|| (0..n).for_each(|_| drop(black_box(alice.encrypt(&msg).unwrap())))),
+            |n| per_op(n, || (0..n).for_each(|_| drop(black_box(alice.encrypt(&msg).unwrap())))),
             |n| {
                 let mut bufs = vec![msg.clone(); n];
-                timed(|| {
+                per_op(n, || {
                     for buf in &mut bufs {
                         black_box(signing.sign(&msg));
                         black_box(
@@ -229,16 +226,16 @@ fn paired_ratios(_: &mut Criterion) {
         let sig = signing.sign(&msg);
         let mut raw = msg.clone();
         let tag = cipher.encrypt_inout_detached(&nonce.into(), &ad, raw.as_mut_slice().into()).unwrap();
-        paired(
+        print_paired(
             &format!("decrypt/{name}"),
             n,
             |n| {
                 let mut readers = vec![bob.clone(); n];
-                timed(|| readers.iter_mut().for_each(|r| drop(black_box(r.decrypt(&sealed, NOW).unwrap()))))
+                per_op(n, || readers.iter_mut().for_each(|r| drop(black_box(r.decrypt(&sealed, NOW).unwrap()))))
             },
             |n| {
                 let mut bufs = vec![raw.clone(); n];
-                timed(|| {
+                per_op(n, || {
                     for buf in &mut bufs {
                         verifying.verify_strict(&msg, &sig).unwrap();
                         cipher.decrypt_inout_detached(&nonce.into(), &ad, buf.as_mut_slice().into(), &tag).unwrap();
@@ -248,27 +245,14 @@ fn paired_ratios(_: &mut Criterion) {
         );
     }
     for members in [10usize, 100, 1000] {
-        let owner = Account::new(&mut rng, NOW);
-        let peers: Vec<Account> = (0..members).map(|_| Account::new(&mut rng, NOW)).collect();
-        let group =
-            Group::new(GroupId::random(&mut rng), *owner.identity(), peers.iter().map(|p| *p.identity()), &mut rng)
-                .unwrap();
-        let mut sessions: Vec<Session> = peers
-            .iter()
-            .map(|p| owner.create_outbound_session(&p.prekey_bundle().unwrap(), &mut rng).unwrap())
-            .collect();
-        let first = group.distribute([&mut sessions[0]], &mut rng).unwrap();
-        let payload = vec![0u8; sealpost_distribution_len(&first[0].1, &sessions[0], &mut rng)];
-        for s in &mut sessions {
-            s.encrypt(b"warm-up", &mut rng).unwrap();
-        }
-        let sessions = std::cell::RefCell::new(sessions);
-        let rng = std::cell::RefCell::new(StdRng::seed_from_u64(6));
-        paired(
+        let Owner { rng: owner_rng, group, sessions, payload } = owner(members, 6);
+        let sessions = RefCell::new(sessions);
+        let rng = RefCell::new(owner_rng);
+        print_paired(
             &format!("distribute/{members}"),
             (1000 / members).max(1),
             |n| {
-                timed(|| {
+                per_op(n, || {
                     for _ in 0..n {
                         let mut s = sessions.borrow_mut();
                         black_box(group.distribute(s.iter_mut(), &mut *rng.borrow_mut()).unwrap());
@@ -276,7 +260,7 @@ fn paired_ratios(_: &mut Criterion) {
                 })
             },
             |n| {
-                timed(|| {
+                per_op(n, || {
                     for _ in 0..n {
                         let mut s = sessions.borrow_mut();
                         let out: Vec<_> = s
@@ -298,16 +282,16 @@ fn paired_ratios(_: &mut Criterion) {
             sender.encrypt(b"missed").unwrap();
         }
         let ahead = sender.encrypt(&[0x5au8; 100]).unwrap();
-        paired(
+        print_paired(
             &format!("catch_up/{gap}_vs_in_order"),
             50,
             |n| {
                 let mut readers = vec![reader.clone(); n];
-                timed(|| readers.iter_mut().for_each(|r| drop(black_box(r.decrypt(&ahead, NOW).unwrap()))))
+                per_op(n, || readers.iter_mut().for_each(|r| drop(black_box(r.decrypt(&ahead, NOW).unwrap()))))
             },
             |n| {
                 let mut readers = vec![in_order_reader.clone(); n];
-                timed(|| readers.iter_mut().for_each(|r| drop(black_box(r.decrypt(&next, NOW).unwrap()))))
+                per_op(n, || readers.iter_mut().for_each(|r| drop(black_box(r.decrypt(&next, NOW).unwrap()))))
             },
         );
     }

@@ -14,8 +14,9 @@
 //!   time, which matters on a shared, noisy machine.
 //! * `session_lib`: the library operations.
 //!
-//! Times are **thread CPU time** by default (see [`BenchClock`]): on the
-//! shared development machine wall-clock time mostly measures how long the
+//! Times are **thread CPU time** by default (the testkit's
+//! [`BenchClock`](sealpost_testkit::bench::BenchClock)): on the shared
+//! development machine wall-clock time mostly measures how long the
 //! scheduler kept the benchmark waiting. `SEALPOST_BENCH_CLOCK=wall`
 //! switches to criterion's wall clock.
 //!
@@ -27,22 +28,21 @@
 //! cargo bench --bench session -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+// Benchmark set-up unwraps and indexes: a failure is a bug to stop at.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use cpu_time::ThreadTime;
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sealpost::{Account, PreKeyBundle, Session};
+use sealpost::PreKeyBundle;
+use sealpost_testkit::bench::{self, BenchCriterion as C};
+use sealpost_testkit::{Conversation, accounts, rng};
 use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 
@@ -56,64 +56,6 @@ const SMALL: usize = 100;
 const LARGE: usize = 1 << 20;
 /// Session AD (two identity keys) + ratchet-message prefix (2 + 32 + 8).
 const AD_LEN: usize = 64 + 42;
-
-// ---------------------------------------------------------------------------
-// The clock.
-
-/// Criterion measurement: CPU time of the benchmark thread
-/// (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution), or wall-clock time
-/// when `SEALPOST_BENCH_CLOCK=wall`. Every benchmark here is single-threaded
-/// and does no I/O, so CPU time is the work done; it excludes the time the
-/// thread waits for a core, which on a machine shared by several build jobs
-/// otherwise inflates (and scatters) every number several-fold. Criterion's
-/// warm-up and measurement times then count CPU time too.
-struct BenchClock {
-    wall: bool,
-    formatter: WallTime,
-}
-
-impl BenchClock {
-    fn from_env() -> Self {
-        let wall = std::env::var("SEALPOST_BENCH_CLOCK").is_ok_and(|v| v == "wall");
-        Self { wall, formatter: WallTime }
-    }
-}
-
-/// A start reading of either clock.
-enum Start {
-    Cpu(ThreadTime),
-    Wall(std::time::Instant),
-}
-
-impl Measurement for BenchClock {
-    type Intermediate = Start;
-    type Value = Duration;
-
-    fn start(&self) -> Start {
-        if self.wall { Start::Wall(std::time::Instant::now()) } else { Start::Cpu(ThreadTime::now()) }
-    }
-    fn end(&self, start: Start) -> Duration {
-        match start {
-            Start::Cpu(t) => t.elapsed(),
-            Start::Wall(t) => t.elapsed(),
-        }
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Values are nanoseconds either way: reuse criterion's formatting.
-        self.formatter.formatter()
-    }
-}
-
-type C = Criterion<BenchClock>;
 
 // ---------------------------------------------------------------------------
 // Raw primitives, written the way the library calls them.
@@ -192,7 +134,7 @@ struct RawKeys {
 }
 
 fn raw_keys() -> RawKeys {
-    let mut rng = StdRng::seed_from_u64(7);
+    let mut rng = rng(7);
     let (secret, _) = x25519_keygen(&mut rng);
     let (_, public) = x25519_keygen(&mut rng);
     let signing = SigningKey::from_bytes(&[9u8; 32]);
@@ -305,25 +247,11 @@ fn bench_floor(c: &mut C) {
 
 /// Alice and Bob after a full exchange: Alice's next message opens a new
 /// chain, so one warm-up message puts both in steady state.
-struct Pair {
-    rng: StdRng,
-    alice: Account,
-    bob: Account,
-    alice_session: Session,
-    bob_session: Session,
-}
-
-fn pair() -> Pair {
-    let mut rng = StdRng::seed_from_u64(11);
-    let alice = Account::new(&mut rng, 0);
-    let mut bob = Account::new(&mut rng, 0);
-    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
-    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"hello", &mut rng).unwrap()).unwrap();
-    a.decrypt(&b.encrypt(b"hi", &mut rng).unwrap()).unwrap();
-    let warm = a.encrypt(b"warm", &mut rng).unwrap();
-    bob.decrypt(&mut b, &warm).unwrap();
-    Pair { rng, alice, bob, alice_session: a, bob_session: b }
+fn pair() -> (StdRng, Conversation) {
+    let mut rng = rng(11);
+    let mut c = Conversation::established(&mut rng);
+    c.a_to_b(b"warm", &mut rng);
+    (rng, c)
 }
 
 fn bench_lib(c: &mut C) {
@@ -331,36 +259,36 @@ fn bench_lib(c: &mut C) {
 
     // Steady state inside one chain: Alice encrypts, Bob decrypts (through
     // Account::decrypt, the entry point that handles every message).
-    let mut p = pair();
+    let (mut rng, mut p) = pair();
     let small = vec![0x61u8; SMALL];
     g.bench_function("in_chain_100B", |b| {
         b.iter(|| {
-            let m = p.alice_session.encrypt(black_box(&small), &mut p.rng).unwrap();
-            let text = p.bob.decrypt(&mut p.bob_session, &m).unwrap();
+            let m = p.a.encrypt(black_box(&small), &mut rng).unwrap();
+            let text = p.bob.decrypt(&mut p.b, &m).unwrap();
             assert_eq!(text.len(), SMALL);
         })
     });
 
-    let mut p = pair();
+    let (mut rng, mut p) = pair();
     let large = vec![0x62u8; LARGE];
     g.throughput(Throughput::Bytes(LARGE as u64));
     g.bench_function("in_chain_1MiB", |b| {
         b.iter(|| {
-            let m = p.alice_session.encrypt(black_box(&large), &mut p.rng).unwrap();
-            let text = p.bob.decrypt(&mut p.bob_session, &m).unwrap();
+            let m = p.a.encrypt(black_box(&large), &mut rng).unwrap();
+            let text = p.bob.decrypt(&mut p.b, &m).unwrap();
             assert_eq!(text.len(), LARGE);
         })
     });
     g.throughput(Throughput::Elements(1));
 
     // A -> B and B -> A, each opening a new chain with a new ratchet key.
-    let mut p = pair();
+    let (mut rng, mut p) = pair();
     g.bench_function("dh_ratchet_round_trip", |b| {
         b.iter(|| {
-            let m = p.alice_session.encrypt(black_box(&small), &mut p.rng).unwrap();
-            p.bob.decrypt(&mut p.bob_session, &m).unwrap();
-            let r = p.bob_session.encrypt(black_box(&small), &mut p.rng).unwrap();
-            p.alice.decrypt(&mut p.alice_session, &r).unwrap();
+            let m = p.a.encrypt(black_box(&small), &mut rng).unwrap();
+            p.bob.decrypt(&mut p.b, &m).unwrap();
+            let r = p.b.encrypt(black_box(&small), &mut rng).unwrap();
+            p.alice.decrypt(&mut p.a, &r).unwrap();
         })
     });
 
@@ -368,10 +296,8 @@ fn bench_lib(c: &mut C) {
     // encrypt the first message. Responder: accept that message (each
     // iteration on a fresh copy of Bob's account, so the one-time prekey is
     // there to consume; the copy is not timed).
-    let mut rng = StdRng::seed_from_u64(12);
-    let alice = Account::new(&mut rng, 0);
-    let mut bob = Account::new(&mut rng, 0);
-    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+    let mut rng = sealpost_testkit::rng(12);
+    let (alice, bob) = accounts(&mut rng, 1);
     let bundle = bob.prekey_bundle().unwrap().to_bytes();
     g.bench_function("setup_initiator", |b| {
         b.iter(|| {
@@ -395,13 +321,9 @@ fn bench_lib(c: &mut C) {
     g.finish();
 }
 
-fn config() -> C {
-    Criterion::default().with_measurement(BenchClock::from_env()).sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = bench::criterion();
     targets = bench_raw, bench_floor, bench_lib
 }
 criterion_main!(benches);

@@ -4,7 +4,7 @@
 //! the labels below are the complete list, with one exception: the
 //! safety-number label lives with its hash chain in `identity.rs`. Every
 //! label is listed in [PROTOCOL](crate::docs::protocol). Changing any label
-//! changes every derived key: the test vectors in `tests/vectors.rs` catch
+//! changes every derived key: the test vectors in `tests/integration/vectors.rs` catch
 //! that.
 
 use chacha20poly1305::aead::{self, AeadInOut, KeyInit, KeySizeUser};

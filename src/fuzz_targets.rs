@@ -1,5 +1,5 @@
 //! Fuzz target bodies, shared by `fuzz/` (cargo-fuzz) and by
-//! `tests/fuzz_corpus.rs`, which replays every committed corpus file through
+//! `tests/integration/fuzz_corpus.rs`, which replays every committed corpus file through
 //! the same functions on stable Rust.
 //!
 //! Each function takes arbitrary bytes and must never panic; where a
@@ -610,7 +610,7 @@ pub fn group_state(data: &[u8]) {
 }
 
 /// Seed inputs for the group targets: `(target, file name, bytes)`. Written
-/// to `fuzz/corpus/` by the ignored test in `tests/group_fuzz_seeds.rs`.
+/// to `fuzz/corpus/` by the ignored test in `tests/integration/group_fuzz_seeds.rs`.
 #[allow(clippy::indexing_slicing)]
 pub fn group_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let live = live_group();

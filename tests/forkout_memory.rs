@@ -5,15 +5,14 @@
 //! every delivery, splitting at a relay and opening. This is its own test
 //! binary (one test) so no other test allocates concurrently.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+// Tests report failure by panicking: unwrapping and indexing are the assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io;
 
 use peak_alloc::PeakAlloc;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use sealpost::Account;
-use sealpost::forkout::{self, Recipient, SealPolicy};
+use sealpost::forkout;
+use sealpost_testkit::{ForkoutWorld, NOW};
 
 // A counting allocator from a crate (so this repository holds no `unsafe`
 // outside the FFI layer): it forwards to the system allocator and tracks
@@ -33,26 +32,13 @@ const MIB: usize = 1024 * 1024;
 
 #[test]
 fn a_one_mib_body_to_a_thousand_recipients_is_held_once() {
-    let mut rng = StdRng::seed_from_u64(42);
-    let now = 1_800_000_000_000;
-    let manager = Account::new(&mut rng, now);
-    let mut people: Vec<Account> = (0..1000).map(|_| Account::new(&mut rng, now)).collect();
-    let mut sessions: Vec<_> = people
-        .iter()
-        .map(|p| {
-            let mut s = manager.create_outbound_session(&p.prekey_bundle().unwrap(), &mut rng).unwrap();
-            // Warm the sending chain so sealing measures the steady state.
-            s.encrypt(b"hi", &mut rng).unwrap();
-            s
-        })
-        .collect();
+    // 1000 people the sender has started sessions with (sending chains
+    // warmed up, so sealing measures the steady state).
+    let mut w = ForkoutWorld::new(42).with_pending(1000);
     let body: Vec<u8> = (0..MIB).map(|i| (i % 253) as u8).collect();
 
     // Seal: the body moves in and is encrypted in place.
-    let ((sealed, _report), seal_peak) = peak_during(|| {
-        let recipients = sessions.iter_mut().map(Recipient::Session);
-        forkout::seal(&manager, body, recipients, SealPolicy::AllOrNothing, None, &mut rng).unwrap()
-    });
+    let ((sealed, _report), seal_peak) = peak_during(|| w.seal_to_all(body, None));
     println!("seal, 1 MiB x 1000 recipients: peak {} KiB beyond the body", seal_peak / 1024);
     assert!(seal_peak < MIB, "sealing used {seal_peak} bytes beyond the body");
 
@@ -83,8 +69,9 @@ fn a_one_mib_body_to_a_thousand_recipients_is_held_once() {
     let first = sealed.recipients().next().copied().unwrap();
     let delivery = sealed.delivery(&first).unwrap().to_vec();
     drop(sealed);
-    let reader = people.iter_mut().position(|p| *p.identity() == first).unwrap();
-    let (opened, open_peak) = peak_during(|| forkout::open_new(&mut people[reader], &delivery, now).unwrap());
+    let reader = w.pending.iter().position(|p| *p.account.identity() == first).unwrap();
+    let reader = &mut w.pending[reader].account;
+    let (opened, open_peak) = peak_during(|| forkout::open_new(reader, &delivery, NOW).unwrap());
     assert_eq!(opened.1.unwrap().body().len(), MIB);
     println!("open of a 1 MiB delivery: peak {} KiB", open_peak / 1024);
     assert!(open_peak < MIB + 64 * 1024, "opening used {open_peak} bytes");

@@ -3,9 +3,10 @@
 
 Reimplements, from the description in docs/PROTOCOL.md and not from the
 Rust code, the key derivation steps pinned in src/ratchet/vectors.rs, the
-safety number pinned in tests/safety_numbers.rs and the bundle signature of
-the transcript in tests/vectors.rs, and checks that the hard-coded values
-match. Run by hand after regenerating vectors (not part of `cargo test`):
+safety number pinned in tests/integration/safety_numbers.rs and the bundle
+signature of the transcript in tests/integration/vectors.rs, and checks that
+the hard-coded values match. Run by hand after regenerating vectors (not
+part of `cargo test`):
 
     pip install cryptography && python3 tests/vectors_crosscheck.py
 """
@@ -107,11 +108,11 @@ def safety_number():
     a, b = sorted([identity(b"\x01" * 32)[0], identity(b"\x02" * 32)[0]])
     digits = half(a) + half(b)
     shown = " ".join(digits[i : i + 5] for i in range(0, 60, 5))
-    check("safety number", rust_consts("tests/safety_numbers.rs")["SEEDS_1_2"], shown)
+    check("safety number", rust_consts("tests/integration/safety_numbers.rs")["SEEDS_1_2"], shown)
 
 
 def transcript_bundle_signature():
-    bundle = bytes.fromhex(rust_consts("tests/vectors.rs")["BUNDLE"])
+    bundle = bytes.fromhex(rust_consts("tests/integration/vectors.rs")["BUNDLE"])
     identity_key, rest = bundle[2:34], bundle[34:]
     spk_id, created, spk, signature = rest[:4], rest[4:12], rest[12:44], rest[44:108]
     message = b"sealpost v1 signed prekey" + spk_id + created + spk

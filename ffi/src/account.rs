@@ -2,15 +2,18 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::error::{Result, SealpostError, lock};
-use crate::persist;
+use sealpost::IdentityKey;
+
+use crate::error::{Result, SealpostError};
+use crate::locked::{Locked, locked};
+use crate::persist::persist_exports;
 use crate::session::Session;
 
 /// What a prekey bundle says about its owner, after its signature checked.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PreKeyBundleInfo {
     /// The owner's 32-byte identity key.
-    pub identity_key: Vec<u8>,
+    pub identity_key: IdentityKey,
     /// Id of the signed prekey in the bundle.
     pub signed_prekey_id: u32,
     /// Id of the one-time prekey in the bundle, if it has one.
@@ -34,20 +37,19 @@ pub struct InboundSession {
 #[derive(uniffi::Object)]
 pub struct Account {
     /// Never changes, so it is readable without the lock.
-    identity: sealpost::IdentityKey,
+    identity: IdentityKey,
     inner: Mutex<sealpost::Account>,
 }
+
+locked!(Account, sealpost::Account);
+persist_exports!(
+    Account,
+    "after every call that changes it: `create_inbound_session`, a setup message opened through it, prekey changes."
+);
 
 impl Account {
     fn wrap(account: sealpost::Account) -> Arc<Self> {
         Arc::new(Self { identity: *account.identity(), inner: Mutex::new(account) })
-    }
-
-    /// Runs `f` with the account locked. The account is always the first
-    /// lock a call takes.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut sealpost::Account) -> Result<T>) -> Result<T> {
-        let mut guard = lock(&self.inner, "Account")?;
-        f(&mut guard)
     }
 }
 
@@ -60,40 +62,15 @@ impl Account {
         Self::wrap(sealpost::Account::new(&mut rand::rng(), now_ms))
     }
 
-    /// Restores an account from `to_bytes` (plaintext state).
-    #[uniffi::constructor]
-    pub fn from_bytes(state: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(sealpost::Account::from_bytes(&state)?))
-    }
-
-    /// Restores an account from `export_encrypted` with the same
-    /// 32-byte key. A wrong key or corrupted bytes throw `ExportCorrupted`.
-    #[uniffi::constructor]
-    pub fn import_encrypted(key: Vec<u8>, export: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(persist::import(key, &export)?))
-    }
-
-    /// The account's state sealed under a 32-byte key: what to store on disk.
-    pub fn export_encrypted(&self, key: Vec<u8>) -> Result<Vec<u8>> {
-        self.with(|a| persist::export(&*a, key))
-    }
-
-    /// The account's state in plaintext, secrets included. Store it only
-    /// inside encrypted storage; prefer `export_encrypted`.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.with(|a| Ok(a.to_bytes().to_vec()))
-    }
-
     /// Our 32-byte public identity key (what peers pin and compare).
-    pub fn identity_key(&self) -> Vec<u8> {
-        self.identity.to_bytes().to_vec()
+    pub fn identity_key(&self) -> IdentityKey {
+        self.identity
     }
 
     /// The 60-digit safety number (12 groups of 5, space separated) for
     /// this account and a peer's identity key; both sides see the same.
-    pub fn safety_number(&self, peer_identity_key: Vec<u8>) -> Result<String> {
-        let theirs = sealpost::IdentityKey::from_bytes(&peer_identity_key)?;
-        Ok(sealpost::SafetyNumber::new(&self.identity, &theirs).to_string())
+    pub fn safety_number(&self, peer_identity_key: IdentityKey) -> Result<String> {
+        safety_number(self.identity, peer_identity_key)
     }
 
     /// Adds `count` one-time prekeys and returns their ids. Throws
@@ -106,7 +83,7 @@ impl Account {
 
     /// How many unused one-time prekeys remain (top up when low).
     pub fn remaining_one_time_prekeys(&self) -> Result<u32> {
-        self.with(|a| Ok(u32::try_from(a.remaining_one_time_prekeys()).unwrap_or(u32::MAX)))
+        self.with(|a| Ok(crate::count(a.remaining_one_time_prekeys())))
     }
 
     /// Replaces the signed prekey and returns its id; the previous one still
@@ -166,7 +143,7 @@ pub fn verify_prekey_bundle(bundle: Vec<u8>) -> Result<PreKeyBundleInfo> {
     let bundle = sealpost::PreKeyBundle::from_bytes(&bundle)?;
     bundle.verify()?;
     Ok(PreKeyBundleInfo {
-        identity_key: bundle.identity().to_bytes().to_vec(),
+        identity_key: *bundle.identity(),
         signed_prekey_id: bundle.signed_prekey_id(),
         one_time_prekey_id: bundle.one_time_prekey_id(),
     })
@@ -175,8 +152,6 @@ pub fn verify_prekey_bundle(bundle: Vec<u8>) -> Result<PreKeyBundleInfo> {
 /// The 60-digit safety number (12 groups of 5, space separated) of two
 /// identity keys; the order of the arguments does not matter.
 #[uniffi::export]
-pub fn safety_number(identity_key_a: Vec<u8>, identity_key_b: Vec<u8>) -> Result<String> {
-    let a = sealpost::IdentityKey::from_bytes(&identity_key_a)?;
-    let b = sealpost::IdentityKey::from_bytes(&identity_key_b)?;
-    Ok(sealpost::SafetyNumber::new(&a, &b).to_string())
+pub fn safety_number(identity_key_a: IdentityKey, identity_key_b: IdentityKey) -> Result<String> {
+    Ok(sealpost::SafetyNumber::new(&identity_key_a, &identity_key_b).to_string())
 }

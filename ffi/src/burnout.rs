@@ -23,11 +23,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use sealpost::{BurnoutError, IdentityKey};
+
 use crate::account::Account;
-use crate::error::{Result, SealpostError, lock};
-use crate::persist;
+use crate::error::{Result, SealpostError};
+use crate::keys::Key32;
+use crate::locked::{Locked, locked};
 use crate::session::Session;
-use sealpost::BurnoutError;
 
 /// When a Burnout message was sent, when it expires, and whether it is
 /// erased after its first read. Readable while `now < expires_at_ms`
@@ -81,11 +83,14 @@ pub fn envelope_with_ttl(sent_at_ms: u64, ttl_ms: u64, burn_after_reading: bool)
 #[derive(uniffi::Object)]
 pub struct BurnoutMessage {
     envelope: sealpost::burnout::Envelope,
-    sender: sealpost::IdentityKey,
+    sender: IdentityKey,
     outgoing: bool,
     len: u64,
+    /// `None` once used up.
     inner: Mutex<Option<sealpost::burnout::BurnoutMessage>>,
 }
+
+locked!(BurnoutMessage, Option<sealpost::burnout::BurnoutMessage>);
 
 impl BurnoutMessage {
     pub(crate) fn wrap(message: sealpost::burnout::BurnoutMessage) -> Arc<Self> {
@@ -93,7 +98,7 @@ impl BurnoutMessage {
             envelope: *message.envelope(),
             sender: *message.sender(),
             outgoing: message.is_outgoing(),
-            len: u64::try_from(message.plaintext_len()).unwrap_or(u64::MAX),
+            len: crate::len(message.plaintext_len()),
             inner: Mutex::new(Some(message)),
         })
     }
@@ -101,10 +106,12 @@ impl BurnoutMessage {
     /// Takes the core message out (the object is used up from then on).
     /// Locks only this object, and releases it before returning.
     pub(crate) fn take(&self) -> Result<sealpost::burnout::BurnoutMessage> {
-        lock(&self.inner, "BurnoutMessage")?.take().ok_or_else(|| {
-            SealpostError::AlreadyConsumed(
-                "this BurnoutMessage was already read or put into a vault; its plaintext is gone".to_owned(),
-            )
+        self.with(|message| {
+            message.take().ok_or_else(|| {
+                SealpostError::AlreadyConsumed(
+                    "this BurnoutMessage was already read or put into a vault; its plaintext is gone".to_owned(),
+                )
+            })
         })
     }
 }
@@ -114,10 +121,9 @@ impl BurnoutMessage {
     /// The sender's own copy of a message it sent, to keep in its vault
     /// under the same rule as the recipients' copies.
     #[uniffi::constructor]
-    pub fn outgoing(plaintext: Vec<u8>, envelope: Envelope, own_identity_key: Vec<u8>) -> Result<Arc<Self>> {
-        let own = sealpost::IdentityKey::from_bytes(&own_identity_key)?;
+    pub fn outgoing(plaintext: Vec<u8>, envelope: Envelope, own_identity_key: IdentityKey) -> Result<Arc<Self>> {
         let plaintext = zeroize::Zeroizing::new(plaintext);
-        Ok(Self::wrap(sealpost::burnout::BurnoutMessage::outgoing(&plaintext, envelope.into(), own)))
+        Ok(Self::wrap(sealpost::burnout::BurnoutMessage::outgoing(&plaintext, envelope.into(), own_identity_key)))
     }
 
     /// The authenticated envelope.
@@ -126,8 +132,8 @@ impl BurnoutMessage {
     }
 
     /// The sender's 32-byte identity key (our own for an outgoing copy).
-    pub fn sender_identity_key(&self) -> Vec<u8> {
-        self.sender.to_bytes().to_vec()
+    pub fn sender_identity_key(&self) -> IdentityKey {
+        self.sender
     }
 
     /// Whether this is the sender's own copy.
@@ -142,7 +148,7 @@ impl BurnoutMessage {
 
     /// Whether the plaintext was already taken or moved into a vault.
     pub fn is_consumed(&self) -> Result<bool> {
-        Ok(lock(&self.inner, "BurnoutMessage")?.is_none())
+        self.with(|message| Ok(message.is_none()))
     }
 
     /// Takes the plaintext out, once. Throws `Expired` at or after the
@@ -212,6 +218,17 @@ impl From<sealpost::Error> for Refusal {
     }
 }
 
+impl Refusal {
+    /// The content of an authentic first message as the records holding
+    /// it say it: `(opened, refused)`, exactly one of them set.
+    pub(crate) fn split<T, U: From<T>>(content: sealpost::Result<T>) -> (Option<U>, Option<Self>) {
+        match content {
+            Ok(opened) => (Some(opened.into()), None),
+            Err(e) => (None, Some(e.into())),
+        }
+    }
+}
+
 /// A session accepted from a peer's first message, opened at a clock.
 /// Exactly one of `opened` and `refused` is set.
 #[derive(uniffi::Record)]
@@ -272,10 +289,7 @@ impl Account {
     /// peer's next messages open with it.
     pub fn create_inbound_session_at(&self, message: Vec<u8>, now_ms: u64) -> Result<InboundOpened> {
         let (session, content) = self.with(|a| Ok(a.create_inbound_session_at(&message, now_ms)?))?;
-        let (opened, refused) = match content {
-            Ok(opened) => (Some(opened.into()), None),
-            Err(e) => (None, Some(Refusal::from(e))),
-        };
+        let (opened, refused) = Refusal::split(content);
         Ok(InboundOpened { session: Session::wrap(session), opened, refused })
     }
 }
@@ -288,7 +302,7 @@ pub struct VaultEntryInfo {
     /// The authenticated envelope.
     pub envelope: Envelope,
     /// Who sent it (our own identity for an outgoing copy).
-    pub sender_identity_key: Vec<u8>,
+    pub sender_identity_key: IdentityKey,
     /// Whether it is our own copy of a message we sent.
     pub outgoing: bool,
     /// Plaintext length in bytes.
@@ -304,19 +318,12 @@ pub struct Vault {
     inner: Mutex<sealpost::burnout::Vault>,
 }
 
-impl Vault {
-    fn with<T>(&self, f: impl FnOnce(&mut sealpost::burnout::Vault) -> Result<T>) -> Result<T> {
-        let mut guard = lock(&self.inner, "Vault")?;
-        f(&mut guard)
-    }
+locked!(Vault, sealpost::burnout::Vault);
 
+impl Vault {
     fn wrap(vault: sealpost::burnout::Vault) -> Arc<Self> {
         Arc::new(Self { inner: Mutex::new(vault) })
     }
-}
-
-fn count(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[uniffi::export]
@@ -330,16 +337,15 @@ impl Vault {
     /// Restores a vault from `export_encrypted` with the same 32-byte key.
     /// It purges at the first clock it is given.
     #[uniffi::constructor]
-    pub fn import_encrypted(key: Vec<u8>, export: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(persist::import(key, &export)?))
+    pub fn import_encrypted(key: Key32, export: Vec<u8>) -> Result<Arc<Self>> {
+        Ok(Self::wrap(sealpost::Persist::import_encrypted(key.as_bytes(), &export)?))
     }
 
     /// Purges at `now_ms`, then seals the vault under a 32-byte key. The
     /// export holds no expired and no burned entry; overwrite the previous
     /// export with it (an older one would bring burned entries back).
-    pub fn export_encrypted(&self, key: Vec<u8>, now_ms: u64) -> Result<Vec<u8>> {
-        let key = persist::export_key(key)?;
-        self.with(|v| Ok(v.export_encrypted_at(now_ms, &key, &mut rand::rng())))
+    pub fn export_encrypted(&self, key: Key32, now_ms: u64) -> Result<Vec<u8>> {
+        self.with(|v| Ok(v.export_encrypted_at(now_ms, key.as_bytes(), &mut rand::rng())))
     }
 
     /// Moves an opened message (or our own copy) into the vault and returns
@@ -366,9 +372,9 @@ impl Vault {
             Ok(v.info(sealpost::burnout::VaultId::from_u64(id)).map(|i| VaultEntryInfo {
                 id,
                 envelope: i.envelope.into(),
-                sender_identity_key: i.sender.to_bytes().to_vec(),
+                sender_identity_key: i.sender,
                 outgoing: i.outgoing,
-                len: u64::try_from(i.len).unwrap_or(u64::MAX),
+                len: crate::len(i.len),
             }))
         })
     }
@@ -386,7 +392,7 @@ impl Vault {
 
     /// Erases every entry expired at `now_ms`; how many were erased.
     pub fn purge(&self, now_ms: u64) -> Result<u32> {
-        self.with(|v| Ok(count(v.purge(now_ms))))
+        self.with(|v| Ok(crate::count(v.purge(now_ms))))
     }
 
     /// The earliest expiry among the entries: when to call `purge` next.
@@ -396,7 +402,7 @@ impl Vault {
 
     /// Number of entries held.
     pub fn len(&self) -> Result<u32> {
-        self.with(|v| Ok(count(v.len())))
+        self.with(|v| Ok(crate::count(v.len())))
     }
 
     /// Whether the vault holds no entry.
@@ -406,7 +412,7 @@ impl Vault {
 
     /// Total plaintext bytes held.
     pub fn plaintext_bytes(&self) -> Result<u64> {
-        self.with(|v| Ok(u64::try_from(v.plaintext_bytes()).unwrap_or(u64::MAX)))
+        self.with(|v| Ok(crate::len(v.plaintext_bytes())))
     }
 
     /// The last clock the vault was given.

@@ -1,4 +1,4 @@
-//! The error every exported function throws, and the lock helper.
+//! The error every exported function throws.
 //!
 //! [`SealpostError`] is a *flat* UniFFI error: each variant becomes its own
 //! exception class (Kotlin `SealpostException.AuthenticationFailed`, Swift
@@ -10,12 +10,11 @@
 //! here) and the variants of each category ([`sealpost::SessionError`],
 //! [`sealpost::BurnoutError`], [`sealpost::VaultError`],
 //! [`sealpost::GroupError`], [`sealpost::ForkoutError`]), mapped one
-//! function per category; plus three that only the FFI
-//! layer produces: [`SealpostError::InvalidArgument`],
+//! function per category; plus four that only the FFI layer produces:
+//! [`SealpostError::InvalidArgument`], [`SealpostError::AlreadyConsumed`],
 //! [`SealpostError::LockPoisoned`] and [`SealpostError::Other`].
 
 use sealpost::{BurnoutError, ForkoutError, GroupError, SessionError, VaultError};
-use std::sync::{Mutex, MutexGuard};
 
 /// Everything that can go wrong in a call into sealpost.
 ///
@@ -59,6 +58,9 @@ pub enum SealpostError {
     /// it to `Account.decrypt` instead of `Session.decrypt`.
     #[error("{0}")]
     UnknownSessionSetup(String),
+    /// The session passed to an `Account` call belongs to another account.
+    #[error("{0}")]
+    NotThisAccount(String),
     /// The message carries a payload kind the called function does not
     /// handle (for example a group message passed to a 1:1 decrypt).
     #[error("{0}")]
@@ -186,6 +188,7 @@ impl SealpostError {
             SessionError::OneTimePreKeyReused(_) => Self::OneTimePreKeyReused(message),
             SessionError::PeerMismatch => Self::PeerMismatch(message),
             SessionError::UnknownSessionSetup => Self::UnknownSessionSetup(message),
+            SessionError::NotThisAccount => Self::NotThisAccount(message),
             _ => Self::Other(message),
         }
     }
@@ -234,46 +237,8 @@ impl SealpostError {
 /// Shorthand for results of exported functions.
 pub type Result<T> = core::result::Result<T, SealpostError>;
 
-/// Locks `mutex`, mapping poisoning to [`SealpostError::LockPoisoned`]
-/// instead of panicking. `what` names the object in the message.
-pub(crate) fn lock<'a, T>(mutex: &'a Mutex<T>, what: &str) -> Result<MutexGuard<'a, T>> {
-    mutex.lock().map_err(|_| {
-        SealpostError::LockPoisoned(format!(
-            "{what} is unusable: an earlier call failed while holding its lock; restore it from an export"
-        ))
-    })
-}
-
-/// Locks several objects of one kind at once, in increasing address order
-/// (the one order every caller uses, so two calls locking overlapping sets
-/// cannot deadlock), and returns the guards in the order of `mutexes`. The
-/// same object twice is [`SealpostError::InvalidArgument`]: a `std` mutex
-/// cannot be locked twice by one thread.
-pub(crate) fn lock_all<'a, T>(mutexes: &[&'a Mutex<T>], what: &str) -> Result<Vec<MutexGuard<'a, T>>> {
-    let mut sorted: Vec<(usize, &'a Mutex<T>)> = mutexes.iter().copied().enumerate().collect();
-    sorted.sort_by_key(|&(_, m)| std::ptr::from_ref(m));
-    if sorted.windows(2).any(|w| matches!(w, [(_, a), (_, b)] if std::ptr::eq(*a, *b))) {
-        return Err(SealpostError::InvalidArgument(format!("the same {what} is listed twice")));
-    }
-    let mut guards = Vec::with_capacity(sorted.len());
-    for (index, mutex) in sorted {
-        guards.push((index, lock(mutex, what)?));
-    }
-    guards.sort_by_key(|&(index, _)| index);
-    Ok(guards.into_iter().map(|(_, guard)| guard).collect())
-}
-
-/// Converts an owned byte vector into a fixed-size array, or reports which
-/// argument had the wrong length.
-pub(crate) fn fixed<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N]> {
-    bytes
-        .try_into()
-        .map_err(|_| SealpostError::InvalidArgument(format!("{what} must be {N} bytes, got {}", bytes.len())))
-}
-
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -286,6 +251,7 @@ mod tests {
                 "ForwardJumpTooLarge",
             ),
             (sealpost::Error::Burnout(BurnoutError::Expired { expired_at_ms: 5 }), "Expired"),
+            (sealpost::Error::Session(SessionError::NotThisAccount), "NotThisAccount"),
             (sealpost::Error::Wire(sealpost::WireError::TrailingBytes(3)), "Malformed"),
             (sealpost::Error::Session(SessionError::OneTimePreKeyReused(7)), "OneTimePreKeyReused"),
             (sealpost::Error::Vault(VaultError::BurnedAfterReading), "BurnedAfterReading"),
@@ -310,36 +276,5 @@ mod tests {
         let jump =
             SealpostError::from(sealpost::Error::Session(SessionError::ForwardJumpTooLarge { jump: 1200, max: 1000 }));
         assert!(jump.to_string().contains("1200") && jump.to_string().contains("1000"));
-    }
-
-    #[test]
-    fn poisoned_lock_is_an_error_not_a_panic() {
-        let m = std::sync::Arc::new(Mutex::new(0u8));
-        let m2 = m.clone();
-        let _ = std::thread::spawn(move || {
-            let _guard = m2.lock().unwrap();
-            panic!("poison it");
-        })
-        .join();
-        assert!(m.is_poisoned());
-        assert!(matches!(lock(&m, "Thing"), Err(SealpostError::LockPoisoned(msg)) if msg.contains("Thing")));
-    }
-
-    #[test]
-    fn lock_all_keeps_the_callers_order_and_refuses_duplicates() {
-        let (a, b, c) = (Mutex::new(1u8), Mutex::new(2u8), Mutex::new(3u8));
-        let guards = lock_all(&[&c, &a, &b], "Thing").unwrap();
-        assert_eq!(guards.iter().map(|g| **g).collect::<Vec<_>>(), [3, 1, 2]);
-        drop(guards);
-        let err = lock_all(&[&a, &b, &a], "Session").err().unwrap();
-        assert_eq!(err, SealpostError::InvalidArgument("the same Session is listed twice".into()));
-        assert!(lock_all::<u8>(&[], "Thing").unwrap().is_empty());
-    }
-
-    #[test]
-    fn fixed_reports_wrong_lengths() {
-        assert_eq!(fixed::<4>(&[1, 2, 3, 4], "k").unwrap(), [1, 2, 3, 4]);
-        let err = fixed::<32>(&[0; 31], "export key").unwrap_err();
-        assert_eq!(err, SealpostError::InvalidArgument("export key must be 32 bytes, got 31".into()));
     }
 }

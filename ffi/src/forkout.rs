@@ -14,9 +14,13 @@
 
 use std::sync::Arc;
 
+use sealpost::IdentityKey;
+
 use crate::account::Account;
 use crate::burnout::{Envelope, Refusal};
-use crate::error::{Result, SealpostError, lock_all};
+use crate::error::{Result, SealpostError};
+use crate::keys::{Key32, debug_redacted};
+use crate::locked::Locked;
 use crate::session::Session;
 
 /// One intended recipient, as the sender can reach them.
@@ -37,7 +41,7 @@ pub enum ForkoutRecipient {
     /// unreachable).
     Unreachable {
         /// Their 32-byte identity key.
-        identity_key: Vec<u8>,
+        identity_key: IdentityKey,
     },
 }
 
@@ -76,7 +80,7 @@ pub enum UnreachableReason {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct UnreachableRecipient {
     /// The recipient's 32-byte identity key.
-    pub identity_key: Vec<u8>,
+    pub identity_key: IdentityKey,
     /// Why.
     pub reason: UnreachableReason,
 }
@@ -90,7 +94,7 @@ impl From<&sealpost::forkout::Unreachable> for UnreachableRecipient {
             R::SlotEncryptionFailed(e) => UnreachableReason::SlotEncryptionFailed { reason: e.to_string() },
             other => UnreachableReason::Other { reason: format!("{other:?}") },
         };
-        Self { identity_key: u.identity.to_bytes().to_vec(), reason }
+        Self { identity_key: u.identity, reason }
     }
 }
 
@@ -98,12 +102,12 @@ impl From<&sealpost::forkout::Unreachable> for UnreachableRecipient {
 #[derive(uniffi::Record)]
 pub struct SealedForkout {
     /// The Forkout's 32-byte id (the same for every recipient; not secret).
-    pub forkout_id: Vec<u8>,
+    pub forkout_id: Key32,
     /// The bundle to upload: the sealed body once, one slot per recipient.
     /// A relay splits it with `forkout_split` / `forkout_split_all`.
     pub bundle: Vec<u8>,
     /// The recipients that got a slot (32-byte identity keys, ascending).
-    pub recipients: Vec<Vec<u8>>,
+    pub recipients: Vec<IdentityKey>,
     /// The recipients that got none (only with `SkipUnreachable`).
     pub unreachable: Vec<UnreachableRecipient>,
     /// Sessions started from bundles: store them, replies continue in them.
@@ -113,8 +117,9 @@ pub struct SealedForkout {
 /// One recipient's delivery, cut out of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ForkoutDelivery {
-    /// The recipient's 32-byte identity key (where to route it).
-    pub recipient_identity_key: Vec<u8>,
+    /// The recipient's 32-byte identity key (where to route it), as the
+    /// bundle names it: the relay does not check it is a valid key.
+    pub recipient_identity_key: Key32,
     /// The delivery: this recipient's slot and the sealed body.
     pub delivery: Vec<u8>,
 }
@@ -124,24 +129,24 @@ pub struct ForkoutDelivery {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ForkoutDeliveryInfo {
     /// The Forkout's id.
-    pub forkout_id: Vec<u8>,
+    pub forkout_id: Key32,
     /// Whether the slot starts a new session: open it with
     /// `Account.open_forkout_new`.
     pub is_first_contact: bool,
     /// The sender a first-contact slot claims (to find or create the chat),
     /// proven only by opening.
-    pub claimed_sender_identity_key: Option<Vec<u8>>,
+    pub claimed_sender_identity_key: Option<IdentityKey>,
     /// Length of the body in bytes.
     pub body_len: u64,
 }
 
-/// An opened Forkout.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// An opened Forkout. `Debug` shows the body's length only.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct OpenedForkout {
     /// The Forkout's id.
-    pub forkout_id: Vec<u8>,
+    pub forkout_id: Key32,
     /// The sender (the session's peer, authenticated by the slot).
-    pub sender_identity_key: Vec<u8>,
+    pub sender_identity_key: IdentityKey,
     /// The body.
     pub body: Vec<u8>,
     /// The Burnout envelope, if the sender set one (already checked; the app
@@ -152,13 +157,15 @@ pub struct OpenedForkout {
 impl From<sealpost::forkout::OpenedForkout> for OpenedForkout {
     fn from(o: sealpost::forkout::OpenedForkout) -> Self {
         Self {
-            forkout_id: o.id().to_bytes().to_vec(),
-            sender_identity_key: o.sender().to_bytes().to_vec(),
+            forkout_id: o.id().to_bytes().into(),
+            sender_identity_key: *o.sender(),
             envelope: o.envelope().copied().map(Envelope::from),
             body: o.into_body(),
         }
     }
 }
+
+debug_redacted!(OpenedForkout { forkout_id, sender_identity_key, envelope; body });
 
 /// A first-contact Forkout: the new session, and the Forkout or why its
 /// content was refused. Exactly one of `opened` and `refused` is set.
@@ -175,16 +182,15 @@ pub struct OpenedForkoutNew {
 /// Cuts one recipient's delivery out of a bundle (what a relay does; it
 /// needs no key). Throws `NotARecipient` if the bundle has no slot for it.
 #[uniffi::export]
-pub fn forkout_split(bundle: Vec<u8>, recipient_identity_key: Vec<u8>) -> Result<Vec<u8>> {
-    let recipient = sealpost::IdentityKey::from_bytes(&recipient_identity_key)?;
-    Ok(sealpost::forkout::split(&bundle, &recipient)?)
+pub fn forkout_split(bundle: Vec<u8>, recipient_identity_key: IdentityKey) -> Result<Vec<u8>> {
+    Ok(sealpost::forkout::split(&bundle, &recipient_identity_key)?)
 }
 
 /// Cuts every recipient's delivery out of a bundle.
 #[uniffi::export]
 pub fn forkout_split_all(bundle: Vec<u8>) -> Result<Vec<ForkoutDelivery>> {
     Ok(sealpost::forkout::split_all(&bundle)?
-        .map(|(recipient, delivery)| ForkoutDelivery { recipient_identity_key: recipient.to_vec(), delivery })
+        .map(|(recipient, delivery)| ForkoutDelivery { recipient_identity_key: recipient.into(), delivery })
         .collect())
 }
 
@@ -194,10 +200,10 @@ pub fn forkout_split_all(bundle: Vec<u8>) -> Result<Vec<ForkoutDelivery>> {
 pub fn inspect_forkout_delivery(delivery: Vec<u8>) -> Result<ForkoutDeliveryInfo> {
     let parsed = sealpost::forkout::ForkoutDelivery::parse(&delivery).map_err(sealpost::Error::from)?;
     Ok(ForkoutDeliveryInfo {
-        forkout_id: parsed.id().to_bytes().to_vec(),
+        forkout_id: parsed.id().to_bytes().into(),
         is_first_contact: parsed.is_first_contact(),
-        claimed_sender_identity_key: parsed.claimed_sender().map(|k| k.to_bytes().to_vec()),
-        body_len: u64::try_from(parsed.body_len()).unwrap_or(u64::MAX),
+        claimed_sender_identity_key: parsed.claimed_sender(),
+        body_len: crate::len(parsed.body_len()),
     })
 }
 
@@ -205,7 +211,7 @@ pub fn inspect_forkout_delivery(delivery: Vec<u8>) -> Result<ForkoutDeliveryInfo
 enum Resolved {
     Session(usize),
     Bundle(sealpost::PreKeyBundle),
-    Unreachable(sealpost::IdentityKey),
+    Unreachable(IdentityKey),
 }
 
 #[uniffi::export]
@@ -236,9 +242,7 @@ impl Account {
                     Resolved::Session(sessions.len().saturating_sub(1))
                 }
                 ForkoutRecipient::Bundle { bundle } => Resolved::Bundle(sealpost::PreKeyBundle::from_bytes(&bundle)?),
-                ForkoutRecipient::Unreachable { identity_key } => {
-                    Resolved::Unreachable(sealpost::IdentityKey::from_bytes(&identity_key)?)
-                }
+                ForkoutRecipient::Unreachable { identity_key } => Resolved::Unreachable(identity_key),
             });
         }
         let policy = match policy {
@@ -247,8 +251,7 @@ impl Account {
         };
         let envelope = envelope.map(sealpost::burnout::Envelope::from);
         let (sealed, report) = self.with(|account| {
-            let mutexes: Vec<_> = sessions.iter().map(|s| s.mutex()).collect();
-            let mut guards = lock_all(&mutexes, "Session")?;
+            let mut guards = Session::lock_all(&sessions)?;
             // Hand out one `&mut` per locked session, in list order.
             let mut slots: Vec<Option<&mut sealpost::Session>> = guards.iter_mut().map(|g| Some(&mut **g)).collect();
             let mut list = Vec::with_capacity(resolved.len());
@@ -267,9 +270,9 @@ impl Account {
             Ok(sealpost::forkout::seal(account, body, list, policy, envelope, &mut rand::rng())?)
         })?;
         Ok(SealedForkout {
-            forkout_id: sealed.id().to_bytes().to_vec(),
+            forkout_id: sealed.id().to_bytes().into(),
             bundle: sealed.to_bytes(),
-            recipients: sealed.recipients().map(|k| k.to_bytes().to_vec()).collect(),
+            recipients: sealed.recipients().copied().collect(),
             unreachable: report.unreachable.iter().map(UnreachableRecipient::from).collect(),
             new_sessions: report.new_sessions.into_iter().map(Session::wrap).collect(),
         })
@@ -290,10 +293,7 @@ impl Account {
     /// returned session, also when the content was refused.
     pub fn open_forkout_new(&self, delivery: Vec<u8>, now_ms: u64) -> Result<OpenedForkoutNew> {
         let (session, content) = self.with(|a| Ok(sealpost::forkout::open_new(a, &delivery, now_ms)?))?;
-        let (opened, refused) = match content {
-            Ok(opened) => (Some(opened.into()), None),
-            Err(e) => (None, Some(Refusal::from(e))),
-        };
+        let (opened, refused) = Refusal::split(content);
         Ok(OpenedForkoutNew { session: Session::wrap(session), opened, refused })
     }
 }

@@ -17,21 +17,23 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use sealpost::IdentityKey;
+use sealpost::group::GroupId;
+
 use crate::account::Account;
 use crate::burnout::{Envelope, Opened};
-use crate::error::{Result, fixed, lock, lock_all};
-use crate::persist;
+use crate::error::Result;
+use crate::keys::{Key32, debug_redacted};
+use crate::locked::{Locked, locked};
+use crate::persist::persist_exports;
 use crate::session::Session;
 
-/// Length of a group id.
-const GROUP_ID_LEN: usize = 32;
-
-/// A decrypted group message.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A decrypted group message. `Debug` shows the plaintext's length only.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GroupPlaintext {
     /// Who sent it (32-byte identity key), proven by the sender key's
     /// signature.
-    pub sender_identity_key: Vec<u8>,
+    pub sender_identity_key: IdentityKey,
     /// The sender key it was encrypted under.
     pub key_id: u32,
     /// Its iteration in that key's chain.
@@ -44,12 +46,14 @@ pub struct GroupPlaintext {
     pub envelope: Option<Envelope>,
 }
 
+debug_redacted!(GroupPlaintext { sender_identity_key, key_id, iteration, envelope; plaintext });
+
 /// A group message opened by kind: Burnout content stays in the library
 /// (move it into a `Vault`), plain content is returned.
 #[derive(uniffi::Record)]
 pub struct GroupOpened {
     /// Who sent it (32-byte identity key), proven by its signature.
-    pub sender_identity_key: Vec<u8>,
+    pub sender_identity_key: IdentityKey,
     /// The sender key it was encrypted under.
     pub key_id: u32,
     /// Its iteration in that key's chain.
@@ -62,7 +66,7 @@ pub struct GroupOpened {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GroupDistribution {
     /// The member to deliver it to (32-byte identity key).
-    pub member_identity_key: Vec<u8>,
+    pub member_identity_key: IdentityKey,
     /// The 1:1 message (it looks like any other 1:1 message to the relay).
     pub message: Vec<u8>,
 }
@@ -74,16 +78,16 @@ pub struct GroupRotation {
     /// The new sender key id.
     pub key_id: u32,
     /// Every other member (32-byte identity keys): each needs the new key.
-    pub redistribute_to: Vec<Vec<u8>>,
+    pub redistribute_to: Vec<IdentityKey>,
 }
 
 /// What an installed distribution was.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct InstalledSenderKey {
     /// The group it belongs to (32 bytes).
-    pub group_id: Vec<u8>,
+    pub group_id: Key32,
     /// The member whose sender key it is (the 1:1 session's peer).
-    pub sender_identity_key: Vec<u8>,
+    pub sender_identity_key: IdentityKey,
     /// The sender key id.
     pub key_id: u32,
     /// The iteration from which on we can read this sender.
@@ -95,8 +99,8 @@ pub struct InstalledSenderKey {
 impl From<sealpost::group::InstalledSenderKey> for InstalledSenderKey {
     fn from(i: sealpost::group::InstalledSenderKey) -> Self {
         Self {
-            group_id: i.group_id.as_bytes().to_vec(),
-            sender_identity_key: i.sender.to_bytes().to_vec(),
+            group_id: (*i.group_id.as_bytes()).into(),
+            sender_identity_key: i.sender,
             key_id: i.key_id,
             iteration: i.iteration,
             newly_installed: i.newly_installed,
@@ -115,8 +119,8 @@ pub struct InstalledFromNewSession {
 
 /// A fresh random 32-byte group id (ids must never collide).
 #[uniffi::export]
-pub fn generate_group_id() -> Vec<u8> {
-    sealpost::group::GroupId::random(&mut rand::rng()).as_bytes().to_vec()
+pub fn generate_group_id() -> Key32 {
+    (*GroupId::random(&mut rand::rng()).as_bytes()).into()
 }
 
 /// One group as seen by one member: the members, every other member's
@@ -124,40 +128,23 @@ pub fn generate_group_id() -> Vec<u8> {
 #[derive(uniffi::Object)]
 pub struct Group {
     /// Never changes, so it is readable without the lock.
-    id: sealpost::group::GroupId,
+    id: GroupId,
     /// Never changes either.
-    own: sealpost::IdentityKey,
+    own: IdentityKey,
     inner: Mutex<sealpost::group::Group>,
 }
+
+locked!(Group, sealpost::group::Group);
+persist_exports!(Group, "after every encrypt, decrypt and membership change.");
 
 impl Group {
     fn wrap(group: sealpost::group::Group) -> Arc<Self> {
         Arc::new(Self { id: *group.id(), own: *group.own_identity(), inner: Mutex::new(group) })
     }
-
-    fn with<T>(&self, f: impl FnOnce(&mut sealpost::group::Group) -> Result<T>) -> Result<T> {
-        let mut guard = lock(&self.inner, "Group")?;
-        f(&mut guard)
-    }
-
-    /// Locks several groups (address order, no duplicates): the last locks
-    /// a call takes.
-    fn lock_all(groups: &[Arc<Self>]) -> Result<Vec<MutexGuard<'_, sealpost::group::Group>>> {
-        let mutexes: Vec<&Mutex<sealpost::group::Group>> = groups.iter().map(|g| &g.inner).collect();
-        lock_all(&mutexes, "Group")
-    }
-}
-
-fn identity(bytes: &[u8]) -> Result<sealpost::IdentityKey> {
-    Ok(sealpost::IdentityKey::from_bytes(bytes)?)
-}
-
-fn identities<'a>(keys: impl Iterator<Item = &'a sealpost::IdentityKey>) -> Vec<Vec<u8>> {
-    keys.map(|k| k.to_bytes().to_vec()).collect()
 }
 
 fn rotation(group: &sealpost::group::Group, rotated: sealpost::group::Rotated) -> GroupRotation {
-    GroupRotation { key_id: rotated.key_id, redistribute_to: identities(group.members()) }
+    GroupRotation { key_id: rotated.key_id, redistribute_to: group.members().copied().collect() }
 }
 
 #[uniffi::export]
@@ -168,45 +155,23 @@ impl Group {
     /// a fresh sender key for us. Throws `LimitReached` past the member
     /// limit, `Malformed` for a bad identity key.
     #[uniffi::constructor]
-    pub fn new(group_id: Vec<u8>, own_identity_key: Vec<u8>, member_identity_keys: Vec<Vec<u8>>) -> Result<Arc<Self>> {
-        let id = sealpost::group::GroupId::from_bytes(fixed::<GROUP_ID_LEN>(&group_id, "group id")?);
-        let own = identity(&own_identity_key)?;
-        let members = member_identity_keys.iter().map(|k| identity(k)).collect::<Result<Vec<_>>>()?;
-        Ok(Self::wrap(sealpost::group::Group::new(id, own, members, &mut rand::rng())?))
-    }
-
-    /// Restores a group from `to_bytes` (plaintext state).
-    #[uniffi::constructor]
-    pub fn from_bytes(state: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(sealpost::group::Group::from_bytes(&state)?))
-    }
-
-    /// Restores a group from `export_encrypted` with the same 32-byte key.
-    #[uniffi::constructor]
-    pub fn import_encrypted(key: Vec<u8>, export: Vec<u8>) -> Result<Arc<Self>> {
-        Ok(Self::wrap(persist::import(key, &export)?))
-    }
-
-    /// The group's state sealed under a 32-byte key: store it after every
-    /// encrypt, decrypt and membership change.
-    pub fn export_encrypted(&self, key: Vec<u8>) -> Result<Vec<u8>> {
-        self.with(|g| persist::export(&*g, key))
-    }
-
-    /// The group's state in plaintext, secrets included. Store it only
-    /// inside encrypted storage; prefer `export_encrypted`.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.with(|g| Ok(g.to_bytes().to_vec()))
+    pub fn new(
+        group_id: Key32,
+        own_identity_key: IdentityKey,
+        member_identity_keys: Vec<IdentityKey>,
+    ) -> Result<Arc<Self>> {
+        let id = GroupId::from_bytes(*group_id.as_bytes());
+        Ok(Self::wrap(sealpost::group::Group::new(id, own_identity_key, member_identity_keys, &mut rand::rng())?))
     }
 
     /// The 32-byte group id.
-    pub fn group_id(&self) -> Vec<u8> {
-        self.id.as_bytes().to_vec()
+    pub fn group_id(&self) -> Key32 {
+        (*self.id.as_bytes()).into()
     }
 
     /// Our own 32-byte identity key.
-    pub fn own_identity_key(&self) -> Vec<u8> {
-        self.own.to_bytes().to_vec()
+    pub fn own_identity_key(&self) -> IdentityKey {
+        self.own
     }
 
     /// Our current sender key id.
@@ -220,44 +185,41 @@ impl Group {
     }
 
     /// The other members' identity keys, in identity-key order.
-    pub fn members(&self) -> Result<Vec<Vec<u8>>> {
-        self.with(|g| Ok(identities(g.members())))
+    pub fn members(&self) -> Result<Vec<IdentityKey>> {
+        self.with(|g| Ok(g.members().copied().collect()))
     }
 
     /// Number of other members.
     pub fn member_count(&self) -> Result<u32> {
-        self.with(|g| Ok(u32::try_from(g.member_count()).unwrap_or(u32::MAX)))
+        self.with(|g| Ok(crate::count(g.member_count())))
     }
 
     /// Whether `identity_key` is another member of the group.
-    pub fn is_member(&self, identity_key: Vec<u8>) -> Result<bool> {
-        let key = identity(&identity_key)?;
-        self.with(|g| Ok(g.is_member(&key)))
+    pub fn is_member(&self, identity_key: IdentityKey) -> Result<bool> {
+        self.with(|g| Ok(g.is_member(&identity_key)))
     }
 
     /// The member's current sender key id, or `None` if it is not a member
     /// or its distribution has not arrived.
-    pub fn member_key_id(&self, identity_key: Vec<u8>) -> Result<Option<u32>> {
-        let key = identity(&identity_key)?;
-        self.with(|g| Ok(g.member_key_id(&key)))
+    pub fn member_key_id(&self, identity_key: IdentityKey) -> Result<Option<u32>> {
+        self.with(|g| Ok(g.member_key_id(&identity_key)))
     }
 
     /// Members whose distribution has not arrived (their messages throw
     /// `UnknownSenderKey` until it does).
-    pub fn members_without_key(&self) -> Result<Vec<Vec<u8>>> {
-        self.with(|g| Ok(identities(g.members_without_key())))
+    pub fn members_without_key(&self) -> Result<Vec<IdentityKey>> {
+        self.with(|g| Ok(g.members_without_key().copied().collect()))
     }
 
     /// Stored out-of-order message keys across all sender keys (bounded).
     pub fn stored_key_count(&self) -> Result<u32> {
-        self.with(|g| Ok(u32::try_from(g.stored_key_count()).unwrap_or(u32::MAX)))
+        self.with(|g| Ok(crate::count(g.stored_key_count())))
     }
 
     /// Adds a member; `false` if it already was one (or is us). Then
     /// distribute our sender key to it: it reads what we send from now on.
-    pub fn add_member(&self, identity_key: Vec<u8>) -> Result<bool> {
-        let key = identity(&identity_key)?;
-        self.with(|g| Ok(g.add_member(key)?))
+    pub fn add_member(&self, identity_key: IdentityKey) -> Result<bool> {
+        self.with(|g| Ok(g.add_member(identity_key)?))
     }
 
     /// Removes a member: deletes its sender keys (its later messages throw
@@ -265,10 +227,9 @@ impl Group {
     /// members the result lists. Throws `NotGroupMember` (and changes
     /// nothing) if it is not another member. Every remaining member must
     /// apply the removal.
-    pub fn remove_member(&self, identity_key: Vec<u8>) -> Result<GroupRotation> {
-        let key = identity(&identity_key)?;
+    pub fn remove_member(&self, identity_key: IdentityKey) -> Result<GroupRotation> {
         self.with(|g| {
-            let rotated = g.remove_member(&key, &mut rand::rng())?;
+            let rotated = g.remove_member(&identity_key, &mut rand::rng())?;
             Ok(rotation(g, rotated))
         })
     }
@@ -303,7 +264,7 @@ impl Group {
     pub fn decrypt(&self, message: Vec<u8>, now_ms: u64) -> Result<GroupPlaintext> {
         let read = self.with(|g| Ok(g.decrypt(&message, now_ms)?))?;
         Ok(GroupPlaintext {
-            sender_identity_key: read.sender.to_bytes().to_vec(),
+            sender_identity_key: read.sender,
             key_id: read.key_id,
             iteration: read.iteration,
             plaintext: read.content,
@@ -319,7 +280,7 @@ impl Group {
     pub fn open(&self, message: Vec<u8>, now_ms: u64) -> Result<GroupOpened> {
         let read = self.with(|g| Ok(g.decrypt(&message, now_ms)?))?;
         Ok(GroupOpened {
-            sender_identity_key: read.sender.to_bytes().to_vec(),
+            sender_identity_key: read.sender,
             key_id: read.key_id,
             iteration: read.iteration,
             opened: read.into_opened().into(),
@@ -335,7 +296,7 @@ impl Group {
         let sent = self.with(|g| Ok(g.distribute(guards.iter_mut().map(|s| &mut **s), &mut rand::rng())?))?;
         Ok(sent
             .into_iter()
-            .map(|(member, message)| GroupDistribution { member_identity_key: member.to_bytes().to_vec(), message })
+            .map(|(member, message)| GroupDistribution { member_identity_key: member, message })
             .collect())
     }
 
@@ -372,7 +333,7 @@ impl Group {
 /// searches the locked groups by id.
 fn find_in<'g>(
     guards: &'g mut [MutexGuard<'_, sealpost::group::Group>],
-) -> impl FnOnce(&sealpost::group::GroupId) -> Option<&'g mut sealpost::group::Group> {
+) -> impl FnOnce(&GroupId) -> Option<&'g mut sealpost::group::Group> {
     move |id| guards.iter_mut().map(|g| &mut **g).find(|g| g.id() == id)
 }
 

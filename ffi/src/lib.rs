@@ -9,7 +9,10 @@
 //!   core value behind a `std::sync::Mutex`; a poisoned lock is the error
 //!   [`SealpostError::LockPoisoned`], never a panic;
 //! * inputs and outputs are owned bytes (`Vec<u8>`: Kotlin `ByteArray`,
-//!   Swift `Data`, Python `bytes`) and records;
+//!   Swift `Data`, Python `bytes`) and records; 32-byte values are the
+//!   custom types [`Key32`] (export keys, group ids, Forkout ids) and
+//!   `IdentityKey` ([`sealpost::IdentityKey`]), bytes too in the bindings,
+//!   checked when they arrive (`InvalidArgument`, `Malformed`);
 //! * every failure is a typed [`SealpostError`] variant (a foreign
 //!   exception), and no code path in this crate panics;
 //! * randomness comes from the operating system (`rand::rng()`), time from
@@ -35,12 +38,15 @@
 //! One file per wrapped concept: `account.rs`, `session.rs`, `group.rs`,
 //! `burnout.rs` (envelope, opened messages, vault, and the Burnout methods
 //! of `Session` and `Account`), `forkout.rs` (sealing on `Account`, the
-//! relay split, opening), shared export helpers in `persist.rs`, the
-//! error and the lock helpers in `error.rs`. A new concept is one new file
-//! with its `#[uniffi::Object]`s and records, its methods (including
-//! `export_encrypted` / `import_encrypted` through `persist.rs`; methods on
-//! existing objects go in a further `#[uniffi::export] impl` block in the
-//! new file) and a `mod` line here.
+//! relay split, opening); shared by all of them: the error in `error.rs`,
+//! the 32-byte custom types (and `debug_redacted!` for records holding
+//! decrypted content) in `keys.rs`, the object lock (`locked!`) in
+//! `locked.rs` and the save/restore exports (`persist_exports!`) in
+//! `persist.rs`. A new concept is one new file with its
+//! `#[uniffi::Object]`s (each with `locked!`, and `persist_exports!` if
+//! its core type is `sealpost::Persist`) and records, its methods (methods
+//! on existing objects go in a further `#[uniffi::export] impl` block in
+//! the new file) and a `mod` line here.
 //!
 //! ```
 //! use sealpost_ffi::{Account, SealpostError};
@@ -63,6 +69,8 @@ mod burnout;
 mod error;
 mod forkout;
 mod group;
+mod keys;
+mod locked;
 mod persist;
 mod session;
 
@@ -77,6 +85,7 @@ pub use group::{
     Group, GroupDistribution, GroupOpened, GroupPlaintext, GroupRotation, InstalledFromNewSession, InstalledSenderKey,
     generate_group_id,
 };
+pub use keys::Key32;
 pub use persist::generate_export_key;
 pub use session::Session;
 
@@ -84,4 +93,15 @@ pub use session::Session;
 #[uniffi::export]
 pub fn sealpost_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// A count for the bindings (`u32`), saturating (every count is bounded
+/// far below).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A length in bytes for the bindings (`u64`), saturating.
+fn len(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }

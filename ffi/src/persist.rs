@@ -1,45 +1,66 @@
-//! Encrypted export and import, shared by every stateful object.
+//! Saving and restoring, shared by every stateful object.
 //!
-//! Each object's own file exposes `export_encrypted(key)` and an
-//! `import_encrypted(key, export)` constructor built on [`export`] and
-//! [`import`] here, so a new object type needs no change in this file.
-//! The 32-byte key comes from the platform's key store (Android Keystore,
-//! iOS Keychain); [`generate_export_key`] makes one for apps that need a
-//! fresh key to store there.
+//! `persist_exports!(Object, "when to save it")` exports, for an object
+//! whose core type is [`sealpost::Persist`] (see [`Locked`]), the
+//! constructors `from_bytes(state)` and `import_encrypted(key, export)`
+//! and the methods `export_encrypted(key)` and `to_bytes()`, so a new
+//! object type needs no change in this file. The 32-byte [`Key32`] comes
+//! from the platform's key store (Android Keystore, iOS Keychain);
+//! [`generate_export_key`] makes one for apps that need a fresh key to
+//! store there.
+//!
+//! [`Locked`]: crate::locked::Locked
+//! [`Key32`]: crate::keys::Key32
 
-use sealpost::Persist;
-use zeroize::Zeroizing;
+use crate::keys::Key32;
 
-use crate::error::{Result, fixed};
+/// Exports the save/restore functions of `$object`, whose `Locked::Core`
+/// is `sealpost::Persist` and which has an inherent `wrap(core)`. `$save`
+/// ends the doc of `export_encrypted` ("Store it ..."): when the app
+/// should save it.
+macro_rules! persist_exports {
+    ($object:ident, $save:literal) => {
+        #[uniffi::export]
+        impl $object {
+            /// Restores it from `to_bytes` (plaintext state).
+            #[uniffi::constructor]
+            pub fn from_bytes(state: Vec<u8>) -> $crate::error::Result<std::sync::Arc<Self>> {
+                Ok(Self::wrap(sealpost::Persist::from_bytes(&state)?))
+            }
 
-/// Length of the key for `export_encrypted` / `import_encrypted`.
-pub(crate) const EXPORT_KEY_LEN: usize = 32;
+            /// Restores it from `export_encrypted` with the same 32-byte key.
+            /// A wrong key or corrupted bytes throw `ExportCorrupted`.
+            #[uniffi::constructor]
+            pub fn import_encrypted(
+                key: $crate::keys::Key32,
+                export: Vec<u8>,
+            ) -> $crate::error::Result<std::sync::Arc<Self>> {
+                Ok(Self::wrap(sealpost::Persist::import_encrypted(key.as_bytes(), &export)?))
+            }
 
-/// Parses an export key into a zeroizing array; our copy of the argument
-/// is wiped too (the caller's copy is the caller's to manage).
-pub(crate) fn export_key(key: Vec<u8>) -> Result<Zeroizing<[u8; EXPORT_KEY_LEN]>> {
-    let key = Zeroizing::new(key);
-    fixed::<EXPORT_KEY_LEN>(&key, "export key").map(Zeroizing::new)
+            /// Its state sealed under a 32-byte key (XChaCha20-Poly1305,
+            /// random nonce): what to store on disk. Store it
+            #[doc = $save]
+            pub fn export_encrypted(&self, key: $crate::keys::Key32) -> $crate::error::Result<Vec<u8>> {
+                $crate::locked::Locked::with(self, |state| {
+                    Ok(sealpost::Persist::export_encrypted(&*state, key.as_bytes(), &mut rand::rng()))
+                })
+            }
+
+            /// Its state in plaintext, secrets included. Store it only inside
+            /// encrypted storage; prefer `export_encrypted`.
+            pub fn to_bytes(&self) -> $crate::error::Result<Vec<u8>> {
+                $crate::locked::Locked::with(self, |state| Ok(sealpost::Persist::to_bytes(&*state).to_vec()))
+            }
+        }
+    };
 }
-
-/// Seals `state` under `key` (XChaCha20-Poly1305, random nonce).
-pub(crate) fn export<T: Persist>(state: &T, key: Vec<u8>) -> Result<Vec<u8>> {
-    let key = export_key(key)?;
-    Ok(state.export_encrypted(&key, &mut rand::rng()))
-}
-
-/// Opens an export made by [`export`] for the same type.
-pub(crate) fn import<T: Persist>(key: Vec<u8>, export: &[u8]) -> Result<T> {
-    let key = export_key(key)?;
-    Ok(T::import_encrypted(&key, export)?)
-}
+pub(crate) use persist_exports;
 
 /// A fresh random 32-byte key for encrypted exports, from the operating
 /// system's random source. Keep it in the platform key store, never next
 /// to the exports it opens.
 #[uniffi::export]
-pub fn generate_export_key() -> Vec<u8> {
-    let mut key = vec![0u8; EXPORT_KEY_LEN];
-    rand::Rng::fill_bytes(&mut rand::rng(), &mut key);
-    key
+pub fn generate_export_key() -> Key32 {
+    Key32::random()
 }

@@ -8,7 +8,7 @@
 //! and fails the test, and with it wire compatibility with every deployed
 //! peer. If such a change is intended, it needs a new protocol version
 //! (`wire::VERSION`), and these vectors are regenerated deliberately.
-//! `tests/vectors.rs` pins a complete transcript through the public API.
+//! `tests/integration/vectors.rs` pins a complete transcript through the public API.
 //!
 //! When they were generated, every value here was also recomputed
 //! independently from the description in [PROTOCOL](crate::docs::protocol) with Python's

@@ -240,7 +240,7 @@ class ErrorsSurfaceAsExceptions(unittest.TestCase):
         for name in ("AuthenticationFailed", "DuplicateMessage", "Malformed", "ExportCorrupted",
                      "Expired", "ClockSkew", "BurnedAfterReading", "NotGroupMember", "UnknownSenderKey",
                      "ForkoutIdMismatch", "BodyCommitmentMismatch", "RecipientsUnreachable", "NotARecipient",
-                     "LockPoisoned", "InvalidArgument", "AlreadyConsumed", "Other"):
+                     "NotThisAccount", "LockPoisoned", "InvalidArgument", "AlreadyConsumed", "Other"):
             self.assertTrue(issubclass(getattr(SealpostError, name), SealpostError), name)
             self.assertTrue(issubclass(getattr(SealpostError, name), Exception), name)
 

@@ -2,17 +2,13 @@
 //! messages arrive late or not at all, and a peer re-initiates while old
 //! messages are still in flight.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
 use rand::RngExt;
 use rand::rngs::StdRng;
 use sealpost::limits::MAX_PREVIOUS_STATES;
 use sealpost::{Account, Error, Session};
+use sealpost_testkit::*;
 
 /// Base key of a setup message (bytes 34..66), `None` for a ratchet message.
 fn setup_base_key(message: &[u8]) -> Option<[u8; 32]> {
@@ -175,7 +171,7 @@ fn random_schedules_after_simultaneous_start() {
     let (mut converged, mut adopted_late) = (0, 0);
     for seed in 0..60u64 {
         let mut rng = rng(1000 + seed);
-        let mut schedule = common::rng(5000 + seed);
+        let mut schedule = sealpost_testkit::rng(5000 + seed);
         let (mut alice, mut bob) = simultaneous_start(&mut rng);
         let mut late = false;
         let sends = 4;
@@ -248,8 +244,7 @@ fn late_setup_after_winner_confirmed_is_taken_as_reinitiation() {
 #[test]
 fn setup_messages_delivered_after_replies() {
     let mut rng = rng(20);
-    let (alice, mut bob) = accounts(&mut rng, 2);
-    let mut a = alice.create_outbound_session(&fetch_bundle(&bob), &mut rng).unwrap();
+    let OfflineStart { alice, mut bob, mut a, .. } = OfflineStart::new(&mut rng, 2);
     let setups: Vec<_> = (0..4).map(|i| a.encrypt(format!("setup {i}").as_bytes(), &mut rng).unwrap()).collect();
     assert!(setups.iter().all(|m| setup_base_key(m) == Some(a.session_id())));
 
@@ -280,8 +275,7 @@ fn setup_messages_delivered_after_replies() {
 #[test]
 fn lost_first_message_arrives_late() {
     let mut rng = rng(21);
-    let (mut alice, mut bob) = accounts(&mut rng, 2);
-    let mut a = alice.create_outbound_session(&fetch_bundle(&bob), &mut rng).unwrap();
+    let OfflineStart { mut alice, mut bob, mut a, .. } = OfflineStart::new(&mut rng, 2);
     let first = a.encrypt(b"first", &mut rng).unwrap();
     let second = a.encrypt(b"second", &mut rng).unwrap();
 

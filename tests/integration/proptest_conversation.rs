@@ -21,17 +21,13 @@
 //! Runs stay within the forward-jump bound (a few hundred messages per
 //! case), so no delivered message may fail.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
-use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rand::RngExt;
 use rand::rngs::StdRng;
 use sealpost::limits::{MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
 use sealpost::{Account, Error, Persist, Session};
+use sealpost_testkit::*;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -129,8 +125,7 @@ struct Sim {
 impl Sim {
     fn new(seed: u64) -> Self {
         let mut rng = rng(seed);
-        let (alice, bob) = accounts(&mut rng, 3);
-        let a = alice.create_outbound_session(&fetch_bundle(&bob), &mut rng).unwrap();
+        let OfflineStart { alice, bob, a, .. } = OfflineStart::new(&mut rng, 3);
         let party = |name, account, session| Party {
             name,
             account,

@@ -14,15 +14,11 @@
 //! mode) rather than `StdRng`, whose algorithm `rand` may change between
 //! releases: these vectors must only change when sealpost changes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
 use core::convert::Infallible;
 
-use common::{NOW, hex, sha256_hex};
 use rand_core::{TryCryptoRng, TryRng};
 use sealpost::{Account, PreKeyBundle, Session};
+use sealpost_testkit::{NOW, hex, sha256_hex};
 use sha2::{Digest, Sha256};
 
 /// Deterministic, portable byte stream: block i is SHA-256(seed || i).

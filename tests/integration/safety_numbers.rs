@@ -1,11 +1,7 @@
 //! Safety numbers: symmetric, key-dependent, correctly formatted, stable.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
-use common::rng;
 use sealpost::{IdentityKeyPair, SafetyNumber};
+use sealpost_testkit::rng;
 
 /// The pair of identities with seeds 0x01.. and 0x02.. . Computed by this
 /// implementation and checked against an independent reimplementation of

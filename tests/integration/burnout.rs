@@ -3,27 +3,21 @@
 //! The first part is a suite written once against the [`Channel`] trait (a
 //! way to carry Burnout content from Alice to Bob) and run for every message
 //! kind: 1:1 here; group and Forkout plug in by implementing [`Channel`] and
-//! adding one `#[test]` per suite function (see `one_to_one_suite`).
+//! one `suite!` line (see `one_to_one_suite`), which adds one `#[test]` per
+//! suite function.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::burnout::{BurnoutMessage, Envelope, Opened, Vault, VaultId};
-use sealpost::forkout::{self, Recipient, SealPolicy};
-use sealpost::group::{Group, GroupId};
+use sealpost::forkout;
+use sealpost::group::Group;
 use sealpost::limits::MAX_CLOCK_SKEW_MS;
 use sealpost::limits::{MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
 use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session};
 use sealpost::{BurnoutError, VaultError};
+use sealpost_testkit::{Conversation, ForkoutWorld, GroupWorld, NOW as T0, OfflineStart, contains, rng};
 
-const T0: u64 = 1_700_000_000_000;
 const MINUTE: u64 = 60_000;
 const HOUR: u64 = 60 * MINUTE;
-
-fn rng(seed: u64) -> StdRng {
-    StdRng::seed_from_u64(seed)
-}
 
 // ---------------------------------------------------------------------------
 // The kind-agnostic suite
@@ -169,14 +163,7 @@ struct OneToOne {
 impl OneToOne {
     fn new(seed: u64) -> Self {
         let mut rng = rng(seed);
-        let alice = Account::new(&mut rng, T0);
-        let mut bob = Account::new(&mut rng, T0);
-        bob.generate_one_time_prekeys(4, &mut rng).unwrap();
-        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-        let hello = to_bob.encrypt(b"hello", &mut rng).unwrap();
-        let (mut to_alice, _) = bob.create_inbound_session(&hello).unwrap();
-        let reply = to_alice.encrypt(b"hi", &mut rng).unwrap();
-        to_bob.decrypt(&reply).unwrap();
+        let Conversation { alice, bob, a: to_bob, b: to_alice } = Conversation::established(&mut rng);
         Self { rng, alice, bob, to_bob, to_alice }
     }
 
@@ -240,32 +227,28 @@ impl Channel for OneToOneAny {
     }
 }
 
-/// Runs every suite function over fresh channels made by `make`.
+/// Runs every suite function over fresh channels made by `make`: one
+/// `#[test]` per suite function, named after it without `suite_`.
 macro_rules! suite {
     ($name:ident, $make:expr) => {
         mod $name {
             use super::*;
-            #[test]
-            fn expiry_boundary() {
-                suite_expiry_boundary(&mut $make);
-            }
-            #[test]
-            fn expired_consumes_key() {
-                suite_expired_consumes_key(&mut $make);
-            }
-            #[test]
-            fn clock_skew() {
-                suite_clock_skew(&mut $make);
-            }
-            #[test]
-            fn tampered_and_stripped() {
-                suite_tampered_and_stripped(&mut $make);
-            }
-            #[test]
-            fn burn_after_reading() {
-                suite_burn_after_reading(&mut $make);
-            }
+            suite!(@tests $make;
+                expiry_boundary = suite_expiry_boundary,
+                expired_consumes_key = suite_expired_consumes_key,
+                clock_skew = suite_clock_skew,
+                tampered_and_stripped = suite_tampered_and_stripped,
+                burn_after_reading = suite_burn_after_reading
+            );
         }
+    };
+    (@tests $make:expr; $($test:ident = $run:ident),+) => {
+        $(
+            #[test]
+            fn $test() {
+                $run(&mut $make);
+            }
+        )+
     };
 }
 
@@ -279,57 +262,35 @@ suite!(forkout_suite, ForkoutChannel::new(6));
 // Forkout
 // ---------------------------------------------------------------------------
 
-/// Alice seals Forkouts to Bob (and Carol, so the bundle really fans out);
-/// the relay splits out Bob's delivery, which Bob opens in his session.
-struct ForkoutChannel {
-    rng: StdRng,
-    alice: Account,
-    alice_to_bob: Session,
-    alice_to_carol: Session,
-    bob: Account,
-    bob_to_alice: Session,
-}
+/// Alice seals Forkouts to Bob (`peers[0]`) and Carol (`pending[0]`, so
+/// the bundle really fans out); the relay splits out Bob's delivery, which
+/// Bob opens in his session.
+struct ForkoutChannel(ForkoutWorld);
 
 impl ForkoutChannel {
     fn new(seed: u64) -> Self {
-        let mut rng = rng(seed);
-        let alice = Account::new(&mut rng, T0);
-        let mut bob = Account::new(&mut rng, T0);
-        let carol = Account::new(&mut rng, T0);
-        let mut alice_to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-        let alice_to_carol = alice.create_outbound_session(&carol.prekey_bundle().unwrap(), &mut rng).unwrap();
-        let (mut bob_to_alice, _) =
-            bob.create_inbound_session(&alice_to_bob.encrypt(b"hi", &mut rng).unwrap()).unwrap();
-        alice_to_bob.decrypt(&bob_to_alice.encrypt(b"hi", &mut rng).unwrap()).unwrap();
-        Self { rng, alice, alice_to_bob, alice_to_carol, bob, bob_to_alice }
+        Self(ForkoutWorld::new(seed).with_peers(1).with_pending(1))
     }
 }
 
 impl Channel for ForkoutChannel {
     fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        let recipients = [Recipient::Session(&mut self.alice_to_bob), Recipient::Session(&mut self.alice_to_carol)];
-        let (sealed, _) = forkout::seal(
-            &self.alice,
-            plaintext.to_vec(),
-            recipients,
-            SealPolicy::AllOrNothing,
-            Some(*envelope),
-            &mut self.rng,
-        )
-        .unwrap();
-        forkout::split(&sealed.to_bytes(), self.bob.identity()).unwrap()
+        let (sealed, _) = self.0.seal_to_all(plaintext.to_vec(), Some(*envelope));
+        forkout::split(&sealed.to_bytes(), self.0.peers[0].account.identity()).unwrap()
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
-        match forkout::open(&mut self.bob, &mut self.bob_to_alice, sealed, now_ms)?.into_opened() {
+        let bob = &mut self.0.peers[0];
+        match forkout::open(&mut bob.account, &mut bob.session, sealed, now_ms)?.into_opened() {
             Opened::Burnout(m) => Ok(m),
             Opened::Message(_) => panic!("a Burnout Forkout opened as a plain one"),
         }
     }
     fn receiver_state(&self) -> Vec<u8> {
-        [self.bob.to_bytes().to_vec(), self.bob_to_alice.to_bytes().to_vec()].concat()
+        let bob = &self.0.peers[0];
+        [bob.account.to_bytes().to_vec(), bob.session.to_bytes().to_vec()].concat()
     }
     fn sender(&self) -> IdentityKey {
-        *self.alice.identity()
+        *self.0.sender.identity()
     }
 }
 
@@ -337,7 +298,8 @@ impl Channel for ForkoutChannel {
 // Group
 // ---------------------------------------------------------------------------
 
-/// Alice sends to a two-member group; Bob has installed her sender key.
+/// Alice sends to a two-member group; Bob has installed her sender key
+/// (and she his).
 struct GroupChannel {
     alice: IdentityKey,
     alice_group: Group,
@@ -346,17 +308,10 @@ struct GroupChannel {
 
 impl GroupChannel {
     fn new(seed: u64) -> Self {
-        let mut rng = rng(seed);
-        let alice = Account::new(&mut rng, T0);
-        let mut bob = Account::new(&mut rng, T0);
-        let members = vec![*alice.identity(), *bob.identity()];
-        let id = GroupId::random(&mut rng);
-        let alice_group = Group::new(id, *alice.identity(), members.clone(), &mut rng).unwrap();
-        let mut bob_group = Group::new(id, *bob.identity(), members, &mut rng).unwrap();
-        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-        let sent = alice_group.distribute([&mut to_bob], &mut rng).unwrap();
-        bob_group.install_distribution_from_new_session(&mut bob, &sent[0].1).unwrap();
-        Self { alice: *alice.identity(), alice_group, bob_group }
+        let world = GroupWorld::new(2, &mut rng(seed));
+        let alice = world.ids[0];
+        let [alice_group, bob_group]: [Group; 2] = world.into_groups().try_into().unwrap();
+        Self { alice, alice_group, bob_group }
     }
 }
 
@@ -464,10 +419,7 @@ fn skewed_out_of_order_message_keeps_its_skipped_key() {
 #[test]
 fn expired_first_message_still_creates_the_session_and_consumes_the_prekey() {
     let mut rng = rng(20);
-    let alice = Account::new(&mut rng, T0);
-    let mut bob = Account::new(&mut rng, T0);
-    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
-    let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let OfflineStart { mut bob, a: mut to_bob, .. } = OfflineStart::new(&mut rng, 1);
     let first =
         to_bob.encrypt_burnout(b"expires while Bob is offline", &Envelope::with_ttl(T0, HOUR), &mut rng).unwrap();
     let second = to_bob.encrypt(b"are you there?", &mut rng).unwrap();
@@ -485,10 +437,7 @@ fn expired_first_message_still_creates_the_session_and_consumes_the_prekey() {
 #[test]
 fn skewed_first_message_changes_nothing() {
     let mut rng = rng(21);
-    let alice = Account::new(&mut rng, T0);
-    let mut bob = Account::new(&mut rng, T0);
-    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
-    let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let OfflineStart { mut bob, a: mut to_bob, .. } = OfflineStart::new(&mut rng, 1);
     let first = to_bob.encrypt_burnout(b"hi", &Envelope::with_ttl(T0 + HOUR, HOUR), &mut rng).unwrap();
     let before = bob.to_bytes();
     assert!(matches!(bob.create_inbound_session_at(&first, T0), Err(Error::Burnout(BurnoutError::ClockSkew { .. }))));
@@ -757,10 +706,6 @@ fn vault_tombstones_are_bounded() {
 // ---------------------------------------------------------------------------
 // Persistence
 // ---------------------------------------------------------------------------
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
 
 #[test]
 fn export_drops_expired_and_burned_entries() {

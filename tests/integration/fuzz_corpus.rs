@@ -7,14 +7,12 @@
 //! after a wire-format change with
 //!
 //! ```text
-//! cargo test --test fuzz_corpus -- --ignored write_seed_corpora
+//! cargo test --test integration -- --ignored write_seed_corpora
 //! ```
 //!
 //! Reproducers of fixed crashes are named `crash-*`: the generator derives
 //! them from valid seeds where it can; files it does not produce (copied
 //! from `fuzz/artifacts/`) are replayed too but never rewritten.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

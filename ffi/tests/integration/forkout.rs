@@ -1,31 +1,25 @@
 //! Forkout through the exported API, from Rust: concurrent seals over
 //! shared sessions (lock order) and the relay split.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::thread;
 
 use sealpost_ffi::{Account, ForkoutRecipient, SealPolicy, SealpostError, Session, forkout_split, forkout_split_all};
-
-const NOW: u64 = 1_700_000_000_000;
+use sealpost_testkit::{ForkoutWorld, NOW};
 
 /// A sender with confirmed sessions to `n` recipients: (sender, recipients,
-/// sender's sessions, recipients' sessions).
+/// sender's sessions, recipients' sessions). The testkit's Forkout world,
+/// each state restored through the exported `from_bytes` (the handshake
+/// through the exported API is tested in `api.rs`).
 #[allow(clippy::type_complexity)]
 fn team(n: usize) -> (Arc<Account>, Vec<Arc<Account>>, Vec<Arc<Session>>, Vec<Arc<Session>>) {
-    let sender = Account::new(NOW);
-    let people: Vec<_> = (0..n).map(|_| Account::new(NOW)).collect();
-    let mut to = Vec::new();
-    let mut back = Vec::new();
-    for p in &people {
-        p.generate_one_time_prekeys(1).unwrap();
-        let s = sender.create_outbound_session(p.prekey_bundle().unwrap()).unwrap();
-        let b = p.create_inbound_session(s.encrypt(b"hi".to_vec()).unwrap()).unwrap().session;
-        sender.decrypt(s.clone(), b.encrypt(b"hello".to_vec()).unwrap()).unwrap();
-        to.push(s);
-        back.push(b);
-    }
-    (sender, people, to, back)
+    let w = ForkoutWorld::new(u64::try_from(n).unwrap()).with_peers(n);
+    let account = |a: &sealpost::Account| Account::from_bytes(a.to_bytes().to_vec()).unwrap();
+    let session = |s: &sealpost::Session| Session::from_bytes(s.to_bytes().to_vec()).unwrap();
+    let people = w.peers.iter().map(|p| account(&p.account)).collect();
+    let to = w.peers.iter().map(|p| session(&p.to_peer)).collect();
+    let back = w.peers.iter().map(|p| session(&p.session)).collect();
+    (account(&w.sender), people, to, back)
 }
 
 #[test]

@@ -1,103 +1,19 @@
 //! Group messaging end to end: many members, joins and leaves, forgeries,
 //! cross-group replays, bounds, Burnout, persistence.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-
-use std::collections::BTreeMap;
-
-use rand::rngs::StdRng;
+use rand::RngExt;
 use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
 use sealpost::group::{Group, GroupId, GroupMessage};
 use sealpost::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_PLAINTEXT, MAX_GROUP_STORED_KEYS};
-use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session, burnout::Envelope};
 use sealpost::{BurnoutError, GroupError};
-
-const NOW: u64 = 1_700_000_000_000;
-
-struct Member {
-    account: Account,
-    group: Group,
-    sessions: BTreeMap<IdentityKey, Session>,
-}
-
-struct World {
-    ids: Vec<IdentityKey>,
-    members: Vec<Member>,
-}
-
-impl World {
-    /// `n` members, pairwise 1:1 sessions, every sender key distributed.
-    fn new(n: usize, rng: &mut StdRng) -> Self {
-        let accounts: Vec<Account> = (0..n).map(|_| Account::new(rng, NOW)).collect();
-        let ids: Vec<IdentityKey> = accounts.iter().map(|a| *a.identity()).collect();
-        let group_id = GroupId::random(rng);
-        let members = accounts
-            .into_iter()
-            .map(|account| {
-                let group = Group::new(group_id, *account.identity(), ids.clone(), rng).unwrap();
-                Member { account, group, sessions: BTreeMap::new() }
-            })
-            .collect();
-        let mut world = Self { ids, members };
-        for i in 0..n {
-            for j in i + 1..n {
-                world.connect(i, j, rng);
-            }
-        }
-        for i in 0..n {
-            let all: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-            world.distribute(i, &all, rng);
-        }
-        world
-    }
-
-    fn connect(&mut self, i: usize, j: usize, rng: &mut StdRng) {
-        let bundle = self.members[j].account.prekey_bundle_with(None).unwrap();
-        let mut ij = self.members[i].account.create_outbound_session(&bundle, rng).unwrap();
-        let hello = ij.encrypt(b"hello", rng).unwrap();
-        let (mut ji, _) = self.members[j].account.create_inbound_session(&hello).unwrap();
-        let reply = ji.encrypt(b"hi", rng).unwrap();
-        self.members[i].account.decrypt(&mut ij, &reply).unwrap();
-        self.members[i].sessions.insert(self.ids[j], ij);
-        self.members[j].sessions.insert(self.ids[i], ji);
-    }
-
-    /// Member `from` distributes its current sender key to `to`, who install it.
-    fn distribute(&mut self, from: usize, to: &[usize], rng: &mut StdRng) {
-        let targets: Vec<IdentityKey> = to.iter().map(|&j| self.ids[j]).collect();
-        let sender = &mut self.members[from];
-        let sessions = sender.sessions.iter_mut().filter(|(id, _)| targets.contains(id)).map(|(_, s)| s);
-        let sent = sender.group.distribute(sessions, rng).unwrap();
-        assert_eq!(sent.len(), to.len());
-        let from_id = self.ids[from];
-        for (peer, bytes) in sent {
-            let k = self.index(&peer);
-            let Member { account, group, sessions } = &mut self.members[k];
-            let installed = group.install_distribution(account, sessions.get_mut(&from_id).unwrap(), &bytes).unwrap();
-            assert_eq!(installed.sender, from_id);
-            assert!(installed.newly_installed);
-        }
-    }
-
-    fn index(&self, id: &IdentityKey) -> usize {
-        self.ids.iter().position(|x| x == id).unwrap()
-    }
-
-    fn send(&mut self, from: usize, text: &str) -> Vec<u8> {
-        self.members[from].group.encrypt(text.as_bytes()).unwrap()
-    }
-
-    fn read(&mut self, to: usize, message: &[u8]) -> sealpost::Result<String> {
-        let read = self.members[to].group.decrypt(message, NOW)?;
-        Ok(String::from_utf8(read.content).unwrap())
-    }
-}
+use sealpost::{Error, IdentityKeyPair, Persist, burnout::Envelope};
+use sealpost_testkit::group::Member;
+use sealpost_testkit::{GroupWorld, NOW, rng};
 
 #[test]
 fn fifty_members_interleaved_senders_shuffled_delivery() {
-    let mut rng = StdRng::seed_from_u64(50);
-    let mut world = World::new(50, &mut rng);
+    let mut rng = rng(50);
+    let mut world = GroupWorld::new(50, &mut rng);
     // 200 messages from random senders, in bursts, so each sender key skips
     // and every receiver sees every chain out of order.
     let mut sent = Vec::new();
@@ -129,8 +45,8 @@ fn fifty_members_interleaved_senders_shuffled_delivery() {
 
 #[test]
 fn joiner_cannot_read_history_and_leaver_is_locked_out() {
-    let mut rng = StdRng::seed_from_u64(7);
-    let mut world = World::new(5, &mut rng);
+    let mut rng = rng(7);
+    let mut world = GroupWorld::new(5, &mut rng);
     let (a, b, c, d, e) = (0, 1, 2, 3, 4);
 
     // Before E joins: everyone but E is in the group (E is a member only of
@@ -220,8 +136,8 @@ fn joiner_cannot_read_history_and_leaver_is_locked_out() {
 
 #[test]
 fn forged_and_tampered_messages_are_refused_without_state_change() {
-    let mut rng = StdRng::seed_from_u64(11);
-    let mut world = World::new(3, &mut rng);
+    let mut rng = rng(11);
+    let mut world = GroupWorld::new(3, &mut rng);
     let genuine = world.send(0, "pay 10 to carol");
     let before = world.members[1].group.to_bytes();
     // Every single-bit flip anywhere in the message fails.
@@ -250,8 +166,8 @@ fn forged_and_tampered_messages_are_refused_without_state_change() {
 
 #[test]
 fn messages_and_distributions_do_not_cross_groups_or_key_ids() {
-    let mut rng = StdRng::seed_from_u64(12);
-    let mut world = World::new(3, &mut rng);
+    let mut rng = rng(12);
+    let mut world = GroupWorld::new(3, &mut rng);
     // A second group with the same members.
     let other_id = GroupId::random(&mut rng);
     let mut others: Vec<Group> =
@@ -302,8 +218,8 @@ fn messages_and_distributions_do_not_cross_groups_or_key_ids() {
 
 #[test]
 fn distribution_edge_cases() {
-    let mut rng = StdRng::seed_from_u64(13);
-    let mut world = World::new(3, &mut rng);
+    let mut rng = rng(13);
+    let mut world = GroupWorld::new(3, &mut rng);
     let (a, b, c) = (world.ids[0], world.ids[1], world.ids[2]);
 
     // Not a distribution: refused without state change, then readable as chat.
@@ -346,8 +262,8 @@ fn distribution_edge_cases() {
 
 #[test]
 fn out_of_order_window_and_catch_up() {
-    let mut rng = StdRng::seed_from_u64(14);
-    let mut world = World::new(2, &mut rng);
+    let mut rng = rng(14);
+    let mut world = GroupWorld::new(2, &mut rng);
     let sent: Vec<Vec<u8>> = (0..5000).map(|i| world.send(0, &format!("{i}"))).collect();
     // B was offline; it reads the newest first, then goes back.
     assert_eq!(world.read(1, &sent[4999]).unwrap(), "4999");
@@ -369,8 +285,8 @@ fn out_of_order_window_and_catch_up() {
 
 #[test]
 fn stored_keys_are_bounded_across_the_group_and_a_flood_spares_quiet_senders() {
-    let mut rng = StdRng::seed_from_u64(15);
-    let mut world = World::new(11, &mut rng);
+    let mut rng = rng(15);
+    let mut world = GroupWorld::new(11, &mut rng);
     // A quiet sender (1) with one skipped message.
     let quiet: Vec<Vec<u8>> = (0..3).map(|i| world.send(1, &format!("quiet {i}"))).collect();
     assert_eq!(world.read(0, &quiet[2]).unwrap(), "quiet 2");
@@ -392,7 +308,7 @@ fn stored_keys_are_bounded_across_the_group_and_a_flood_spares_quiet_senders() {
 
 #[test]
 fn size_and_membership_limits() {
-    let mut rng = StdRng::seed_from_u64(16);
+    let mut rng = rng(16);
     let me = *IdentityKeyPair::generate(&mut rng).public();
     let mut group = Group::new(GroupId::random(&mut rng), me, [me], &mut rng).unwrap();
     assert_eq!(group.member_count(), 0, "our own identity is not a member of our view");
@@ -413,8 +329,8 @@ fn size_and_membership_limits() {
 
 #[test]
 fn burnout_envelopes_are_checked_at_decrypt() {
-    let mut rng = StdRng::seed_from_u64(17);
-    let mut world = World::new(2, &mut rng);
+    let mut rng = rng(17);
+    let mut world = GroupWorld::new(2, &mut rng);
     let envelope = Envelope::with_ttl(NOW, 60_000).burn_after_reading();
     let m = world.members[0].group.encrypt_with_envelope(b"self-destructing", &envelope).unwrap();
     // Too far in the future for the reader's clock: refused, retryable.
@@ -439,8 +355,8 @@ fn burnout_envelopes_are_checked_at_decrypt() {
 
 #[test]
 fn persistence_mid_conversation() {
-    let mut rng = StdRng::seed_from_u64(18);
-    let mut world = World::new(4, &mut rng);
+    let mut rng = rng(18);
+    let mut world = GroupWorld::new(4, &mut rng);
     let key = [42u8; 32];
     let mut pending: Vec<(usize, String, Vec<u8>)> = Vec::new();
     for round in 0..60 {

@@ -1,21 +1,13 @@
-//! Shared helpers for the integration tests: deterministic accounts, an
-//! established conversation, tamper helpers and state snapshots.
+//! 1:1 worlds: deterministic accounts, a started or established
+//! conversation, and the checks that a refused message changed nothing.
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::{Account, Error, PreKeyBundle, Session};
 
-/// A fixed wall-clock time for every test (2023-11-14).
-pub const NOW: u64 = 1_700_000_000_000;
+use crate::NOW;
 
-/// A deterministic RNG.
-pub fn rng(seed: u64) -> StdRng {
-    StdRng::seed_from_u64(seed)
-}
-
-/// Alice and Bob, where Bob has published `one_time` one-time prekeys.
+/// Alice and Bob, created at [`NOW`], where Bob has published `one_time`
+/// one-time prekeys.
 pub fn accounts(rng: &mut StdRng, one_time: usize) -> (Account, Account) {
     let alice = Account::new(rng, NOW);
     let mut bob = Account::new(rng, NOW);
@@ -30,9 +22,37 @@ pub fn fetch_bundle(owner: &Account) -> PreKeyBundle {
     PreKeyBundle::from_bytes(&owner.prekey_bundle().unwrap().to_bytes()).unwrap()
 }
 
+/// Alice has started a session from Bob's bundle (fetched through its wire
+/// encoding) while Bob is offline; nothing is sent yet.
+pub struct OfflineStart {
+    /// Alice's account.
+    pub alice: Account,
+    /// Bob's account.
+    pub bob: Account,
+    /// The bundle Alice started from (naming a one-time prekey if Bob
+    /// published any).
+    pub bundle: PreKeyBundle,
+    /// Alice's session with Bob.
+    pub a: Session,
+}
+
+impl OfflineStart {
+    /// [`accounts`]`(rng, one_time)`, then Alice starts from
+    /// [`fetch_bundle`]`(&bob)`.
+    pub fn new(rng: &mut StdRng, one_time: usize) -> Self {
+        let (alice, bob) = accounts(rng, one_time);
+        let bundle = fetch_bundle(&bob);
+        let a = alice.create_outbound_session(&bundle, rng).unwrap();
+        Self { alice, bob, bundle, a }
+    }
+}
+
 /// Both accounts and both sessions of one conversation.
 pub struct Conversation {
+    /// Alice's account (the initiator).
     pub alice: Account,
+    /// Bob's account (he published the bundle; 4 one-time prekeys, one of
+    /// them used by Alice's session).
     pub bob: Account,
     /// Alice's session with Bob.
     pub a: Session,
@@ -44,8 +64,7 @@ impl Conversation {
     /// Alice has started a session from Bob's bundle and Bob accepted her
     /// first message; nobody has replied yet.
     pub fn started(rng: &mut StdRng) -> Self {
-        let (alice, mut bob) = accounts(rng, 4);
-        let mut a = alice.create_outbound_session(&fetch_bundle(&bob), rng).unwrap();
+        let OfflineStart { alice, mut bob, mut a, .. } = OfflineStart::new(rng, 4);
         let first = a.encrypt(b"hello Bob", rng).unwrap();
         let (b, text) = bob.create_inbound_session(&first).unwrap();
         assert_eq!(text, b"hello Bob");
@@ -88,6 +107,7 @@ impl core::fmt::Debug for Snapshot {
     }
 }
 
+/// The complete state of one party, to compare before and after.
 pub fn snapshot(account: &Account, session: &Session) -> Snapshot {
     Snapshot { account: account.to_bytes().to_vec(), session: session.to_bytes().to_vec() }
 }
@@ -113,38 +133,4 @@ pub fn session_decrypt_fails(session: &mut Session, message: &[u8]) -> Error {
     };
     assert_eq!(session.to_bytes().to_vec(), before, "failed decrypt ({err:?}) changed the session");
     err
-}
-
-/// Every single-bit-flip variant of `bytes`: for each byte, the lowest bit
-/// and the highest bit (so both a small and a large change per byte).
-pub fn bit_flips(bytes: &[u8]) -> impl Iterator<Item = (usize, Vec<u8>)> + '_ {
-    (0..bytes.len()).flat_map(move |i| {
-        [0x01u8, 0x80].into_iter().map(move |mask| {
-            let mut v = bytes.to_vec();
-            v[i] ^= mask;
-            (i, v)
-        })
-    })
-}
-
-/// Every proper prefix of `bytes` and a few extensions.
-pub fn truncations_and_extensions(bytes: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
-    let prefixes = (0..bytes.len()).map(move |n| bytes[..n].to_vec());
-    let extensions = [vec![0u8], vec![0xff], vec![0u8; 16], vec![0x5a; 33]].into_iter().map(move |tail| {
-        let mut v = bytes.to_vec();
-        v.extend_from_slice(&tail);
-        v
-    });
-    prefixes.chain(extensions)
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex(&sha2::Sha256::digest(bytes))
 }

@@ -2,16 +2,12 @@
 //! encrypted `Persist::export_encrypted`), resuming mid-conversation, and
 //! signed-prekey rotation with its grace period.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
-use common::*;
 use rand::rngs::StdRng;
 use sealpost::SessionError;
 use sealpost::limits::{MAX_PREVIOUS_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_MS};
 use sealpost::wire::MessageType;
 use sealpost::{Account, Error, Persist, Session, WireError};
+use sealpost_testkit::*;
 
 const KEY: [u8; 32] = [0x42; 32];
 
@@ -22,31 +18,23 @@ enum Storage {
     Encrypted,
 }
 
-fn reload_account(account: &Account, how: Storage, rng: &mut StdRng) -> Account {
+/// Saves and restores an account or a session.
+fn reload<T: Persist>(state: &T, how: Storage, rng: &mut StdRng) -> T {
     let restored = match how {
-        Storage::Plain => Account::from_bytes(&account.to_bytes()).unwrap(),
-        Storage::Encrypted => Account::import_encrypted(&KEY, &account.export_encrypted(&KEY, rng)).unwrap(),
+        Storage::Plain => T::from_bytes(&state.to_bytes()).unwrap(),
+        Storage::Encrypted => T::import_encrypted(&KEY, &state.export_encrypted(&KEY, rng)).unwrap(),
     };
     // The encoding is canonical: restoring and re-encoding is the identity.
-    assert_eq!(*restored.to_bytes(), *account.to_bytes());
-    restored
-}
-
-fn reload_session(session: &Session, how: Storage, rng: &mut StdRng) -> Session {
-    let restored = match how {
-        Storage::Plain => Session::from_bytes(&session.to_bytes()).unwrap(),
-        Storage::Encrypted => Session::import_encrypted(&KEY, &session.export_encrypted(&KEY, rng)).unwrap(),
-    };
-    assert_eq!(*restored.to_bytes(), *session.to_bytes());
+    assert_eq!(*restored.to_bytes(), *state.to_bytes());
     restored
 }
 
 /// Saves and restores both parties completely.
 fn reload_all(c: &mut Conversation, how: Storage, rng: &mut StdRng) {
-    c.alice = reload_account(&c.alice, how, rng);
-    c.bob = reload_account(&c.bob, how, rng);
-    c.a = reload_session(&c.a, how, rng);
-    c.b = reload_session(&c.b, how, rng);
+    c.alice = reload(&c.alice, how, rng);
+    c.bob = reload(&c.bob, how, rng);
+    c.a = reload(&c.a, how, rng);
+    c.b = reload(&c.b, how, rng);
 }
 
 /// Regression test: an initiator that has sent but not yet received a reply
@@ -57,14 +45,12 @@ fn reload_all(c: &mut Conversation, how: Storage, rng: &mut StdRng) {
 fn initiator_state_before_first_reply_restores() {
     for how in [Storage::Plain, Storage::Encrypted] {
         let mut rng = rng(1);
-        let (alice, mut bob) = accounts(&mut rng, 2);
-        let bundle = fetch_bundle(&bob);
+        let OfflineStart { mut bob, a, .. } = OfflineStart::new(&mut rng, 2);
         // Before the first message (sending step still pending).
-        let a = alice.create_outbound_session(&bundle, &mut rng).unwrap();
-        let mut a = reload_session(&a, how, &mut rng);
+        let mut a = reload(&a, how, &mut rng);
         let m1 = a.encrypt(b"one", &mut rng).unwrap();
         // After the first message, before any reply.
-        let mut a = reload_session(&a, how, &mut rng);
+        let mut a = reload(&a, how, &mut rng);
         let m2 = a.encrypt(b"two", &mut rng).unwrap();
         assert!(!a.is_confirmed());
 
@@ -72,7 +58,7 @@ fn initiator_state_before_first_reply_restores() {
         assert_eq!(text, b"one");
         assert_eq!(bob.decrypt(&mut b, &m2).unwrap(), b"two");
         let reply = b.encrypt(b"three", &mut rng).unwrap();
-        let mut a = reload_session(&a, how, &mut rng);
+        let mut a = reload(&a, how, &mut rng);
         assert_eq!(a.decrypt(&reply).unwrap(), b"three");
         assert!(a.is_confirmed());
     }
@@ -118,14 +104,12 @@ fn resume_mid_conversation_with_skipped_keys() {
 #[test]
 fn restored_account_still_refuses_consumed_one_time_prekey() {
     let mut rng = rng(3);
-    let (alice, mut bob) = accounts(&mut rng, 3);
-    let bundle = fetch_bundle(&bob);
-    let mut a = alice.create_outbound_session(&bundle, &mut rng).unwrap();
+    let OfflineStart { mut bob, bundle, mut a, .. } = OfflineStart::new(&mut rng, 3);
     let m1 = a.encrypt(b"hi", &mut rng).unwrap();
     bob.create_inbound_session(&m1).unwrap();
     assert_eq!(bob.remaining_one_time_prekeys(), 2);
 
-    let mut bob = reload_account(&bob, Storage::Encrypted, &mut rng);
+    let mut bob = reload(&bob, Storage::Encrypted, &mut rng);
     assert_eq!(bob.remaining_one_time_prekeys(), 2);
     let before = bob.to_bytes();
     let err = bob.create_inbound_session(&m1).unwrap_err();
@@ -272,7 +256,7 @@ fn signed_prekey_rotation_grace_period() {
     assert_eq!(bob.remaining_one_time_prekeys(), remaining);
 
     // The new bundle works, and so does the rotated account after a reload.
-    let mut bob = reload_account(&bob, Storage::Encrypted, &mut rng);
+    let mut bob = reload(&bob, Storage::Encrypted, &mut rng);
     let new_bundle = fetch_bundle(&bob);
     assert_eq!(new_bundle.signed_prekey_id(), 2);
     let mut k = carol.create_outbound_session(&new_bundle, &mut rng).unwrap();

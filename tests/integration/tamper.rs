@@ -5,15 +5,11 @@
 //! and session, compared through their serializations) byte-identical.
 //! Forged setup messages must not burn one-time prekeys.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
 use sealpost::SessionError;
 use sealpost::{Account, Error, Persist, PreKeyBundle, Session, WireError};
+use sealpost_testkit::*;
 
 /// Layout of a bundle with a one-time prekey (see `src/prekey.rs`).
 mod bundle_layout {
@@ -107,9 +103,7 @@ fn ratchet_messages_every_byte() {
 #[test]
 fn setup_message_every_byte() {
     let mut rng = rng(11);
-    let (alice, mut bob) = accounts(&mut rng, 4);
-    let bundle = fetch_bundle(&bob);
-    let mut a = alice.create_outbound_session(&bundle, &mut rng).unwrap();
+    let OfflineStart { mut bob, mut a, .. } = OfflineStart::new(&mut rng, 4);
     let m1 = a.encrypt(b"first", &mut rng).unwrap();
     let m2 = a.encrypt(b"second", &mut rng).unwrap();
     assert_eq!(m1[1], 0x03, "setup message type");
@@ -170,11 +164,9 @@ fn setup_message_every_byte() {
 #[test]
 fn forged_setup_message_does_not_burn_one_time_prekey() {
     let mut rng = rng(12);
-    let (alice, mut bob) = accounts(&mut rng, 2);
+    let OfflineStart { alice, mut bob, bundle, mut a } = OfflineStart::new(&mut rng, 2);
     let mallory = Account::new(&mut rng, NOW);
-    let bundle = fetch_bundle(&bob);
     let otk = bundle.one_time_prekey_id().unwrap();
-    let mut a = alice.create_outbound_session(&bundle, &mut rng).unwrap();
     let genuine = a.encrypt(b"really alice", &mut rng).unwrap();
 
     let mut forgeries = Vec::new();
@@ -220,11 +212,9 @@ fn forged_setup_message_does_not_burn_one_time_prekey() {
 #[test]
 fn consumed_one_time_prekey_is_refused() {
     let mut rng = rng(13);
-    let (alice, mut bob) = accounts(&mut rng, 2);
+    let OfflineStart { mut bob, bundle, mut a, .. } = OfflineStart::new(&mut rng, 2);
     let carol = Account::new(&mut rng, NOW);
-    let bundle = fetch_bundle(&bob);
     let otk = bundle.one_time_prekey_id().unwrap();
-    let mut a = alice.create_outbound_session(&bundle, &mut rng).unwrap();
     let m1 = a.encrypt(b"first", &mut rng).unwrap();
     // The server wrongly hands the same bundle to Carol too.
     let mut k = carol.create_outbound_session(&bundle, &mut rng).unwrap();

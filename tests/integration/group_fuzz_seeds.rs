@@ -1,8 +1,6 @@
 //! Writes the committed seed corpora of the group fuzz targets
 //! (`fuzz/corpus/group_*`). Run after a change to the group formats:
-//! `cargo test --test group_fuzz_seeds -- --ignored`.
-
-#![allow(clippy::unwrap_used)]
+//! `cargo test --test integration -- --ignored generate_group_seeds`.
 
 use std::fs;
 use std::path::Path;

@@ -1,60 +1,26 @@
 //! Forkout end to end: sealing to 1, 2 and 500 recipients, the relay
 //! split, opening, and every way a delivery can be wrong.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
-
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use sealpost::forkout::{
     self, ForkoutBundle, ForkoutDelivery, ForkoutPlan, Recipient, SealPolicy, SealedForkout, UnreachableReason,
 };
 use sealpost::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS};
-use sealpost::{Account, Error, PreKeyBundle, Session, WireError, burnout::Envelope};
+use sealpost::{Account, Error, PreKeyBundle, WireError, burnout::Envelope};
 use sealpost::{BurnoutError, ForkoutError};
+use sealpost_testkit::forkout::Peer;
+use sealpost_testkit::{ForkoutWorld, NOW, accounts, contains, fetch_bundle, rng};
 
-const NOW: u64 = 1_800_000_000_000;
-
-/// One recipient: their account, their session with the manager, and the
-/// manager's session with them.
-struct Peer {
-    account: Account,
-    session: Session,
-    to_peer: Session,
-}
-
-struct World {
-    rng: StdRng,
-    manager: Account,
-    peers: Vec<Peer>,
-}
-
-/// A manager with `n` established (both directions confirmed) 1:1 sessions.
-fn world(n: usize, seed: u64) -> World {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let manager = Account::new(&mut rng, NOW);
-    let peers = (0..n).map(|_| connect(&manager, &mut rng)).collect();
-    World { rng, manager, peers }
-}
-
-fn connect(manager: &Account, rng: &mut StdRng) -> Peer {
-    let mut account = Account::new(rng, NOW);
-    account.generate_one_time_prekeys(2, rng).unwrap();
-    let mut to_peer = manager.create_outbound_session(&account.prekey_bundle().unwrap(), rng).unwrap();
-    let hello = to_peer.encrypt(b"hello", rng).unwrap();
-    let (mut session, _) = account.create_inbound_session(&hello).unwrap();
-    let ack = session.encrypt(b"hi", rng).unwrap();
-    to_peer.decrypt(&ack).unwrap();
-    Peer { account, session, to_peer }
+/// A sender with `n` recipients, sessions confirmed in both directions.
+fn world(n: usize, seed: u64) -> ForkoutWorld {
+    ForkoutWorld::new(seed).with_peers(n)
 }
 
 fn body_of(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
-fn seal_to_all(w: &mut World, body: &[u8], envelope: Option<Envelope>) -> SealedForkout {
-    let recipients = w.peers.iter_mut().map(|p| Recipient::Session(&mut p.to_peer));
-    let (sealed, report) =
-        forkout::seal(&w.manager, body.to_vec(), recipients, SealPolicy::AllOrNothing, envelope, &mut w.rng).unwrap();
+fn seal_to_all(w: &mut ForkoutWorld, body: &[u8], envelope: Option<Envelope>) -> SealedForkout {
+    let (sealed, report) = w.seal_to_all(body.to_vec(), envelope);
     assert!(report.unreachable.is_empty() && report.new_sessions.is_empty());
     sealed
 }
@@ -96,10 +62,6 @@ fn build(p: &Parts) -> Vec<u8> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[test]
 fn one_two_and_five_hundred_recipients_read_the_same_body_and_reply_one_to_one() {
     for (n, body_len) in [(1usize, 10_000usize), (2, 1), (500, 1024)] {
@@ -122,23 +84,21 @@ fn one_two_and_five_hundred_recipients_read_the_same_body_and_reply_one_to_one()
             let opened = forkout::open(&mut peer.account, &mut peer.session, delivery, NOW).unwrap();
             assert_eq!(opened.body(), body.as_slice());
             assert_eq!(opened.id(), sealed.id());
-            assert_eq!(opened.sender(), w.manager.identity());
+            assert_eq!(opened.sender(), w.sender.identity());
             assert!(opened.envelope().is_none());
-            // The reply goes back 1:1 and only the manager's session with
+            // The reply goes back 1:1 and only the sender's session with
             // this peer reads it.
             let reply = peer.session.encrypt(b"got it", &mut w.rng).unwrap();
-            assert_eq!(w.manager.decrypt(&mut peer.to_peer, &reply).unwrap(), b"got it");
+            assert_eq!(w.sender.decrypt(&mut peer.to_peer, &reply).unwrap(), b"got it");
         }
     }
 }
 
 #[test]
 fn first_contact_through_a_prekey_bundle_returns_the_session_for_replies() {
-    let mut rng = StdRng::seed_from_u64(7);
-    let manager = Account::new(&mut rng, NOW);
-    let mut carol = Account::new(&mut rng, NOW);
-    carol.generate_one_time_prekeys(3, &mut rng).unwrap();
-    let bundle = PreKeyBundle::from_bytes(&carol.prekey_bundle().unwrap().to_bytes()).unwrap();
+    let mut rng = rng(7);
+    let (manager, mut carol) = accounts(&mut rng, 3);
+    let bundle = fetch_bundle(&carol);
     let (sealed, report) = forkout::seal(
         &manager,
         b"welcome to the team".to_vec(),
@@ -217,19 +177,11 @@ fn a_recipient_opens_after_many_other_one_to_one_messages_in_the_same_session() 
 
 #[test]
 fn every_flipped_or_dropped_byte_of_a_delivery_is_refused_and_changes_nothing() {
-    let mut w = world(2, 12);
-    let mut rng = StdRng::seed_from_u64(99);
-    let mut carol = Account::new(&mut rng, NOW);
-    carol.generate_one_time_prekeys(1, &mut rng).unwrap();
+    // Two peers and Carol, who has only published a bundle.
+    let mut w = world(2, 12).with_strangers(1, 1);
     let envelope = Envelope::with_ttl(NOW, 3_600_000);
-    let recipients = w
-        .peers
-        .iter_mut()
-        .map(|p| Recipient::Session(&mut p.to_peer))
-        .chain([Recipient::Bundle(carol.prekey_bundle().unwrap())]);
-    let (sealed, _) =
-        forkout::seal(&w.manager, body_of(200), recipients, SealPolicy::AllOrNothing, Some(envelope), &mut w.rng)
-            .unwrap();
+    let (sealed, _) = w.seal_to_all(body_of(200), Some(envelope));
+    let mut carol = w.strangers.pop().unwrap();
 
     let peer = &mut w.peers[0];
     let delivery = sealed.delivery(peer.account.identity()).unwrap().to_vec();
@@ -360,7 +312,7 @@ fn a_delivery_carries_no_other_recipients_id_slot_or_count() {
     let alone = {
         let peer = &mut w.peers[3];
         let (sealed, _) = forkout::seal(
-            &w.manager,
+            &w.sender,
             body.clone(),
             [Recipient::Session(&mut peer.to_peer)],
             SealPolicy::AllOrNothing,
@@ -376,7 +328,7 @@ fn a_delivery_carries_no_other_recipients_id_slot_or_count() {
 #[test]
 fn partial_reachability_is_reported_and_the_caller_chooses() {
     let mut w = world(3, 15);
-    let mut rng = StdRng::seed_from_u64(5);
+    let mut rng = rng(5);
     let mut dana = Account::new(&mut rng, NOW);
     dana.generate_one_time_prekeys(1, &mut rng).unwrap();
     let erin = Account::new(&mut rng, NOW);
@@ -401,7 +353,7 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
 
     // All or nothing: refused, which recipients and why, no session touched.
     let err = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"x".to_vec(),
         recipients(&mut w.peers, extra()),
         SealPolicy::AllOrNothing,
@@ -425,14 +377,14 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
     assert_eq!(before, after, "a refused Forkout touched a session");
 
     // The plan shows the same before the body is given up.
-    let plan = ForkoutPlan::new(&w.manager, recipients(&mut w.peers, extra()), &mut w.rng).unwrap();
+    let plan = ForkoutPlan::new(&w.sender, recipients(&mut w.peers, extra()), &mut w.rng).unwrap();
     assert_eq!(plan.unreachable(), list.as_slice());
     assert_eq!(plan.reachable().count(), 4);
     drop(plan);
 
     // Skip the unreachable: everyone else gets it.
     let (sealed, report) = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"reorg memo".to_vec(),
         recipients(&mut w.peers, extra()),
         SealPolicy::SkipUnreachable,
@@ -455,7 +407,7 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
 
     // Nobody reachable: refused under either policy.
     let err = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"x".to_vec(),
         [Recipient::Unreachable(*erin.identity())],
         SealPolicy::SkipUnreachable,
@@ -475,11 +427,11 @@ fn duplicated_recipients_are_rejected_before_anything_is_sealed() {
     let (p0, p1) = w.peers.split_at_mut(1);
     let cases: Vec<Vec<Recipient<'_>>> = vec![vec![Recipient::Unreachable(id0), Recipient::Unreachable(id0)]];
     for recipients in cases {
-        let r = forkout::seal(&w.manager, b"x".to_vec(), recipients, SealPolicy::SkipUnreachable, None, &mut w.rng);
+        let r = forkout::seal(&w.sender, b"x".to_vec(), recipients, SealPolicy::SkipUnreachable, None, &mut w.rng);
         assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::DuplicateRecipient(id0.to_bytes())));
     }
     let r = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"x".to_vec(),
         [Recipient::Session(&mut p0[0].to_peer), Recipient::Session(&mut p1[0].to_peer), Recipient::Bundle(bundle0)],
         SealPolicy::SkipUnreachable,
@@ -488,7 +440,7 @@ fn duplicated_recipients_are_rejected_before_anything_is_sealed() {
     );
     assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::DuplicateRecipient(id0.to_bytes())));
     let r = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"x".to_vec(),
         [Recipient::Unreachable(id0), Recipient::Session(&mut p0[0].to_peer)],
         SealPolicy::SkipUnreachable,
@@ -504,16 +456,16 @@ fn limits_are_typed_errors() {
     let mut w = world(1, 17);
     let id = *w.peers[0].account.identity();
     let many = std::iter::repeat_n(id, MAX_FORKOUT_RECIPIENTS + 1).map(Recipient::Unreachable);
-    let r = forkout::seal(&w.manager, b"x".to_vec(), many, SealPolicy::SkipUnreachable, None, &mut w.rng);
+    let r = forkout::seal(&w.sender, b"x".to_vec(), many, SealPolicy::SkipUnreachable, None, &mut w.rng);
     assert_eq!(r.unwrap_err(), Error::LimitReached { what: "Forkout recipients", max: MAX_FORKOUT_RECIPIENTS });
     let none: [Recipient<'_>; 0] = [];
-    let r = forkout::seal(&w.manager, b"x".to_vec(), none, SealPolicy::SkipUnreachable, None, &mut w.rng);
+    let r = forkout::seal(&w.sender, b"x".to_vec(), none, SealPolicy::SkipUnreachable, None, &mut w.rng);
     assert_eq!(r.unwrap_err(), Error::Forkout(ForkoutError::NoRecipients));
 
     let before = w.peers[0].to_peer.to_bytes();
     let huge = vec![0u8; MAX_FORKOUT_BODY + 1];
     let r = forkout::seal(
-        &w.manager,
+        &w.sender,
         huge,
         [Recipient::Session(&mut w.peers[0].to_peer)],
         SealPolicy::AllOrNothing,
@@ -608,11 +560,11 @@ fn burnout_envelope_is_enforced_at_open() {
     // First contact: an expired slot uses up the one-time prekey and the
     // slot's key, but the session is returned and the sender's later
     // messages continue in it.
-    let mut rng = StdRng::seed_from_u64(8);
+    let mut rng = rng(8);
     let mut gina = Account::new(&mut rng, NOW);
     gina.generate_one_time_prekeys(1, &mut rng).unwrap();
     let (sealed, report) = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"expiring".to_vec(),
         [Recipient::Bundle(gina.prekey_bundle().unwrap())],
         SealPolicy::AllOrNothing,
@@ -641,7 +593,7 @@ fn burnout_envelope_is_enforced_at_open() {
     let peer = &mut w.peers[0];
     let before = peer.to_peer.to_bytes();
     let r = forkout::seal(
-        &w.manager,
+        &w.sender,
         b"x".to_vec(),
         [Recipient::Session(&mut peer.to_peer)],
         SealPolicy::AllOrNothing,
@@ -699,7 +651,7 @@ fn a_delivery_for_someone_else_opens_nowhere() {
 
 /// Writes the Forkout fuzz seeds (valid and near-valid inputs built from
 /// the fuzz fixture) into `fuzz/corpus/`. Run after a format change:
-/// `cargo test --test forkout -- --ignored regenerate_forkout_fuzz_seeds`.
+/// `cargo test --test integration -- --ignored regenerate_forkout_fuzz_seeds`.
 #[test]
 #[ignore = "writes files into fuzz/corpus"]
 fn regenerate_forkout_fuzz_seeds() {

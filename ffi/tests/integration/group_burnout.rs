@@ -1,7 +1,6 @@
 //! Groups, Burnout and the vault through the exported API, from Rust:
 //! objects shared across threads (lock order), and the cases the Python
 //! tests do not reach.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::sync::Arc;
 use std::thread;
@@ -10,8 +9,7 @@ use sealpost_ffi::{
     Account, BurnoutMessage, Envelope, Group, Opened, SealpostError, Session, Vault, envelope_with_ttl,
     generate_export_key, generate_group_id,
 };
-
-const NOW: u64 = 1_700_000_000_000;
+use sealpost_testkit::{GroupWorld, NOW, rng};
 
 fn assert_send_sync<T: Send + Sync>() {}
 
@@ -23,16 +21,33 @@ fn new_objects_are_send_and_sync() {
 }
 
 /// `n` members of one group, pairwise sessions, every key installed.
-/// Returns (accounts, groups, sessions[i][j] = i's session with j).
+/// Returns (accounts, groups, sessions[i][j] = i's session with j). The
+/// testkit's group world, each state restored through the exported
+/// `from_bytes`; [`group_through_the_exported_api`] builds the same
+/// through the exported calls.
 #[allow(clippy::type_complexity)]
 fn group(n: usize) -> (Vec<Arc<Account>>, Vec<Arc<Group>>, Vec<Vec<Option<Arc<Session>>>>) {
+    let world = GroupWorld::new(n, &mut rng(u64::try_from(n).unwrap()));
+    let session = |s: &sealpost::Session| Session::from_bytes(s.to_bytes().to_vec()).unwrap();
+    let accounts = world.members.iter().map(|m| Account::from_bytes(m.account.to_bytes().to_vec()).unwrap()).collect();
+    let groups = world.members.iter().map(|m| Group::from_bytes(m.group.to_bytes().to_vec()).unwrap()).collect();
+    let sessions =
+        world.members.iter().map(|m| world.ids.iter().map(|id| m.sessions.get(id).map(session)).collect()).collect();
+    (accounts, groups, sessions)
+}
+
+/// The groups of a world like [`group`]'s, built through the exported
+/// calls only: pairwise sessions started by a distribution
+/// (`install_distribution_from_new_session`), answered by the other
+/// member's distribution (`install_distribution`).
+fn group_through_the_exported_api(n: usize) -> Vec<Arc<Group>> {
     let accounts: Vec<_> = (0..n).map(|_| Account::new(NOW)).collect();
     for a in &accounts {
         a.generate_one_time_prekeys(u32::try_from(n).unwrap()).unwrap();
     }
     let id = generate_group_id();
-    let ids: Vec<Vec<u8>> = accounts.iter().map(|a| a.identity_key()).collect();
-    let groups: Vec<_> = (0..n).map(|i| Group::new(id.clone(), ids[i].clone(), ids.clone()).unwrap()).collect();
+    let ids: Vec<_> = accounts.iter().map(|a| a.identity_key()).collect();
+    let groups: Vec<_> = (0..n).map(|i| Group::new(id.clone(), ids[i], ids.clone()).unwrap()).collect();
     let mut sessions: Vec<Vec<Option<Arc<Session>>>> = vec![vec![None; n]; n];
     for i in 0..n {
         for j in i + 1..n {
@@ -50,7 +65,18 @@ fn group(n: usize) -> (Vec<Arc<Account>>, Vec<Arc<Group>>, Vec<Vec<Option<Arc<Se
             groups[i].install_distribution(accounts[i].clone(), sessions[i][j].clone().unwrap(), d.message).unwrap();
         }
     }
-    (accounts, groups, sessions)
+    groups
+}
+
+#[test]
+fn a_group_built_through_the_exported_api_has_every_key() {
+    let groups = group_through_the_exported_api(3);
+    for g in &groups {
+        assert!(g.members_without_key().unwrap().is_empty());
+    }
+    let m = groups[2].encrypt(b"built by hand".to_vec()).unwrap();
+    assert_eq!(groups[0].decrypt(m.clone(), NOW).unwrap().plaintext, b"built by hand");
+    assert_eq!(groups[1].decrypt(m, NOW).unwrap().plaintext, b"built by hand");
 }
 
 #[test]
@@ -65,7 +91,7 @@ fn group_round_trip_and_removal() {
     assert!(matches!(groups[1].decrypt(m, NOW), Err(SealpostError::DuplicateMessage(_))));
 
     let removed = groups[2].own_identity_key();
-    let rotation = groups[0].remove_member(removed.clone()).unwrap();
+    let rotation = groups[0].remove_member(removed).unwrap();
     assert_eq!(rotation.redistribute_to, vec![groups[1].own_identity_key()]);
     assert!(matches!(
         groups[0].distribute(vec![sessions[0][2].clone().unwrap()]),
@@ -87,7 +113,7 @@ fn concurrent_distributions_and_installs_do_not_deadlock() {
     let others: Vec<Vec<Arc<Group>>> = accounts
         .iter()
         .map(|a| {
-            let everyone: Vec<Vec<u8>> = accounts.iter().map(|b| b.identity_key()).collect();
+            let everyone: Vec<_> = accounts.iter().map(|b| b.identity_key()).collect();
             (0..2).map(|_| Group::new(generate_group_id(), a.identity_key(), everyone.clone()).unwrap()).collect()
         })
         .collect();
@@ -171,7 +197,7 @@ fn envelope_conversions_are_exact() {
     ];
     let me = Account::new(NOW).identity_key();
     for env in cases {
-        let m = BurnoutMessage::outgoing(b"x".to_vec(), env, me.clone()).unwrap();
+        let m = BurnoutMessage::outgoing(b"x".to_vec(), env, me).unwrap();
         assert_eq!(m.envelope(), env);
     }
     assert_eq!(envelope_with_ttl(u64::MAX - 1, 10, false).expires_at_ms, Some(u64::MAX));

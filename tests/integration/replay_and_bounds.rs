@@ -2,11 +2,6 @@
 //! garbage input. Every refusal is a typed error and leaves the state
 //! byte-for-byte unchanged (checked by `decrypt_fails`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-
-mod common;
-
-use common::*;
 use rand::RngExt;
 use rand::rngs::StdRng;
 use sealpost::SessionError;
@@ -14,6 +9,7 @@ use sealpost::limits::{
     MAX_FORWARD_JUMP, MAX_MESSAGE, MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_PER_CHAIN, MAX_SKIPPED_TOTAL,
 };
 use sealpost::{Account, Error, Persist, PreKeyBundle, Session, WireError};
+use sealpost_testkit::*;
 
 const JUMP: u32 = MAX_FORWARD_JUMP;
 
@@ -70,8 +66,7 @@ fn skipped_key_replay() {
 #[test]
 fn old_chain_replay() {
     let mut rng = rng(32);
-    let (alice, mut bob) = accounts(&mut rng, 2);
-    let mut a = alice.create_outbound_session(&fetch_bundle(&bob), &mut rng).unwrap();
+    let OfflineStart { alice, mut bob, mut a, .. } = OfflineStart::new(&mut rng, 2);
     let setup = a.encrypt(b"setup", &mut rng).unwrap();
     let (b, _) = bob.create_inbound_session(&setup).unwrap();
     let mut c = Conversation { alice, bob, a, b };
@@ -280,7 +275,7 @@ fn garbage(rng: &mut StdRng) -> Vec<Vec<u8>> {
 fn garbage_and_empty_input() {
     let mut rng = rng(40);
     let mut c = Conversation::established(&mut rng);
-    let mut input_rng = common::rng(41);
+    let mut input_rng = sealpost_testkit::rng(41);
     assert_eq!(decrypt_fails(&mut c.bob, &mut c.b, &[]), WireError::Truncated { needed: 1 }.into());
     assert_eq!(session_decrypt_fails(&mut c.b, &[]), WireError::Truncated { needed: 1 }.into());
     assert_eq!(c.bob.create_inbound_session(&[]).map(|_| ()).unwrap_err(), WireError::Truncated { needed: 1 }.into());
