@@ -148,12 +148,12 @@ fn group_paired_medians(_: &mut Criterion) {
     const SAMPLES: usize = 20_000;
     let envelope = Envelope::with_ttl(NOW, 60_000).burn_after_reading();
     let [sender, receiver]: [Group; 2] = GroupWorld::new(2, &mut rng(7)).into_groups().try_into().unwrap();
-    let shared = RefCell::new((sender, receiver));
+    let shared = RefCell::new((sender, receiver, rng(8)));
     let run = |with: Option<&Envelope>| {
-        let (sender, receiver) = &mut *shared.borrow_mut();
+        let (sender, receiver, rng) = &mut *shared.borrow_mut();
         let (m, encrypt) = cpu_timed(|| match with {
-            Some(e) => sender.encrypt_with_envelope(black_box(&MSG), e).unwrap(),
-            None => sender.encrypt(black_box(&MSG)).unwrap(),
+            Some(e) => sender.encrypt_with_envelope(black_box(&MSG), e, rng).unwrap(),
+            None => sender.encrypt(black_box(&MSG), rng).unwrap(),
         });
         let ((), decrypt) = cpu_timed(|| drop(black_box(receiver.decrypt(black_box(&m), NOW).unwrap())));
         [encrypt, decrypt]

@@ -114,10 +114,12 @@ fn group_messages(c: &mut Criterion) {
     let mut g = c.benchmark_group("group");
     for (size, name) in SIZES {
         let msg = vec![0x5au8; size];
-        g.bench_function(BenchmarkId::new("encrypt", name), |b| b.iter(|| alice.encrypt(black_box(&msg)).unwrap()));
+        g.bench_function(BenchmarkId::new("encrypt", name), |b| {
+            b.iter(|| alice.encrypt(black_box(&msg), &mut rng).unwrap())
+        });
         // A fresh pair, so the message is the reader's next one (not a catch-up).
         let (mut sender, bob) = pair(&mut rng);
-        let sealed = sender.encrypt(&msg).unwrap();
+        let sealed = sender.encrypt(&msg, &mut rng).unwrap();
         g.bench_function(BenchmarkId::new("decrypt", name), |b| {
             b.iter_batched_ref(|| bob.clone(), |r| r.decrypt(black_box(&sealed), NOW).unwrap(), BatchSize::SmallInput)
         });
@@ -158,9 +160,9 @@ fn catch_up(c: &mut Criterion) {
     for gap in [1_000u32, 25_000] {
         let (mut alice, bob) = pair(&mut rng);
         for _ in 0..gap {
-            alice.encrypt(b"missed").unwrap();
+            alice.encrypt(b"missed", &mut rng).unwrap();
         }
-        let ahead = alice.encrypt(&[0x5au8; 100]).unwrap();
+        let ahead = alice.encrypt(&[0x5au8; 100], &mut rng).unwrap();
         g.bench_function(BenchmarkId::new("decrypt_ahead", gap), |b| {
             b.iter_batched_ref(|| bob.clone(), |r| r.decrypt(black_box(&ahead), NOW).unwrap(), BatchSize::SmallInput)
         });
@@ -207,7 +209,7 @@ fn paired_ratios(_: &mut Criterion) {
         print_paired(
             &format!("encrypt/{name}"),
             n,
-            |n| per_op(n, || (0..n).for_each(|_| drop(black_box(alice.encrypt(&msg).unwrap())))),
+            |n| per_op(n, || (0..n).for_each(|_| drop(black_box(alice.encrypt(&msg, &mut rng).unwrap())))),
             |n| {
                 let mut bufs = vec![msg.clone(); n];
                 per_op(n, || {
@@ -222,7 +224,7 @@ fn paired_ratios(_: &mut Criterion) {
         );
         // A fresh pair, so the message is the reader's next one (not a catch-up).
         let (mut sender, bob) = pair(&mut rng);
-        let sealed = sender.encrypt(&msg).unwrap();
+        let sealed = sender.encrypt(&msg, &mut rng).unwrap();
         let sig = signing.sign(&msg);
         let mut raw = msg.clone();
         let tag = cipher.encrypt_inout_detached(&nonce.into(), &ad, raw.as_mut_slice().into()).unwrap();
@@ -275,13 +277,13 @@ fn paired_ratios(_: &mut Criterion) {
     }
     // Catch-up against an in-order decrypt of the same size.
     let (mut in_order_sender, in_order_reader) = pair(&mut rng);
-    let next = in_order_sender.encrypt(&[0x5au8; 100]).unwrap();
+    let next = in_order_sender.encrypt(&[0x5au8; 100], &mut rng).unwrap();
     for gap in [1_000u32, 25_000] {
         let (mut sender, reader) = pair(&mut rng);
         for _ in 0..gap {
-            sender.encrypt(b"missed").unwrap();
+            sender.encrypt(b"missed", &mut rng).unwrap();
         }
-        let ahead = sender.encrypt(&[0x5au8; 100]).unwrap();
+        let ahead = sender.encrypt(&[0x5au8; 100], &mut rng).unwrap();
         print_paired(
             &format!("catch_up/{gap}_vs_in_order"),
             50,

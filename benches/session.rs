@@ -40,6 +40,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand::rngs::StdRng;
+use rand_core::Rng as _;
 use sealpost::PreKeyBundle;
 use sealpost_testkit::bench::{self, BenchCriterion as C};
 use sealpost_testkit::{Conversation, accounts, rng};
@@ -54,8 +55,9 @@ const SIGNED_PREKEY_LABEL: &[u8] = b"sealpost v1 signed prekey";
 
 const SMALL: usize = 100;
 const LARGE: usize = 1 << 20;
-/// Session AD (two identity keys) + ratchet-message prefix (2 + 32 + 8).
-const AD_LEN: usize = 64 + 42;
+/// Session AD (two identity keys) + ratchet-message prefix (2 + 32 + 8 +
+/// 16-byte salt).
+const AD_LEN: usize = 64 + 58;
 
 // ---------------------------------------------------------------------------
 // Raw primitives, written the way the library calls them.
@@ -77,10 +79,11 @@ fn chain_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
     (m.finalize().into_bytes().into(), n.finalize().into_bytes().into())
 }
 
-/// Message key -> 32-byte AEAD key || 12-byte nonce (HKDF-SHA256, 44 bytes).
-fn expand_message_key(mk: &[u8; 32]) -> ([u8; 32], [u8; 12]) {
+/// Message key and the message's 16-byte header salt -> 32-byte AEAD key ||
+/// 12-byte nonce (HKDF-SHA256, 44 bytes).
+fn expand_message_key(mk: &[u8; 32], salt: &[u8; 16]) -> ([u8; 32], [u8; 12]) {
     let mut okm = [0u8; 44];
-    Hkdf::<Sha256>::new(Some(&[0u8; 32]), mk).expand(MESSAGE_KEY_LABEL, &mut okm).unwrap();
+    Hkdf::<Sha256>::new(Some(salt), mk).expand(MESSAGE_KEY_LABEL, &mut okm).unwrap();
     let (k, n) = okm.split_at(32);
     (k.try_into().unwrap(), n.try_into().unwrap())
 }
@@ -159,9 +162,20 @@ fn bench_raw(c: &mut C) {
     g.throughput(Throughput::Elements(1));
 
     g.bench_function("chain_step", |b| b.iter(|| chain_step(black_box(&[4u8; 32]))));
-    g.bench_function("message_key_expand", |b| b.iter(|| expand_message_key(black_box(&[5u8; 32]))));
+    g.bench_function("message_key_expand", |b| {
+        b.iter(|| expand_message_key(black_box(&[5u8; 32]), black_box(&[6u8; 16])))
+    });
     g.bench_function("root_step", |b| b.iter(|| root_step(black_box(&[6u8; 32]), black_box(&[7u8; 32]))));
     g.bench_function("x25519_keygen", |b| b.iter(|| x25519_keygen(&mut k.rng)));
+    // The per-message header salt (the cost of the restore-safety fix, on
+    // top of 16 more authenticated bytes).
+    g.bench_function("salt_16B", |b| {
+        b.iter(|| {
+            let mut salt = [0u8; 16];
+            k.rng.fill_bytes(&mut salt);
+            black_box(salt)
+        })
+    });
     g.bench_function("x25519_dh", |b| b.iter(|| x25519_dh(black_box(&k.secret), black_box(&k.public))));
     g.bench_function("ed25519_sign", |b| b.iter(|| k.signing.sign(black_box(&k.message))));
     g.bench_function("ed25519_verify_strict", |b| {
@@ -179,18 +193,21 @@ fn bench_floor(c: &mut C) {
     let mut g = c.benchmark_group("session_floor");
     let ad = [3u8; AD_LEN];
 
-    // One in-chain message: a chain step and a key expansion on each side,
-    // seal on one, open on the other.
+    // One in-chain message: a salt from the RNG, a chain step and a key
+    // expansion on each side, seal on one, open on the other.
     let mut small = vec![0u8; SMALL + 1];
     g.bench_function("in_chain_100B", |b| {
         b.iter(|| {
+            // The sender draws the per-message salt from its RNG.
+            let mut salt = [0u8; 16];
+            k.rng.fill_bytes(&mut salt);
             let (mk, _next) = chain_step(black_box(&[4u8; 32]));
-            let (key, nonce) = expand_message_key(&mk);
+            let (key, nonce) = expand_message_key(&mk, &salt);
             let tag = ChaCha20Poly1305::new((&key).into())
                 .encrypt_inout_detached((&nonce).into(), &ad, small.as_mut_slice().into())
                 .unwrap();
             let (mk, _next) = chain_step(black_box(&[4u8; 32]));
-            let (key, nonce) = expand_message_key(&mk);
+            let (key, nonce) = expand_message_key(&mk, &salt);
             ChaCha20Poly1305::new((&key).into())
                 .decrypt_inout_detached((&nonce).into(), &ad, small.as_mut_slice().into(), &tag)
                 .unwrap();

@@ -115,7 +115,7 @@ fn main() -> sealpost::Result<()> {
 
 /// Encrypts one message for the whole channel and prints it.
 fn post(devices: &mut [Device], from: usize, text: &str) -> Vec<u8> {
-    let bytes = devices[from].channel.encrypt(text.as_bytes()).unwrap();
+    let bytes = devices[from].channel.encrypt(text.as_bytes(), &mut sealpost::default_rng()).unwrap();
     println!("{:>6}: {text}", devices[from].name);
     println!("        [one ciphertext of {} bytes for the whole channel]", bytes.len());
     bytes

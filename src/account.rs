@@ -303,7 +303,7 @@ impl Account {
     /// Serializes the account, secrets included: store it only encrypted
     /// (see [`Persist`](crate::Persist)).
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::AccountState as u8, 4096);
+        let mut w = writer_for(MessageType::AccountState, 4096);
         w.bytes(self.identity.to_seed().as_ref());
         self.prekeys.encode(&mut w);
         Zeroizing::new(w.into_vec())

@@ -41,6 +41,12 @@ pub(crate) mod label {
     pub(crate) const GROUP_RATCHET_PART: [u8; 4] = [0x00, 0x01, 0x02, 0x03];
     /// Group message key: `HMAC(ratchet part 3, label || iteration (u32 BE))`.
     pub(crate) const GROUP_MESSAGE_KEY: &[u8] = b"sealpost v1 group message key";
+    /// HKDF info expanding a group message key, with the message's salt,
+    /// into its AEAD key, nonce and key commitment.
+    pub(crate) const GROUP_MESSAGE_EXPAND: &[u8] = b"sealpost v1 group message expand";
+    /// Prefix of what a group sender signs: the header and the SHA-256 of
+    /// the sealed payload.
+    pub(crate) const GROUP_SIGNATURE: &[u8] = b"sealpost v1 group message signature";
     /// Forkout body keys: `HKDF(salt = forkout id, ikm = body key, info)` ->
     /// 32-byte AEAD key || 32-byte public key check.
     pub(crate) const FORKOUT_BODY_KEY: &[u8] = b"sealpost v1 forkout body key";

@@ -573,9 +573,9 @@ pub fn live_group() -> &'static LiveGroup {
                 let text = format!("message {i}");
                 if i % 7 == 0 {
                     let envelope = crate::burnout::Envelope::with_ttl(1_700_000_000_000, 60_000);
-                    alice.encrypt_with_envelope(text.as_bytes(), &envelope).unwrap()
+                    alice.encrypt_with_envelope(text.as_bytes(), &envelope, &mut rng).unwrap()
                 } else {
-                    alice.encrypt(text.as_bytes()).unwrap()
+                    alice.encrypt(text.as_bytes(), &mut rng).unwrap()
                 }
             })
             .collect();
@@ -616,11 +616,11 @@ pub fn group_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let live = live_group();
     let mut out = Vec::new();
     let mut alice = live.alice.clone();
-    let next = alice.encrypt(b"next message").unwrap();
+    let next = alice.encrypt(b"next message", &mut StdRng::seed_from_u64(0x5eed)).unwrap();
     let mut tampered_sig = next.clone();
     *tampered_sig.last_mut().unwrap() ^= 1;
     let mut tampered_body = next.clone();
-    tampered_body[80] ^= 1;
+    tampered_body[crate::group::HEADER_LEN + 5] ^= 1;
     let mut other_group = next.clone();
     other_group[2] ^= 1;
     let mut other_key_id = next.clone();

@@ -33,8 +33,8 @@ use zeroize::Zeroizing;
 use crate::crypto::{self, TAG_LEN, label};
 use crate::error::{Error, Result, WireError};
 use crate::limits::MAX_STATE;
+use crate::wire::MessageType;
 use crate::wire::codec::Reader;
-use crate::wire::{MessageType, VERSION};
 
 /// Largest encrypted export: a [`MAX_STATE`] serialization plus the export
 /// header (3), nonce (24) and tag (16).
@@ -65,7 +65,7 @@ pub trait Persist: Sized {
 
 fn associated_data(inner: u8) -> Vec<u8> {
     let mut ad = label::EXPORT.to_vec();
-    ad.extend_from_slice(&[VERSION, MessageType::EncryptedExport as u8, inner]);
+    ad.extend_from_slice(&[MessageType::EncryptedExport.version(), MessageType::EncryptedExport as u8, inner]);
     ad
 }
 
@@ -85,7 +85,7 @@ pub(crate) fn seal<R: CryptoRng + ?Sized>(
 /// check that an export is the canonical sealing of its plaintext.
 pub(crate) fn seal_with_nonce(key: &[u8; 32], inner: MessageType, plaintext: &[u8], nonce: &[u8; 24]) -> Vec<u8> {
     let mut out = Vec::with_capacity(3 + 24 + plaintext.len() + TAG_LEN);
-    out.extend_from_slice(&[VERSION, MessageType::EncryptedExport as u8, inner as u8]);
+    out.extend_from_slice(&[MessageType::EncryptedExport.version(), MessageType::EncryptedExport as u8, inner as u8]);
     out.extend_from_slice(nonce);
     let start = out.len();
     out.extend_from_slice(plaintext);
@@ -102,7 +102,7 @@ pub(crate) fn open(key: &[u8; 32], inner: MessageType, export: &[u8]) -> Result<
         return Err(WireError::TooLarge { what: "state export", len: export.len(), max: MAX_EXPORT }.into());
     }
     let mut r = Reader::new(export);
-    r.header(MessageType::EncryptedExport as u8)?;
+    r.header(MessageType::EncryptedExport)?;
     let found = r.u8()?;
     if found != inner as u8 {
         return Err(WireError::UnexpectedType { found, expected: inner as u8 }.into());

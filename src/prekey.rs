@@ -81,7 +81,7 @@ impl PreKeyBundle {
 
     /// Encodes the bundle.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = writer_for(MessageType::PreKeyBundle as u8, 180);
+        let mut w = writer_for(MessageType::PreKeyBundle, 180);
         w.bytes(self.identity.as_bytes())
             .u32(self.signed_prekey_id)
             .u64(self.signed_prekey_created_at)
@@ -99,7 +99,7 @@ impl PreKeyBundle {
     /// does, and [`Self::verify`] can be called directly.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        r.header(MessageType::PreKeyBundle as u8)?;
+        r.header(MessageType::PreKeyBundle)?;
         let identity = IdentityKey::from_bytes(&r.array::<32>()?)?;
         let signed_prekey_id = r.u32()?;
         let signed_prekey_created_at = r.u64()?;

@@ -68,7 +68,8 @@ def kdf_vectors():
     check("chain: message keys 0..3", v["CHAIN_MESSAGE_KEYS"], mks)
     check("chain: key after four steps", v["CHAIN_KEY_AFTER_FOUR"], ck.hex())
 
-    okm = hkdf(b"\0" * 32, b"\x44" * 32, b"sealpost v1 message key", 44)
+    # Message-key expansion salts HKDF with the message's random header salt.
+    okm = hkdf(b"\x55" * 16, b"\x44" * 32, b"sealpost v1 message key", 44)
     check("message key: AEAD key", v["EXPANDED_KEY"], okm[:32].hex())
     check("message key: nonce", v["EXPANDED_NONCE"], okm[32:].hex())
 
@@ -91,9 +92,10 @@ def kdf_vectors():
     rk = X25519PrivateKey.from_private_bytes(b"\x06" * 32)
     chain = hkdf(sk4, rk.exchange(spk.public_key()), b"sealpost v1 root ratchet", 64)[32:]
     mk = hmac.new(chain, b"\x01", hashlib.sha256).digest()
-    okm = hkdf(b"\0" * 32, mk, b"sealpost v1 message key", 44)
-    prefix = bytes([1, 3]) + ika_pub + raw(ek.public_key()) + struct.pack(">I", 1) + b"\x01"
-    prefix += struct.pack(">I", 1) + b"\x00" + raw(rk.public_key()) + struct.pack(">II", 0, 0)
+    salt = b"\x07" * 16
+    okm = hkdf(salt, mk, b"sealpost v1 message key", 44)
+    prefix = bytes([2, 3]) + ika_pub + raw(ek.public_key()) + struct.pack(">I", 1) + b"\x01"
+    prefix += struct.pack(">I", 1) + b"\x00" + raw(rk.public_key()) + struct.pack(">II", 0, 0) + salt
     sealed = ChaCha20Poly1305(okm[:32]).encrypt(okm[32:], b"vector\x00", ika_pub + ikb_pub + prefix)
     check("first message bytes", v["FIRST_MESSAGE"], (prefix + sealed).hex())
 

@@ -106,6 +106,11 @@ pub enum SealpostError {
     /// A distribution reuses a sender key id with a different signing key.
     #[error("{0}")]
     SenderKeyConflict(String),
+    /// A signed group message whose key commitment does not match this
+    /// member's copy of the sender's chain: the sender handed out different
+    /// chains under one key id. Report the sender.
+    #[error("{0}")]
+    KeyCommitmentMismatch(String),
     /// A Forkout key slot was moved from another Forkout.
     #[error("{0}")]
     ForkoutIdMismatch(String),
@@ -216,6 +221,7 @@ impl SealpostError {
             GroupError::GroupMismatch => Self::GroupMismatch(message),
             GroupError::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
             GroupError::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
+            GroupError::KeyCommitmentMismatch => Self::KeyCommitmentMismatch(message),
             _ => Self::Other(message),
         }
     }

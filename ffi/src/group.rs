@@ -245,13 +245,13 @@ impl Group {
 
     /// Encrypts and signs one message for the whole group.
     pub fn encrypt(&self, plaintext: Vec<u8>) -> Result<Vec<u8>> {
-        self.with(|g| Ok(g.encrypt(&plaintext)?))
+        self.with(|g| Ok(g.encrypt(&plaintext, &mut sealpost::default_rng())?))
     }
 
     /// Encrypts with a Burnout envelope carried inside the ciphertext.
     pub fn encrypt_burnout(&self, plaintext: Vec<u8>, envelope: Envelope) -> Result<Vec<u8>> {
         let envelope = sealpost::burnout::Envelope::from(envelope);
-        self.with(|g| Ok(g.encrypt_with_envelope(&plaintext, &envelope)?))
+        self.with(|g| Ok(g.encrypt_with_envelope(&plaintext, &envelope, &mut sealpost::default_rng())?))
     }
 
     /// Verifies and decrypts a group message; `now_ms` is the local clock

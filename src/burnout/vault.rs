@@ -413,7 +413,7 @@ impl Persist for Vault {
             .saturating_add(body)
             .saturating_add(self.tombstones.len().saturating_mul(TOMBSTONE_LEN))
             .saturating_sub(2);
-        let mut w = writer_for(MessageType::VaultState as u8, capacity);
+        let mut w = writer_for(MessageType::VaultState, capacity);
         w.u64(self.clock_ms).u64(self.next_id);
         w.u32(self.live_entries().count() as u32);
         for (&id, m) in self.live_entries() {

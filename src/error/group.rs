@@ -26,6 +26,14 @@ pub enum GroupError {
         key_id: u32,
     },
 
+    /// A group message carries a valid signature of its sender, but its key
+    /// commitment does not match the message key this member derives: the
+    /// sender handed different members different chains under one key id
+    /// (so that one ciphertext would read differently for each). The
+    /// message is refused; nothing changes. Report the sender.
+    #[error("group message key commitment does not match this member's sender key")]
+    KeyCommitmentMismatch,
+
     /// A distribution reuses a sender key id this member already holds for
     /// that sender, with a different signing key.
     #[error("sender key {key_id} conflicts with the installed one")]

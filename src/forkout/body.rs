@@ -9,7 +9,6 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use super::{FORKOUT_ID_LEN, ForkoutId};
 use crate::crypto::{self, label};
 use crate::error::WireError;
-use crate::wire::VERSION;
 use crate::wire::codec::{Reader, Writer};
 
 /// Length of the public key check that travels with the sealed body.
@@ -67,9 +66,13 @@ impl core::fmt::Debug for BodyKeys {
     }
 }
 
+/// The version byte inside the commitment hash (the body construction of
+/// format version 1).
+const COMMITMENT_VERSION: u8 = 1;
+
 /// `SHA-256(label || version || id || key check || ciphertext)`.
 pub(crate) fn commitment(id: &ForkoutId, check: &[u8; KEY_CHECK_LEN], ciphertext: &[u8]) -> [u8; 32] {
-    crypto::sha256(&[label::FORKOUT_COMMITMENT, &[VERSION], id.as_bytes(), check, ciphertext])
+    crypto::sha256(&[label::FORKOUT_COMMITMENT, &[COMMITMENT_VERSION], id.as_bytes(), check, ciphertext])
 }
 
 /// The fixed fields of a decoded key-slot payload (the optional envelope

@@ -20,9 +20,9 @@ use crate::error::ForkoutError;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_FORKOUT_BODY, MAX_FORKOUT_RECIPIENTS, MAX_FORKOUT_SLOT_MESSAGE};
+use crate::wire::MessageType;
 use crate::wire::SessionMessage;
 use crate::wire::codec::Reader;
-use crate::wire::{MessageType, VERSION};
 
 /// Smallest encoded bundle entry: id, length prefix, and the smallest slot
 /// message the 1:1 parser accepts.
@@ -99,7 +99,7 @@ impl DeliveryRef<'_> {
     }
 
     fn emit<E>(&self, out: &mut impl FnMut(&[u8]) -> core::result::Result<(), E>) -> core::result::Result<(), E> {
-        out(&[VERSION, MessageType::ForkoutDelivery as u8])?;
+        out(&[MessageType::ForkoutDelivery.version(), MessageType::ForkoutDelivery as u8])?;
         out(self.id)?;
         out(&len_u32(self.slot.len()))?;
         out(self.slot)?;
@@ -153,7 +153,7 @@ impl<'a> ForkoutBundle<'a> {
     /// Parses a bundle.
     pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, WireError> {
         let mut r = Reader::new(bytes);
-        r.header(MessageType::ForkoutBundle as u8)?;
+        r.header(MessageType::ForkoutBundle)?;
         let id = as_array(r.take(FORKOUT_ID_LEN)?)?;
         let body = BodyRef::parse(&mut r)?;
         let count = r.count("Forkout recipients", MAX_FORKOUT_RECIPIENTS)?;
@@ -252,7 +252,7 @@ impl<'a> ForkoutDelivery<'a> {
     /// Parses a delivery.
     pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, WireError> {
         let mut r = Reader::new(bytes);
-        r.header(MessageType::ForkoutDelivery as u8)?;
+        r.header(MessageType::ForkoutDelivery)?;
         let id = as_array(r.take(FORKOUT_ID_LEN)?)?;
         let slot = parse_slot(&mut r)?;
         let body = BodyRef::parse(&mut r)?;
@@ -382,7 +382,7 @@ pub(crate) fn emit_bundle<'s, E>(
     entries: impl ExactSizeIterator<Item = (&'s [u8; 32], &'s [u8])>,
     out: &mut impl FnMut(&[u8]) -> core::result::Result<(), E>,
 ) -> core::result::Result<(), E> {
-    out(&[VERSION, MessageType::ForkoutBundle as u8])?;
+    out(&[MessageType::ForkoutBundle.version(), MessageType::ForkoutBundle as u8])?;
     out(id)?;
     body.emit(out)?;
     out(&len_u32(entries.len()))?;

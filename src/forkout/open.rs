@@ -252,12 +252,13 @@ mod tests {
     use crate::error::BurnoutError;
     use crate::forkout::body::{BodyKeys, commitment, encode_slot};
     use crate::forkout::bundle::{BodyRef, DeliveryRef};
+    use crate::wire::MessageType;
 
     /// Builds a delivery around a sealed body; the slot bytes only need to
     /// parse (the handler is called directly with the slot content).
     fn delivery(id: &ForkoutId, check: &[u8; 32], ciphertext: &[u8]) -> Vec<u8> {
-        let mut slot = vec![1, 0x02];
-        slot.extend_from_slice(&[9; 32 + 8 + 17]);
+        let mut slot = vec![MessageType::Ratchet.version(), MessageType::Ratchet as u8];
+        slot.extend_from_slice(&[9; 32 + 8 + 16 + 17]);
         let body = BodyRef { key_check: check, ciphertext };
         DeliveryRef { id: id.as_bytes(), slot: &slot, body }.to_vec()
     }

@@ -48,17 +48,40 @@ pub(crate) struct Ratchet {
 #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
 pub(crate) struct MessageKey(pub(crate) [u8; 32]);
 
+/// What one group message key expands to with the message's salt.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct MessageKeys {
+    pub(crate) key: [u8; 32],
+    pub(crate) nonce: [u8; 12],
+    /// Public: sent in the signed header, checked before decrypting.
+    pub(crate) commitment: [u8; 32],
+}
+
 impl MessageKey {
-    /// The AEAD nonce of `iteration`: `0^8 || iteration (u32 BE)`. Every key
-    /// is used once, so any fixed nonce would do; tying it to the iteration
-    /// makes a key used at the wrong iteration fail to open.
-    pub(crate) fn nonce(iteration: u32) -> [u8; 12] {
-        let mut nonce = [0u8; 12];
-        let (_, tail) = nonce.split_at_mut(8);
-        tail.copy_from_slice(&iteration.to_be_bytes());
-        nonce
+    /// `HKDF-SHA256(salt = message salt, ikm = mk, info = label, L = 76)`
+    /// -> AEAD key (32) || nonce (12) || key commitment (32).
+    ///
+    /// The salt is fresh per message, so a sender key restored from an old
+    /// export never encrypts twice under one key and nonce. The commitment,
+    /// under the sender's signature, makes the message key-committing: a
+    /// member holding a different chain (a sender that handed out two)
+    /// derives a different commitment and refuses the message instead of
+    /// reading another plaintext from the same bytes.
+    pub(crate) fn expand(&self, salt: &[u8; SALT_LEN]) -> MessageKeys {
+        let mut okm = Zeroizing::new([0u8; 76]);
+        crypto::hkdf_sha256(salt, &self.0, label::GROUP_MESSAGE_EXPAND, okm.as_mut());
+        let mut keys = MessageKeys { key: [0; 32], nonce: [0; 12], commitment: [0; 32] };
+        let (key, rest) = okm.split_at(32);
+        let (nonce, commitment) = rest.split_at(12);
+        keys.key.copy_from_slice(key);
+        keys.nonce.copy_from_slice(nonce);
+        keys.commitment.copy_from_slice(commitment);
+        keys
     }
 }
+
+/// Length of a group message's salt.
+pub(crate) const SALT_LEN: usize = 16;
 
 /// Skipped iterations `start..=start | 0xff` (to the end of `start`'s
 /// block), stored as `R3` at `start`. It derives the keys of those

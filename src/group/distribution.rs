@@ -46,7 +46,7 @@ pub(crate) struct Distribution {
 
 impl Distribution {
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::GroupDistribution as u8, DISTRIBUTION_LEN);
+        let mut w = writer_for(MessageType::GroupDistribution, DISTRIBUTION_LEN);
         w.bytes(&self.group_id.0).bytes(self.sender.as_bytes()).u32(self.key_id).u32(self.ratchet.counter());
         w.bytes(self.ratchet.to_secret_bytes().as_ref()).bytes(self.signing.as_bytes());
         Zeroizing::new(w.into_vec())
@@ -54,7 +54,7 @@ impl Distribution {
 
     pub(crate) fn parse(bytes: &[u8]) -> core::result::Result<Self, WireError> {
         let mut r = Reader::new(bytes);
-        r.header(MessageType::GroupDistribution as u8)?;
+        r.header(MessageType::GroupDistribution)?;
         let group_id = GroupId(r.array()?);
         let sender = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)
             .map_err(|_| WireError::InvalidField("distribution sender identity"))?;

@@ -12,6 +12,8 @@ use super::receiver::Receiver;
 use super::sender::SenderKey;
 use crate::burnout::payload;
 use crate::burnout::{BurnoutMessage, Envelope, Opened};
+use subtle::ConstantTimeEq;
+
 use crate::crypto;
 use crate::error::{BurnoutError, GroupError};
 use crate::error::{Error, Result, WireError};
@@ -80,7 +82,7 @@ impl Member {
 /// alices.install_distribution(&mut alice, &mut to_bob, &from_bob[0].1)?;
 ///
 /// // One ciphertext for the whole group, signed by its sender.
-/// let message = alices.encrypt(b"standup in 5")?;
+/// let message = alices.encrypt(b"standup in 5", &mut rng)?;
 /// let read = bobs.decrypt(&message, 0)?;
 /// assert_eq!(read.content, b"standup in 5");
 /// assert_eq!(read.sender, *alice.identity());
@@ -136,7 +138,7 @@ impl GroupPlaintext {
     /// # let dist = a.distribute([&mut to_bob], &mut rng)?;
     /// # let (mut to_alice, _) = b.install_distribution_from_new_session(&mut bob, &dist[0].1)?;
     /// let now = 1_700_000_000_000;
-    /// let sealed = a.encrypt_with_envelope(b"door code 4471", &Envelope::new(now).burn_after_reading())?;
+    /// let sealed = a.encrypt_with_envelope(b"door code 4471", &Envelope::new(now).burn_after_reading(), &mut rng)?;
     /// let mut vault = Vault::new();
     /// if let Opened::Burnout(message) = b.decrypt(&sealed, now)?.into_opened() {
     ///     let id = vault.insert(message, now)?;
@@ -323,8 +325,11 @@ impl Group {
 
     /// Encrypts and signs one message for the whole group (one ciphertext,
     /// whatever the number of members).
-    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
-        self.sender.encrypt(&self.id, &self.own, plaintext, None)
+    ///
+    /// `rng` supplies the message's 16-byte salt, which keeps a sender key
+    /// restored from an old export from ever reusing a key and nonce.
+    pub fn encrypt<R: CryptoRng + ?Sized>(&mut self, plaintext: &[u8], rng: &mut R) -> Result<Vec<u8>> {
+        self.sender.encrypt(&self.id, &self.own, plaintext, None, rng)
     }
 
     /// Encrypts with a Burnout [`Envelope`] carried inside the ciphertext
@@ -341,14 +346,19 @@ impl Group {
     /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
     /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
     /// let now = 1_700_000_000_000;
-    /// let m = alices.encrypt_with_envelope(b"door code 4711", &Envelope::with_ttl(now, 60_000))?;
+    /// let m = alices.encrypt_with_envelope(b"door code 4711", &Envelope::with_ttl(now, 60_000), &mut rng)?;
     /// let late = bobs.clone().decrypt(&m, now + 60_000);
     /// assert!(matches!(late, Err(sealpost::Error::Burnout(sealpost::BurnoutError::Expired { .. }))));
     /// assert_eq!(bobs.decrypt(&m, now + 1_000)?.content, b"door code 4711");
     /// # Ok::<(), sealpost::Error>(())
     /// ```
-    pub fn encrypt_with_envelope(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>> {
-        self.sender.encrypt(&self.id, &self.own, plaintext, Some(envelope))
+    pub fn encrypt_with_envelope<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        envelope: &Envelope,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        self.sender.encrypt(&self.id, &self.own, plaintext, Some(envelope), rng)
     }
 
     /// Verifies and decrypts a group message. `now_ms` is the local clock,
@@ -376,7 +386,7 @@ impl Group {
         let receiver = member
             .receiver(parsed.key_id)
             .ok_or(Error::Group(GroupError::UnknownSenderKey { key_id: parsed.key_id }))?;
-        receiver.verify(parsed.signed, &parsed.signature)?;
+        receiver.verify(&parsed.signed_bytes(), &parsed.signature)?;
         let (key, commit) = receiver.plan(parsed.iteration)?;
         let payload = open(&key, &parsed)?;
         let (content, envelope) = split_flags(payload)?;
@@ -424,10 +434,18 @@ impl Group {
 }
 
 /// Opens a group message's ciphertext with its message key.
+/// Checks the key commitment, then opens a group message's ciphertext with
+/// its message key.
 fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8>>> {
+    let keys = key.expand(&message.salt);
+    if !bool::from(keys.commitment.ct_eq(&message.commitment)) {
+        // Signed by the sender, but not for the chain we hold: the sender
+        // handed out different chains under one key id.
+        return Err(GroupError::KeyCommitmentMismatch.into());
+    }
     let (body, tag) = crypto::split_tag(message.sealed)?;
     let mut buf = Zeroizing::new(body.to_vec());
-    crypto::open_in_place(&key.0, &MessageKey::nonce(message.iteration), message.header, &mut buf, &tag)?;
+    crypto::open_in_place(&keys.key, &keys.nonce, message.header, &mut buf, &tag)?;
     Ok(buf)
 }
 

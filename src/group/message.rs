@@ -1,19 +1,22 @@
 //! The group message wire format.
 //!
-//! A header (group id, sender identity, sender key id, iteration), the
-//! ChaCha20-Poly1305 ciphertext with the header as associated data, and an
-//! Ed25519 signature over every byte before it; the layout is specified in
+//! A header (group id, sender identity, sender key id, iteration, salt, key
+//! commitment), the ChaCha20-Poly1305 ciphertext with the header as
+//! associated data, and an Ed25519 signature over the header and the
+//! SHA-256 of the ciphertext; the layout is specified in
 //! [GROUP](crate::docs::group).
 //!
-//! The signature covers the whole message, so the group id, the sender's
-//! identity, the key id and the iteration are bound twice: as AEAD
-//! associated data and under the signature. A receiver checks the signature
-//! (with the signing key from the sender's distribution) before it derives
-//! any key. Iteration `0xffff_ffff` is reserved and refused by the parser.
+//! The signature covers the whole message (the ciphertext through its
+//! digest), so the group id, the sender's identity, the key id, the
+//! iteration and the key commitment are bound twice: as AEAD associated
+//! data and under the signature. A receiver checks the signature (with the
+//! signing key from the sender's distribution) before it derives any key.
+//! Signing a 32-byte digest rather than the whole message keeps Ed25519's
+//! two SHA-512 passes off large messages. Iteration `0xffff_ffff` is reserved and refused by the parser.
 //! The parser does not decompress the sender's identity key (members are
 //! looked up by its bytes), so parsing costs no curve arithmetic.
 
-use crate::crypto::TAG_LEN;
+use crate::crypto::{self, TAG_LEN, label};
 use crate::error::WireError;
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
 use crate::limits::MAX_GROUP_MESSAGE;
@@ -21,9 +24,16 @@ use crate::wire::MessageType;
 use crate::wire::codec::{Reader, Writer, writer_for};
 
 use super::GroupId;
+use super::chain::SALT_LEN;
 
 /// Length of the authenticated header, version and type bytes included.
-pub(crate) const HEADER_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4;
+pub(crate) const HEADER_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + SALT_LEN + COMMITMENT_LEN;
+
+/// Length of the key commitment in the header.
+pub(crate) const COMMITMENT_LEN: usize = 32;
+
+/// Length of what the signature covers: label, header, payload digest.
+const SIGNED_LEN: usize = label::GROUP_SIGNATURE.len() + HEADER_LEN + 32;
 
 /// Length of an Ed25519 signature.
 pub(crate) const SIGNATURE_LEN: usize = 64;
@@ -53,12 +63,12 @@ pub struct GroupMessage<'a> {
     pub(crate) sender: [u8; IDENTITY_KEY_LEN],
     pub(crate) key_id: u32,
     pub(crate) iteration: u32,
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) commitment: [u8; COMMITMENT_LEN],
     /// Everything before the ciphertext (the AEAD associated data).
     pub(crate) header: &'a [u8],
     /// Ciphertext and tag.
     pub(crate) sealed: &'a [u8],
-    /// Everything before the signature.
-    pub(crate) signed: &'a [u8],
     pub(crate) signature: [u8; SIGNATURE_LEN],
 }
 
@@ -69,7 +79,7 @@ impl<'a> GroupMessage<'a> {
             return Err(WireError::TooLarge { what: "group message", len: bytes.len(), max: MAX_GROUP_MESSAGE });
         }
         let mut r = Reader::new(bytes);
-        r.header(MessageType::Group as u8)?;
+        r.header(MessageType::Group)?;
         let group_id = GroupId(r.array()?);
         let sender = r.array::<IDENTITY_KEY_LEN>()?;
         let key_id = r.u32()?;
@@ -77,6 +87,8 @@ impl<'a> GroupMessage<'a> {
         if iteration == u32::MAX {
             return Err(WireError::InvalidField("group message iteration 0xffffffff is reserved"));
         }
+        let salt = r.array()?;
+        let commitment = r.array()?;
         let minimum = 1 + TAG_LEN + SIGNATURE_LEN;
         let rest = r.remaining();
         if rest < minimum {
@@ -86,7 +98,12 @@ impl<'a> GroupMessage<'a> {
         let (header, sealed) = signed.split_at(HEADER_LEN);
         let mut sig = [0u8; SIGNATURE_LEN];
         sig.copy_from_slice(signature);
-        Ok(Self { group_id, sender, key_id, iteration, header, sealed, signed, signature: sig })
+        Ok(Self { group_id, sender, key_id, iteration, salt, commitment, header, sealed, signature: sig })
+    }
+
+    /// What the sender's signature covers.
+    pub(crate) fn signed_bytes(&self) -> [u8; SIGNED_LEN] {
+        signed_bytes(self.header, self.sealed)
     }
 
     /// The group the message claims to belong to.
@@ -117,16 +134,38 @@ impl<'a> GroupMessage<'a> {
     }
 }
 
+/// The fields of a group message header.
+pub(crate) struct HeaderFields<'h> {
+    pub(crate) group_id: &'h GroupId,
+    pub(crate) sender: &'h IdentityKey,
+    pub(crate) key_id: u32,
+    pub(crate) iteration: u32,
+    pub(crate) salt: &'h [u8; SALT_LEN],
+    pub(crate) commitment: &'h [u8; COMMITMENT_LEN],
+}
+
 /// Starts a group message: version, type and header; `capacity` is the
 /// payload length to reserve.
-pub(crate) fn encode_header(
-    group_id: &GroupId,
-    sender: &IdentityKey,
-    key_id: u32,
-    iteration: u32,
-    capacity: usize,
-) -> Writer {
-    let mut w = writer_for(MessageType::Group as u8, HEADER_LEN + capacity + TAG_LEN + SIGNATURE_LEN);
-    w.bytes(&group_id.0).bytes(sender.as_bytes()).u32(key_id).u32(iteration);
+pub(crate) fn encode_header(h: &HeaderFields<'_>, capacity: usize) -> Writer {
+    let mut w = writer_for(MessageType::Group, HEADER_LEN + capacity + TAG_LEN + SIGNATURE_LEN);
+    w.bytes(&h.group_id.0).bytes(h.sender.as_bytes()).u32(h.key_id).u32(h.iteration);
+    w.bytes(h.salt).bytes(h.commitment);
     w
+}
+
+/// `label | header | SHA-256(ciphertext | tag)`: what a group message's
+/// signature covers.
+pub(crate) fn signed_bytes(header: &[u8], sealed: &[u8]) -> [u8; SIGNED_LEN] {
+    let mut out = [0u8; SIGNED_LEN];
+    let digest = crypto::sha256(&[sealed]);
+    let (l, rest) = out.split_at_mut(label::GROUP_SIGNATURE.len());
+    l.copy_from_slice(label::GROUP_SIGNATURE);
+    let (h, d) = rest.split_at_mut(HEADER_LEN);
+    // `header` is exactly HEADER_LEN bytes (the parser and the encoder
+    // guarantee it); a shorter one leaves zeros and fails verification.
+    for (dst, src) in h.iter_mut().zip(header) {
+        *dst = *src;
+    }
+    d.copy_from_slice(&digest);
+    out
 }

@@ -103,6 +103,7 @@ pub use membership::{Group, GroupPlaintext, Rotated};
 pub use message::GroupMessage;
 
 pub(crate) use distribution::Distribution;
+pub(crate) use message::HEADER_LEN;
 
 /// A group's 32-byte identifier, chosen by whoever creates the group
 /// (random, so that ids never collide).

@@ -6,9 +6,9 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use super::GroupId;
-use super::chain::{MessageKey, Ratchet};
-use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, encode_header};
-use crate::burnout::Envelope;
+use super::chain::{MessageKey, Ratchet, SALT_LEN};
+use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, HEADER_LEN, HeaderFields, encode_header, signed_bytes};
+use crate::burnout::{Envelope, payload};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::identity::IdentityKey;
@@ -41,12 +41,13 @@ impl SenderKey {
 
     /// Encrypts and signs one group message; the ratchet moves only on
     /// success.
-    pub(crate) fn encrypt(
+    pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
         &mut self,
         group_id: &GroupId,
         sender: &IdentityKey,
         content: &[u8],
         envelope: Option<&Envelope>,
+        rng: &mut R,
     ) -> Result<Vec<u8>> {
         if content.len() > MAX_GROUP_PLAINTEXT {
             return Err(Error::TooLarge { what: "group plaintext", len: content.len(), max: MAX_GROUP_PLAINTEXT });
@@ -60,23 +61,34 @@ impl SenderKey {
         }
         let mut next = self.ratchet.clone();
         let key: MessageKey = next.next_key()?;
+        let mut salt = [0u8; SALT_LEN];
+        rng.fill_bytes(&mut salt);
+        let keys = key.expand(&salt);
 
-        let env = envelope.map(Envelope::to_bytes);
-        let env_len = env.as_ref().map_or(0, |e| e.len());
-        let mut out = encode_header(group_id, sender, self.key_id, iteration, content.len() + env_len + 1).into_vec();
+        // The shared Burnout rule: an envelope already expired at its own
+        // sent-at time is refused, as for 1:1 and Forkout.
+        let trailer = payload::seal_trailer(envelope)?;
+        let env = trailer.as_bytes();
+        let env_len = env.len();
+        let header = HeaderFields {
+            group_id,
+            sender,
+            key_id: self.key_id,
+            iteration,
+            salt: &salt,
+            commitment: &keys.commitment,
+        };
+        let mut out = encode_header(&header, content.len() + env_len + 1).into_vec();
         let header_len = out.len();
+        debug_assert_eq!(header_len, HEADER_LEN);
         out.extend_from_slice(content);
-        match &env {
-            Some(e) => {
-                out.extend_from_slice(e);
-                out.push(FLAG_ENVELOPE);
-            }
-            None => out.push(FLAG_PLAIN),
-        }
+        out.extend_from_slice(env);
+        out.push(if envelope.is_some() { FLAG_ENVELOPE } else { FLAG_PLAIN });
         let (header, body) = out.split_at_mut(header_len);
-        let tag = crypto::seal_in_place(&key.0, &MessageKey::nonce(iteration), header, body);
+        let tag = crypto::seal_in_place(&keys.key, &keys.nonce, header, body);
         out.extend_from_slice(&tag);
-        let signature = self.signing.sign(&out).to_bytes();
+        let (header, sealed) = out.split_at(header_len);
+        let signature = self.signing.sign(&signed_bytes(header, sealed)).to_bytes();
         out.extend_from_slice(&signature);
 
         self.ratchet = next;

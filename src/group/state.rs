@@ -48,7 +48,7 @@ impl Group {
     /// let mut rng = rand::rng();
     /// let me = *IdentityKeyPair::generate(&mut rng).public();
     /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
-    /// group.encrypt(b"hello")?;
+    /// group.encrypt(b"hello", &mut rng)?;
     /// let key = [9u8; 32];
     /// let saved = group.export_encrypted(&key, &mut rng);
     /// let restored = Group::import_encrypted(&key, &saved)?;
@@ -57,7 +57,7 @@ impl Group {
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::GroupState as u8, 300 + self.members.len() * 400);
+        let mut w = writer_for(MessageType::GroupState, 300 + self.members.len() * 400);
         w.bytes(&self.id.0).bytes(self.own.as_bytes());
         w.u32(self.sender.key_id).u32(self.sender.ratchet.counter());
         w.bytes(self.sender.ratchet.to_secret_bytes().as_ref());

@@ -8,8 +8,8 @@ use ed25519_dalek::{Signer, SigningKey};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::chain::MessageKey;
-use super::message::{FLAG_PLAIN, encode_header};
+use super::chain::{MessageKey, SALT_LEN};
+use super::message::{FLAG_PLAIN, HeaderFields, encode_header, signed_bytes};
 use super::*;
 use crate::account::Account;
 use crate::crypto;
@@ -56,15 +56,32 @@ fn forge(gid: &GroupId, party: &Party, as_whom: usize, parties: &[Party], signer
     let receiver = party.group.members[victim.as_bytes()].current.as_ref().unwrap();
     let iteration = receiver.ratchet.counter();
     let key: MessageKey = receiver.ratchet.clone().next_key().unwrap();
-    let content = b"transfer everything to mallory";
-    let mut out = encode_header(gid, &victim, receiver.key_id, iteration, content.len() + 1).into_vec();
+    seal_as(gid, &victim, receiver.key_id, iteration, &key, signer, b"transfer everything to mallory")
+}
+
+/// A complete group message: `content` sealed under `key` at `iteration`,
+/// signed by `signer`, exactly as a sender builds one.
+fn seal_as(
+    gid: &GroupId,
+    sender: &crate::identity::IdentityKey,
+    key_id: u32,
+    iteration: u32,
+    key: &MessageKey,
+    signer: &SigningKey,
+    content: &[u8],
+) -> Vec<u8> {
+    let salt = [9u8; SALT_LEN];
+    let keys = key.expand(&salt);
+    let fields = HeaderFields { group_id: gid, sender, key_id, iteration, salt: &salt, commitment: &keys.commitment };
+    let mut out = encode_header(&fields, content.len() + 1).into_vec();
     let header_len = out.len();
     out.extend_from_slice(content);
     out.push(FLAG_PLAIN);
     let (header, body) = out.split_at_mut(header_len);
-    let tag = crypto::seal_in_place(&key.0, &MessageKey::nonce(iteration), header, body);
+    let tag = crypto::seal_in_place(&keys.key, &keys.nonce, header, body);
     out.extend_from_slice(&tag);
-    let signature = signer.sign(&out).to_bytes();
+    let (header, sealed) = out.split_at(header_len);
+    let signature = signer.sign(&signed_bytes(header, sealed)).to_bytes();
     out.extend_from_slice(&signature);
     out
 }
@@ -140,7 +157,7 @@ fn catch_up_over_billions_of_iterations() {
     let mut first = None;
     for target in [1_000_000u32, 25_000_000, 4_000_000_000] {
         parties[0].group.sender.ratchet.advance_to(target);
-        let m = parties[0].group.encrypt(format!("at {target}").as_bytes()).unwrap();
+        let m = parties[0].group.encrypt(format!("at {target}").as_bytes(), &mut rng).unwrap();
         first.get_or_insert_with(|| m.clone());
         let started = std::time::Instant::now();
         let read = parties[1].group.decrypt(&m, 0).unwrap();
@@ -155,14 +172,14 @@ fn catch_up_over_billions_of_iterations() {
     assert_eq!(parties[1].group.decrypt(&first.unwrap(), 0), Err(Error::DuplicateMessage));
     // The last iteration is reserved; the sender must rotate.
     parties[0].group.sender.ratchet.advance_to(u32::MAX);
-    assert!(matches!(parties[0].group.encrypt(b"x"), Err(Error::LimitReached { .. })));
+    assert!(matches!(parties[0].group.encrypt(b"x", &mut rng), Err(Error::LimitReached { .. })));
 }
 
 #[test]
 fn state_decoding_refuses_what_the_library_cannot_produce() {
     let mut rng = StdRng::seed_from_u64(4);
     let (mut parties, _) = parties(3, &mut rng);
-    let sent: Vec<Vec<u8>> = (0..300).map(|_| parties[0].group.encrypt(b"x").unwrap()).collect();
+    let sent: Vec<Vec<u8>> = (0..300).map(|_| parties[0].group.encrypt(b"x", &mut rng).unwrap()).collect();
     parties[1].group.decrypt(&sent[299], 0).unwrap();
     parties[1].group.decrypt(&sent[100], 0).unwrap();
     let bytes = parties[1].group.to_bytes();
@@ -192,7 +209,7 @@ fn stored_group_state_with_keys_older_than_the_window_is_refused() {
     let sender = *parties[0].account.identity();
     // Bob has received Alice's message 5000 and kept the key of 4000.
     parties[0].group.sender.ratchet.advance_to(5000);
-    let m = parties[0].group.encrypt(b"late in the day").unwrap();
+    let m = parties[0].group.encrypt(b"late in the day", &mut rng).unwrap();
     parties[1].group.decrypt(&m, 0).unwrap();
     let restored = Group::from_bytes(&parties[1].group.to_bytes()).unwrap();
     assert_eq!(restored.to_bytes(), parties[1].group.to_bytes());
@@ -203,4 +220,83 @@ fn stored_group_state_with_keys_older_than_the_window_is_refused() {
         Group::from_bytes(&parties[1].group.to_bytes()).err(),
         Some(Error::Wire(crate::error::WireError::InvalidField("group key older than the out-of-order window")))
     );
+}
+
+#[test]
+fn a_restored_sender_key_never_reuses_a_key_and_nonce() {
+    let mut rng = StdRng::seed_from_u64(31);
+    let (mut parties, _) = parties(2, &mut rng);
+    let saved = parties[0].group.to_bytes();
+    let (p1, p2) = (b"wire 100 to acct 1", b"wire 900 to acct 9");
+    let c1 = parties[0].group.encrypt(p1, &mut rng).unwrap();
+    let mut restored = Group::from_bytes(&saved).unwrap();
+    let c2 = restored.encrypt(p2, &mut rng).unwrap();
+    let (m1, m2) = (GroupMessage::parse(&c1).unwrap(), GroupMessage::parse(&c2).unwrap());
+    assert_eq!((m1.key_id, m1.iteration), (m2.key_id, m2.iteration), "same chain position");
+    assert_ne!(m1.salt, m2.salt);
+    assert_ne!(m1.commitment, m2.commitment, "different AEAD keys");
+    let xor = |x: &[u8], y: &[u8]| x.iter().zip(y).map(|(a, b)| a ^ b).collect::<Vec<u8>>();
+    assert_ne!(xor(&m1.sealed[..p1.len()], &m2.sealed[..p2.len()]), xor(p1, p2));
+    assert_eq!(parties[1].group.decrypt(&c1, 0).unwrap().content, p1);
+    assert_eq!(parties[1].group.decrypt(&c2, 0), Err(Error::DuplicateMessage));
+}
+
+#[test]
+fn a_sender_cannot_make_one_signed_message_read_differently_for_two_members() {
+    // Alice hands Bob and Carol different chains under one key id, then
+    // signs one message whose ciphertext opens under Carol's key while its
+    // key commitment is Bob's. Without the commitment check Carol would read
+    // content Bob never sees; with it, she refuses it and nothing changes.
+    let mut rng = StdRng::seed_from_u64(32);
+    let (mut parties, gid) = parties(3, &mut rng);
+    let alice = *parties[0].account.identity();
+    let key_id = parties[0].group.sender.key_id;
+    let signer = parties[0].group.sender.signing.clone();
+    let carols_chain = super::chain::Ratchet::random(&mut rng);
+    parties[2].group.members.get_mut(alice.as_bytes()).unwrap().current.as_mut().unwrap().ratchet =
+        carols_chain.clone();
+
+    let iteration = parties[0].group.sender.ratchet.counter();
+    let bobs_key = parties[0].group.sender.ratchet.clone().next_key().unwrap();
+    let carols_key = carols_chain.clone().next_key().unwrap();
+    let salt = [5u8; SALT_LEN];
+    let (for_bob, for_carol) = (bobs_key.expand(&salt), carols_key.expand(&salt));
+    let fields = HeaderFields {
+        group_id: &gid,
+        sender: &alice,
+        key_id,
+        iteration,
+        salt: &salt,
+        commitment: &for_bob.commitment,
+    };
+    let content = b"approve the transfer";
+    let mut out = encode_header(&fields, content.len() + 1).into_vec();
+    let header_len = out.len();
+    out.extend_from_slice(content);
+    out.push(FLAG_PLAIN);
+    let (header, body) = out.split_at_mut(header_len);
+    let tag = crypto::seal_in_place(&for_carol.key, &for_carol.nonce, header, body);
+    out.extend_from_slice(&tag);
+    let (header, sealed) = out.split_at(header_len);
+    let signature = signer.sign(&signed_bytes(header, sealed)).to_bytes();
+    out.extend_from_slice(&signature);
+
+    let before = parties[2].group.to_bytes();
+    assert_eq!(parties[2].group.decrypt(&out, 0), Err(Error::Group(GroupError::KeyCommitmentMismatch)));
+    assert_eq!(parties[2].group.to_bytes(), before);
+    assert_eq!(parties[1].group.decrypt(&out, 0), Err(Error::AuthenticationFailed));
+}
+
+#[test]
+fn sealing_an_envelope_already_expired_when_sent_is_refused() {
+    use crate::error::BurnoutError;
+    let mut rng = StdRng::seed_from_u64(33);
+    let (mut parties, _) = parties(2, &mut rng);
+    let before = parties[0].group.to_bytes();
+    let dead = crate::burnout::Envelope::with_ttl(1_000, 0);
+    assert_eq!(
+        parties[0].group.encrypt_with_envelope(b"x", &dead, &mut rng),
+        Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: 1_000 }))
+    );
+    assert_eq!(parties[0].group.to_bytes(), before, "the ratchet did not move");
 }

@@ -75,11 +75,16 @@ pub(crate) struct AeadKey {
 }
 
 impl MessageKey {
-    /// HKDF-SHA256(salt = 0^32, ikm = mk, info = label) -> 32-byte
-    /// ChaCha20-Poly1305 key || 12-byte nonce.
-    pub(crate) fn expand(&self) -> AeadKey {
+    /// HKDF-SHA256(salt = the message's random header salt, ikm = mk,
+    /// info = label) -> 32-byte ChaCha20-Poly1305 key || 12-byte nonce.
+    ///
+    /// The chain gives the same `mk` to whoever holds the same state, so a
+    /// state restored from an old export would otherwise encrypt again
+    /// under the key and nonce it already used; the sender's fresh salt
+    /// makes every encryption's key and nonce new.
+    pub(crate) fn expand(&self, salt: &[u8; 16]) -> AeadKey {
         let mut okm = zeroize::Zeroizing::new([0u8; 44]);
-        crypto::hkdf_sha256(&[0u8; 32], &self.0, label::MESSAGE_KEY, okm.as_mut());
+        crypto::hkdf_sha256(salt, &self.0, label::MESSAGE_KEY, okm.as_mut());
         let mut out = AeadKey { key: [0; 32], nonce: [0; 12] };
         let (k, n) = okm.split_at(32);
         out.key.copy_from_slice(k);

@@ -36,8 +36,9 @@ use crate::crypto;
 use crate::error::SessionError;
 use crate::error::{Error, Result, WireError};
 use crate::limits::{MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
+use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, Writer};
-use crate::wire::session_message::{Header, SessionMessage, SetupData, encode_prefix};
+use crate::wire::session_message::{HEADER_LEN, Header, SALT_LEN, SetupData, encode_prefix};
 use keys::{ChainKey, MessageKey, ReceivingChain, RootKey, SendingChain};
 use skipped::{SkippedKey, SkippedKeys};
 
@@ -46,7 +47,7 @@ use skipped::{SkippedKey, SkippedKeys};
 pub(crate) const AD_LEN: usize = 64;
 
 /// Largest authenticated prefix of a 1:1 message (a setup message).
-const MAX_PREFIX: usize = 2 + 74 + 40;
+const MAX_PREFIX: usize = 2 + 74 + HEADER_LEN;
 
 /// An X25519 ratchet key pair.
 #[derive(Clone)]
@@ -202,12 +203,15 @@ impl RatchetState {
             .checked_add(1)
             .ok_or(Error::LimitReached { what: "messages per chain", max: u32::MAX as usize })?;
         let (message_key, next_key) = chain.key.step();
+        let mut salt = [0u8; SALT_LEN];
+        rng.fill_bytes(&mut salt);
         let header = Header {
             ratchet_key: ours.public,
             previous_chain_length: self.previous_sending_length,
             index: chain.index,
+            salt,
         };
-        let aead = message_key.expand();
+        let aead = message_key.expand(&salt);
 
         let mut out = encode_prefix(setup, &header, content.len() + trailer.len()).into_vec();
         let mut ad = [0u8; AD_LEN + MAX_PREFIX];
@@ -240,7 +244,7 @@ impl RatchetState {
                 return self.decrypt_skipped(message, ad);
             }
             let (skipped, key, chain) = skip_to(&header.ratchet_key, chain, header.index, max_jump)?;
-            let payload = open(&key, ad, message.ciphertext)?;
+            let payload = open(&key, &message.header.salt, ad, message.ciphertext)?;
             return Ok(Decrypted { payload, commit: Commit::Advance { chain, skipped } });
         }
         if self.skipped.find(&header.ratchet_key, header.index).is_some() {
@@ -272,7 +276,7 @@ impl RatchetState {
                 max: MAX_SKIPPED_TOTAL as u64,
             }));
         }
-        let payload = open(&key, ad, message.ciphertext)?;
+        let payload = open(&key, &message.header.salt, ad, message.ciphertext)?;
         Ok(Decrypted { payload, commit: Commit::Ratchet { theirs: header.ratchet_key, root, chain, skipped } })
     }
 
@@ -283,7 +287,7 @@ impl RatchetState {
             .find(&header.ratchet_key, header.index)
             .and_then(|pos| self.skipped.get(pos))
             .ok_or(Error::DuplicateMessage)?;
-        let payload = open(key, ad, message.ciphertext)?;
+        let payload = open(key, &message.header.salt, ad, message.ciphertext)?;
         Ok(Decrypted { payload, commit: Commit::UsedSkipped { ratchet: header.ratchet_key, index: header.index } })
     }
 
@@ -460,9 +464,9 @@ fn fill_ad<'b>(buf: &'b mut [u8; AD_LEN + MAX_PREFIX], session_ad: &[u8; AD_LEN]
 }
 
 /// Opens a sealed payload (`ciphertext || tag`) with a message key.
-fn open(key: &MessageKey, ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+fn open(key: &MessageKey, salt: &[u8; SALT_LEN], ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let (body, tag) = crypto::split_tag(sealed)?;
-    let aead = key.expand();
+    let aead = key.expand(salt);
     let mut buf = Zeroizing::new(body.to_vec());
     crypto::open_in_place(&aead.key, &aead.nonce, ad, &mut buf, &tag)?;
     Ok(buf)

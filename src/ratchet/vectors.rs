@@ -7,7 +7,8 @@
 //! Diffie-Hellman results or the split of a KDF output changes these bytes
 //! and fails the test, and with it wire compatibility with every deployed
 //! peer. If such a change is intended, it needs a new protocol version
-//! (`wire::VERSION`), and these vectors are regenerated deliberately.
+//! (`MessageType::version`), and these vectors are regenerated deliberately
+//! (last: format version 2 of 1:1 messages, the per-message header salt).
 //! `tests/integration/vectors.rs` pins a complete transcript through the public API.
 //!
 //! When they were generated, every value here was also recomputed
@@ -42,8 +43,11 @@ impl TryRng for FixedKeys {
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
         panic!("only 32-byte keys are handed out")
     }
+    /// A 32-byte request takes the next key; a shorter one (the 16-byte
+    /// message salt) takes the next key's first bytes.
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        dst.copy_from_slice(&self.0.pop_front().expect("a fixed key left"));
+        let key = self.0.pop_front().expect("a fixed key left");
+        dst.copy_from_slice(&key[..dst.len()]);
         Ok(())
     }
 }
@@ -106,22 +110,23 @@ fn chain_steps() {
     assert_eq!(hex(&chain.0), CHAIN_KEY_AFTER_FOUR);
 }
 
-/// Message key 0x44.. expands to a ChaCha20-Poly1305 key and nonce.
+/// Message key 0x44.. with header salt 0x55.. expands to a
+/// ChaCha20-Poly1305 key and nonce.
 #[test]
 fn message_key_expansion() {
-    let aead = MessageKey([0x44; 32]).expand();
+    let aead = MessageKey([0x44; 32]).expand(&[0x55; 16]);
     assert_eq!(hex(&aead.key), EXPANDED_KEY);
     assert_eq!(hex(&aead.nonce), EXPANDED_NONCE);
 }
 
 /// One complete ratchet message from fixed keys: the initiator state of
 /// `x3dh_shared_secret` (with one-time prekey) encrypts "vector" with
-/// sending ratchet key 0x06.. .
+/// sending ratchet key 0x06.. and header salt 0x07.. .
 #[test]
 fn first_message_bytes() {
     let alice = IdentityKeyPair::from_seed(&[0x01; 32]);
     let bob = IdentityKeyPair::from_seed(&[0x02; 32]);
-    let mut keys = FixedKeys([[0x03; 32], [0x04; 32], [0x05; 32], [0x06; 32]].into());
+    let mut keys = FixedKeys([[0x03; 32], [0x04; 32], [0x05; 32], [0x06; 32], [0x07; 32]].into());
     let mut store = PreKeyStore::new(&bob, 1_700_000_000_000, &mut keys);
     store.generate_one_time(1, &mut keys).unwrap();
     let bundle = store.bundle(&bob, Some(1)).unwrap();
@@ -146,12 +151,12 @@ const CHAIN_MESSAGE_KEYS: [&str; 4] = [
     "882c25565357d0a55c0ec151ed8fa67e7c369aabfe98f1a3e0b059acc8c535ad",
 ];
 const CHAIN_KEY_AFTER_FOUR: &str = "ff04cc0d0a2f3d008ad6a3297e0c2838b7ed8794eb07a483631b33186eca3c33";
-const EXPANDED_KEY: &str = "680f9ac965320f388f6bd587e004722a94ad9aeba1902a6accbb79d6534fd5c0";
-const EXPANDED_NONCE: &str = "eb8d2aa51f688ccf5098f3a1";
+const EXPANDED_KEY: &str = "d260be87ff982e71ce17178163df0d444532aedcb3afd2672ddd252167053d9f";
+const EXPANDED_NONCE: &str = "fd1d88d0a6adb76403661ce6";
 /// The message of `first_message_bytes`, field by field.
-const FIRST_MESSAGE: [&str; 7] = [
+const FIRST_MESSAGE: [&str; 8] = [
     // version, type
-    "0103",
+    "0203",
     // initiator identity
     "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
     // base key
@@ -162,6 +167,8 @@ const FIRST_MESSAGE: [&str; 7] = [
     "f5b2d6e60f9477e310c2982daaa6c9136c108a1777c5947e448fa37d68174557",
     // previous chain length, message number
     "0000000000000000",
+    // salt
+    "07070707070707070707070707070707",
     // ciphertext ("vector" || kind 0x00) and tag
-    "f179d806be4b7997cd36e256569f2e82d1e7ed46b6f51d",
+    "f6a69e1d7df0b43ab0f5592658ce572176bf7047415f29",
 ];

@@ -408,7 +408,7 @@ impl Session {
     ///               | current state | previous states, most recent first
     /// ```
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::SessionState as u8, 1024);
+        let mut w = writer_for(MessageType::SessionState, 1024);
         w.bytes(self.local.as_bytes()).bytes(self.peer.as_bytes());
         w.u8((1 + self.previous.len()) as u8);
         for state in core::iter::once(&self.current).chain(self.previous.iter()) {

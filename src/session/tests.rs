@@ -85,11 +85,11 @@ fn a_forgery_on_the_signed_prekey_is_an_authentication_failure_not_a_state_error
     let _ = a.encrypt(b"hi", &mut rng).unwrap();
     let before = a.to_bytes();
     for index in [0u32, 1, 999] {
-        let mut forged = vec![1, MessageType::Ratchet as u8];
+        let mut forged = vec![MessageType::Ratchet.version(), MessageType::Ratchet as u8];
         forged.extend_from_slice(bundle.signed_prekey());
         forged.extend_from_slice(&0u32.to_be_bytes());
         forged.extend_from_slice(&index.to_be_bytes());
-        let mut junk = [0u8; 40];
+        let mut junk = [0u8; 16 + 40]; // salt, ciphertext and tag
         rng.fill_bytes(&mut junk);
         forged.extend_from_slice(&junk);
         assert_eq!(a.decrypt(&forged), Err(Error::AuthenticationFailed));
@@ -123,4 +123,27 @@ fn previous_states_have_a_smaller_jump_bound() {
     );
     assert_eq!(b.to_bytes(), before, "refused, nothing changed");
     assert_eq!(bob.decrypt(&mut b, &late[too_far - 1]).unwrap(), b"late");
+}
+
+#[test]
+fn a_restored_state_never_reuses_a_key_and_nonce() {
+    // The app sends c1, crashes before saving, restores its last save and
+    // sends c2 from the same chain position.
+    let (mut rng, mut a, mut bob, mut b) = pair();
+    let saved = a.to_bytes();
+    let (p1, p2) = (b"attack at dawn!!", b"retreat at noon!");
+    let c1 = a.encrypt(p1, &mut rng).unwrap();
+    let mut restored = Session::from_bytes(&saved).unwrap();
+    let c2 = restored.encrypt(p2, &mut rng).unwrap();
+    let (m1, m2) = (SessionMessage::parse(&c1).unwrap(), SessionMessage::parse(&c2).unwrap());
+    assert_eq!(m1.header.ratchet_key, m2.header.ratchet_key);
+    assert_eq!(m1.header.index, m2.header.index, "same chain position, same message key");
+    assert_ne!(m1.header.salt, m2.header.salt);
+    // Under one key and nonce, c1 ^ c2 would equal p1 ^ p2 (and the reused
+    // Poly1305 key would allow forgeries).
+    let xor = |x: &[u8], y: &[u8]| x.iter().zip(y).map(|(a, b)| a ^ b).collect::<Vec<u8>>();
+    assert_ne!(xor(&m1.ciphertext[..p1.len()], &m2.ciphertext[..p2.len()]), xor(p1, p2));
+    // The peer reads whichever arrives first; the other is that position's replay.
+    assert_eq!(bob.decrypt(&mut b, &c1).unwrap(), p1);
+    assert_eq!(bob.decrypt(&mut b, &c2), Err(Error::DuplicateMessage));
 }

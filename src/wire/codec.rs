@@ -133,14 +133,14 @@ impl<'a> Reader<'a> {
 
     /// Reads and checks the `version | type` prefix every sealpost format
     /// starts with.
-    pub(crate) fn header(&mut self, expected_type: u8) -> Result<(), WireError> {
+    pub(crate) fn header(&mut self, expected: super::MessageType) -> Result<(), WireError> {
         let version = self.u8()?;
-        if version != super::VERSION {
+        if version != expected.version() {
             return Err(WireError::UnsupportedVersion(version));
         }
         let found = self.u8()?;
-        if found != expected_type {
-            return Err(WireError::UnexpectedType { found, expected: expected_type });
+        if found != expected as u8 {
+            return Err(WireError::UnexpectedType { found, expected: expected as u8 });
         }
         Ok(())
     }
@@ -155,13 +155,13 @@ pub(crate) fn state_reader(bytes: &[u8], state_type: super::MessageType) -> Resu
         return Err(WireError::TooLarge { what: "serialized state", len: bytes.len(), max });
     }
     let mut r = Reader::new(bytes);
-    r.header(state_type as u8)?;
+    r.header(state_type)?;
     Ok(r)
 }
 
 /// Starts a writer with the `version | type` prefix.
-pub(crate) fn writer_for(message_type: u8, capacity: usize) -> Writer {
+pub(crate) fn writer_for(message_type: super::MessageType, capacity: usize) -> Writer {
     let mut w = Writer::with_capacity(capacity + 2);
-    w.u8(super::VERSION).u8(message_type);
+    w.u8(message_type.version()).u8(message_type as u8);
     w
 }

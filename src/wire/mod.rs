@@ -1,7 +1,11 @@
 //! The versioned binary wire format.
 //!
-//! Every sealpost byte string starts with a format version byte
-//! ([`VERSION`]) and a type byte ([`MessageType`]). Integers are big-endian,
+//! Every sealpost byte string starts with a format version byte and a type
+//! byte ([`MessageType`]). Each type has its own version
+//! ([`MessageType::version`]), bumped when its layout or meaning changes; a
+//! byte string of another version is refused with
+//! [`WireError::UnsupportedVersion`](crate::WireError::UnsupportedVersion),
+//! never misread. Integers are big-endian,
 //! variable-length fields carry a length prefix checked against the limits
 //! in [`crate::limits`] before anything is allocated, and trailing bytes are
 //! an error. The full layout of each message is specified in
@@ -16,13 +20,11 @@ pub(crate) mod session_message;
 
 pub use session_message::SessionMessage;
 
-/// The only format version this build reads and writes.
-pub const VERSION: u8 = 1;
-
-/// Defines [`MessageType`] and its byte decoding from one list, so a new
-/// type cannot be added to one and forgotten in the other.
+/// Defines [`MessageType`], its byte decoding and each type's format
+/// version from one list, so a new type cannot be added to one and
+/// forgotten in another.
 macro_rules! message_types {
-    ($($(#[$doc:meta])* $name:ident = $byte:literal,)*) => {
+    ($($(#[$doc:meta])* $name:ident = $byte:literal, version $version:literal;)*) => {
         /// The type byte that follows the version byte.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[repr(u8)]
@@ -39,35 +41,49 @@ macro_rules! message_types {
                     _ => None,
                 }
             }
+
+            /// The format version this build reads and writes for this type
+            /// (the first byte of every encoding of it).
+            ///
+            /// ```
+            /// use sealpost::wire::MessageType;
+            /// assert_eq!(MessageType::Ratchet.version(), 2);
+            /// assert_eq!(MessageType::PreKeyBundle.version(), 1);
+            /// ```
+            pub fn version(self) -> u8 {
+                match self {
+                    $(Self::$name => $version,)*
+                }
+            }
         }
     };
 }
 
 message_types! {
     /// A public [`PreKeyBundle`](crate::PreKeyBundle).
-    PreKeyBundle = 0x01,
+    PreKeyBundle = 0x01, version 1;
     /// A Double Ratchet message inside an established session.
-    Ratchet = 0x02,
+    Ratchet = 0x02, version 2;
     /// A Double Ratchet message that also carries X3DH setup data.
-    Setup = 0x03,
+    Setup = 0x03, version 2;
     /// A group (sender-key) message.
-    Group = 0x10,
+    Group = 0x10, version 2;
     /// A group sender-key distribution (sent inside a 1:1 session).
-    GroupDistribution = 0x11,
+    GroupDistribution = 0x11, version 1;
     /// A Forkout bundle as produced by the sender.
-    ForkoutBundle = 0x20,
+    ForkoutBundle = 0x20, version 1;
     /// The part of a Forkout bundle addressed to one recipient.
-    ForkoutDelivery = 0x21,
+    ForkoutDelivery = 0x21, version 1;
     /// Serialized [`Account`](crate::Account) state.
-    AccountState = 0x30,
+    AccountState = 0x30, version 1;
     /// Serialized [`Session`](crate::Session) state.
-    SessionState = 0x31,
+    SessionState = 0x31, version 1;
     /// Serialized group state.
-    GroupState = 0x32,
+    GroupState = 0x32, version 1;
     /// Serialized Burnout vault.
-    VaultState = 0x33,
+    VaultState = 0x33, version 1;
     /// An encrypted state export.
-    EncryptedExport = 0x3f,
+    EncryptedExport = 0x3f, version 1;
 }
 
 /// Reads the version and type bytes of any sealpost byte string, so a
@@ -75,24 +91,27 @@ message_types! {
 ///
 /// ```
 /// use sealpost::wire::{MessageType, peek_type};
-/// assert_eq!(peek_type(&[1, 0x03]), Ok(MessageType::Setup));
+/// assert_eq!(peek_type(&[2, 0x03]), Ok(MessageType::Setup));
 /// ```
 ///
-/// Only the two bytes are read; an unknown version is refused:
+/// Only the two bytes are read; a version other than the type's is refused
+/// (here a 1:1 message of format version 1, before per-message salts):
 ///
 /// ```
-/// use sealpost::wire::{MessageType, peek_type};
-/// assert_eq!(peek_type(&[1, 0x02, 0xff]), Ok(MessageType::Ratchet));
+/// use sealpost::{WireError, wire::{MessageType, peek_type}};
+/// assert_eq!(peek_type(&[2, 0x02, 0xff]), Ok(MessageType::Ratchet));
+/// assert_eq!(peek_type(&[1, 0x02]), Err(WireError::UnsupportedVersion(1)));
 /// assert!(peek_type(&[9, 0x02]).is_err());
 /// ```
 pub fn peek_type(bytes: &[u8]) -> Result<MessageType, crate::error::WireError> {
     let mut r = codec::Reader::new(bytes);
     let version = r.u8()?;
-    if version != VERSION {
+    let t = r.u8()?;
+    let ty = MessageType::from_byte(t).ok_or(crate::error::WireError::InvalidField("unknown message type"))?;
+    if version != ty.version() {
         return Err(crate::error::WireError::UnsupportedVersion(version));
     }
-    let t = r.u8()?;
-    MessageType::from_byte(t).ok_or(crate::error::WireError::InvalidField("unknown message type"))
+    Ok(ty)
 }
 
 /// What a decrypted 1:1 payload carries: the first plaintext byte inside the

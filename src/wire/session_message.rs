@@ -19,12 +19,22 @@ use crate::limits::MAX_MESSAGE;
 /// Length of an X25519 public key on the wire.
 pub(crate) const KEY_LEN: usize = 32;
 
+/// Length of the per-message salt in the header.
+pub(crate) const SALT_LEN: usize = 16;
+
+/// Length of the encoded header.
+pub(crate) const HEADER_LEN: usize = KEY_LEN + 4 + 4 + SALT_LEN;
+
 /// The Double Ratchet header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
     pub(crate) ratchet_key: [u8; KEY_LEN],
     pub(crate) previous_chain_length: u32,
     pub(crate) index: u32,
+    /// Fresh random bytes of the sender, mixed into the expansion of the
+    /// message key: a state restored from an old export that encrypts at
+    /// the same chain position again uses a different AEAD key and nonce.
+    pub(crate) salt: [u8; SALT_LEN],
 }
 
 /// X3DH data carried by an initiator's messages until the first reply.
@@ -64,7 +74,8 @@ impl<'a> SessionMessage<'a> {
         }
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != super::VERSION {
+        // Ratchet and setup messages share one format version.
+        if version != MessageType::Ratchet.version() {
             return Err(WireError::UnsupportedVersion(version));
         }
         let setup = match r.u8()? {
@@ -72,7 +83,8 @@ impl<'a> SessionMessage<'a> {
             t if t == MessageType::Setup as u8 => Some(parse_setup(&mut r)?),
             found => return Err(WireError::UnexpectedType { found, expected: MessageType::Ratchet as u8 }),
         };
-        let header = Header { ratchet_key: r.array()?, previous_chain_length: r.u32()?, index: r.u32()? };
+        let header =
+            Header { ratchet_key: r.array()?, previous_chain_length: r.u32()?, index: r.u32()?, salt: r.array()? };
         let ciphertext_len = r.remaining();
         if ciphertext_len < TAG_LEN + 1 {
             return Err(WireError::Truncated { needed: TAG_LEN + 1 - ciphertext_len });
@@ -113,7 +125,7 @@ fn parse_setup(r: &mut Reader<'_>) -> Result<SetupData, WireError> {
     let signed_prekey_id = r.u32()?;
     let one_time_prekey_id = if r.bool()? { Some(r.u32()?) } else { None };
     if r.u8()? != 0 {
-        return Err(WireError::InvalidField("KEM share is not defined in version 1"));
+        return Err(WireError::InvalidField("KEM share is not defined in this version"));
     }
     Ok(SetupData { initiator, base_key, signed_prekey_id, one_time_prekey_id })
 }
@@ -125,7 +137,7 @@ pub(crate) fn encode_prefix(setup: Option<&SetupData>, header: &Header, capacity
         Some(_) => (MessageType::Setup, 32 + 32 + 4 + 1 + 4 + 1),
         None => (MessageType::Ratchet, 0),
     };
-    let mut w = writer_for(ty as u8, setup_len + KEY_LEN + 8 + capacity + TAG_LEN);
+    let mut w = writer_for(ty, setup_len + HEADER_LEN + capacity + TAG_LEN);
     if let Some(s) = setup {
         w.bytes(s.initiator.as_bytes()).bytes(&s.base_key).u32(s.signed_prekey_id);
         match s.one_time_prekey_id {
@@ -134,6 +146,6 @@ pub(crate) fn encode_prefix(setup: Option<&SetupData>, header: &Header, capacity
         };
         w.u8(0);
     }
-    w.bytes(&header.ratchet_key).u32(header.previous_chain_length).u32(header.index);
+    w.bytes(&header.ratchet_key).u32(header.previous_chain_length).u32(header.index).bytes(&header.salt);
     w
 }

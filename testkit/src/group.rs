@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sealpost::group::{Group, GroupId};
 use sealpost::{Account, IdentityKey, Session};
@@ -36,6 +37,10 @@ pub struct GroupWorld {
     pub ids: Vec<IdentityKey>,
     /// The members.
     pub members: Vec<Member>,
+    /// Randomness for [`Self::send`] (message salts), seeded apart from the
+    /// caller's RNG so that building a world draws the same numbers as
+    /// before messages needed randomness.
+    pub send_rng: StdRng,
 }
 
 impl GroupWorld {
@@ -52,7 +57,7 @@ impl GroupWorld {
                 Member { account, group, sessions: BTreeMap::new() }
             })
             .collect();
-        let mut world = Self { ids, members };
+        let mut world = Self { ids, members, send_rng: StdRng::seed_from_u64(0x5a17) };
         for i in 0..n {
             for j in i + 1..n {
                 world.connect(i, j, rng);
@@ -103,7 +108,7 @@ impl GroupWorld {
 
     /// Member `from` encrypts `text` to the group.
     pub fn send(&mut self, from: usize, text: &str) -> Vec<u8> {
-        self.members[from].group.encrypt(text.as_bytes()).unwrap()
+        self.members[from].group.encrypt(text.as_bytes(), &mut self.send_rng).unwrap()
     }
 
     /// Member `to` decrypts `message` at [`NOW`].

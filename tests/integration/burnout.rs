@@ -304,6 +304,7 @@ struct GroupChannel {
     alice: IdentityKey,
     alice_group: Group,
     bob_group: Group,
+    rng: rand::rngs::StdRng,
 }
 
 impl GroupChannel {
@@ -311,13 +312,13 @@ impl GroupChannel {
         let world = GroupWorld::new(2, &mut rng(seed));
         let alice = world.ids[0];
         let [alice_group, bob_group]: [Group; 2] = world.into_groups().try_into().unwrap();
-        Self { alice, alice_group, bob_group }
+        Self { alice, alice_group, bob_group, rng: rng(seed + 1) }
     }
 }
 
 impl Channel for GroupChannel {
     fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        self.alice_group.encrypt_with_envelope(plaintext, envelope).unwrap()
+        self.alice_group.encrypt_with_envelope(plaintext, envelope, &mut self.rng).unwrap()
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
         match self.bob_group.decrypt(sealed, now_ms)?.into_opened() {
@@ -336,7 +337,7 @@ impl Channel for GroupChannel {
 #[test]
 fn plain_group_messages_are_not_burnout_messages() {
     let mut c = GroupChannel::new(5);
-    let sealed = c.alice_group.encrypt(b"lunch?").unwrap();
+    let sealed = c.alice_group.encrypt(b"lunch?", &mut c.rng).unwrap();
     match c.bob_group.decrypt(&sealed, T0).unwrap().into_opened() {
         Opened::Message(text) => assert_eq!(text, b"lunch?"),
         Opened::Burnout(_) => panic!("no envelope was attached"),

@@ -191,7 +191,7 @@ fn messages_and_distributions_do_not_cross_groups_or_key_ids() {
         }
     }
     let in_main = world.send(0, "main channel");
-    let in_other = others[0].encrypt(b"side channel").unwrap();
+    let in_other = others[0].encrypt(b"side channel", &mut rng).unwrap();
     assert_eq!(others[1].decrypt(&in_main, NOW), Err(Error::Group(GroupError::GroupMismatch)));
     assert_eq!(world.members[1].group.decrypt(&in_other, NOW), Err(Error::Group(GroupError::GroupMismatch)));
     // Rewriting the group id (and the key id to A's key there) does not
@@ -314,7 +314,7 @@ fn size_and_membership_limits() {
     assert_eq!(group.member_count(), 0, "our own identity is not a member of our view");
     let too_big = vec![0u8; MAX_GROUP_PLAINTEXT + 1];
     let iteration = group.own_iteration();
-    assert!(matches!(group.encrypt(&too_big), Err(Error::TooLarge { .. })));
+    assert!(matches!(group.encrypt(&too_big, &mut rng), Err(Error::TooLarge { .. })));
     assert_eq!(group.own_iteration(), iteration);
     for _ in 0..MAX_GROUP_MEMBERS - 1 {
         assert!(group.add_member(*IdentityKeyPair::generate(&mut rng).public()).unwrap());
@@ -332,7 +332,7 @@ fn burnout_envelopes_are_checked_at_decrypt() {
     let mut rng = rng(17);
     let mut world = GroupWorld::new(2, &mut rng);
     let envelope = Envelope::with_ttl(NOW, 60_000).burn_after_reading();
-    let m = world.members[0].group.encrypt_with_envelope(b"self-destructing", &envelope).unwrap();
+    let m = world.members[0].group.encrypt_with_envelope(b"self-destructing", &envelope, &mut rng).unwrap();
     // Too far in the future for the reader's clock: refused, retryable.
     let before = world.members[1].group.to_bytes();
     assert!(matches!(

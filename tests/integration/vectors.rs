@@ -6,7 +6,8 @@
 //! sealpost's own derivation and encodings (X3DH, root/chain/message keys,
 //! AEAD, wire formats, signed-prekey signatures), so that any change in
 //! them, intended or not, fails here. An intended change needs a new
-//! protocol version and deliberately regenerated vectors. The individual
+//! protocol version and deliberately regenerated vectors (last: 1:1 messages
+//! of format version 2, with the per-message header salt). The individual
 //! KDF steps are pinned (and were cross-checked against an independent
 //! reimplementation) in `src/ratchet/vectors.rs`.
 //!
@@ -125,28 +126,28 @@ const BUNDLE: [&str; 6] = [
 ];
 /// The first message (a setup message), in full.
 const FIRST_MESSAGE: [&str; 5] = [
-    "01037a17f10dcee9dbd111420f9d5b1ded14069b18c00dee0024d60a7644cf45",
+    "02037a17f10dcee9dbd111420f9d5b1ded14069b18c00dee0024d60a7644cf45",
     "a8d70afc65142208de75702a038f4a28cb95ea14db405322c152db97e2bb7310",
     "1248000000010100000001001969a23c1bd31549312f29963f64611a8480fb51",
-    "5c123857102c5e04cb24c33e000000000000000001765acdb2c12a946adfe760",
-    "19fcbc6579778fa89f501106036c",
+    "5c123857102c5e04cb24c33e000000000000000040277ea53e28c24ca32e45e3",
+    "ffe100faec87ca1eaac7f235c98241603bd6fe56f67127dedc77d13770a9",
 ];
 /// SHA-256 of each message, in the order they were sent.
 const MESSAGE_HASHES: [&str; 7] = [
-    "bd6b4eef0d74b7293fd32ba2de5db00c78401287882da0dc85c3c74d3ac02e87",
-    "2cd77a448faca8be683a161a4bddc371c40d2c53d757a9d4fed8c452b3bdea8d",
-    "11c4f3c3fb3d90505b4e2a93417fff9ec98648be14ac95696363710996b5f058",
-    "dbb310907fa9b5f54dee2a92715ec292f5fe31f53e130d6068fa514e14550288",
-    "fc44777546f250097ce4cbe87a3479d7e83e334812df1ab2682a2f58b5233e85",
-    "e1e3d874925bbf4b889a882e4d9109a21294c90c12eb7c4b5f7ffed5a7ab2d80",
-    "5b7a2589d258ce25b87c6c421d5f7508ed5ca3d305bef4d03c736d7b1154b44b",
+    "55eba612dec8cca1dc44424d3d25075815d0c5cc2831a46978eff87d136ec8b0",
+    "2e7a466ca74feddfce735201e68004f20305f1545b9ec17c077d28f4b9a1593d",
+    "b37293a086270843813e1aec1223a4b51e4413cd8c2c9357c4810199d75ad522",
+    "e3ec9fa1a2bccdb958a4063756b67fddd1af761ab44c63b5a52b586acc354ada",
+    "250077c5c66ed56e8d1b3d0083b610f3dd2731b2a165753838198bfe97664156",
+    "faf466500d4bede31243b1ff3a13b4281da3799d11f925b11dc1a4c71afb526d",
+    "5798885467332a63b2aeb053188d592f9154602df65431db33bbf171b43cc682",
 ];
 /// SHA-256 of the concatenation of all messages.
-const TRANSCRIPT_HASH: &str = "56ef72c0e22528a430874d1f4e4d09d09f8979666bf781b77fc784157188612d";
+const TRANSCRIPT_HASH: &str = "c9c4b8415389c92a94cd36117a21afd9facfe6cfa9ffe567826fd9cb35f70e23";
 /// SHA-256 of both final session serializations (pins the state format,
 /// which stored sessions depend on).
-const ALICE_SESSION_HASH: &str = "1c54a5842a2d682d552f55727773e64b51c5d7b839d11979741cbbc2e9db11e2";
-const BOB_SESSION_HASH: &str = "724020483f57ff4c3c009d4e18e0c252fcee031a0541abf5c307ccb4989414e0";
+const ALICE_SESSION_HASH: &str = "2c6c6ae6b0a596d8d0dfc826cfc1ae449707ba5cd3dfb30b6e455c4edeb23b2a";
+const BOB_SESSION_HASH: &str = "580553a6fba5624f4a23fad499d34ab5e6c6a6480dba9ef23abf3405708cdd82";
 
 #[test]
 fn transcript_is_deterministic() {
