@@ -338,9 +338,44 @@ fn bench_lib(c: &mut C) {
     g.finish();
 }
 
+/// The most work one forged message can cause: Bob's session to Alice
+/// holds `MAX_PREVIOUS_STATES` previous states (Alice re-initiated that
+/// often) and the forgery names a fresh ratchet key with the largest
+/// previous-chain length and message number, so every state tries it.
+fn bench_forgery(c: &mut C) {
+    use sealpost::limits::{MAX_FORWARD_JUMP, MAX_PREVIOUS_STATES};
+    let mut rng = rng(13);
+    let (alice, mut bob) = accounts(&mut rng, 0);
+    let mut b = None;
+    for _ in 0..=MAX_PREVIOUS_STATES {
+        let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let m = a.encrypt(b"again", &mut rng).unwrap();
+        match b.as_mut() {
+            None => b = Some(bob.create_inbound_session(&m).unwrap().0),
+            Some(b) => {
+                bob.decrypt(b, &m).unwrap();
+            }
+        }
+    }
+    let mut b = b.unwrap();
+    assert_eq!(b.previous_state_count(), MAX_PREVIOUS_STATES);
+    let (_, fresh) = x25519_keygen(&mut rng);
+    let mut forged = vec![sealpost::wire::MessageType::Ratchet.version(), sealpost::wire::MessageType::Ratchet as u8];
+    forged.extend_from_slice(fresh.as_bytes());
+    forged.extend_from_slice(&MAX_FORWARD_JUMP.to_be_bytes());
+    forged.extend_from_slice(&MAX_FORWARD_JUMP.to_be_bytes());
+    forged.extend_from_slice(&[0x55; 16 + 40]);
+    let mut g = c.benchmark_group("session_lib");
+    g.sample_size(20);
+    g.bench_function("forgery_worst_case", |bench| {
+        bench.iter(|| assert!(bob.decrypt(&mut b, black_box(&forged)).is_err()))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = bench::criterion();
-    targets = bench_raw, bench_floor, bench_lib
+    targets = bench_raw, bench_floor, bench_lib, bench_forgery
 }
 criterion_main!(benches);
