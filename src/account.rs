@@ -286,6 +286,11 @@ impl Account {
         if &setup.initiator == self.identity() {
             return Err(SessionError::PeerMismatch.into());
         }
+        // A setup without a one-time prekey consumes nothing: the record of
+        // its base key is what makes it single-use.
+        if setup.one_time_prekey_id.is_none() {
+            self.prekeys.check_setup_without_one_time(setup.signed_prekey_id, &setup.base_key)?;
+        }
         let mut ratchet = x3dh::respond(&self.identity, &self.prekeys, &setup)?;
         let decrypted = ratchet.decrypt(message, MAX_FORWARD_JUMP)?;
         let (kind, content) = split_kind(decrypted.payload)?;
@@ -294,8 +299,9 @@ impl Account {
             return Err(e);
         }
         ratchet.apply(decrypted.commit);
-        if let Some(id) = setup.one_time_prekey_id {
-            self.prekeys.consume_one_time(id);
+        match setup.one_time_prekey_id {
+            Some(id) => self.prekeys.consume_one_time(id),
+            None => self.prekeys.record_setup_without_one_time(setup.signed_prekey_id, setup.base_key),
         }
         Ok((SessionState::accepted(ratchet, setup.base_key), verdict))
     }
@@ -331,6 +337,57 @@ mod tests {
 
     use super::*;
     use crate::error::Error;
+
+    #[test]
+    fn a_setup_without_one_time_prekey_is_accepted_once() {
+        let mut rng = StdRng::seed_from_u64(6);
+        let alice = Account::new(&mut rng, 0);
+        let mut bob = Account::new(&mut rng, 0);
+        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let first = to_bob.encrypt(b"only once", &mut rng).unwrap();
+        let (mut b, text) = bob.create_inbound_session(&first).unwrap();
+        assert_eq!(text, b"only once");
+        let before = bob.to_bytes();
+        assert_eq!(bob.create_inbound_session(&first).err(), Some(Error::Session(SessionError::SetupReplayed)));
+        assert_eq!(bob.to_bytes(), before);
+        // The record survives a save and restore.
+        let mut restored = Account::from_bytes(&bob.to_bytes()).unwrap();
+        assert_eq!(restored.create_inbound_session(&first).err(), Some(Error::Session(SessionError::SetupReplayed)));
+
+        // Alice re-initiates six times: the first state falls out of Bob's
+        // previous states. Replaying her first message must neither return
+        // its text as new nor make that stale state current again.
+        for _ in 0..=crate::limits::MAX_PREVIOUS_STATES {
+            let mut again = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+            bob.decrypt(&mut b, &again.encrypt(b"again", &mut rng).unwrap()).unwrap();
+        }
+        assert!(!b.has_state(&SessionMessage::parse(&first).unwrap().setup.unwrap().base_key));
+        let (current, state) = (b.session_id(), b.to_bytes());
+        assert_eq!(bob.decrypt(&mut b, &first), Err(Error::Session(SessionError::SetupReplayed)));
+        assert_eq!((b.session_id(), b.to_bytes()), (current, state));
+    }
+
+    #[test]
+    fn a_full_setup_record_refuses_rather_than_forgets() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let alice = Account::new(&mut rng, 0);
+        let mut bob = Account::new(&mut rng, 0);
+        let id = bob.prekeys.bundle(&bob.identity, None).unwrap().signed_prekey_id();
+        for i in 0..crate::limits::MAX_SETUPS_PER_SIGNED_PREKEY as u32 {
+            let mut base_key = [0u8; 32];
+            base_key[..4].copy_from_slice(&i.to_be_bytes());
+            bob.prekeys.record_setup_without_one_time(id, base_key);
+        }
+        let restored = Account::from_bytes(&bob.to_bytes()).unwrap();
+        assert_eq!(restored.to_bytes(), bob.to_bytes());
+        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let first = to_bob.encrypt(b"hi", &mut rng).unwrap();
+        assert!(matches!(bob.create_inbound_session(&first), Err(Error::LimitReached { .. })));
+        // After a rotation, new setups use the new signed prekey.
+        bob.rotate_signed_prekey(&mut rng, 1).unwrap();
+        let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        assert!(bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng).unwrap()).is_ok());
+    }
 
     #[test]
     fn another_accounts_session_is_refused_and_nothing_changes() {

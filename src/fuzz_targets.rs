@@ -335,6 +335,12 @@ pub fn session_sequence(data: &[u8]) {
             if pending.route == Route::NewSession || !is_setup {
                 assert!(result.is_err(), "misrouted {} accepted", pending.name);
             }
+            // A setup accepted this way is used up: its one-time prekey is
+            // consumed, or its base key recorded, so the proper delivery
+            // later is refused as a replay.
+            if result.is_ok() {
+                delivered[index] = true;
+            }
         } else {
             match (&pending.plaintext, result) {
                 (None, result) => assert!(result.is_err(), "{} must never be accepted", pending.name),

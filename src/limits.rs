@@ -50,6 +50,15 @@ pub const MAX_PREVIOUS_STATES: usize = 5;
 /// One-time prekeys a [`PreKeyStore`](crate::PreKeyStore) holds at most.
 pub const MAX_ONE_TIME_PREKEYS: usize = 2000;
 
+/// Authenticated setup messages without a one-time prekey remembered per
+/// signed prekey (their base keys), so that none is accepted twice. They are
+/// kept as long as the signed prekey. Past the bound, further such setups
+/// for that signed prekey are refused with
+/// [`Error::LimitReached`](crate::Error::LimitReached) until it is rotated:
+/// refusing is safe, forgetting a record would not be. 2000 x 32 bytes per
+/// signed prekey.
+pub const MAX_SETUPS_PER_SIGNED_PREKEY: usize = 2000;
+
 /// Previous signed prekeys kept after rotations (besides the grace period).
 pub const MAX_PREVIOUS_SIGNED_PREKEYS: usize = 4;
 

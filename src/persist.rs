@@ -147,7 +147,7 @@ mod tests {
         let at_limit = vec![0u8; MAX_EXPORT];
         assert!(matches!(
             open(&[0; 32], MessageType::AccountState, &at_limit),
-            Err(Error::Wire(WireError::UnsupportedVersion(0)))
+            Err(Error::Wire(WireError::UnexpectedType { found: 0, .. }))
         ));
     }
 }

@@ -12,7 +12,7 @@
 //! Both X25519 keys must be canonical (bit 255 clear); see
 //! `canonical_x25519`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand_core::CryptoRng;
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
@@ -20,7 +20,9 @@ use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use crate::crypto::label;
 use crate::error::{Error, Result, SessionError, WireError};
 use crate::identity::{IdentityKey, IdentityKeyPair, is_below_p};
-use crate::limits::{MAX_ONE_TIME_PREKEYS, MAX_PREVIOUS_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_MS};
+use crate::limits::{
+    MAX_ONE_TIME_PREKEYS, MAX_PREVIOUS_SIGNED_PREKEYS, MAX_SETUPS_PER_SIGNED_PREKEY, SIGNED_PREKEY_GRACE_MS,
+};
 use crate::ratchet::RatchetKeyPair;
 use crate::wire::MessageType;
 use crate::wire::codec::{Reader, Writer, writer_for};
@@ -91,7 +93,7 @@ impl PreKeyBundle {
             Some((id, key)) => w.u8(1).u32(id).bytes(&key),
             None => w.u8(0),
         };
-        w.u8(0);
+        w.u8(KEM_NONE);
         w.into_vec()
     }
 
@@ -107,8 +109,8 @@ impl PreKeyBundle {
         let signature = r.array()?;
         let one_time_prekey =
             if r.bool()? { Some((r.u32()?, canonical_x25519(r.array()?, "one-time prekey")?)) } else { None };
-        if r.u8()? != 0 {
-            return Err(WireError::InvalidField("KEM prekey is not defined in version 1").into());
+        if r.u8()? != KEM_NONE {
+            return Err(WireError::InvalidField("KEM prekey kind not defined in this version").into());
         }
         r.finish()?;
         Ok(Self { identity, signed_prekey_id, signed_prekey_created_at, signed_prekey, signature, one_time_prekey })
@@ -130,11 +132,17 @@ fn canonical_x25519(key: [u8; 32], what: &'static str) -> core::result::Result<[
     Ok(key)
 }
 
+/// What a signed-prekey signature covers. The KEM kind byte of the bundle
+/// (0: no KEM prekey; reserved for the post-quantum prekey) is signed too,
+/// so a server cannot strip or swap a KEM prekey once one exists.
 fn signed_prekey_message(id: u32, created_at: u64, key: &[u8; 32]) -> Vec<u8> {
-    let mut w = Writer::with_capacity(label::SIGNED_PREKEY.len() + 44);
-    w.bytes(label::SIGNED_PREKEY).u32(id).u64(created_at).bytes(key);
+    let mut w = Writer::with_capacity(label::SIGNED_PREKEY.len() + 45);
+    w.bytes(label::SIGNED_PREKEY).u32(id).u64(created_at).bytes(key).u8(KEM_NONE);
     w.into_vec()
 }
+
+/// The bundle's KEM kind byte: no KEM prekey (the only kind defined yet).
+const KEM_NONE: u8 = 0;
 
 /// A signed prekey held by its owner.
 #[derive(Clone)]
@@ -143,13 +151,18 @@ struct SignedPreKey {
     created_at: u64,
     key: RatchetKeyPair,
     signature: [u8; 64],
+    /// Base keys of the authenticated setup messages that named this signed
+    /// prekey and no one-time prekey: such a message consumes nothing, so
+    /// without this record it could be accepted again (a replay). Kept as
+    /// long as the signed prekey, at most [`MAX_SETUPS_PER_SIGNED_PREKEY`].
+    setups_without_one_time: BTreeSet<[u8; 32]>,
 }
 
 impl SignedPreKey {
     fn generate<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, id: u32, now_ms: u64, rng: &mut R) -> Self {
         let key = RatchetKeyPair::generate(rng);
         let signature = identity.sign_raw(&signed_prekey_message(id, now_ms, &key.public));
-        Self { id, created_at: now_ms, key, signature }
+        Self { id, created_at: now_ms, key, signature, setups_without_one_time: BTreeSet::new() }
     }
 }
 
@@ -263,14 +276,51 @@ impl PreKeyStore {
     }
 
     pub(crate) fn signed_prekey(&self, id: u32) -> Result<&RatchetKeyPair> {
+        self.signed(id).map(|k| &k.key)
+    }
+
+    fn signed(&self, id: u32) -> Result<&SignedPreKey> {
         if self.current.id == id {
-            return Ok(&self.current.key);
+            return Ok(&self.current);
         }
         self.previous
             .iter()
             .find(|(k, _)| k.id == id)
-            .map(|(k, _)| &k.key)
-            .ok_or(Error::Session(SessionError::UnknownSignedPreKey(id)))
+            .map(|(k, _)| k)
+            .ok_or(SessionError::UnknownSignedPreKey(id).into())
+    }
+
+    fn signed_mut(&mut self, id: u32) -> Option<&mut SignedPreKey> {
+        if self.current.id == id {
+            return Some(&mut self.current);
+        }
+        self.previous.iter_mut().find(|(k, _)| k.id == id).map(|(k, _)| k)
+    }
+
+    /// Refuses a setup message without a one-time prekey that this store
+    /// already accepted ([`SessionError::SetupReplayed`]), or when the
+    /// signed prekey's record is full ([`Error::LimitReached`]: rotate the
+    /// signed prekey). Changes nothing.
+    pub(crate) fn check_setup_without_one_time(&self, signed_prekey_id: u32, base_key: &[u8; 32]) -> Result<()> {
+        let spk = self.signed(signed_prekey_id)?;
+        if spk.setups_without_one_time.contains(base_key) {
+            return Err(SessionError::SetupReplayed.into());
+        }
+        if spk.setups_without_one_time.len() >= MAX_SETUPS_PER_SIGNED_PREKEY {
+            return Err(Error::LimitReached {
+                what: "setups without a one-time prekey for this signed prekey (rotate the signed prekey)",
+                max: MAX_SETUPS_PER_SIGNED_PREKEY,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records an authenticated setup message without a one-time prekey
+    /// (after [`Self::check_setup_without_one_time`]).
+    pub(crate) fn record_setup_without_one_time(&mut self, signed_prekey_id: u32, base_key: [u8; 32]) {
+        if let Some(spk) = self.signed_mut(signed_prekey_id) {
+            spk.setups_without_one_time.insert(base_key);
+        }
     }
 
     pub(crate) fn one_time_secret(&self, id: u32) -> Result<&StaticSecret> {
@@ -291,6 +341,10 @@ impl PreKeyStore {
     pub(crate) fn encode(&self, w: &mut Writer) {
         let put = |w: &mut Writer, k: &SignedPreKey| {
             w.u32(k.id).u64(k.created_at).bytes(k.key.secret.as_bytes()).bytes(&k.signature);
+            w.u32(k.setups_without_one_time.len() as u32);
+            for base_key in &k.setups_without_one_time {
+                w.bytes(base_key);
+            }
         };
         put(w, &self.current);
         w.u32(self.previous.len() as u32);
@@ -306,12 +360,23 @@ impl PreKeyStore {
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
         let get = |r: &mut Reader<'_>| -> core::result::Result<SignedPreKey, WireError> {
-            Ok(SignedPreKey {
-                id: r.u32()?,
-                created_at: r.u64()?,
-                key: RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?)),
-                signature: r.array()?,
-            })
+            let id = r.u32()?;
+            let created_at = r.u64()?;
+            let key = RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?));
+            let signature = r.array()?;
+            let n = r.count("setups without a one-time prekey", MAX_SETUPS_PER_SIGNED_PREKEY)?;
+            let mut setups_without_one_time = BTreeSet::new();
+            let mut last: Option<[u8; 32]> = None;
+            for _ in 0..n {
+                let base_key: [u8; 32] = r.array()?;
+                // Strictly ascending, as `encode` writes them: one encoding.
+                if last.is_some_and(|l| l >= base_key) {
+                    return Err(WireError::InvalidField("setup record must be strictly ascending"));
+                }
+                last = Some(base_key);
+                setups_without_one_time.insert(base_key);
+            }
+            Ok(SignedPreKey { id, created_at, key, signature, setups_without_one_time })
         };
         let current = get(r)?;
         let n = r.count("previous signed prekeys", MAX_PREVIOUS_SIGNED_PREKEYS)?;

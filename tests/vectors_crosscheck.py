@@ -117,7 +117,8 @@ def transcript_bundle_signature():
     bundle = bytes.fromhex(rust_consts("tests/integration/vectors.rs")["BUNDLE"])
     identity_key, rest = bundle[2:34], bundle[34:]
     spk_id, created, spk, signature = rest[:4], rest[4:12], rest[12:44], rest[44:108]
-    message = b"sealpost v1 signed prekey" + spk_id + created + spk
+    kem_kind = rest[-1:]  # the bundle's last byte, signed since bundle format version 2
+    message = b"sealpost v1 signed prekey" + spk_id + created + spk + kem_kind
     Ed25519PublicKey.from_public_bytes(identity_key).verify(signature, message)
     print("ok  transcript bundle signature")
 

@@ -61,6 +61,10 @@ pub enum SealpostError {
     /// The session passed to an `Account` call belongs to another account.
     #[error("{0}")]
     NotThisAccount(String),
+    /// A setup message (without a one-time prekey) that this account already
+    /// accepted: a replay. Nothing changed.
+    #[error("{0}")]
+    SetupReplayed(String),
     /// The message carries a payload kind the called function does not
     /// handle (for example a group message passed to a 1:1 decrypt).
     #[error("{0}")]
@@ -194,6 +198,7 @@ impl SealpostError {
             SessionError::PeerMismatch => Self::PeerMismatch(message),
             SessionError::UnknownSessionSetup => Self::UnknownSessionSetup(message),
             SessionError::NotThisAccount => Self::NotThisAccount(message),
+            SessionError::SetupReplayed => Self::SetupReplayed(message),
             _ => Self::Other(message),
         }
     }
@@ -258,6 +263,7 @@ mod tests {
             ),
             (sealpost::Error::Burnout(BurnoutError::Expired { expired_at_ms: 5 }), "Expired"),
             (sealpost::Error::Session(SessionError::NotThisAccount), "NotThisAccount"),
+            (sealpost::Error::Session(SessionError::SetupReplayed), "SetupReplayed"),
             (sealpost::Error::Wire(sealpost::WireError::TrailingBytes(3)), "Malformed"),
             (sealpost::Error::Session(SessionError::OneTimePreKeyReused(7)), "OneTimePreKeyReused"),
             (sealpost::Error::Vault(VaultError::BurnedAfterReading), "BurnedAfterReading"),

@@ -34,6 +34,12 @@ pub enum SessionError {
     #[error("message is from a different identity than this session's peer")]
     PeerMismatch,
 
+    /// A setup message that named no one-time prekey was already accepted
+    /// by this account (the same base key): a replay. Refused; nothing
+    /// changes, and no session state is promoted.
+    #[error("setup message already accepted (replay)")]
+    SetupReplayed,
+
     /// The session passed to an [`Account`](crate::Account) call belongs to
     /// another account (its local identity is not this account's). Pass each
     /// session to the account that owns it.

@@ -134,13 +134,15 @@ impl<'a> Reader<'a> {
     /// Reads and checks the `version | type` prefix every sealpost format
     /// starts with.
     pub(crate) fn header(&mut self, expected: super::MessageType) -> Result<(), WireError> {
+        // The type first: bytes of another type are that, whatever their
+        // version; bytes of this type in another version are refused as such.
         let version = self.u8()?;
-        if version != expected.version() {
-            return Err(WireError::UnsupportedVersion(version));
-        }
         let found = self.u8()?;
         if found != expected as u8 {
             return Err(WireError::UnexpectedType { found, expected: expected as u8 });
+        }
+        if version != expected.version() {
+            return Err(WireError::UnsupportedVersion(version));
         }
         Ok(())
     }

@@ -48,7 +48,7 @@ macro_rules! message_types {
             /// ```
             /// use sealpost::wire::MessageType;
             /// assert_eq!(MessageType::Ratchet.version(), 2);
-            /// assert_eq!(MessageType::PreKeyBundle.version(), 1);
+            /// assert_eq!(MessageType::ForkoutBundle.version(), 1);
             /// ```
             pub fn version(self) -> u8 {
                 match self {
@@ -61,7 +61,7 @@ macro_rules! message_types {
 
 message_types! {
     /// A public [`PreKeyBundle`](crate::PreKeyBundle).
-    PreKeyBundle = 0x01, version 1;
+    PreKeyBundle = 0x01, version 2;
     /// A Double Ratchet message inside an established session.
     Ratchet = 0x02, version 2;
     /// A Double Ratchet message that also carries X3DH setup data.
@@ -75,7 +75,7 @@ message_types! {
     /// The part of a Forkout bundle addressed to one recipient.
     ForkoutDelivery = 0x21, version 1;
     /// Serialized [`Account`](crate::Account) state.
-    AccountState = 0x30, version 1;
+    AccountState = 0x30, version 2;
     /// Serialized [`Session`](crate::Session) state.
     SessionState = 0x31, version 1;
     /// Serialized group state.

@@ -7,7 +7,8 @@
 //! AEAD, wire formats, signed-prekey signatures), so that any change in
 //! them, intended or not, fails here. An intended change needs a new
 //! protocol version and deliberately regenerated vectors (last: 1:1 messages
-//! of format version 2, with the per-message header salt). The individual
+//! of format version 2, with the per-message header salt; bundles of format
+//! version 2, whose signature covers the KEM kind byte). The individual
 //! KDF steps are pinned (and were cross-checked against an independent
 //! reimplementation) in `src/ratchet/vectors.rs`.
 //!
@@ -117,11 +118,11 @@ fn transcript() -> Transcript {
 const ALICE_IDENTITY: &str = "7a17f10dcee9dbd111420f9d5b1ded14069b18c00dee0024d60a7644cf45a8d7";
 const BOB_IDENTITY: &str = "76719d59253f593b625a9f46a427785002d23d47d520e4e10d31179b2e5bff61";
 const BUNDLE: [&str; 6] = [
-    "010176719d59253f593b625a9f46a427785002d23d47d520e4e10d31179b2e5b",
+    "020176719d59253f593b625a9f46a427785002d23d47d520e4e10d31179b2e5b",
     "ff61000000010000018bcfe56800b8ecfb1012c5b50654cade0822fd9a3c6ab6",
-    "dd061999c4d953d4960bbcd70622a0bcf8b4ba9e3530a5fb427798dd4e2a3525",
-    "8d1131d2eb17f21d943b8d2cd686caea63ed6866baebe341c46e684598ad8a86",
-    "0e3480eabc6869f2211764670e0b0100000001fdf3cb0134ac447fe80cfbca0e",
+    "dd061999c4d953d4960bbcd70622aa8a7a82b98ceb1004fc29de33d08c21a54a",
+    "88dc9d1261526bf685807db9844114acf431d14f87778c3a0a91f8d5b4b73b1a",
+    "3c7cddd3ddc5a448d3e12de57e040100000001fdf3cb0134ac447fe80cfbca0e",
     "da7d1f5a27412b4aa6dabea1f026734d23df4300",
 ];
 /// The first message (a setup message), in full.
