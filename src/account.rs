@@ -37,6 +37,8 @@ use crate::x3dh;
 pub struct Account {
     identity: IdentityKeyPair,
     prekeys: PreKeyStore,
+    /// Encrypted exports made so far (see [`Persist::export_generation`]).
+    export_generation: u64,
 }
 
 impl Account {
@@ -50,7 +52,7 @@ impl Account {
     /// An account for an existing identity, with a fresh prekey store.
     pub fn from_identity<R: CryptoRng + ?Sized>(identity: IdentityKeyPair, rng: &mut R, now_ms: u64) -> Self {
         let prekeys = PreKeyStore::new(&identity, now_ms, rng);
-        Self { identity, prekeys }
+        Self { identity, prekeys, export_generation: 0 }
     }
 
     /// Our public identity key.
@@ -312,6 +314,7 @@ impl Account {
         let mut w = writer_for(MessageType::AccountState, 4096);
         w.bytes(self.identity.to_seed().as_ref());
         self.prekeys.encode(&mut w);
+        w.u64(self.export_generation);
         Zeroizing::new(w.into_vec())
     }
 
@@ -321,8 +324,9 @@ impl Account {
         let seed = Zeroizing::new(r.array::<32>()?);
         let identity = IdentityKeyPair::from_seed(&seed);
         let prekeys = PreKeyStore::decode(&mut r)?;
+        let export_generation = r.u64()?;
         r.finish()?;
-        Ok(Self { identity, prekeys })
+        Ok(Self { identity, prekeys, export_generation })
     }
 }
 

@@ -397,10 +397,12 @@ pub fn state_import(data: &[u8]) {
 pub fn encrypted_import(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
     if mode & 1 == 0 {
+        let context = persist::context_digest(&[]);
         for inner in [MessageType::AccountState, MessageType::SessionState] {
-            if let Ok(plain) = persist::open(&EXPORT_KEY, inner, rest) {
-                let nonce: [u8; 24] = rest[3..27].try_into().unwrap();
-                assert_eq!(persist::seal_with_nonce(&EXPORT_KEY, inner, &plain, &nonce), rest, "export not canonical");
+            if let Ok((header, plain)) = persist::open(&EXPORT_KEY, inner, rest, &context) {
+                let nonce: [u8; 24] = rest[43..67].try_into().unwrap();
+                let resealed = persist::seal_with_nonce(&EXPORT_KEY, &header, &plain, &nonce);
+                assert_eq!(resealed, rest, "export not canonical");
             }
         }
         check_import::<Account>(rest);
@@ -412,11 +414,21 @@ pub fn encrypted_import(data: &[u8]) {
         *slot = *byte;
     }
     let inner = if mode & 2 != 0 { MessageType::AccountState } else { MessageType::SessionState };
-    let export = persist::seal_with_nonce(&EXPORT_KEY, inner, rest, &nonce);
-    assert_eq!(persist::open(&EXPORT_KEY, inner, &export).unwrap().as_slice(), rest);
-    assert_eq!(persist::open(&[0x43; 32], inner, &export).unwrap_err(), Error::ExportCorrupted);
+    // The generation the state records, so that a valid state imports.
+    let generation = match inner {
+        MessageType::AccountState => Account::from_bytes(rest).map(|a| a.export_generation()),
+        _ => Session::from_bytes(rest).map(|s| s.export_generation()),
+    }
+    .unwrap_or(0);
+    let context = persist::context_digest(&[]);
+    let header = persist::ExportHeader { inner, generation, context };
+    let export = persist::seal_with_nonce(&EXPORT_KEY, &header, rest, &nonce);
+    assert_eq!(persist::open(&EXPORT_KEY, inner, &export, &context).unwrap().1.as_slice(), rest);
+    assert_eq!(persist::open(&[0x43; 32], inner, &export, &context).err(), Some(Error::ExportCorrupted));
+    let elsewhere = persist::context_digest(b"elsewhere");
+    assert_eq!(persist::open(&EXPORT_KEY, inner, &export, &elsewhere).err(), Some(Error::ExportContextMismatch));
     let other = if inner == MessageType::AccountState { MessageType::SessionState } else { MessageType::AccountState };
-    assert!(persist::open(&EXPORT_KEY, other, &export).is_err(), "export opened as the wrong type");
+    assert!(persist::open(&EXPORT_KEY, other, &export, &context).is_err(), "export opened as the wrong type");
     if inner == MessageType::AccountState {
         check_import::<Account>(&export);
     } else {
@@ -428,19 +440,27 @@ pub fn encrypted_import(data: &[u8]) {
 /// restores survives another export and import unchanged.
 fn check_import<T: Persist>(export: &[u8]) {
     let imported = T::import_encrypted(&EXPORT_KEY, export);
-    let opened = persist::open(&EXPORT_KEY, T::STATE_TYPE, export);
+    let opened = persist::open(&EXPORT_KEY, T::STATE_TYPE, export, &persist::context_digest(&[]));
     match (imported, opened) {
-        (Ok(value), Ok(plain)) => {
-            let bytes = value.to_bytes();
-            assert_eq!(bytes.as_slice(), plain.as_slice(), "imported state did not re-encode");
+        (Ok(mut value), Ok((header, plain))) => {
+            assert_eq!(value.to_bytes().as_slice(), plain.as_slice(), "imported state did not re-encode");
+            assert_eq!(value.export_generation(), header.generation);
             let mut rng = StdRng::seed_from_u64(3);
-            let again = T::import_encrypted(&EXPORT_KEY, &value.export_encrypted(&EXPORT_KEY, &mut rng)).unwrap();
-            assert_eq!(again.to_bytes(), bytes, "state changed across export and import");
+            let export = value.export_encrypted(&EXPORT_KEY, &mut rng);
+            assert_eq!(value.export_generation(), header.generation.saturating_add(1), "export did not count");
+            let again = T::import_encrypted(&EXPORT_KEY, &export).unwrap();
+            assert_eq!(again.to_bytes(), value.to_bytes(), "state changed across export and import");
         }
         (Ok(_), Err(e)) => panic!("imported an export that does not open: {e}"),
-        (Err(e), Ok(plain)) => {
-            assert_eq!(Err(e), T::from_bytes(&plain).map(|_| ()), "import and from_bytes disagree");
-        }
+        (Err(e), Ok((header, plain))) => match T::from_bytes(&plain) {
+            // Authentic bytes whose header and state disagree on the
+            // generation (only a forger with the key can make them).
+            Ok(state) => {
+                assert_ne!(state.export_generation(), header.generation, "import refused a consistent export: {e}");
+                assert_eq!(e, Error::InvalidState("export generation differs from the state's"));
+            }
+            Err(parse) => assert_eq!(e, parse, "import and from_bytes disagree"),
+        },
         (Err(_), Err(_)) => {}
     }
 }
@@ -594,14 +614,17 @@ pub fn live_group() -> &'static LiveGroup {
 }
 
 /// Decrypts arbitrary bytes in a live group: must not panic, and a failure
-/// must leave the group byte-for-byte unchanged (an expired Burnout message,
-/// whose key is consumed by design, excepted).
+/// must leave the group byte-for-byte unchanged (an expired or malformed
+/// Burnout envelope, whose key is consumed by design, excepted).
 pub fn group_decrypt(data: &[u8]) {
     let live = live_group();
     let mut bob = live.bob.clone();
     let before = bob.to_bytes();
     match bob.decrypt(data, 1_700_000_000_000) {
-        Err(crate::error::Error::Burnout(BurnoutError::Expired { .. })) | Ok(_) => {
+        Err(ref e) if crate::burnout::payload::consumes_key(e) => {
+            assert_eq!(bob.decrypt(data, 1_700_000_000_000).err(), Some(crate::error::Error::DuplicateMessage));
+        }
+        Ok(_) => {
             assert_eq!(bob.decrypt(data, 1_700_000_000_000).err(), Some(crate::error::Error::DuplicateMessage));
         }
         Err(_) => assert_eq!(bob.to_bytes(), before, "failed group decrypt changed the state"),

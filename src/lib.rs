@@ -129,6 +129,8 @@ mod x3dh;
 
 #[doc(hidden)]
 pub mod fuzz_targets;
+#[doc(hidden)]
+pub mod test_hooks;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -177,7 +177,11 @@ impl SignedPreKey {
 pub struct PreKeyStore {
     current: SignedPreKey,
     previous: Vec<(SignedPreKey, u64)>,
-    one_time: BTreeMap<u32, StaticSecret>,
+    /// Boxed: a `BTreeMap` moves its values between nodes as it grows and
+    /// frees the old nodes without zeroizing them, so each secret lives in
+    /// its own allocation (zeroized when the key is dropped) and only the
+    /// pointers move.
+    one_time: BTreeMap<u32, Box<StaticSecret>>,
     next_one_time_id: u32,
 }
 
@@ -213,7 +217,7 @@ impl PreKeyStore {
             .ok_or(Error::LimitReached { what: "one-time prekey ids", max: u32::MAX as usize })?;
         let ids: Vec<u32> = (self.next_one_time_id..last).collect();
         for id in &ids {
-            self.one_time.insert(*id, StaticSecret::random_from_rng(rng));
+            self.one_time.insert(*id, Box::new(StaticSecret::random_from_rng(rng)));
         }
         self.next_one_time_id = last;
         Ok(ids)
@@ -325,7 +329,7 @@ impl PreKeyStore {
 
     pub(crate) fn one_time_secret(&self, id: u32) -> Result<&StaticSecret> {
         match self.one_time.get(&id) {
-            Some(s) => Ok(s),
+            Some(s) => Ok(&**s),
             None if id != 0 && id < self.next_one_time_id => Err(Error::Session(SessionError::OneTimePreKeyReused(id))),
             None => Err(Error::Session(SessionError::UnknownOneTimePreKey(id))),
         }
@@ -400,7 +404,7 @@ impl PreKeyStore {
                 return Err(WireError::InvalidField("one-time prekey ids must increase and stay below the next id"));
             }
             previous_id = id;
-            one_time.insert(id, StaticSecret::from(r.array::<32>()?));
+            one_time.insert(id, Box::new(StaticSecret::from(r.array::<32>()?)));
         }
         Ok(Self { current, previous, one_time, next_one_time_id })
     }

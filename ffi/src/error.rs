@@ -78,6 +78,13 @@ pub enum SealpostError {
     /// An encrypted export did not open: wrong key, or corrupted bytes.
     #[error("{0}")]
     ExportCorrupted(String),
+    /// An encrypted export made for another context (object, peer).
+    #[error("{0}")]
+    ExportContextMismatch(String),
+    /// An encrypted export older than the minimum generation asked for: a
+    /// rolled-back backup.
+    #[error("{0}")]
+    ExportRolledBack(String),
     /// A Burnout message was opened at or after its expiry time.
     #[error("{0}")]
     Expired(String),
@@ -173,6 +180,8 @@ impl From<sealpost::Error> for SealpostError {
             E::LimitReached { .. } => Self::LimitReached(message),
             E::TooLarge { .. } => Self::TooLarge(message),
             E::ExportCorrupted => Self::ExportCorrupted(message),
+            E::ExportContextMismatch => Self::ExportContextMismatch(message),
+            E::ExportRolledBack { .. } => Self::ExportRolledBack(message),
             E::InvalidState(_) => Self::InvalidState(message),
             E::Session(e) => Self::session(e, message),
             E::Burnout(e) => Self::burnout(e, message),

@@ -154,14 +154,21 @@ pub struct OpenedForkout {
     pub envelope: Option<Envelope>,
 }
 
-impl From<sealpost::forkout::OpenedForkout> for OpenedForkout {
-    fn from(o: sealpost::forkout::OpenedForkout) -> Self {
-        Self {
-            forkout_id: o.id().to_bytes().into(),
-            sender_identity_key: *o.sender(),
-            envelope: o.envelope().copied().map(Envelope::from),
-            body: o.into_body(),
-        }
+impl OpenedForkout {
+    /// The record for a Forkout opened at `now_ms`. A body under a Burnout
+    /// envelope is copied out of the library's zeroizing buffer only here,
+    /// at the boundary (its expiry was checked at this clock already).
+    fn new(o: sealpost::forkout::OpenedForkout, now_ms: u64) -> sealpost::Result<Self> {
+        let forkout_id = o.id().to_bytes().into();
+        let sender_identity_key = *o.sender();
+        let (body, envelope) = match o.into_opened() {
+            sealpost::burnout::Opened::Message(body) => (body, None),
+            sealpost::burnout::Opened::Burnout(m) => {
+                let envelope = Envelope::from(*m.envelope());
+                (m.into_plaintext(now_ms)?.to_vec(), Some(envelope))
+            }
+        };
+        Ok(Self { forkout_id, sender_identity_key, body, envelope })
     }
 }
 
@@ -175,7 +182,8 @@ pub struct OpenedForkoutNew {
     pub session: Arc<Session>,
     /// The Forkout.
     pub opened: Option<OpenedForkout>,
-    /// Why its content was refused (expired Burnout envelope): it is gone.
+    /// Why its content was refused (expired or malformed Burnout envelope):
+    /// it is gone.
     pub refused: Option<Refusal>,
 }
 
@@ -285,7 +293,7 @@ impl Account {
     /// use up the slot: the body can never be read.
     pub fn open_forkout(&self, session: Arc<Session>, delivery: Vec<u8>, now_ms: u64) -> Result<OpenedForkout> {
         let opened = self.with(|a| session.with(|s| Ok(sealpost::forkout::open(a, s, &delivery, now_ms)?)))?;
-        Ok(opened.into())
+        Ok(OpenedForkout::new(opened, now_ms)?)
     }
 
     /// Opens a first-contact delivery (the sender started the session from
@@ -293,7 +301,7 @@ impl Account {
     /// returned session, also when the content was refused.
     pub fn open_forkout_new(&self, delivery: Vec<u8>, now_ms: u64) -> Result<OpenedForkoutNew> {
         let (session, content) = self.with(|a| Ok(sealpost::forkout::open_new(a, &delivery, now_ms)?))?;
-        let (opened, refused) = Refusal::split(content);
+        let (opened, refused) = Refusal::split::<_, OpenedForkout>(content.and_then(|o| OpenedForkout::new(o, now_ms)));
         Ok(OpenedForkoutNew { session: Session::wrap(session), opened, refused })
     }
 }

@@ -258,18 +258,27 @@ impl Group {
     /// (used only for a Burnout envelope). Errors: `GroupMismatch`,
     /// `NotGroupMember`, `UnknownSenderKey` (keep the message, retry once
     /// the sender's distribution arrived), `InvalidSignature`,
-    /// `DuplicateMessage` (replay), `AuthenticationFailed`, `Expired`,
-    /// `ClockSkew`. Every error leaves the group as it was, except
-    /// `Expired`: the message was authentic and its key is used up.
+    /// `DuplicateMessage` (replay), `AuthenticationFailed`,
+    /// `UnexpectedPayload` (unknown payload flags), `ClockSkew`, `Expired`,
+    /// `MalformedEnvelope`. Every error leaves the group as it was, except
+    /// `Expired` and `MalformedEnvelope`: the message was authentic and its
+    /// key is used up (the content is erased; the same bytes later throw
+    /// `DuplicateMessage`), as for 1:1 and Forkout. The content of a
+    /// Burnout message is copied out here: apps that keep it in a `Vault`
+    /// use `open` instead.
     pub fn decrypt(&self, message: Vec<u8>, now_ms: u64) -> Result<GroupPlaintext> {
         let read = self.with(|g| Ok(g.decrypt(&message, now_ms)?))?;
-        Ok(GroupPlaintext {
-            sender_identity_key: read.sender,
-            key_id: read.key_id,
-            iteration: read.iteration,
-            plaintext: read.content,
-            envelope: read.envelope.map(Envelope::from),
-        })
+        let (sender_identity_key, key_id, iteration) = (read.sender, read.key_id, read.iteration);
+        let (plaintext, envelope) = match read.into_opened() {
+            sealpost::burnout::Opened::Message(plaintext) => (plaintext, None),
+            // Copied out of the library's zeroizing buffer only here, at
+            // the boundary (the expiry was checked at this clock already).
+            sealpost::burnout::Opened::Burnout(m) => {
+                let envelope = Envelope::from(*m.envelope());
+                (m.into_plaintext(now_ms)?.to_vec(), Some(envelope))
+            }
+        };
+        Ok(GroupPlaintext { sender_identity_key, key_id, iteration, plaintext, envelope })
     }
 
     /// `decrypt` for apps that keep Burnout content in a `Vault`: a message

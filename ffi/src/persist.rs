@@ -38,13 +38,51 @@ macro_rules! persist_exports {
                 Ok(Self::wrap(sealpost::Persist::import_encrypted(key.as_bytes(), &export)?))
             }
 
+            /// Restores it from `export_encrypted_for` with the same key and
+            /// context. Throws `ExportContextMismatch` for an export made for
+            /// another context and `ExportRolledBack` when its generation is
+            /// below `min_generation` (the last generation the app wrote, kept
+            /// where a restore cannot roll it back; 0 accepts any).
+            #[uniffi::constructor]
+            pub fn import_encrypted_for(
+                key: $crate::keys::Key32,
+                export: Vec<u8>,
+                context: Vec<u8>,
+                min_generation: u64,
+            ) -> $crate::error::Result<std::sync::Arc<Self>> {
+                Ok(Self::wrap(sealpost::Persist::import_encrypted_for(
+                    key.as_bytes(),
+                    &export,
+                    &context,
+                    min_generation,
+                )?))
+            }
+
             /// Its state sealed under a 32-byte key (XChaCha20-Poly1305,
             /// random nonce): what to store on disk. Store it
             #[doc = $save]
             pub fn export_encrypted(&self, key: $crate::keys::Key32) -> $crate::error::Result<Vec<u8>> {
                 $crate::locked::Locked::with(self, |state| {
-                    Ok(sealpost::Persist::export_encrypted(&*state, key.as_bytes(), &mut rand::rng()))
+                    Ok(sealpost::Persist::export_encrypted(&mut *state, key.as_bytes(), &mut rand::rng()))
                 })
+            }
+
+            /// `export_encrypted` bound to `context` (which object, which
+            /// peer), with the next export generation.
+            pub fn export_encrypted_for(
+                &self,
+                key: $crate::keys::Key32,
+                context: Vec<u8>,
+            ) -> $crate::error::Result<Vec<u8>> {
+                $crate::locked::Locked::with(self, |state| {
+                    Ok(sealpost::Persist::export_encrypted_for(&mut *state, key.as_bytes(), &context, &mut rand::rng()))
+                })
+            }
+
+            /// How many encrypted exports of this object were made: the
+            /// generation the newest carries.
+            pub fn export_generation(&self) -> $crate::error::Result<u64> {
+                $crate::locked::Locked::with(self, |state| Ok(sealpost::Persist::export_generation(&*state)))
             }
 
             /// Its state in plaintext, secrets included. Store it only inside

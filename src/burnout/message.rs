@@ -1,4 +1,5 @@
-//! An opened Burnout message, and the result of opening any 1:1 message.
+//! An opened Burnout message, and the result of opening any application
+//! message (1:1, group, Forkout).
 
 use core::fmt;
 
@@ -111,12 +112,15 @@ impl fmt::Debug for BurnoutMessage {
     }
 }
 
-/// Any opened 1:1 application message: a plain one or a Burnout one.
+/// Any opened application message: a plain one or a Burnout one.
 ///
 /// The kind of a message is inside its ciphertext, so a receiver learns it
 /// only by opening; [`Session::open`](crate::Session::open) and
-/// [`Account::open`](crate::Account::open) open both kinds in one call.
-/// `Debug` shows no content.
+/// [`Account::open`](crate::Account::open) open both kinds in one call, and
+/// group messages ([`GroupPlaintext`](crate::group::GroupPlaintext)) and
+/// Forkouts ([`OpenedForkout`](crate::forkout::OpenedForkout)) hand their
+/// content out as one. Burnout content is only ever handed out as
+/// [`Opened::Burnout`]. `Debug` shows no content.
 // Returned once and matched at once: boxing the larger variant would cost
 // an allocation per message for no benefit.
 #[allow(clippy::large_enum_variant)]
@@ -129,6 +133,14 @@ pub enum Opened {
 }
 
 impl Opened {
+    /// The plaintext of an ordinary message, if this is one.
+    pub fn into_message(self) -> Option<Vec<u8>> {
+        match self {
+            Self::Message(m) => Some(m),
+            Self::Burnout(_) => None,
+        }
+    }
+
     /// The Burnout message, if this is one.
     pub fn into_burnout(self) -> Option<BurnoutMessage> {
         match self {

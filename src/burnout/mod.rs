@@ -77,12 +77,18 @@
 //! as expired. Expiry is checked first: a message that is both expired and
 //! from the future is expired.
 //!
-//! An authentic message whose envelope cannot be parsed (for example from a
-//! newer client) is [`BurnoutError::MalformedEnvelope`](crate::error::BurnoutError::MalformedEnvelope)
+//! An authentic message whose envelope is missing or cannot be parsed (for
+//! example from a newer client) is [`BurnoutError::MalformedEnvelope`](crate::error::BurnoutError::MalformedEnvelope)
 //! and is consumed like an expired one: its rule cannot be enforced, so its
 //! content must not survive.
 //!
-//! Plain [`Session::decrypt`](crate::Session::decrypt) and
+//! These rules are the same for every message kind: 1:1, group and
+//! Forkout decide with one implementation. Content under an envelope is
+//! handed out only as a [`BurnoutMessage`] ([`Opened::Burnout`]: from
+//! [`Account::open`](crate::Account::open),
+//! [`GroupPlaintext::content`](crate::group::GroupPlaintext::content) and
+//! [`OpenedForkout::into_opened`](crate::forkout::OpenedForkout::into_opened)),
+//! never in a plain buffer. Plain [`Session::decrypt`](crate::Session::decrypt) and
 //! [`Account::decrypt`](crate::Account::decrypt) refuse a Burnout message
 //! with [`Error::UnexpectedPayload`](crate::error::Error::UnexpectedPayload) and
 //! change nothing, so no API returns Burnout content without the check.

@@ -12,9 +12,10 @@
 //! change or strip the envelope: any change fails authentication.
 //!
 //! Senders call [`seal_trailer`] and append its bytes after the content.
-//! Receivers call [`open_checked`] (or [`take_checked`] for an owned
-//! buffer whose kind says an envelope is present) on the authenticated plaintext **before committing any state**,
-//! and map its error with [`consumes_key`] / [`verdict`]:
+//! Receivers, once the message has authenticated and **before committing
+//! any state**, decide with [`open_owned`] (an owned, zeroizing buffer:
+//! 1:1 and group) or [`open_checked`] (a borrowed one: the Forkout slot),
+//! and map an error with [`consumes_key`] / [`verdict`]:
 //!
 //! | outcome | what to do with the key / state |
 //! |---|---|
@@ -22,6 +23,11 @@
 //! | [`BurnoutError::Expired`] | commit (the key is used up), return the error, drop the body (zeroized) |
 //! | [`BurnoutError::MalformedEnvelope`] | commit, return the error: the rule cannot be enforced, so the content is destroyed like an expired one |
 //! | [`BurnoutError::ClockSkew`] | leave all state as it was (the message opens once the clocks agree) |
+//! | an unknown kind or flag | leave all state as it was ([`Error::UnexpectedPayload`]) |
+//!
+//! Checked content is handed out by [`opened`]: plain content as
+//! [`Opened::Message`], enveloped content only as [`Opened::Burnout`], its
+//! zeroizing buffer moved (never copied) into the [`BurnoutMessage`].
 
 use zeroize::Zeroizing;
 
@@ -38,12 +44,27 @@ use crate::wire::PayloadKind;
 pub(crate) struct Trailer {
     bytes: [u8; ENVELOPE_LEN],
     len: usize,
+    present: bool,
 }
 
 impl Trailer {
     /// The bytes to append (0 or [`ENVELOPE_LEN`]).
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or_default()
+    }
+
+    /// Whether the kind's authenticated flag must say "envelope present".
+    pub(crate) fn is_present(&self) -> bool {
+        self.present
+    }
+
+    /// Arbitrary bytes (at most [`ENVELOPE_LEN`]) in place of an envelope,
+    /// with the flag set: what a buggy or newer sender could seal. Only for
+    /// the test hooks in [`crate::test_hooks`].
+    pub(crate) fn raw(bytes: &[u8]) -> Result<Self> {
+        let mut out = [0; ENVELOPE_LEN];
+        out.get_mut(..bytes.len()).ok_or(Error::InvalidState("raw envelope too long"))?.copy_from_slice(bytes);
+        Ok(Self { bytes: out, len: bytes.len(), present: true })
     }
 }
 
@@ -53,10 +74,10 @@ impl Trailer {
 /// never be read.
 pub(crate) fn seal_trailer(envelope: Option<&Envelope>) -> Result<Trailer> {
     match envelope {
-        None => Ok(Trailer { bytes: [0; ENVELOPE_LEN], len: 0 }),
+        None => Ok(Trailer { bytes: [0; ENVELOPE_LEN], len: 0, present: false }),
         Some(env) => {
             env.check(env.sent_at_ms())?;
-            Ok(Trailer { bytes: env.to_bytes(), len: ENVELOPE_LEN })
+            Ok(Trailer { bytes: env.to_bytes(), len: ENVELOPE_LEN, present: true })
         }
     }
 }
@@ -105,6 +126,38 @@ pub(crate) fn take_checked(content: Zeroizing<Vec<u8>>, now_ms: u64) -> Result<(
     Ok((body, envelope))
 }
 
+/// The whole receiving rule for an owned, authenticated `content` whose
+/// kind's flag is `has_envelope`: splits and checks the envelope at
+/// `now_ms` and hands the content out with [`opened`]. The verdict says
+/// what to do with the state (see the module documentation); on every
+/// error the buffer is dropped, which zeroizes it.
+pub(crate) fn open_owned(
+    content: Zeroizing<Vec<u8>>,
+    has_envelope: bool,
+    now_ms: u64,
+    sender: IdentityKey,
+) -> Verdict<Opened> {
+    let checked = take_envelope(content, has_envelope)
+        .map_err(|e| Error::Burnout(BurnoutError::MalformedEnvelope(e)))
+        .and_then(|(body, envelope)| {
+            if let Some(envelope) = &envelope {
+                envelope.check(now_ms)?;
+            }
+            Ok((body, envelope))
+        });
+    verdict(checked).map(|(body, envelope)| opened(body, envelope, sender))
+}
+
+/// Hands out checked content: a Burnout message (with an envelope) only as
+/// [`Opened::Burnout`], its zeroizing buffer moved into the
+/// [`BurnoutMessage`]; anything else as [`Opened::Message`].
+pub(crate) fn opened(mut body: Zeroizing<Vec<u8>>, envelope: Option<Envelope>, sender: IdentityKey) -> Opened {
+    match envelope {
+        Some(envelope) => Opened::Burnout(BurnoutMessage::received(body, envelope, sender)),
+        None => Opened::Message(core::mem::take(&mut *body)),
+    }
+}
+
 /// Whether an error from [`open_checked`] must still use up the message
 /// key (commit the state change): `true` for an expired message and for a
 /// malformed envelope, `false` for clock skew and every other error.
@@ -138,19 +191,20 @@ pub(crate) fn burnout_payload(
 /// The payload handler for plain and Burnout application messages.
 pub(crate) fn any_app_payload(
     kind: u8,
-    mut content: Zeroizing<Vec<u8>>,
+    content: Zeroizing<Vec<u8>>,
     now_ms: u64,
     sender: IdentityKey,
 ) -> Verdict<Opened> {
-    if kind == PayloadKind::App as u8 {
-        return Verdict::Accept(Opened::Message(core::mem::take(&mut *content)));
+    match kind {
+        k if k == PayloadKind::App as u8 => open_owned(content, false, now_ms, sender),
+        k if k == PayloadKind::BurnoutApp as u8 => open_owned(content, true, now_ms, sender),
+        _ => Verdict::Reject(Error::UnexpectedPayload(kind)),
     }
-    burnout_payload(kind, content, now_ms, sender).map(Opened::Burnout)
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
     use crate::error::WireError;
@@ -223,6 +277,33 @@ mod tests {
         );
         let short = Zeroizing::new(b"short".to_vec());
         assert!(matches!(take_checked(short, NOW), Err(Error::Burnout(BurnoutError::MalformedEnvelope(_)))));
+    }
+
+    #[test]
+    fn open_owned_is_the_whole_rule_and_moves_burnout_content() {
+        use crate::identity::IdentityKeyPair;
+        let sender = *IdentityKeyPair::from_seed(&[1; 32]).public();
+        let env = Envelope::with_ttl(NOW, 10);
+        let buf = Zeroizing::new(content(b"secret", &env));
+        let ptr = buf.as_ptr();
+        match open_owned(buf, true, NOW, sender) {
+            Verdict::Accept(Opened::Burnout(m)) => {
+                assert_eq!((m.envelope(), m.sender()), (&env, &sender));
+                assert_eq!(m.plaintext().as_ptr(), ptr, "moved, not copied");
+            }
+            _ => panic!("not an accepted Burnout message"),
+        }
+        let plain = open_owned(Zeroizing::new(b"hi".to_vec()), false, NOW, sender);
+        assert!(matches!(plain, Verdict::Accept(Opened::Message(m)) if m == b"hi"));
+        let consumed = |v: Verdict<Opened>| matches!(v, Verdict::Consume(_));
+        assert!(consumed(open_owned(Zeroizing::new(content(b"x", &env)), true, NOW + 10, sender)));
+        assert!(consumed(open_owned(Zeroizing::new(b"no envelope".to_vec()), true, NOW, sender)));
+        let skewed = open_owned(Zeroizing::new(content(b"x", &env)), true, NOW - MAX_CLOCK_SKEW_MS - 1, sender);
+        assert!(matches!(skewed, Verdict::Reject(Error::Burnout(BurnoutError::ClockSkew { .. }))));
+        assert!(matches!(
+            any_app_payload(0x7f, Zeroizing::new(vec![]), NOW, sender),
+            Verdict::Reject(Error::UnexpectedPayload(0x7f))
+        ));
     }
 
     #[test]

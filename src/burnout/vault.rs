@@ -45,7 +45,7 @@ const ENTRY_OVERHEAD: usize = 8 + ENVELOPE_LEN + 32 + 1 + 4;
 /// Serialized bytes of one tombstone.
 const TOMBSTONE_LEN: usize = 8 + 1 + 8;
 /// Serialized bytes of the fixed part.
-const HEADER_LEN: usize = 2 + 8 + 8 + 4 + 4;
+const HEADER_LEN: usize = 2 + 8 + 8 + 8 + 4 + 4;
 
 // A full vault must still fit the importers' state limit.
 const _: () = assert!(
@@ -189,6 +189,8 @@ pub struct Vault {
     next_id: u64,
     bytes: usize,
     clock_ms: u64,
+    /// Encrypted exports made so far (see [`Persist::export_generation`]).
+    export_generation: u64,
 }
 
 impl fmt::Debug for Vault {
@@ -414,7 +416,7 @@ impl Persist for Vault {
             .saturating_add(self.tombstones.len().saturating_mul(TOMBSTONE_LEN))
             .saturating_sub(2);
         let mut w = writer_for(MessageType::VaultState, capacity);
-        w.u64(self.clock_ms).u64(self.next_id);
+        w.u64(self.clock_ms).u64(self.next_id).u64(self.export_generation);
         w.u32(self.live_entries().count() as u32);
         for (&id, m) in self.live_entries() {
             w.u64(id).bytes(&m.envelope().to_bytes()).bytes(m.sender().as_bytes());
@@ -438,6 +440,7 @@ impl Persist for Vault {
         let mut r = state_reader(bytes, MessageType::VaultState)?;
         let clock_ms = r.u64()?;
         let next_id = r.u64()?;
+        let export_generation = r.u64()?;
         let count = r.count("vault entries", MAX_VAULT_ENTRIES)?;
         let mut entries = BTreeMap::new();
         let mut total: usize = 0;
@@ -480,7 +483,16 @@ impl Persist for Vault {
             tombstones.push_back((id, why));
         }
         r.finish()?;
-        Ok(Self { entries, tombstones, next_id, bytes: total, clock_ms })
+        Ok(Self { entries, tombstones, next_id, bytes: total, clock_ms, export_generation })
+    }
+}
+
+impl crate::persist::sealed::Generation for Vault {
+    fn generation(&self) -> u64 {
+        self.export_generation
+    }
+    fn set_generation(&mut self, generation: u64) {
+        self.export_generation = generation;
     }
 }
 

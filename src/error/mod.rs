@@ -143,6 +143,23 @@ pub enum Error {
     #[error("encrypted state export could not be opened (wrong key or corrupted)")]
     ExportCorrupted,
 
+    /// An encrypted export was made for another context (another object or
+    /// peer) than the one the import names. Nothing was restored: import it
+    /// where it belongs.
+    #[error("encrypted state export belongs to another context")]
+    ExportContextMismatch,
+
+    /// An encrypted export is older than the newest one the app says it
+    /// wrote (its generation is below the minimum): a rolled-back or
+    /// replayed backup. Nothing was restored.
+    #[error("encrypted state export of generation {generation} is older than the minimum {minimum}")]
+    ExportRolledBack {
+        /// The export's authenticated generation.
+        generation: u64,
+        /// The minimum the caller asked for.
+        minimum: u64,
+    },
+
     /// Decoded state is internally inconsistent.
     #[error("invalid state: {0}")]
     InvalidState(&'static str),

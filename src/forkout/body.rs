@@ -51,10 +51,10 @@ impl BodyKeys {
         crypto::chacha20_in_place(&self.enc, &[0u8; 12], body);
     }
 
-    /// Decrypts a ciphertext (whose commitment was checked) into a new
-    /// buffer.
-    pub(crate) fn decrypt(&self, ciphertext: &[u8]) -> Vec<u8> {
-        let mut buf = ciphertext.to_vec();
+    /// Decrypts a ciphertext (whose commitment was checked) into a new,
+    /// zeroizing buffer.
+    pub(crate) fn decrypt(&self, ciphertext: &[u8]) -> Zeroizing<Vec<u8>> {
+        let mut buf = Zeroizing::new(ciphertext.to_vec());
         crypto::chacha20_in_place(&self.enc, &[0u8; 12], &mut buf);
         buf
     }
@@ -164,10 +164,10 @@ mod tests {
         let mut body = b"hello forkout".to_vec();
         keys.encrypt(&mut body);
         assert_ne!(body, b"hello forkout");
-        assert_eq!(keys.decrypt(&body), b"hello forkout");
+        assert_eq!(keys.decrypt(&body).as_slice(), b"hello forkout");
         // Another id or key: another keystream and another key check.
         let other = ForkoutId::from_bytes([2; 32]);
-        assert_ne!(BodyKeys::derive([9; 32], &other).decrypt(&body), b"hello forkout");
+        assert_ne!(BodyKeys::derive([9; 32], &other).decrypt(&body).as_slice(), b"hello forkout");
         assert_ne!(BodyKeys::derive([9; 32], &other).check, keys.check);
         assert_ne!(BodyKeys::derive([8; 32], &id).check, keys.check);
         // The commitment covers id, key check and every ciphertext byte.

@@ -56,9 +56,9 @@
 //! let for_bob = forkout::split(&bundle, bob.identity())?;
 //!
 //! let opened = forkout::open(&mut ann, &mut ann_session, &for_ann, now)?;
-//! assert_eq!(opened.body(), b"Q3 plan attached");
+//! assert_eq!(opened.body(), Some(&b"Q3 plan attached"[..]));
 //! let (mut bob_session, opened) = forkout::open_new(&mut bob, &for_bob, now)?;
-//! assert_eq!(opened?.body(), b"Q3 plan attached");
+//! assert_eq!(opened?.body(), Some(&b"Q3 plan attached"[..]));
 //!
 //! // Bob replies 1:1; Ann never learns he received it.
 //! let reply = bob_session.encrypt(b"thanks!", &mut rng)?;
@@ -145,8 +145,11 @@
 //! and uses up the slot's 1:1 message key (the body can never be read; on
 //! first contact the new session is still returned, see [`open_new`]); a
 //! slot sent too far in the future is [`BurnoutError::ClockSkew`](crate::error::BurnoutError::ClockSkew) and changes
-//! nothing. Burn-after-reading is the application's to enforce on the
-//! opened body (for example in a [`Vault`](crate::burnout::Vault)).
+//! nothing. A body under an envelope is handed out only as a zeroizing
+//! [`BurnoutMessage`](crate::burnout::BurnoutMessage)
+//! ([`OpenedForkout::into_opened`]), which the
+//! [`Vault`](crate::burnout::Vault) keeps under its rule (burn-after-reading
+//! included).
 //!
 //! [`ForkoutError::ForkoutIdMismatch`]: crate::error::ForkoutError::ForkoutIdMismatch
 //! [`BurnoutError::Expired`]: crate::error::BurnoutError::Expired

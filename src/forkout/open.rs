@@ -7,15 +7,18 @@
 //! and leaves the session and the account exactly as they were, except an
 //! expired or malformed envelope, which uses up the slot's message key
 //! (the Burnout rule, shared with every message kind through
-//! [`crate::burnout::payload`]).
+//! [`crate::burnout::payload`]). The body is decrypted into a zeroizing
+//! buffer; a body under an envelope is only ever handed out as a
+//! [`BurnoutMessage`](crate::burnout::BurnoutMessage).
+
+use zeroize::Zeroizing;
 
 use super::ForkoutId;
 use super::body::{self, ct_eq32};
 use super::bundle::ForkoutDelivery;
 use crate::account::Account;
-use crate::burnout::Envelope;
 use crate::burnout::payload;
-use crate::burnout::{BurnoutMessage, Opened};
+use crate::burnout::{Envelope, Opened};
 use crate::error::ForkoutError;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
@@ -23,13 +26,18 @@ use crate::session::{Session, Verdict};
 use crate::wire::PayloadKind;
 
 /// A Forkout as its recipient reads it.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// A plain body is [`body`](Self::body) / [`into_body`](Self::into_body).
+/// A body under a Burnout envelope is reachable only through
+/// [`into_opened`](Self::into_opened), as a
+/// [`BurnoutMessage`](crate::burnout::BurnoutMessage) (zeroized on drop,
+/// for the [`Vault`](crate::burnout::Vault)). Not `Clone`, and `Debug`
+/// shows no content.
 pub struct OpenedForkout {
     id: ForkoutId,
     commitment: [u8; 32],
     sender: IdentityKey,
-    body: Vec<u8>,
-    envelope: Option<Envelope>,
+    content: Opened,
 }
 
 impl core::fmt::Debug for OpenedForkout {
@@ -37,8 +45,7 @@ impl core::fmt::Debug for OpenedForkout {
         f.debug_struct("OpenedForkout")
             .field("id", &self.id)
             .field("sender", &self.sender)
-            .field("body_len", &self.body.len())
-            .field("envelope", &self.envelope)
+            .field("content", &self.content)
             .finish()
     }
 }
@@ -63,35 +70,37 @@ impl OpenedForkout {
         &self.sender
     }
 
-    /// The body.
-    pub fn body(&self) -> &[u8] {
-        &self.body
-    }
-
-    /// Takes the body.
-    pub fn into_body(self) -> Vec<u8> {
-        self.body
-    }
-
-    /// Sorts the Forkout by kind, like [`Account::open`] does for 1:1: a
-    /// body under a Burnout envelope becomes a
-    /// [`BurnoutMessage`](crate::burnout::BurnoutMessage) for the
-    /// [`Vault`](crate::burnout::Vault), moved (not copied) into a
-    /// zeroizing buffer; any other body is [`Opened::Message`].
-    pub fn into_opened(self) -> Opened {
-        match self.envelope {
-            Some(envelope) => {
-                Opened::Burnout(BurnoutMessage::received(zeroize::Zeroizing::new(self.body), envelope, self.sender))
-            }
-            None => Opened::Message(self.body),
+    /// The body of a plain Forkout; `None` under a Burnout envelope (use
+    /// [`into_opened`](Self::into_opened)).
+    pub fn body(&self) -> Option<&[u8]> {
+        match &self.content {
+            Opened::Message(body) => Some(body),
+            Opened::Burnout(_) => None,
         }
+    }
+
+    /// Takes the body of a plain Forkout; `None` under a Burnout envelope
+    /// (use [`into_opened`](Self::into_opened)).
+    pub fn into_body(self) -> Option<Vec<u8>> {
+        self.content.into_message()
+    }
+
+    /// Takes the content: a body under a Burnout envelope is an
+    /// [`Opened::Burnout`] ready for the [`Vault`](crate::burnout::Vault)
+    /// (the body was moved, never copied, into its zeroizing buffer); any
+    /// other body is [`Opened::Message`].
+    pub fn into_opened(self) -> Opened {
+        self.content
     }
 
     /// The Burnout envelope, if the sender set one (already checked against
     /// the clock given to [`open`]; burn-after-reading is the app's to
     /// enforce).
     pub fn envelope(&self) -> Option<&Envelope> {
-        self.envelope.as_ref()
+        match &self.content {
+            Opened::Burnout(message) => Some(message.envelope()),
+            Opened::Message(_) => None,
+        }
     }
 }
 
@@ -127,13 +136,13 @@ impl OpenedForkout {
 /// let delivery = sealed.delivery(bob.identity())?.to_vec();
 ///
 /// let opened = forkout::open(&mut bob, &mut bob_session, &delivery, now)?;
-/// assert_eq!(opened.body(), b"all hands at 3");
+/// assert_eq!(opened.body(), Some(&b"all hands at 3"[..]));
 /// assert_eq!(opened.sender(), sender.identity());
 /// // The commitment binds the content (the id does not): deduplicate on it.
 /// assert_eq!(opened.commitment(), sealed.commitment());
 /// // Opening twice is a replay.
-/// assert_eq!(forkout::open(&mut bob, &mut bob_session, &delivery, now),
-///            Err(sealpost::Error::DuplicateMessage));
+/// assert_eq!(forkout::open(&mut bob, &mut bob_session, &delivery, now).err(),
+///            Some(sealpost::Error::DuplicateMessage));
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 ///
@@ -149,7 +158,7 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
     let sender = *session.peer_identity();
     let (body, envelope, commitment) =
         account.decrypt_parsed(session, &parsed.slot, |kind, content| accept_slot(&parsed, kind, &content, now_ms))?;
-    Ok(OpenedForkout { id: parsed.id(), commitment, sender, body, envelope })
+    Ok(OpenedForkout { id: parsed.id(), commitment, sender, content: payload::opened(body, envelope, sender) })
 }
 
 /// Opens a first-contact delivery (its slot is a setup message) from
@@ -178,7 +187,7 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 /// let delivery = sealed.delivery(carol.identity())?.to_vec();
 ///
 /// let (mut carol_session, opened) = forkout::open_new(&mut carol, &delivery, 0)?;
-/// assert_eq!(opened?.body(), b"welcome aboard");
+/// assert_eq!(opened?.body(), Some(&b"welcome aboard"[..]));
 /// let reply = carol_session.encrypt(b"thank you!", &mut rng)?;
 /// assert_eq!(report.new_sessions[0].decrypt(&reply)?, b"thank you!");
 /// # Ok::<(), sealpost::Error>(())
@@ -195,19 +204,16 @@ pub fn open_new(account: &mut Account, delivery: &[u8], now_ms: u64) -> Result<(
         id: parsed.id(),
         commitment,
         sender,
-        body,
-        envelope,
+        content: payload::opened(body, envelope, sender),
     });
     Ok((session, opened))
 }
 
+/// The decrypted body (zeroizing), its checked envelope and its commitment.
+type Accepted = (Zeroizing<Vec<u8>>, Option<Envelope>, [u8; 32]);
+
 /// The payload handler: every check on the slot and the body.
-fn accept_slot(
-    delivery: &ForkoutDelivery<'_>,
-    kind: u8,
-    content: &[u8],
-    now_ms: u64,
-) -> Verdict<(Vec<u8>, Option<Envelope>, [u8; 32])> {
+fn accept_slot(delivery: &ForkoutDelivery<'_>, kind: u8, content: &[u8], now_ms: u64) -> Verdict<Accepted> {
     if kind != PayloadKind::ForkoutSlot as u8 {
         return Verdict::Reject(Error::UnexpectedPayload(kind));
     }
@@ -288,7 +294,7 @@ mod tests {
 
         let honest = encode_slot(&id, &[1; 32], &c, ct.len() as u64, false);
         let opened = verdict(accept_slot(&parsed, 0x03, honest.as_ref(), 0)).unwrap();
-        assert_eq!(opened.0, b"pay invoice 17 to account A");
+        assert_eq!(opened.0.as_slice(), b"pay invoice 17 to account A");
         assert_eq!(opened.2, c, "the opened Forkout reports the commitment it checked");
 
         let other_key = encode_slot(&id, &[2; 32], &c, ct.len() as u64, false);
@@ -339,5 +345,61 @@ mod tests {
         unflagged.extend_from_slice(&Envelope::expiring_at(T, T + 100).to_bytes());
         let r = verdict(accept_slot(&parsed, 0x03, &unflagged, T));
         assert_eq!(r.unwrap_err(), (false, Error::Wire(WireError::TrailingBytes(18))));
+    }
+
+    /// Seals a Forkout to a stranger (first contact) with `raw` in place of
+    /// the envelope, as an authentic but buggy or newer sender could.
+    fn first_contact_with_raw_envelope(raw: &[u8]) -> (Account, Session, Vec<u8>) {
+        use crate::burnout::payload::Trailer;
+        use crate::forkout::{ForkoutPlan, Recipient, SealPolicy};
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let sender = Account::new(&mut rng, 0);
+        let mut carol = Account::new(&mut rng, 0);
+        carol.generate_one_time_prekeys(1, &mut rng).unwrap();
+        let recipients = [Recipient::Bundle(carol.prekey_bundle().unwrap())];
+        let plan = ForkoutPlan::new(&sender, recipients, &mut rng).unwrap();
+        let (sealed, mut report) =
+            plan.seal_with(b"erase me".to_vec(), || Trailer::raw(raw), SealPolicy::AllOrNothing, &mut rng).unwrap();
+        let delivery = sealed.delivery(carol.identity()).unwrap().to_vec();
+        (carol, report.new_sessions.remove(0), delivery)
+    }
+
+    #[test]
+    fn a_malformed_envelope_on_first_contact_uses_up_the_slot_and_keeps_the_session() {
+        let mut rng = rand::rng();
+        for raw in [&[][..], &[0xee; 18]] {
+            let (mut carol, mut to_carol, delivery) = first_contact_with_raw_envelope(raw);
+            let (mut session, opened) = open_new(&mut carol, &delivery, 0).unwrap();
+            assert!(matches!(opened, Err(Error::Burnout(BurnoutError::MalformedEnvelope(_)))), "{raw:?}");
+            assert_eq!(carol.remaining_one_time_prekeys(), 0, "the one-time prekey is used up");
+            assert_eq!(open(&mut carol, &mut session, &delivery, 0).err(), Some(Error::DuplicateMessage));
+            // The sender's later messages continue in the returned session.
+            let later = to_carol.encrypt(b"resend?", &mut rng).unwrap();
+            assert_eq!(carol.decrypt(&mut session, &later).unwrap(), b"resend?");
+        }
+    }
+
+    #[test]
+    fn a_burnout_body_is_handed_out_only_as_a_burnout_message() {
+        use crate::forkout::{Recipient, SealPolicy, seal};
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        let sender = Account::new(&mut rng, 0);
+        let mut bob = Account::new(&mut rng, 0);
+        bob.generate_one_time_prekeys(1, &mut rng).unwrap();
+        let env = Envelope::with_ttl(1_000, 60_000).burn_after_reading();
+        let recipients = [Recipient::Bundle(bob.prekey_bundle().unwrap())];
+        let (sealed, _) =
+            seal(&sender, b"door code 4711".to_vec(), recipients, SealPolicy::AllOrNothing, Some(env), &mut rng)
+                .unwrap();
+        let delivery = sealed.delivery(bob.identity()).unwrap().to_vec();
+        let opened = open_new(&mut bob, &delivery, 1_000).unwrap().1.unwrap();
+        assert_eq!(opened.envelope(), Some(&env));
+        assert_eq!(opened.body(), None, "no plain view of Burnout content");
+        assert!(!format!("{opened:?}").contains("4711"));
+        let Opened::Burnout(message) = opened.into_opened() else { panic!("a Burnout Forkout opened as a plain one") };
+        assert_eq!(message.sender(), sender.identity());
+        assert_eq!(message.into_plaintext(1_000).unwrap().as_slice(), b"door code 4711");
     }
 }

@@ -9,7 +9,8 @@ use super::ForkoutId;
 use super::body::{self, BodyKeys, KEY_CHECK_LEN};
 use super::bundle::{BodyRef, DeliveryRef, collect, emit_bundle};
 use crate::account::Account;
-use crate::burnout::{Envelope, payload};
+use crate::burnout::Envelope;
+use crate::burnout::payload::{self, Trailer};
 use crate::error::{Error, Result, Unreachable, UnreachableReason};
 use crate::error::{ForkoutError, SessionError};
 use crate::identity::IdentityKey;
@@ -221,6 +222,19 @@ impl<'s> ForkoutPlan<'s> {
         policy: SealPolicy,
         rng: &mut R,
     ) -> Result<(SealedForkout, SealReport)> {
+        // Refuses an envelope already expired when sent: nobody could read it.
+        self.seal_with(body, || payload::seal_trailer(envelope.as_ref()), policy, rng)
+    }
+
+    /// [`Self::seal`] with the envelope encoded by `trailer` (called after
+    /// the recipient and size checks; the test hooks put other bytes there).
+    pub(crate) fn seal_with<R: CryptoRng + ?Sized>(
+        self,
+        body: impl Into<Vec<u8>>,
+        trailer: impl FnOnce() -> Result<Trailer>,
+        policy: SealPolicy,
+        rng: &mut R,
+    ) -> Result<(SealedForkout, SealReport)> {
         let Self { targets, mut unreachable } = self;
         let mut ciphertext: Vec<u8> = body.into();
         if ciphertext.len() > MAX_FORKOUT_BODY {
@@ -229,8 +243,7 @@ impl<'s> ForkoutPlan<'s> {
         if targets.is_empty() || (policy == SealPolicy::AllOrNothing && !unreachable.is_empty()) {
             return Err(Error::Forkout(ForkoutError::RecipientsUnreachable(unreachable)));
         }
-        // Refuses an envelope already expired when sent: nobody could read it.
-        let trailer = payload::seal_trailer(envelope.as_ref())?;
+        let trailer = trailer()?;
 
         let id = ForkoutId::random(rng);
         let mut key = Zeroizing::new([0u8; 32]);
@@ -239,7 +252,7 @@ impl<'s> ForkoutPlan<'s> {
         keys.encrypt(&mut ciphertext);
         let commitment = body::commitment(&id, &keys.check, &ciphertext);
         let body_len = ciphertext.len() as u64;
-        let slot = body::encode_slot(&id, &keys.key, &commitment, body_len, envelope.is_some());
+        let slot = body::encode_slot(&id, &keys.key, &commitment, body_len, trailer.is_present());
 
         let mut slots = Vec::with_capacity(targets.len());
         let mut new_sessions = Vec::new();

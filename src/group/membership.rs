@@ -11,14 +11,15 @@ use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, GroupMessage};
 use super::receiver::Receiver;
 use super::sender::SenderKey;
 use crate::burnout::payload;
-use crate::burnout::{BurnoutMessage, Envelope, Opened};
+use crate::burnout::{Envelope, Opened};
 use subtle::ConstantTimeEq;
 
 use crate::crypto;
-use crate::error::{BurnoutError, GroupError};
+use crate::error::GroupError;
 use crate::error::{Error, Result, WireError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS};
+use crate::session::Verdict;
 
 /// What we hold for one other member: the sender key they use now and the
 /// one before it (for messages still in flight after a rotation).
@@ -84,9 +85,9 @@ impl Member {
 /// // One ciphertext for the whole group, signed by its sender.
 /// let message = alices.encrypt(b"standup in 5", &mut rng)?;
 /// let read = bobs.decrypt(&message, 0)?;
-/// assert_eq!(read.content, b"standup in 5");
 /// assert_eq!(read.sender, *alice.identity());
-/// assert_eq!(bobs.decrypt(&message, 0), Err(sealpost::Error::DuplicateMessage));
+/// assert_eq!(read.content.into_message().as_deref(), Some(&b"standup in 5"[..]));
+/// assert_eq!(bobs.decrypt(&message, 0).err(), Some(sealpost::Error::DuplicateMessage));
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 #[derive(Clone)]
@@ -99,10 +100,21 @@ pub struct Group {
     /// Stored out-of-order entries across all members (kept in step with
     /// the receivers; recomputed on load).
     pub(crate) stored: usize,
+    /// Encrypted exports made so far (see
+    /// [`Persist::export_generation`](crate::Persist::export_generation)).
+    pub(crate) export_generation: u64,
 }
 
 /// A decrypted group message.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Its content is [`Opened`], as for 1:1 ([`Account::open`](crate::Account::open)):
+/// a plain message is [`Opened::Message`]; a Burnout message (one with an
+/// envelope, already checked against the clock passed to
+/// [`Group::decrypt`]) is only ever handed out as [`Opened::Burnout`], a
+/// [`BurnoutMessage`](crate::burnout::BurnoutMessage) whose plaintext is
+/// zeroized on drop and whose envelope the
+/// [`Vault`](crate::burnout::Vault) enforces. Not `Clone`, and `Debug`
+/// shows no content.
 #[non_exhaustive]
 pub struct GroupPlaintext {
     /// Who sent it: verified by the sender key's signature.
@@ -111,20 +123,22 @@ pub struct GroupPlaintext {
     pub key_id: u32,
     /// Its iteration in that key's chain.
     pub iteration: u32,
-    /// The application content.
-    pub content: Vec<u8>,
-    /// The Burnout envelope, if the sender attached one (already checked
-    /// against the clock passed to [`Group::decrypt`]; the app enforces
-    /// burn-after-reading).
-    pub envelope: Option<Envelope>,
+    /// The content: plain, or a checked Burnout message.
+    pub content: Opened,
 }
 
 impl GroupPlaintext {
-    /// Sorts the message by kind, like [`Account::open`](crate::Account::open) does for 1:1: a
-    /// Burnout message (one with an envelope) becomes a [`BurnoutMessage`]
-    /// ready for the [`Vault`](crate::burnout::Vault), with its content
-    /// moved (not copied) into a zeroizing buffer; any other message is
-    /// [`Opened::Message`].
+    /// The Burnout envelope, if the sender attached one (already checked
+    /// against the clock passed to [`Group::decrypt`]).
+    pub fn envelope(&self) -> Option<&Envelope> {
+        match &self.content {
+            Opened::Burnout(message) => Some(message.envelope()),
+            Opened::Message(_) => None,
+        }
+    }
+
+    /// Takes the content, ready for the [`Vault`](crate::burnout::Vault) if
+    /// it is a Burnout message.
     ///
     /// ```
     /// # use sealpost::{Account, group::{Group, GroupId}, burnout::{Envelope, Opened, Vault}};
@@ -149,12 +163,7 @@ impl GroupPlaintext {
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn into_opened(self) -> Opened {
-        match self.envelope {
-            Some(envelope) => {
-                Opened::Burnout(BurnoutMessage::received(Zeroizing::new(self.content), envelope, self.sender))
-            }
-            None => Opened::Message(self.content),
-        }
+        self.content
     }
 }
 
@@ -164,8 +173,7 @@ impl core::fmt::Debug for GroupPlaintext {
             .field("sender", &self.sender)
             .field("key_id", &self.key_id)
             .field("iteration", &self.iteration)
-            .field("content_len", &self.content.len())
-            .field("envelope", &self.envelope)
+            .field("content", &self.content)
             .finish()
     }
 }
@@ -203,7 +211,14 @@ impl Group {
         members: impl IntoIterator<Item = IdentityKey>,
         rng: &mut R,
     ) -> Result<Self> {
-        let mut group = Self { id, own, sender: SenderKey::generate(rng, None), members: BTreeMap::new(), stored: 0 };
+        let mut group = Self {
+            id,
+            own,
+            sender: SenderKey::generate(rng, None),
+            members: BTreeMap::new(),
+            stored: 0,
+            export_generation: 0,
+        };
         for member in members {
             group.add_member(member)?;
         }
@@ -349,7 +364,8 @@ impl Group {
     /// let m = alices.encrypt_with_envelope(b"door code 4711", &Envelope::with_ttl(now, 60_000), &mut rng)?;
     /// let late = bobs.clone().decrypt(&m, now + 60_000);
     /// assert!(matches!(late, Err(sealpost::Error::Burnout(sealpost::BurnoutError::Expired { .. }))));
-    /// assert_eq!(bobs.decrypt(&m, now + 1_000)?.content, b"door code 4711");
+    /// let read = bobs.decrypt(&m, now + 1_000)?.into_opened().into_burnout().unwrap();
+    /// assert_eq!(read.into_plaintext(now + 1_000)?.as_slice(), b"door code 4711");
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn encrypt_with_envelope<R: CryptoRng + ?Sized>(
@@ -368,11 +384,23 @@ impl Group {
     /// membership ([`GroupError::NotGroupMember`]), sender key
     /// ([`GroupError::UnknownSenderKey`]), **signature**
     /// ([`Error::InvalidSignature`]), then iteration (replays and messages
-    /// older than the window are [`Error::DuplicateMessage`]), AEAD and
-    /// envelope. Every failure leaves the group exactly as it was, except an
-    /// expired Burnout message ([`BurnoutError::Expired`]): authentic, so its key
-    /// is used up. A message sent too far in the future
-    /// ([`BurnoutError::ClockSkew`]) changes nothing and can be retried.
+    /// older than the window are [`Error::DuplicateMessage`]), key
+    /// commitment and AEAD, then the payload flags and the Burnout envelope
+    /// under the rule shared by every message kind
+    /// ([BURNOUT](crate::docs::burnout)).
+    ///
+    /// Every failure leaves the group exactly as it was, except two that
+    /// come from an authentic message and use up its key (a second decrypt
+    /// is [`Error::DuplicateMessage`]; the plaintext is zeroized and never
+    /// returned): an expired envelope ([`BurnoutError::Expired`]) and a
+    /// missing or unparseable one ([`BurnoutError::MalformedEnvelope`]).
+    /// A message sent too far in the future ([`BurnoutError::ClockSkew`])
+    /// changes nothing and can be retried; so do unknown payload flags
+    /// ([`Error::UnexpectedPayload`], like an unknown 1:1 payload kind).
+    ///
+    /// [`BurnoutError::Expired`]: crate::error::BurnoutError::Expired
+    /// [`BurnoutError::MalformedEnvelope`]: crate::error::BurnoutError::MalformedEnvelope
+    /// [`BurnoutError::ClockSkew`]: crate::error::BurnoutError::ClockSkew
     pub fn decrypt(&mut self, message: &[u8], now_ms: u64) -> Result<GroupPlaintext> {
         let parsed = GroupMessage::parse(message)?;
         if parsed.group_id != self.id {
@@ -389,13 +417,12 @@ impl Group {
         receiver.verify(&parsed.signed_bytes(), &parsed.signature)?;
         let (key, commit) = receiver.plan(parsed.iteration)?;
         let payload = open(&key, &parsed)?;
-        let (content, envelope) = split_flags(payload)?;
-        let expired = match envelope.map(|e| e.check(now_ms)) {
-            None | Some(Ok(())) => None,
-            Some(Err(e @ Error::Burnout(BurnoutError::Expired { .. }))) => Some(e),
-            Some(Err(e)) => return Err(e),
+        let content = match accept_payload(payload, now_ms, sender) {
+            Verdict::Reject(e) => return Err(e),
+            verdict => verdict,
         };
 
+        // Accept or consume: the key is used up either way.
         if let Some(receiver) = self.members.get_mut(&parsed.sender).and_then(|m| m.receiver_mut(parsed.key_id)) {
             let before = receiver.stored();
             receiver.apply(commit);
@@ -403,10 +430,8 @@ impl Group {
             self.stored = self.stored.saturating_sub(before).saturating_add(after);
         }
         self.enforce_stored_bound();
-        if let Some(e) = expired {
-            return Err(e);
-        }
-        Ok(GroupPlaintext { sender, key_id: parsed.key_id, iteration: parsed.iteration, content, envelope })
+        let content = content.finish()?;
+        Ok(GroupPlaintext { sender, key_id: parsed.key_id, iteration: parsed.iteration, content })
     }
 
     /// Keeps the stored entries within [`MAX_GROUP_STORED_KEYS`]: the sender
@@ -429,11 +454,10 @@ impl Group {
     }
 
     pub(crate) fn recount_stored(&self) -> usize {
-        self.members.values().map(Member::stored).sum()
+        self.members.values().map(|m| m.stored()).sum()
     }
 }
 
-/// Opens a group message's ciphertext with its message key.
 /// Checks the key commitment, then opens a group message's ciphertext with
 /// its message key.
 fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8>>> {
@@ -449,16 +473,22 @@ fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8
     Ok(buf)
 }
 
-/// Splits `content || [envelope] || flags` (the envelope through the shared
-/// Burnout payload path).
-fn split_flags(mut payload: Zeroizing<Vec<u8>>) -> Result<(Vec<u8>, Option<Envelope>)> {
-    let has_envelope = match payload.pop().ok_or(WireError::Truncated { needed: 1 })? {
+/// The payload decision of an authentic group message,
+/// `content || [envelope] || flags`: unknown flags are refused like an
+/// unknown 1:1 payload kind ([`Error::UnexpectedPayload`], nothing
+/// changes); the envelope goes through the Burnout rule shared with 1:1 and
+/// Forkout ([`payload::open_owned`]).
+fn accept_payload(mut payload: Zeroizing<Vec<u8>>, now_ms: u64, sender: IdentityKey) -> Verdict<Opened> {
+    // The parser guarantees at least one byte of AEAD plaintext.
+    let Some(flags) = payload.pop() else {
+        return Verdict::Reject(WireError::Truncated { needed: 1 }.into());
+    };
+    let has_envelope = match flags {
         FLAG_PLAIN => false,
         FLAG_ENVELOPE => true,
-        _ => return Err(WireError::InvalidField("group payload flags").into()),
+        _ => return Verdict::Reject(Error::UnexpectedPayload(flags)),
     };
-    let (mut content, envelope) = payload::take_envelope(payload, has_envelope)?;
-    Ok((core::mem::take(&mut *content), envelope))
+    payload::open_owned(payload, has_envelope, now_ms, sender)
 }
 
 impl core::fmt::Debug for Group {

@@ -52,8 +52,10 @@
 //! A replay, or a message whose key is gone, is
 //! [`Error::DuplicateMessage`](crate::error::Error::DuplicateMessage): unlike
 //! Megolm, replay detection is not left to the application. Decryption is
-//! transactional: every failure leaves the group as it was (an expired
-//! Burnout message excepted: authentic, its key is consumed).
+//! transactional: every failure leaves the group as it was, except an
+//! expired or malformed Burnout envelope (the rule shared by every message
+//! kind, [BURNOUT](crate::docs::burnout)): the message is authentic, so its
+//! key is consumed.
 //!
 //! **Forward-secrecy caveat (inherent to sender keys).** Whoever steals a
 //! member's state can read every later message of every sender key in it

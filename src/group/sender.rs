@@ -8,7 +8,8 @@ use zeroize::Zeroizing;
 use super::GroupId;
 use super::chain::{MessageKey, Ratchet, SALT_LEN};
 use super::message::{FLAG_ENVELOPE, FLAG_PLAIN, HEADER_LEN, HeaderFields, encode_header, signed_bytes};
-use crate::burnout::{Envelope, payload};
+use crate::burnout::Envelope;
+use crate::burnout::payload::{self, Trailer};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::identity::IdentityKey;
@@ -49,6 +50,22 @@ impl SenderKey {
         envelope: Option<&Envelope>,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
+        // The shared Burnout rule: an envelope already expired at its own
+        // sent-at time is refused, as for 1:1 and Forkout.
+        let trailer = payload::seal_trailer(envelope)?;
+        self.encrypt_trailer(group_id, sender, content, trailer, rng)
+    }
+
+    /// [`Self::encrypt`] with the envelope already encoded (or, for the
+    /// test hooks, replaced by other bytes).
+    pub(crate) fn encrypt_trailer<R: CryptoRng + ?Sized>(
+        &mut self,
+        group_id: &GroupId,
+        sender: &IdentityKey,
+        content: &[u8],
+        trailer: Trailer,
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
         if content.len() > MAX_GROUP_PLAINTEXT {
             return Err(Error::TooLarge { what: "group plaintext", len: content.len(), max: MAX_GROUP_PLAINTEXT });
         }
@@ -65,9 +82,6 @@ impl SenderKey {
         rng.fill_bytes(&mut salt);
         let keys = key.expand(&salt);
 
-        // The shared Burnout rule: an envelope already expired at its own
-        // sent-at time is refused, as for 1:1 and Forkout.
-        let trailer = payload::seal_trailer(envelope)?;
         let env = trailer.as_bytes();
         let env_len = env.len();
         let header = HeaderFields {
@@ -83,7 +97,7 @@ impl SenderKey {
         debug_assert_eq!(header_len, HEADER_LEN);
         out.extend_from_slice(content);
         out.extend_from_slice(env);
-        out.push(if envelope.is_some() { FLAG_ENVELOPE } else { FLAG_PLAIN });
+        out.push(if trailer.is_present() { FLAG_ENVELOPE } else { FLAG_PLAIN });
         let (header, body) = out.split_at_mut(header_len);
         let tag = crypto::seal_in_place(&keys.key, &keys.nonce, header, body);
         out.extend_from_slice(&tag);

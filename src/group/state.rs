@@ -81,6 +81,7 @@ impl Group {
                 }
             }
         }
+        w.u64(self.export_generation);
         Zeroizing::new(w.into_vec())
     }
 
@@ -123,8 +124,9 @@ impl Group {
             }
             members.insert(identity.to_bytes(), member);
         }
+        let export_generation = r.u64()?;
         r.finish()?;
-        Ok(Self { id, own, sender, members, stored })
+        Ok(Self { id, own, sender, members, stored, export_generation })
     }
 }
 
@@ -160,6 +162,8 @@ fn decode_receiver(r: &mut Reader<'_>) -> core::result::Result<Receiver, WireErr
     let mut receiver = Receiver::new(key_id, signing, ratchet);
 
     let runs = r.count("group key runs", MAX_RUNS)?;
+    // Sized up front: a growing Vec would free copies of the run keys.
+    receiver.runs.reserve_exact(runs);
     for _ in 0..runs {
         let run = Run { start: r.u32()?, part3: r.array()? };
         let after_previous = receiver.runs.last().is_none_or(|p| p.last() < run.start);

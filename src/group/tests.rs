@@ -2,7 +2,7 @@
 //! another member's chain forging with a valid AEAD, distributions lying
 //! about their sender, key id clashes, and catch-up over huge gaps.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use ed25519_dalek::{Signer, SigningKey};
 use rand::SeedableRng;
@@ -70,13 +70,26 @@ fn seal_as(
     signer: &SigningKey,
     content: &[u8],
 ) -> Vec<u8> {
+    seal_payload(gid, sender, key_id, iteration, key, signer, &[content, &[FLAG_PLAIN]].concat())
+}
+
+/// A complete group message whose AEAD plaintext is exactly `payload`
+/// (content, envelope and flags byte as the caller laid them out).
+fn seal_payload(
+    gid: &GroupId,
+    sender: &crate::identity::IdentityKey,
+    key_id: u32,
+    iteration: u32,
+    key: &MessageKey,
+    signer: &SigningKey,
+    payload: &[u8],
+) -> Vec<u8> {
     let salt = [9u8; SALT_LEN];
     let keys = key.expand(&salt);
     let fields = HeaderFields { group_id: gid, sender, key_id, iteration, salt: &salt, commitment: &keys.commitment };
-    let mut out = encode_header(&fields, content.len() + 1).into_vec();
+    let mut out = encode_header(&fields, payload.len()).into_vec();
     let header_len = out.len();
-    out.extend_from_slice(content);
-    out.push(FLAG_PLAIN);
+    out.extend_from_slice(payload);
     let (header, body) = out.split_at_mut(header_len);
     let tag = crypto::seal_in_place(&keys.key, &keys.nonce, header, body);
     out.extend_from_slice(&tag);
@@ -95,7 +108,7 @@ fn a_member_knowing_the_chain_cannot_forge_without_the_signing_key() {
     let carols_key = parties[2].group.sender.signing.clone();
     let forged = forge(&gid, &parties[2], 0, &parties, &carols_key);
     let before = parties[1].group.to_bytes();
-    assert_eq!(parties[1].group.decrypt(&forged, 0), Err(Error::InvalidSignature("group message")));
+    assert_eq!(parties[1].group.decrypt(&forged, 0).err(), Some(Error::InvalidSignature("group message")));
     assert_eq!(parties[1].group.to_bytes(), before);
     // The same bytes signed with Alice's key would pass: the signature is
     // exactly what stops the forgery.
@@ -163,13 +176,13 @@ fn catch_up_over_billions_of_iterations() {
         let read = parties[1].group.decrypt(&m, 0).unwrap();
         let elapsed = started.elapsed();
         assert_eq!(read.iteration, target);
-        assert_eq!(read.content, format!("at {target}").as_bytes());
+        assert_eq!(read.content.into_message().unwrap(), format!("at {target}").as_bytes());
         // Bounded storage: at most the window's runs plus one block of keys.
         assert!(parties[1].group.stored_key_count() <= 8 + 255);
         // Generous even for an unoptimized build; the benchmark has the real numbers.
         assert!(elapsed.as_millis() < 500, "catch-up took {elapsed:?}");
     }
-    assert_eq!(parties[1].group.decrypt(&first.unwrap(), 0), Err(Error::DuplicateMessage));
+    assert_eq!(parties[1].group.decrypt(&first.unwrap(), 0).err(), Some(Error::DuplicateMessage));
     // The last iteration is reserved; the sender must rotate.
     parties[0].group.sender.ratchet.advance_to(u32::MAX);
     assert!(matches!(parties[0].group.encrypt(b"x", &mut rng), Err(Error::LimitReached { .. })));
@@ -237,8 +250,8 @@ fn a_restored_sender_key_never_reuses_a_key_and_nonce() {
     assert_ne!(m1.commitment, m2.commitment, "different AEAD keys");
     let xor = |x: &[u8], y: &[u8]| x.iter().zip(y).map(|(a, b)| a ^ b).collect::<Vec<u8>>();
     assert_ne!(xor(&m1.sealed[..p1.len()], &m2.sealed[..p2.len()]), xor(p1, p2));
-    assert_eq!(parties[1].group.decrypt(&c1, 0).unwrap().content, p1);
-    assert_eq!(parties[1].group.decrypt(&c2, 0), Err(Error::DuplicateMessage));
+    assert_eq!(parties[1].group.decrypt(&c1, 0).unwrap().content.into_message().unwrap(), p1);
+    assert_eq!(parties[1].group.decrypt(&c2, 0).err(), Some(Error::DuplicateMessage));
 }
 
 #[test]
@@ -282,9 +295,9 @@ fn a_sender_cannot_make_one_signed_message_read_differently_for_two_members() {
     out.extend_from_slice(&signature);
 
     let before = parties[2].group.to_bytes();
-    assert_eq!(parties[2].group.decrypt(&out, 0), Err(Error::Group(GroupError::KeyCommitmentMismatch)));
+    assert_eq!(parties[2].group.decrypt(&out, 0).err(), Some(Error::Group(GroupError::KeyCommitmentMismatch)));
     assert_eq!(parties[2].group.to_bytes(), before);
-    assert_eq!(parties[1].group.decrypt(&out, 0), Err(Error::AuthenticationFailed));
+    assert_eq!(parties[1].group.decrypt(&out, 0).err(), Some(Error::AuthenticationFailed));
 }
 
 #[test]
@@ -299,4 +312,93 @@ fn sealing_an_envelope_already_expired_when_sent_is_refused() {
         Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: 1_000 }))
     );
     assert_eq!(parties[0].group.to_bytes(), before, "the ratchet did not move");
+}
+
+/// Alice's next message with `raw` where the envelope goes and the
+/// envelope flag set: authentic (her chain, her signature), as a buggy or
+/// newer client could send it.
+fn seal_raw_envelope(party: &mut Party, content: &[u8], raw: &[u8], rng: &mut StdRng) -> Vec<u8> {
+    let g = &mut party.group;
+    g.sender.encrypt_trailer(&g.id, &g.own, content, crate::burnout::payload::Trailer::raw(raw).unwrap(), rng).unwrap()
+}
+
+#[test]
+fn an_authentic_message_with_a_malformed_envelope_uses_up_its_key() {
+    use crate::burnout::Envelope;
+    use crate::error::{BurnoutError, WireError};
+    let mut rng = StdRng::seed_from_u64(34);
+    let (mut parties, _) = parties(2, &mut rng);
+    let valid = Envelope::with_ttl(1_000, 60_000).to_bytes();
+    let mut newer = valid;
+    newer[0] = 2; // a future envelope version
+    let mut unknown_flag = valid;
+    unknown_flag[17] |= 0x80;
+    // The envelope is read from the end of the content: a missing one
+    // leaves too few bytes, a truncated one reads into the content.
+    let cases: [(&[u8], WireError); 5] = [
+        (&[], WireError::Truncated { needed: 10 }),
+        (&valid[..10], WireError::UnsupportedVersion(b'e')),
+        (&[0xee; 18], WireError::UnsupportedVersion(0xee)),
+        (&newer, WireError::UnsupportedVersion(2)),
+        (&unknown_flag, WireError::InvalidField("unknown envelope flags")),
+    ];
+    for (raw, cause) in cases {
+        let m = seal_raw_envelope(&mut parties[0], b"erase me", raw, &mut rng);
+        let before = parties[1].group.to_bytes();
+        let err = parties[1].group.decrypt(&m, 1_000).err();
+        assert_eq!(err, Some(Error::Burnout(BurnoutError::MalformedEnvelope(cause))), "{raw:?}");
+        assert_ne!(parties[1].group.to_bytes(), before, "{raw:?}: the key must be used up");
+        assert_eq!(parties[1].group.decrypt(&m, 1_000).err(), Some(Error::DuplicateMessage), "{raw:?}");
+    }
+
+    // Out of order: the stored key of a malformed message is deleted too.
+    let late = seal_raw_envelope(&mut parties[0], b"erase me", &[0xee; 18], &mut rng);
+    let next = parties[0].group.encrypt(b"next", &mut rng).unwrap();
+    parties[1].group.decrypt(&next, 1_000).unwrap();
+    assert_eq!(parties[1].group.stored_key_count(), 1);
+    assert!(matches!(parties[1].group.decrypt(&late, 1_000), Err(Error::Burnout(BurnoutError::MalformedEnvelope(_)))));
+    assert_eq!(parties[1].group.stored_key_count(), 0);
+    assert_eq!(parties[1].group.decrypt(&late, 1_000).err(), Some(Error::DuplicateMessage));
+}
+
+#[test]
+fn unknown_payload_flags_are_refused_like_an_unknown_payload_kind() {
+    let mut rng = StdRng::seed_from_u64(35);
+    let (mut parties, gid) = parties(2, &mut rng);
+    let alice = *parties[0].account.identity();
+    let (key_id, iteration) = (parties[0].group.sender.key_id, parties[0].group.sender.ratchet.counter());
+    let key = parties[0].group.sender.ratchet.clone().next_key().unwrap();
+    let signer = parties[0].group.sender.signing.clone();
+    let before = parties[1].group.to_bytes();
+    for flags in [0x02u8, 0x03, 0x80, 0xff] {
+        let m = seal_payload(
+            &gid,
+            &alice,
+            key_id,
+            iteration,
+            &key,
+            &signer,
+            &[b"from a newer client", &[flags][..]].concat(),
+        );
+        assert_eq!(parties[1].group.decrypt(&m, 0).err(), Some(Error::UnexpectedPayload(flags)));
+        assert_eq!(parties[1].group.to_bytes(), before, "flags {flags:#x}: nothing changes");
+    }
+    // The same position with a known flag still opens.
+    let m = seal_as(&gid, &alice, key_id, iteration, &key, &signer, b"plain");
+    assert_eq!(parties[1].group.decrypt(&m, 0).unwrap().content.into_message().unwrap(), b"plain");
+}
+
+#[test]
+fn burnout_content_is_handed_out_only_as_a_burnout_message() {
+    use crate::burnout::{Envelope, Opened};
+    let mut rng = StdRng::seed_from_u64(36);
+    let (mut parties, _) = parties(2, &mut rng);
+    let env = Envelope::with_ttl(1_000, 60_000).burn_after_reading();
+    let m = parties[0].group.encrypt_with_envelope(b"door code 4711", &env, &mut rng).unwrap();
+    let read = parties[1].group.decrypt(&m, 1_000).unwrap();
+    assert_eq!(read.envelope(), Some(&env));
+    assert!(!format!("{read:?}").contains("4711"));
+    let Opened::Burnout(message) = read.content else { panic!("an enveloped message opened as a plain one") };
+    assert_eq!((message.envelope(), message.sender()), (&env, parties[0].account.identity()));
+    assert_eq!(message.into_plaintext(1_000).unwrap().as_slice(), b"door code 4711");
 }

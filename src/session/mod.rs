@@ -68,6 +68,9 @@ pub struct Session {
     peer: IdentityKey,
     current: SessionState,
     previous: VecDeque<SessionState>,
+    /// Encrypted exports made so far (see
+    /// [`Persist::export_generation`](crate::Persist::export_generation)).
+    export_generation: u64,
 }
 
 impl core::fmt::Debug for Session {
@@ -82,7 +85,7 @@ impl core::fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(local: IdentityKey, peer: IdentityKey, state: SessionState) -> Self {
-        Self { local, peer, current: state, previous: VecDeque::new() }
+        Self { local, peer, current: state, previous: VecDeque::new(), export_generation: 0 }
     }
 
     /// The peer's identity key.
@@ -403,13 +406,14 @@ impl Session {
     /// (see [`Persist`](crate::Persist)).
     ///
     /// ```text
-    /// session state = 0x01 | 0x31 | local identity (32) | peer identity (32)
+    /// session state = 0x02 | 0x31 | local identity (32) | peer identity (32)
+    ///               | export generation (u64)
     ///               | state count (u8, 1..=1+MAX_PREVIOUS_STATES)
     ///               | current state | previous states, most recent first
     /// ```
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut w = writer_for(MessageType::SessionState, 1024);
-        w.bytes(self.local.as_bytes()).bytes(self.peer.as_bytes());
+        w.bytes(self.local.as_bytes()).bytes(self.peer.as_bytes()).u64(self.export_generation);
         w.u8((1 + self.previous.len()) as u8);
         for state in core::iter::once(&self.current).chain(self.previous.iter()) {
             state.encode(&mut w);
@@ -422,6 +426,7 @@ impl Session {
         let mut r = state_reader(bytes, MessageType::SessionState)?;
         let local = IdentityKey::from_bytes(&r.array::<32>()?)?;
         let peer = IdentityKey::from_bytes(&r.array::<32>()?)?;
+        let export_generation = r.u64()?;
         let count = usize::from(r.u8()?);
         if count == 0 || count > MAX_PREVIOUS_STATES + 1 {
             return Err(WireError::InvalidField("session state count").into());
@@ -432,7 +437,7 @@ impl Session {
             previous.push_back(SessionState::decode(&mut r, local)?);
         }
         r.finish()?;
-        Ok(Self { local, peer, current, previous })
+        Ok(Self { local, peer, current, previous, export_generation })
     }
 }
 

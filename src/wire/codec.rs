@@ -3,9 +3,26 @@
 //! All integers are big-endian. Variable-length fields carry an explicit
 //! length prefix and a maximum checked *before* anything is allocated.
 
+use zeroize::Zeroize;
+
 use crate::error::WireError;
 
 /// Appends encoded fields to a byte vector.
+///
+/// Every state serializer writes its secrets through a `Writer`, so the
+/// buffer never leaves a copy behind in freed memory:
+///
+/// * when a write does not fit, the writer moves to a larger buffer itself
+///   and zeroizes the old one before freeing it (a `Vec` growing on its own
+///   would free the old block as it is), whatever capacity the caller
+///   asked for;
+/// * a writer dropped before [`Writer::into_vec`] zeroizes its buffer.
+///
+/// A write that fits (every message encoder sizes its buffer exactly) costs
+/// one capacity check, as a `Vec` push does; the zeroizing is paid only on
+/// growth. [`Writer::into_vec`] hands the buffer over as it is: a caller
+/// holding secrets wraps it in `Zeroizing` (which zeroizes the whole
+/// capacity on drop).
 #[derive(Debug, Default)]
 pub(crate) struct Writer {
     buf: Vec<u8>,
@@ -16,22 +33,44 @@ impl Writer {
         Self { buf: Vec::with_capacity(capacity) }
     }
 
+    /// Makes room for `additional` more bytes without letting the vector
+    /// reallocate on its own.
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        if additional > self.buf.capacity() - self.buf.len() {
+            self.grow(additional);
+        }
+    }
+
+    /// Moves the contents to a buffer at least twice as large (so growth
+    /// stays amortized O(1)) and zeroizes the old one before it is freed.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
+        let needed = self.buf.len().saturating_add(additional);
+        let capacity = needed.max(self.buf.capacity().saturating_mul(2)).max(64);
+        let mut larger = Vec::with_capacity(capacity);
+        larger.extend_from_slice(&self.buf);
+        let mut old = core::mem::replace(&mut self.buf, larger);
+        old.zeroize();
+    }
+
     pub(crate) fn u8(&mut self, v: u8) -> &mut Self {
+        self.reserve(1);
         self.buf.push(v);
         self
     }
 
     pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
-        self.buf.extend_from_slice(&v.to_be_bytes());
-        self
+        self.bytes(&v.to_be_bytes())
     }
 
     pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
-        self.buf.extend_from_slice(&v.to_be_bytes());
-        self
+        self.bytes(&v.to_be_bytes())
     }
 
     pub(crate) fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        self.reserve(v.len());
         self.buf.extend_from_slice(v);
         self
     }
@@ -48,8 +87,17 @@ impl Writer {
         &self.buf
     }
 
-    pub(crate) fn into_vec(self) -> Vec<u8> {
-        self.buf
+    pub(crate) fn into_vec(mut self) -> Vec<u8> {
+        core::mem::take(&mut self.buf)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Empty (and unallocated) after `into_vec`: nothing to do then.
+        if self.buf.capacity() > 0 {
+            self.buf.zeroize();
+        }
     }
 }
 
@@ -163,7 +211,47 @@ pub(crate) fn state_reader(bytes: &[u8], state_type: super::MessageType) -> Resu
 
 /// Starts a writer with the `version | type` prefix.
 pub(crate) fn writer_for(message_type: super::MessageType, capacity: usize) -> Writer {
-    let mut w = Writer::with_capacity(capacity + 2);
+    let mut w = Writer::with_capacity(capacity.saturating_add(2));
     w.u8(message_type.version()).u8(message_type as u8);
     w
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn a_writer_that_outgrows_its_capacity_keeps_every_byte() {
+        let mut expected = Vec::new();
+        let mut w = Writer::with_capacity(3);
+        for i in 0..1000u32 {
+            w.u8(i as u8).u32(i).u64(u64::from(i) << 32).var_bytes(&i.to_le_bytes()[..(i % 4) as usize]);
+            expected.push(i as u8);
+            expected.extend_from_slice(&i.to_be_bytes());
+            expected.extend_from_slice(&(u64::from(i) << 32).to_be_bytes());
+            expected.extend_from_slice(&(i % 4).to_be_bytes());
+            expected.extend_from_slice(&i.to_le_bytes()[..(i % 4) as usize]);
+        }
+        assert_eq!(w.as_slice(), expected.as_slice());
+        assert_eq!(w.into_vec(), expected);
+    }
+
+    #[test]
+    fn a_write_that_fits_stays_put_and_growth_doubles() {
+        let mut w = Writer::with_capacity(100);
+        let capacity = w.buf.capacity();
+        let at = w.buf.as_ptr();
+        w.bytes(&vec![1; capacity]);
+        assert_eq!(w.buf.as_ptr(), at, "a write that fits does not reallocate");
+        w.u8(2);
+        assert!(w.buf.capacity() >= 2 * capacity);
+        let needed = w.buf.len() + 10 * w.buf.capacity();
+        w.bytes(&vec![3; 10 * w.buf.capacity()]);
+        assert!(w.buf.capacity() >= needed, "a large write gets what it needs");
+        let mut from_nothing = Writer::default();
+        from_nothing.u8(1);
+        assert!(from_nothing.buf.capacity() >= 64);
+    }
 }

@@ -77,13 +77,13 @@ message_types! {
     /// Serialized [`Account`](crate::Account) state.
     AccountState = 0x30, version 2;
     /// Serialized [`Session`](crate::Session) state.
-    SessionState = 0x31, version 1;
+    SessionState = 0x31, version 2;
     /// Serialized group state.
-    GroupState = 0x32, version 1;
+    GroupState = 0x32, version 2;
     /// Serialized Burnout vault.
-    VaultState = 0x33, version 1;
+    VaultState = 0x33, version 2;
     /// An encrypted state export.
-    EncryptedExport = 0x3f, version 1;
+    EncryptedExport = 0x3f, version 2;
 }
 
 /// Reads the version and type bytes of any sealpost byte string, so a

@@ -14,7 +14,7 @@
 //! let peer = &mut w.peers[0];
 //! let delivery = sealed.delivery(peer.account.identity()).unwrap().to_vec();
 //! let opened = forkout::open(&mut peer.account, &mut peer.session, &delivery, NOW).unwrap();
-//! assert_eq!(opened.body(), b"release at 5");
+//! assert_eq!(opened.body(), Some(&b"release at 5"[..]));
 //! ```
 
 use rand::rngs::StdRng;

@@ -114,7 +114,7 @@ impl GroupWorld {
     /// Member `to` decrypts `message` at [`NOW`].
     pub fn read(&mut self, to: usize, message: &[u8]) -> sealpost::Result<String> {
         let read = self.members[to].group.decrypt(message, NOW)?;
-        Ok(String::from_utf8(read.content).unwrap())
+        Ok(String::from_utf8(read.content.into_message().expect("a plain group message")).unwrap())
     }
 
     /// Every member's group state, in member order.

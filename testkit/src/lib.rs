@@ -14,6 +14,9 @@
 //! * [`bytes`]: tampered variants of a message, hex, substring search.
 //! * [`bench`](mod@bench): the benchmarks' criterion clock (thread CPU
 //!   time) and the paired A/B timing helper.
+//! * [`alloc`](mod@alloc): a global allocator that searches freed heap
+//!   blocks for a secret ([`ScanningAllocator`]), for the test binary that
+//!   checks no serializer leaves key bytes behind.
 //!
 //! ```
 //! use sealpost_testkit::{Conversation, rng};
@@ -28,13 +31,17 @@
 // at once and say why, so `unwrap`, `expect`, `panic!` and indexing are the
 // intended failure reports here (the library itself denies them).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+// `unsafe_code` stays denied here; only the `alloc` module allows it (a
+// `GlobalAlloc` cannot be written without it), and says why.
 
+pub mod alloc;
 pub mod bench;
 pub mod bytes;
 pub mod forkout;
 pub mod group;
 pub mod one_to_one;
 
+pub use alloc::ScanningAllocator;
 pub use bytes::{bit_flips, contains, hex, sha256_hex, truncations_and_extensions};
 pub use forkout::ForkoutWorld;
 pub use group::GroupWorld;

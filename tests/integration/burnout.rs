@@ -2,16 +2,18 @@
 //!
 //! The first part is a suite written once against the [`Channel`] trait (a
 //! way to carry Burnout content from Alice to Bob) and run for every message
-//! kind: 1:1 here; group and Forkout plug in by implementing [`Channel`] and
-//! one `suite!` line (see `one_to_one_suite`), which adds one `#[test]` per
-//! suite function.
+//! kind: 1:1, group and Forkout each implement [`Channel`] and add one
+//! `suite!` line (see `one_to_one_suite`), which adds one `#[test]` per suite
+//! function. The Burnout rule (BURNOUT.md) is written once and holds for
+//! every carrier: so is every suite function.
 
 use rand::rngs::StdRng;
 use sealpost::burnout::{BurnoutMessage, Envelope, Opened, Vault, VaultId};
-use sealpost::forkout;
+use sealpost::forkout::{self, Recipient, SealPolicy};
 use sealpost::group::Group;
 use sealpost::limits::MAX_CLOCK_SKEW_MS;
 use sealpost::limits::{MAX_VAULT_BYTES, MAX_VAULT_ENTRIES, MAX_VAULT_TOMBSTONES};
+use sealpost::test_hooks;
 use sealpost::{Account, Error, IdentityKey, IdentityKeyPair, Persist, Session};
 use sealpost::{BurnoutError, VaultError};
 use sealpost_testkit::{Conversation, ForkoutWorld, GroupWorld, NOW as T0, OfflineStart, contains, rng};
@@ -25,15 +27,28 @@ const HOUR: u64 = 60 * MINUTE;
 
 /// Carries Burnout content from a sender (Alice) to a receiver (Bob).
 trait Channel {
-    /// Seals `plaintext` under `envelope` as the sender.
-    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8>;
+    /// Seals `plaintext` under `envelope` as the sender, or says why not.
+    fn try_seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>, Error>;
+    /// Seals as the sender with `raw` in place of the encoded envelope (the
+    /// carrier's flag still saying there is one): an authentic message with
+    /// a missing or unparseable envelope. No public call builds one, so this
+    /// goes through the hidden `sealpost::test_hooks`.
+    fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8>;
     /// Opens as the receiver at `now_ms`.
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error>;
     /// Everything the receiver keeps (serialized), to prove what an open
     /// changed.
     fn receiver_state(&self) -> Vec<u8>;
+    /// Everything the sender keeps (serialized), to prove what a seal
+    /// changed.
+    fn sender_state(&self) -> Vec<u8>;
     /// The sender's identity, as the receiver should report it.
     fn sender(&self) -> IdentityKey;
+
+    /// Seals `plaintext` under `envelope` as the sender.
+    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
+        self.try_seal(plaintext, envelope).unwrap()
+    }
 }
 
 /// Opens at the boundary and 1 ms either side: readable strictly before
@@ -70,15 +85,51 @@ fn suite_expired_consumes_key(c: &mut impl Channel) {
     );
     assert_ne!(c.receiver_state(), before, "the expired message's key must be used up");
     // Even with a clock set back, the message is gone: its key no longer exists.
-    let again = c.open(&sealed, T0).unwrap_err();
-    assert_ne!(
-        again,
-        Error::Burnout(BurnoutError::Expired { expired_at_ms: T0 + MINUTE }),
-        "the key must not have lingered"
-    );
+    assert_eq!(c.open(&sealed, T0).unwrap_err(), Error::DuplicateMessage, "the key must not have lingered");
     // And the channel still works.
     let next = c.seal(b"next", &Envelope::with_ttl(T0, MINUTE));
     assert_eq!(c.open(&next, T0 + 1).unwrap().into_plaintext(T0 + 1).unwrap().as_slice(), b"next");
+}
+
+/// An authentic message whose envelope is missing or unparseable (the flag
+/// says there is one) is refused with `MalformedEnvelope` and, like an
+/// expired one, uses up its key: its rule cannot be enforced, so its
+/// content must not survive. A replay is a duplicate.
+fn suite_malformed_envelope_consumes_key(c: &mut impl Channel) {
+    let mut newer = Envelope::with_ttl(T0, MINUTE).to_bytes();
+    newer[0] = 2; // an envelope version from a newer client
+    for raw in [&[][..], &[0xee; 18], &newer] {
+        let sealed = c.seal_raw_envelope(b"unenforceable", raw);
+        let before = c.receiver_state();
+        let err = c.open(&sealed, T0).unwrap_err();
+        assert!(matches!(err, Error::Burnout(BurnoutError::MalformedEnvelope(_))), "{raw:?}: {err:?}");
+        assert_ne!(c.receiver_state(), before, "{raw:?}: the key must be used up");
+        assert_eq!(c.open(&sealed, T0).unwrap_err(), Error::DuplicateMessage, "{raw:?}");
+    }
+    // And the channel still works.
+    let next = c.seal(b"next", &Envelope::with_ttl(T0, MINUTE));
+    assert_eq!(c.open(&next, T0 + 1).unwrap().into_plaintext(T0 + 1).unwrap().as_slice(), b"next");
+}
+
+/// A sender refuses to seal an envelope already expired at its own sent-at
+/// time (nobody could ever read it), and the refusal uses no key.
+fn suite_dead_on_arrival_is_refused(c: &mut impl Channel) {
+    for (env, expired_at_ms) in [
+        (Envelope::with_ttl(T0, 0), T0),
+        (Envelope::expiring_at(T0, T0 - 1).burn_after_reading(), T0 - 1),
+        (Envelope::expiring_at(T0, 0), 0),
+    ] {
+        let before = c.sender_state();
+        assert_eq!(
+            c.try_seal(b"never readable", &env).unwrap_err(),
+            Error::Burnout(BurnoutError::Expired { expired_at_ms }),
+            "{env:?}"
+        );
+        assert_eq!(c.sender_state(), before, "{env:?}: a refused seal uses no key");
+    }
+    // One millisecond of life is enough to be sealed.
+    let short = c.seal(b"just in time", &Envelope::with_ttl(T0, 1));
+    assert_eq!(c.open(&short, T0).unwrap().into_plaintext(T0).unwrap().as_slice(), b"just in time");
 }
 
 /// Skew: a sent-at up to `MAX_CLOCK_SKEW_MS` ahead opens; 1 ms more is
@@ -173,8 +224,11 @@ impl OneToOne {
 }
 
 impl Channel for OneToOne {
-    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        self.to_bob.encrypt_burnout(plaintext, envelope, &mut self.rng).unwrap()
+    fn try_seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>, Error> {
+        self.to_bob.encrypt_burnout(plaintext, envelope, &mut self.rng)
+    }
+    fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8> {
+        test_hooks::session_seal_raw_envelope(&mut self.to_bob, plaintext, raw, &mut self.rng).unwrap()
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
         self.bob.open_burnout(&mut self.to_alice, sealed, now_ms)
@@ -182,6 +236,9 @@ impl Channel for OneToOne {
     fn receiver_state(&self) -> Vec<u8> {
         let (a, s) = self.bob_state();
         [a, s].concat()
+    }
+    fn sender_state(&self) -> Vec<u8> {
+        [self.alice.to_bytes().to_vec(), self.to_bob.to_bytes().to_vec()].concat()
     }
     fn sender(&self) -> IdentityKey {
         *self.alice.identity()
@@ -192,14 +249,20 @@ impl Channel for OneToOne {
 struct OneToOneSession(OneToOne);
 
 impl Channel for OneToOneSession {
-    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        self.0.seal(plaintext, envelope)
+    fn try_seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>, Error> {
+        self.0.try_seal(plaintext, envelope)
+    }
+    fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8> {
+        self.0.seal_raw_envelope(plaintext, raw)
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
         self.0.to_alice.open_burnout(sealed, now_ms)
     }
     fn receiver_state(&self) -> Vec<u8> {
         self.0.receiver_state()
+    }
+    fn sender_state(&self) -> Vec<u8> {
+        self.0.sender_state()
     }
     fn sender(&self) -> IdentityKey {
         self.0.sender()
@@ -210,8 +273,11 @@ impl Channel for OneToOneSession {
 struct OneToOneAny(OneToOne);
 
 impl Channel for OneToOneAny {
-    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        self.0.seal(plaintext, envelope)
+    fn try_seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>, Error> {
+        self.0.try_seal(plaintext, envelope)
+    }
+    fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8> {
+        self.0.seal_raw_envelope(plaintext, raw)
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
         match self.0.bob.open(&mut self.0.to_alice, sealed, now_ms)? {
@@ -221,6 +287,9 @@ impl Channel for OneToOneAny {
     }
     fn receiver_state(&self) -> Vec<u8> {
         self.0.receiver_state()
+    }
+    fn sender_state(&self) -> Vec<u8> {
+        self.0.sender_state()
     }
     fn sender(&self) -> IdentityKey {
         self.0.sender()
@@ -236,6 +305,8 @@ macro_rules! suite {
             suite!(@tests $make;
                 expiry_boundary = suite_expiry_boundary,
                 expired_consumes_key = suite_expired_consumes_key,
+                malformed_envelope_consumes_key = suite_malformed_envelope_consumes_key,
+                dead_on_arrival_is_refused = suite_dead_on_arrival_is_refused,
                 clock_skew = suite_clock_skew,
                 tampered_and_stripped = suite_tampered_and_stripped,
                 burn_after_reading = suite_burn_after_reading
@@ -273,10 +344,39 @@ impl ForkoutChannel {
     }
 }
 
+impl ForkoutChannel {
+    /// Seals to every recipient of the world, all or nothing, with `raw` in
+    /// place of the envelope if given; returns Bob's delivery.
+    fn seal_with(
+        &mut self,
+        plaintext: &[u8],
+        envelope: Option<&Envelope>,
+        raw: Option<&[u8]>,
+    ) -> Result<Vec<u8>, Error> {
+        let w = &mut self.0;
+        let peers = w.peers.iter_mut().map(|p| Recipient::Session(&mut p.to_peer));
+        let recipients = peers.chain(w.pending.iter_mut().map(|p| Recipient::Session(&mut p.to_peer)));
+        let (sealed, _) = match raw {
+            Some(raw) => test_hooks::forkout_seal_raw_envelope(&w.sender, plaintext, recipients, raw, &mut w.rng)?,
+            None => forkout::seal(
+                &w.sender,
+                plaintext,
+                recipients,
+                SealPolicy::AllOrNothing,
+                envelope.copied(),
+                &mut w.rng,
+            )?,
+        };
+        forkout::split(&sealed.to_bytes(), w.peers[0].account.identity())
+    }
+}
+
 impl Channel for ForkoutChannel {
-    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        let (sealed, _) = self.0.seal_to_all(plaintext.to_vec(), Some(*envelope));
-        forkout::split(&sealed.to_bytes(), self.0.peers[0].account.identity()).unwrap()
+    fn try_seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>, Error> {
+        self.seal_with(plaintext, Some(envelope), None)
+    }
+    fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8> {
+        self.seal_with(plaintext, None, Some(raw)).unwrap()
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
         let bob = &mut self.0.peers[0];
@@ -288,6 +388,13 @@ impl Channel for ForkoutChannel {
     fn receiver_state(&self) -> Vec<u8> {
         let bob = &self.0.peers[0];
         [bob.account.to_bytes().to_vec(), bob.session.to_bytes().to_vec()].concat()
+    }
+    fn sender_state(&self) -> Vec<u8> {
+        let w = &self.0;
+        let sessions = w.peers.iter().map(|p| &p.to_peer).chain(w.pending.iter().map(|p| &p.to_peer));
+        let mut state = w.sender.to_bytes().to_vec();
+        sessions.for_each(|s| state.extend_from_slice(&s.to_bytes()));
+        state
     }
     fn sender(&self) -> IdentityKey {
         *self.0.sender.identity()
@@ -317,8 +424,11 @@ impl GroupChannel {
 }
 
 impl Channel for GroupChannel {
-    fn seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Vec<u8> {
-        self.alice_group.encrypt_with_envelope(plaintext, envelope, &mut self.rng).unwrap()
+    fn try_seal(&mut self, plaintext: &[u8], envelope: &Envelope) -> Result<Vec<u8>, Error> {
+        self.alice_group.encrypt_with_envelope(plaintext, envelope, &mut self.rng)
+    }
+    fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8> {
+        test_hooks::group_seal_raw_envelope(&mut self.alice_group, plaintext, raw, &mut self.rng).unwrap()
     }
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error> {
         match self.bob_group.decrypt(sealed, now_ms)?.into_opened() {
@@ -328,6 +438,9 @@ impl Channel for GroupChannel {
     }
     fn receiver_state(&self) -> Vec<u8> {
         self.bob_group.to_bytes().to_vec()
+    }
+    fn sender_state(&self) -> Vec<u8> {
+        self.alice_group.to_bytes().to_vec()
     }
     fn sender(&self) -> IdentityKey {
         self.alice

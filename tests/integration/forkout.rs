@@ -82,7 +82,7 @@ fn one_two_and_five_hundred_recipients_read_the_same_body_and_reply_one_to_one()
             assert_eq!(delivery, &forkout::split(&bundle, peer.account.identity()).unwrap());
             assert_eq!(delivery, &sealed.delivery(peer.account.identity()).unwrap().to_vec());
             let opened = forkout::open(&mut peer.account, &mut peer.session, delivery, NOW).unwrap();
-            assert_eq!(opened.body(), body.as_slice());
+            assert_eq!(opened.body(), Some(body.as_slice()));
             assert_eq!(opened.id(), sealed.id());
             assert_eq!(opened.sender(), w.sender.identity());
             assert!(opened.envelope().is_none());
@@ -117,14 +117,14 @@ fn first_contact_through_a_prekey_bundle_returns_the_session_for_replies() {
     assert_eq!(parsed.claimed_sender().as_ref(), Some(manager.identity()));
 
     let (mut carol_session, opened) = forkout::open_new(&mut carol, &delivery, NOW).unwrap();
-    assert_eq!(opened.unwrap().body(), b"welcome to the team");
+    assert_eq!(opened.unwrap().body(), Some(&b"welcome to the team"[..]));
     assert_eq!(carol.remaining_one_time_prekeys(), 2, "the one-time prekey is consumed on success");
     // Replay: the one-time prekey is gone, the account refuses.
     let before = carol.to_bytes();
     assert!(forkout::open_new(&mut carol, &delivery, NOW).is_err());
     assert_eq!(carol.to_bytes(), before);
     // ... and the session refuses it as a duplicate.
-    assert_eq!(forkout::open(&mut carol, &mut carol_session, &delivery, NOW), Err(Error::DuplicateMessage));
+    assert_eq!(forkout::open(&mut carol, &mut carol_session, &delivery, NOW).err(), Some(Error::DuplicateMessage));
 
     // The manager's later messages continue in the same session.
     let later = to_carol.encrypt(b"lunch at noon?", &mut rng).unwrap();
@@ -170,9 +170,12 @@ fn a_recipient_opens_after_many_other_one_to_one_messages_in_the_same_session() 
     let skipped_before = peer.session.skipped_key_count();
     assert!(skipped_before >= 1);
     let opened = forkout::open(&mut peer.account, &mut peer.session, &delivery, NOW).unwrap();
-    assert_eq!(opened.body(), body.as_slice());
+    assert_eq!(opened.body(), Some(body.as_slice()));
     assert_eq!(peer.session.skipped_key_count(), skipped_before - 1, "the slot's skipped key is used up");
-    assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &delivery, NOW), Err(Error::DuplicateMessage));
+    assert_eq!(
+        forkout::open(&mut peer.account, &mut peer.session, &delivery, NOW).err(),
+        Some(Error::DuplicateMessage)
+    );
 }
 
 #[test]
@@ -202,8 +205,8 @@ fn every_flipped_or_dropped_byte_of_a_delivery_is_refused_and_changes_nothing() 
     let mut longer = delivery.clone();
     longer.push(0);
     assert_eq!(
-        forkout::open(&mut peer.account, &mut peer.session, &longer, NOW),
-        Err(Error::Wire(WireError::TrailingBytes(1)))
+        forkout::open(&mut peer.account, &mut peer.session, &longer, NOW).err(),
+        Some(Error::Wire(WireError::TrailingBytes(1)))
     );
 
     // The same for a first-contact delivery (the slot is a setup message).
@@ -217,7 +220,10 @@ fn every_flipped_or_dropped_byte_of_a_delivery_is_refused_and_changes_nothing() 
     }
 
     // After all that, the genuine deliveries still open.
-    assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &delivery, NOW).unwrap().body(), body_of(200));
+    let opened = forkout::open(&mut peer.account, &mut peer.session, &delivery, NOW).unwrap();
+    assert_eq!(opened.body(), None, "under an envelope: only as a Burnout message");
+    let message = opened.into_opened().into_burnout().unwrap();
+    assert_eq!(message.into_plaintext(NOW).unwrap().as_slice(), body_of(200));
     assert_eq!(forkout::open_new(&mut carol, &first, NOW).unwrap().1.unwrap().envelope(), Some(&envelope));
 }
 
@@ -278,7 +284,7 @@ fn swapped_truncated_or_tampered_bodies_and_moved_slots_are_typed_errors() {
 }
 
 fn open_ok(peer: &mut Peer, delivery: &[u8]) -> Vec<u8> {
-    forkout::open(&mut peer.account, &mut peer.session, delivery, NOW).unwrap().into_body()
+    forkout::open(&mut peer.account, &mut peer.session, delivery, NOW).unwrap().into_body().unwrap()
 }
 
 #[test]
@@ -403,7 +409,7 @@ fn partial_reachability_is_reported_and_the_caller_chooses() {
         assert_eq!(open_ok(peer, &d), b"reorg memo");
     }
     let d = sealed.delivery(dana.identity()).unwrap().to_vec();
-    assert_eq!(forkout::open_new(&mut dana, &d, NOW).unwrap().1.unwrap().body(), b"reorg memo");
+    assert_eq!(forkout::open_new(&mut dana, &d, NOW).unwrap().1.unwrap().body(), Some(&b"reorg memo"[..]));
 
     // Nobody reachable: refused under either policy.
     let err = forkout::seal(
@@ -553,9 +559,9 @@ fn burnout_envelope_is_enforced_at_open() {
     assert!(matches!(r, Err(Error::Burnout(BurnoutError::ClockSkew { .. }))));
     assert_eq!(snapshot(peer), before);
     let r = forkout::open(&mut peer.account, &mut peer.session, &d, NOW + 60_000);
-    assert_eq!(r, Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 })));
+    assert_eq!(r.err(), Some(Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 })));
     assert_ne!(snapshot(peer), before, "an expired slot's key is consumed");
-    assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &d, NOW), Err(Error::DuplicateMessage));
+    assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &d, NOW).err(), Some(Error::DuplicateMessage));
 
     // First contact: an expired slot uses up the one-time prekey and the
     // slot's key, but the session is returned and the sender's later
@@ -584,7 +590,7 @@ fn burnout_envelope_is_enforced_at_open() {
     let (mut gina_session, opened) = forkout::open_new(&mut gina, &d, NOW + 60_000).unwrap();
     assert_eq!(opened.unwrap_err(), Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 }));
     assert_eq!(gina.remaining_one_time_prekeys(), 0, "the one-time prekey is used up");
-    assert_eq!(forkout::open(&mut gina, &mut gina_session, &d, NOW), Err(Error::DuplicateMessage));
+    assert_eq!(forkout::open(&mut gina, &mut gina_session, &d, NOW).err(), Some(Error::DuplicateMessage));
     let later = to_gina.encrypt(b"see you monday", &mut rng).unwrap();
     assert_eq!(gina.decrypt(&mut gina_session, &later).unwrap(), b"see you monday");
 
@@ -619,8 +625,8 @@ fn a_slot_is_not_an_app_message_and_an_app_message_is_not_a_slot() {
     let app = peer.to_peer.encrypt(b"not a slot", &mut w.rng).unwrap();
     let fake = Parts { slot: app.clone(), ..parts(&d) };
     assert_eq!(
-        forkout::open(&mut peer.account, &mut peer.session, &build(&fake), NOW),
-        Err(Error::UnexpectedPayload(0))
+        forkout::open(&mut peer.account, &mut peer.session, &build(&fake), NOW).err(),
+        Some(Error::UnexpectedPayload(0))
     );
     assert_eq!(snapshot(peer), before);
     assert_eq!(peer.account.decrypt(&mut peer.session, &app).unwrap(), b"not a slot");
@@ -634,7 +640,7 @@ fn a_delivery_for_someone_else_opens_nowhere() {
     let d0 = sealed.delivery(w.peers[0].account.identity()).unwrap().to_vec();
     let peer = &mut w.peers[1];
     let before = snapshot(peer);
-    assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &d0, NOW), Err(Error::AuthenticationFailed));
+    assert_eq!(forkout::open(&mut peer.account, &mut peer.session, &d0, NOW).err(), Some(Error::AuthenticationFailed));
     assert_eq!(snapshot(peer), before);
     // Sealed deliveries and relay-split deliveries are identical, streamed
     // or built.

@@ -28,15 +28,15 @@ fn fifty_members_interleaved_senders_shuffled_delivery() {
         for k in order {
             let (from, text, bytes) = &sent[k];
             let read = world.members[to].group.decrypt(bytes, NOW).unwrap();
-            assert_eq!(read.content, text.as_bytes());
             assert_eq!(read.sender, world.ids[*from]);
             let parsed = GroupMessage::parse(bytes).unwrap();
             assert_eq!((read.key_id, read.iteration), (parsed.key_id(), parsed.iteration()));
+            assert_eq!(read.content.into_message().unwrap(), text.as_bytes());
         }
         // Every replay is refused, and nothing is left stored.
         for (from, _, bytes) in &sent {
             if *from != to {
-                assert_eq!(world.members[to].group.decrypt(bytes, NOW), Err(Error::DuplicateMessage));
+                assert_eq!(world.members[to].group.decrypt(bytes, NOW).err(), Some(Error::DuplicateMessage));
             }
         }
         assert_eq!(world.members[to].group.stored_key_count(), 0);
@@ -154,7 +154,7 @@ fn forged_and_tampered_messages_are_refused_without_state_change() {
     let mut as_a = from_c.clone();
     as_a[34..66].copy_from_slice(world.ids[0].as_bytes());
     as_a[66..70].copy_from_slice(&world.members[0].group.own_key_id().to_be_bytes());
-    assert_eq!(world.members[1].group.decrypt(&as_a, NOW), Err(Error::InvalidSignature("group message")));
+    assert_eq!(world.members[1].group.decrypt(&as_a, NOW).err(), Some(Error::InvalidSignature("group message")));
     // Truncations fail cleanly.
     for len in 0..genuine.len() {
         assert!(world.members[1].group.decrypt(&genuine[..len], NOW).is_err());
@@ -192,14 +192,14 @@ fn messages_and_distributions_do_not_cross_groups_or_key_ids() {
     }
     let in_main = world.send(0, "main channel");
     let in_other = others[0].encrypt(b"side channel", &mut rng).unwrap();
-    assert_eq!(others[1].decrypt(&in_main, NOW), Err(Error::Group(GroupError::GroupMismatch)));
-    assert_eq!(world.members[1].group.decrypt(&in_other, NOW), Err(Error::Group(GroupError::GroupMismatch)));
+    assert_eq!(others[1].decrypt(&in_main, NOW).err(), Some(Error::Group(GroupError::GroupMismatch)));
+    assert_eq!(world.members[1].group.decrypt(&in_other, NOW).err(), Some(Error::Group(GroupError::GroupMismatch)));
     // Rewriting the group id (and the key id to A's key there) does not
     // help: the signature covers both.
     let mut moved = in_main.clone();
     moved[2..34].copy_from_slice(other_id.as_bytes());
     moved[66..70].copy_from_slice(&others[0].own_key_id().to_be_bytes());
-    assert_eq!(others[1].decrypt(&moved, NOW), Err(Error::InvalidSignature("group message")));
+    assert_eq!(others[1].decrypt(&moved, NOW).err(), Some(Error::InvalidSignature("group message")));
 
     // A rotates; B holds both of A's keys. A message under the new key
     // relabelled with the old key id is refused.
@@ -210,7 +210,7 @@ fn messages_and_distributions_do_not_cross_groups_or_key_ids() {
     let mut relabelled = new_message.clone();
     relabelled[66..70].copy_from_slice(&old_key.to_be_bytes());
     let before = world.members[1].group.to_bytes();
-    assert_eq!(world.members[1].group.decrypt(&relabelled, NOW), Err(Error::InvalidSignature("group message")));
+    assert_eq!(world.members[1].group.decrypt(&relabelled, NOW).err(), Some(Error::InvalidSignature("group message")));
     assert_eq!(world.members[1].group.to_bytes(), before);
     assert_eq!(world.read(1, &new_message).unwrap(), "under the new key");
     assert_eq!(world.read(1, &in_main).unwrap(), "main channel"); // old key kept for in-flight messages
@@ -240,7 +240,7 @@ fn distribution_edge_cases() {
     let Member { account, group, sessions } = &mut world.members[1];
     let installed = group.install_distribution(account, sessions.get_mut(&a).unwrap(), &old[0].1).unwrap();
     assert!(!installed.newly_installed);
-    assert_eq!(group.decrypt(&replayed_m, NOW), Err(Error::DuplicateMessage));
+    assert_eq!(group.decrypt(&replayed_m, NOW).err(), Some(Error::DuplicateMessage));
 
     // Distributing to a non-member's session hands out nothing.
     let _ = world.members[0].group.remove_member(&c, &mut rng).unwrap();
@@ -341,16 +341,17 @@ fn burnout_envelopes_are_checked_at_decrypt() {
     ));
     assert_eq!(world.members[1].group.to_bytes(), before);
     let read = world.members[1].group.clone().decrypt(&m, NOW + 1).unwrap();
-    assert_eq!(read.content, b"self-destructing");
-    assert_eq!(read.envelope, Some(envelope));
+    assert_eq!(read.envelope(), Some(&envelope));
+    let message = read.into_opened().into_burnout().unwrap();
+    assert_eq!(message.into_plaintext(NOW + 1).unwrap().as_slice(), b"self-destructing");
     // Expired: refused, and the key is used up.
     assert_eq!(
-        world.members[1].group.decrypt(&m, NOW + 60_000),
-        Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 }))
+        world.members[1].group.decrypt(&m, NOW + 60_000).err(),
+        Some(Error::Burnout(BurnoutError::Expired { expired_at_ms: NOW + 60_000 }))
     );
-    assert_eq!(world.members[1].group.decrypt(&m, NOW + 1), Err(Error::DuplicateMessage));
+    assert_eq!(world.members[1].group.decrypt(&m, NOW + 1).err(), Some(Error::DuplicateMessage));
     let plain = world.send(0, "plain");
-    assert_eq!(world.members[1].group.decrypt(&plain, NOW).unwrap().envelope, None);
+    assert_eq!(world.members[1].group.decrypt(&plain, NOW).unwrap().envelope(), None);
 }
 
 #[test]

@@ -19,22 +19,23 @@ enum Storage {
 }
 
 /// Saves and restores an account or a session.
-fn reload<T: Persist>(state: &T, how: Storage, rng: &mut StdRng) -> T {
+fn reload<T: Persist>(state: &mut T, how: Storage, rng: &mut StdRng) -> T {
     let restored = match how {
         Storage::Plain => T::from_bytes(&state.to_bytes()).unwrap(),
         Storage::Encrypted => T::import_encrypted(&KEY, &state.export_encrypted(&KEY, rng)).unwrap(),
     };
-    // The encoding is canonical: restoring and re-encoding is the identity.
+    // The encoding is canonical: restoring and re-encoding is the identity
+    // (the export counted itself in `state` before it was serialized).
     assert_eq!(*restored.to_bytes(), *state.to_bytes());
     restored
 }
 
 /// Saves and restores both parties completely.
 fn reload_all(c: &mut Conversation, how: Storage, rng: &mut StdRng) {
-    c.alice = reload(&c.alice, how, rng);
-    c.bob = reload(&c.bob, how, rng);
-    c.a = reload(&c.a, how, rng);
-    c.b = reload(&c.b, how, rng);
+    c.alice = reload(&mut c.alice, how, rng);
+    c.bob = reload(&mut c.bob, how, rng);
+    c.a = reload(&mut c.a, how, rng);
+    c.b = reload(&mut c.b, how, rng);
 }
 
 /// Regression test: an initiator that has sent but not yet received a reply
@@ -45,12 +46,12 @@ fn reload_all(c: &mut Conversation, how: Storage, rng: &mut StdRng) {
 fn initiator_state_before_first_reply_restores() {
     for how in [Storage::Plain, Storage::Encrypted] {
         let mut rng = rng(1);
-        let OfflineStart { mut bob, a, .. } = OfflineStart::new(&mut rng, 2);
+        let OfflineStart { mut bob, mut a, .. } = OfflineStart::new(&mut rng, 2);
         // Before the first message (sending step still pending).
-        let mut a = reload(&a, how, &mut rng);
+        let mut a = reload(&mut a, how, &mut rng);
         let m1 = a.encrypt(b"one", &mut rng).unwrap();
         // After the first message, before any reply.
-        let mut a = reload(&a, how, &mut rng);
+        let mut a = reload(&mut a, how, &mut rng);
         let m2 = a.encrypt(b"two", &mut rng).unwrap();
         assert!(!a.is_confirmed());
 
@@ -58,7 +59,7 @@ fn initiator_state_before_first_reply_restores() {
         assert_eq!(text, b"one");
         assert_eq!(bob.decrypt(&mut b, &m2).unwrap(), b"two");
         let reply = b.encrypt(b"three", &mut rng).unwrap();
-        let mut a = reload(&a, how, &mut rng);
+        let mut a = reload(&mut a, how, &mut rng);
         assert_eq!(a.decrypt(&reply).unwrap(), b"three");
         assert!(a.is_confirmed());
     }
@@ -109,7 +110,7 @@ fn restored_account_still_refuses_consumed_one_time_prekey() {
     bob.create_inbound_session(&m1).unwrap();
     assert_eq!(bob.remaining_one_time_prekeys(), 2);
 
-    let mut bob = reload(&bob, Storage::Encrypted, &mut rng);
+    let mut bob = reload(&mut bob, Storage::Encrypted, &mut rng);
     assert_eq!(bob.remaining_one_time_prekeys(), 2);
     let before = bob.to_bytes();
     let err = bob.create_inbound_session(&m1).unwrap_err();
@@ -120,7 +121,7 @@ fn restored_account_still_refuses_consumed_one_time_prekey() {
 #[test]
 fn wrong_key_is_export_corrupted() {
     let mut rng = rng(4);
-    let c = Conversation::established(&mut rng);
+    let mut c = Conversation::established(&mut rng);
     let account_export = c.bob.export_encrypted(&KEY, &mut rng);
     let session_export = c.b.export_encrypted(&KEY, &mut rng);
     for wrong in [[0u8; 32], [0x43; 32], {
@@ -140,15 +141,18 @@ fn wrong_key_is_export_corrupted() {
 #[test]
 fn corrupted_export_is_typed_error() {
     let mut rng = rng(5);
-    let c = Conversation::established(&mut rng);
+    let mut c = Conversation::established(&mut rng);
     let export = c.b.export_encrypted(&KEY, &mut rng);
-    // Header: version | 0x3f | inner type | nonce (24) | ciphertext | tag.
-    let cases: [(usize, Error); 6] = [
-        (0, WireError::UnsupportedVersion(0).into()),
+    // Header: version | 0x3f | inner type | generation (8) | context digest
+    // (32) | nonce (24) | ciphertext | tag.
+    let cases: [(usize, Error); 8] = [
+        (0, WireError::UnsupportedVersion(3).into()),
         (1, WireError::UnexpectedType { found: 0x3e, expected: 0x3f }.into()),
         (2, WireError::UnexpectedType { found: 0x30, expected: 0x31 }.into()),
-        (3, Error::ExportCorrupted),                // nonce
-        (40, Error::ExportCorrupted),               // ciphertext
+        (3, Error::ExportCorrupted),                // generation
+        (11, Error::ExportContextMismatch),         // context digest
+        (43, Error::ExportCorrupted),               // nonce
+        (80, Error::ExportCorrupted),               // ciphertext
         (export.len() - 1, Error::ExportCorrupted), // tag
     ];
     for (at, expected) in cases {
@@ -157,7 +161,7 @@ fn corrupted_export_is_typed_error() {
         assert_eq!(Session::import_encrypted(&KEY, &bad).unwrap_err(), expected, "byte {at}");
     }
     assert_eq!(
-        Session::import_encrypted(&KEY, &export[..3 + 24]).unwrap_err(),
+        Session::import_encrypted(&KEY, &export[..3 + 8 + 32 + 24]).unwrap_err(),
         WireError::Truncated { needed: 16 }.into()
     );
     assert_eq!(Session::import_encrypted(&KEY, &[]).unwrap_err(), WireError::Truncated { needed: 1 }.into());
@@ -182,7 +186,7 @@ fn corrupted_export_is_typed_error() {
 #[test]
 fn importing_the_wrong_type_is_typed_error() {
     let mut rng = rng(6);
-    let c = Conversation::established(&mut rng);
+    let mut c = Conversation::established(&mut rng);
     let account_export = c.bob.export_encrypted(&KEY, &mut rng);
     let session_export = c.b.export_encrypted(&KEY, &mut rng);
     let account_tag = MessageType::AccountState as u8;
@@ -256,7 +260,7 @@ fn signed_prekey_rotation_grace_period() {
     assert_eq!(bob.remaining_one_time_prekeys(), remaining);
 
     // The new bundle works, and so does the rotated account after a reload.
-    let mut bob = reload(&bob, Storage::Encrypted, &mut rng);
+    let mut bob = reload(&mut bob, Storage::Encrypted, &mut rng);
     let new_bundle = fetch_bundle(&bob);
     assert_eq!(new_bundle.signed_prekey_id(), 2);
     let mut k = carol.create_outbound_session(&new_bundle, &mut rng).unwrap();

@@ -242,7 +242,7 @@ impl Sim {
                 };
                 assert_eq!(account.to_bytes(), p.account.to_bytes());
                 p.account = account;
-                if let Some(s) = &p.session {
+                if let Some(s) = &mut p.session {
                     let restored = if encrypted {
                         Session::import_encrypted(&key, &s.export_encrypted(&key, rng)).unwrap()
                     } else {

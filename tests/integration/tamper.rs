@@ -340,6 +340,9 @@ fn assert_export_tamper_refused<T: Persist>(export: &[u8], expected_inner: u8) {
                 Error::Wire(WireError::UnexpectedType { found: bad[2], expected: expected_inner }),
                 "inner type"
             ),
+            // The context digest: compared before decrypting (an export made
+            // for another context), and authenticated like everything else.
+            11..=42 => assert_eq!(e, Error::ExportContextMismatch, "byte {i}"),
             _ => assert_eq!(e, Error::ExportCorrupted, "byte {i}"),
         }
     }

@@ -147,8 +147,8 @@ const MESSAGE_HASHES: [&str; 7] = [
 const TRANSCRIPT_HASH: &str = "c9c4b8415389c92a94cd36117a21afd9facfe6cfa9ffe567826fd9cb35f70e23";
 /// SHA-256 of both final session serializations (pins the state format,
 /// which stored sessions depend on).
-const ALICE_SESSION_HASH: &str = "2c6c6ae6b0a596d8d0dfc826cfc1ae449707ba5cd3dfb30b6e455c4edeb23b2a";
-const BOB_SESSION_HASH: &str = "580553a6fba5624f4a23fad499d34ab5e6c6a6480dba9ef23abf3405708cdd82";
+const ALICE_SESSION_HASH: &str = "ecb4f951d4bb66a37fb41e6f3b7bbb8b0193e1c060cdaab1324e6a1de2433b6b";
+const BOB_SESSION_HASH: &str = "f619bbba97eb22892e329bf9439d8b5950d293ac4d9f36a39fd8a48a556d09f5";
 
 #[test]
 fn transcript_is_deterministic() {

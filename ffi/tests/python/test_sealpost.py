@@ -147,8 +147,20 @@ class ExportImportResume(unittest.TestCase):
         with self.assertRaises(SealpostError.ExportCorrupted):
             Account.import_encrypted(sealpost.generate_export_key(), export)
         for i in range(3, len(export), max(1, len(export) // 17)):
-            with self.assertRaises((SealpostError.ExportCorrupted, SealpostError.Malformed)):
+            # Bytes 11..43 are the context digest: a flip there reads as an
+            # export made for another context.
+            with self.assertRaises((SealpostError.ExportCorrupted, SealpostError.Malformed,
+                                    SealpostError.ExportContextMismatch)):
                 Account.import_encrypted(key, flip(export, i))
+        # The context and the generation are checked on import.
+        scoped = bob.export_encrypted_for(key, b"bob's account")
+        self.assertEqual(bob.export_generation(), 2)
+        with self.assertRaises(SealpostError.ExportContextMismatch):
+            Account.import_encrypted_for(key, scoped, b"someone else", 0)
+        with self.assertRaises(SealpostError.ExportRolledBack):
+            Account.import_encrypted_for(key, export, b"", 2)
+        self.assertEqual(Account.import_encrypted_for(key, scoped, b"bob's account", 2).identity_key(),
+                         bob.identity_key())
         with self.assertRaises(SealpostError.Malformed):
             Session.import_encrypted(key, export)  # an account export is not a session
         with self.assertRaises(SealpostError.InvalidArgument) as ctx:
