@@ -32,7 +32,7 @@ use crate::wire::codec::{Reader, writer_for};
 use crate::wire::{MessageType, PayloadKind};
 
 /// Encoded length of a distribution.
-pub(crate) const DISTRIBUTION_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + RATCHET_LEN + 32;
+pub(crate) const DISTRIBUTION_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + 4 + RATCHET_LEN + 32;
 
 /// A parsed distribution. Secret (the ratchet zeroizes on drop).
 #[derive(Clone)]
@@ -40,6 +40,9 @@ pub(crate) struct Distribution {
     pub(crate) group_id: GroupId,
     pub(crate) sender: IdentityKey,
     pub(crate) key_id: u32,
+    /// The sender's rotation count: a receiver installs only newer keys as
+    /// current, whatever order distributions arrive in.
+    pub(crate) generation: u32,
     pub(crate) ratchet: Ratchet,
     pub(crate) signing: VerifyingKey,
 }
@@ -47,7 +50,8 @@ pub(crate) struct Distribution {
 impl Distribution {
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut w = writer_for(MessageType::GroupDistribution, DISTRIBUTION_LEN);
-        w.bytes(&self.group_id.0).bytes(self.sender.as_bytes()).u32(self.key_id).u32(self.ratchet.counter());
+        w.bytes(&self.group_id.0).bytes(self.sender.as_bytes()).u32(self.key_id).u32(self.generation);
+        w.u32(self.ratchet.counter());
         w.bytes(self.ratchet.to_secret_bytes().as_ref()).bytes(self.signing.as_bytes());
         Zeroizing::new(w.into_vec())
     }
@@ -59,6 +63,7 @@ impl Distribution {
         let sender = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)
             .map_err(|_| WireError::InvalidField("distribution sender identity"))?;
         let key_id = r.u32()?;
+        let generation = r.u32()?;
         let iteration = r.u32()?;
         let mut parts = [[0u8; 32]; PARTS];
         for part in &mut parts {
@@ -68,7 +73,7 @@ impl Distribution {
         parts.iter_mut().for_each(|p| p.fill(0));
         let signing = parse_signing_key(&r.array()?)?;
         r.finish()?;
-        Ok(Self { group_id, sender, key_id, ratchet, signing })
+        Ok(Self { group_id, sender, key_id, generation, ratchet, signing })
     }
 }
 
@@ -282,6 +287,7 @@ impl Group {
             group_id: self.id,
             sender: self.own,
             key_id: self.sender.key_id,
+            generation: self.sender.generation,
             ratchet: self.sender.ratchet.clone(),
             signing: self.sender.signing.verifying_key(),
         }
@@ -309,7 +315,7 @@ impl Group {
     /// sender key already held is left as it is; a new one becomes the
     /// member's current key and the old current one its previous.
     pub(crate) fn install(&mut self, distribution: Distribution) -> InstalledSenderKey {
-        let Distribution { sender, key_id, ratchet, signing, .. } = distribution;
+        let Distribution { sender, key_id, generation, ratchet, signing, .. } = distribution;
         let mut info = InstalledSenderKey {
             group_id: self.id,
             sender,
@@ -321,9 +327,23 @@ impl Group {
         if member.receiver(key_id).is_some() {
             return info;
         }
-        let dropped = member.previous.take().map_or(0, |r| r.stored());
-        member.previous = member.current.take();
-        member.current = Some(Receiver::new(key_id, signing, ratchet));
+        let newer_than = |r: &Option<Receiver>| r.as_ref().is_none_or(|r| generation > r.generation);
+        let receiver = Receiver::new(key_id, generation, signing, ratchet);
+        let dropped = if newer_than(&member.current) {
+            // The newest key: current, the old current kept as previous.
+            let dropped = member.previous.take().map_or(0, |r| r.stored());
+            member.previous = member.current.take();
+            member.current = Some(receiver);
+            dropped
+        } else if newer_than(&member.previous) {
+            // An older key arriving late: still readable, never current.
+            let dropped = member.previous.take().map_or(0, |r| r.stored());
+            member.previous = Some(receiver);
+            dropped
+        } else {
+            // Older than both keys held: nothing to gain from it.
+            return info;
+        };
         self.stored = self.stored.saturating_sub(dropped);
         info.newly_installed = true;
         info

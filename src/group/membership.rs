@@ -214,7 +214,7 @@ impl Group {
         let mut group = Self {
             id,
             own,
-            sender: SenderKey::generate(rng, None),
+            sender: SenderKey::generate(rng, 0, &[]),
             members: BTreeMap::new(),
             stored: 0,
             export_generation: 0,
@@ -334,7 +334,7 @@ impl Group {
     /// Replaces our sender key with a fresh one (new id, ratchet and
     /// signing key). Distribute it to every member.
     pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Rotated {
-        self.sender = SenderKey::generate(rng, Some(self.sender.key_id));
+        self.sender = self.sender.next(rng);
         Rotated { key_id: self.sender.key_id }
     }
 

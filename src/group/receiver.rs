@@ -34,6 +34,8 @@ const _: () = assert!(GROUP_OUT_OF_ORDER_WINDOW.is_multiple_of(BLOCK), "the wind
 #[derive(Clone)]
 pub(crate) struct Receiver {
     pub(crate) key_id: u32,
+    /// The sender's generation of this key (higher is newer).
+    pub(crate) generation: u32,
     pub(crate) signing: VerifyingKey,
     /// The ratchet at the next iteration not yet received.
     pub(crate) ratchet: Ratchet,
@@ -61,8 +63,8 @@ pub(crate) fn window_start(newest: u32) -> u32 {
 }
 
 impl Receiver {
-    pub(crate) fn new(key_id: u32, signing: VerifyingKey, ratchet: Ratchet) -> Self {
-        Self { key_id, signing, ratchet, runs: Vec::new(), keys: BTreeMap::new() }
+    pub(crate) fn new(key_id: u32, generation: u32, signing: VerifyingKey, ratchet: Ratchet) -> Self {
+        Self { key_id, generation, signing, ratchet, runs: Vec::new(), keys: BTreeMap::new() }
     }
 
     /// Checks the sender's signature over `signed` (strict Ed25519).
@@ -186,7 +188,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(seed);
         let sender = Ratchet::random(&mut rng);
         let signing = ed25519_dalek::SigningKey::from_bytes(&[seed as u8; 32]).verifying_key();
-        let receiver = Receiver::new(1, signing, sender.clone());
+        let receiver = Receiver::new(1, 0, signing, sender.clone());
         (sender, receiver)
     }
 

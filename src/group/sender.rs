@@ -20,24 +20,46 @@ use crate::limits::MAX_GROUP_PLAINTEXT;
 #[derive(Clone)]
 pub(crate) struct SenderKey {
     pub(crate) key_id: u32,
+    /// Counts our rotations in this group; carried in distributions so a
+    /// receiver never lets an older key replace a newer one.
+    pub(crate) generation: u32,
+    /// The id of the key this one replaced, which receivers may still hold.
+    pub(crate) previous_key_id: Option<u32>,
     pub(crate) ratchet: Ratchet,
     pub(crate) signing: SigningKey,
 }
 
 impl SenderKey {
-    /// A fresh sender key at iteration 0 whose id differs from `avoid`.
-    pub(crate) fn generate<R: CryptoRng + ?Sized>(rng: &mut R, avoid: Option<u32>) -> Self {
+    /// A fresh sender key at iteration 0, of `generation`, whose id is none
+    /// of `avoid` (the ids receivers may still hold for us).
+    pub(crate) fn generate<R: CryptoRng + ?Sized>(rng: &mut R, generation: u32, avoid: &[u32]) -> Self {
         let mut id = [0u8; 4];
         let key_id = loop {
             rng.fill_bytes(&mut id);
             let candidate = u32::from_be_bytes(id);
-            if Some(candidate) != avoid {
+            if !avoid.contains(&candidate) {
                 break candidate;
             }
         };
         let mut seed = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(seed.as_mut());
-        Self { key_id, ratchet: Ratchet::random(rng), signing: SigningKey::from_bytes(&seed) }
+        Self {
+            key_id,
+            generation,
+            previous_key_id: None,
+            ratchet: Ratchet::random(rng),
+            signing: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// The key that replaces this one: the next generation, an id that is
+    /// neither this key's nor the one before it (receivers hold both until
+    /// they install the new one).
+    pub(crate) fn next<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Self {
+        let avoid: Vec<u32> = core::iter::once(self.key_id).chain(self.previous_key_id).collect();
+        let mut next = Self::generate(rng, self.generation.saturating_add(1), &avoid);
+        next.previous_key_id = Some(self.key_id);
+        next
     }
 
     /// Encrypts and signs one group message; the ratchet moves only on

@@ -59,7 +59,12 @@ impl Group {
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut w = writer_for(MessageType::GroupState, 300 + self.members.len() * 400);
         w.bytes(&self.id.0).bytes(self.own.as_bytes());
-        w.u32(self.sender.key_id).u32(self.sender.ratchet.counter());
+        w.u32(self.sender.key_id).u32(self.sender.generation);
+        match self.sender.previous_key_id {
+            Some(id) => w.u8(1).u32(id),
+            None => w.u8(0),
+        };
+        w.u32(self.sender.ratchet.counter());
         w.bytes(self.sender.ratchet.to_secret_bytes().as_ref());
         w.bytes(Zeroizing::new(self.sender.signing.to_bytes()).as_ref());
         w.u32(u32::try_from(self.members.len()).unwrap_or(u32::MAX));
@@ -91,9 +96,14 @@ impl Group {
         let id = GroupId(r.array()?);
         let own = IdentityKey::from_bytes(&r.array::<IDENTITY_KEY_LEN>()?)?;
         let key_id = r.u32()?;
+        let generation = r.u32()?;
+        let previous_key_id = if r.bool()? { Some(r.u32()?) } else { None };
+        if previous_key_id == Some(key_id) || (generation == 0) != previous_key_id.is_none() {
+            return Err(WireError::InvalidField("own sender key history").into());
+        }
         let ratchet = decode_ratchet(&mut r)?;
         let seed = Zeroizing::new(r.array::<32>()?);
-        let sender = SenderKey { key_id, ratchet, signing: SigningKey::from_bytes(&seed) };
+        let sender = SenderKey { key_id, generation, previous_key_id, ratchet, signing: SigningKey::from_bytes(&seed) };
 
         let count = r.count("group members", MAX_GROUP_MEMBERS - 1)?;
         let mut members = BTreeMap::new();
@@ -111,8 +121,8 @@ impl Group {
                 3 => {
                     let current = decode_receiver(&mut r)?;
                     let previous = decode_receiver(&mut r)?;
-                    if current.key_id == previous.key_id {
-                        return Err(WireError::InvalidField("duplicate sender key id").into());
+                    if current.key_id == previous.key_id || current.generation <= previous.generation {
+                        return Err(WireError::InvalidField("sender keys: duplicate id or previous not older").into());
                     }
                     Member { identity, current: Some(current), previous: Some(previous) }
                 }
@@ -142,7 +152,7 @@ fn decode_ratchet(r: &mut Reader<'_>) -> core::result::Result<Ratchet, WireError
 }
 
 fn encode_receiver(w: &mut Writer, receiver: &Receiver) {
-    w.u32(receiver.key_id).bytes(receiver.signing.as_bytes());
+    w.u32(receiver.key_id).u32(receiver.generation).bytes(receiver.signing.as_bytes());
     w.u32(receiver.ratchet.counter()).bytes(receiver.ratchet.to_secret_bytes().as_ref());
     w.u32(u32::try_from(receiver.runs.len()).unwrap_or(u32::MAX));
     for run in &receiver.runs {
@@ -156,10 +166,11 @@ fn encode_receiver(w: &mut Writer, receiver: &Receiver) {
 
 fn decode_receiver(r: &mut Reader<'_>) -> core::result::Result<Receiver, WireError> {
     let key_id = r.u32()?;
+    let generation = r.u32()?;
     let signing = parse_signing_key(&r.array()?)?;
     let ratchet = decode_ratchet(r)?;
     let next = ratchet.counter();
-    let mut receiver = Receiver::new(key_id, signing, ratchet);
+    let mut receiver = Receiver::new(key_id, generation, signing, ratchet);
 
     let runs = r.count("group key runs", MAX_RUNS)?;
     // Sized up front: a growing Vec would free copies of the run keys.

@@ -402,3 +402,68 @@ fn burnout_content_is_handed_out_only_as_a_burnout_message() {
     assert_eq!((message.envelope(), message.sender()), (&env, parties[0].account.identity()));
     assert_eq!(message.into_plaintext(1_000).unwrap().as_slice(), b"door code 4711");
 }
+
+#[test]
+fn distributions_in_any_order_leave_the_newest_key_current() {
+    let mut rng = StdRng::seed_from_u64(41);
+    let (mut parties, _) = parties(2, &mut rng);
+    let alice = *parties[0].account.identity();
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let _ = parties[0].group.rotate(&mut rng);
+        sent.push(parties[0].group.own_distribution());
+    }
+    let ids: Vec<u32> = sent.iter().map(|d| d.key_id).collect();
+    // Delivered newest first: d3, d2, d1.
+    for d in sent.iter().rev() {
+        parties[1].group.check_install(d).unwrap();
+        let _ = parties[1].group.install(d.clone());
+    }
+    let member = &parties[1].group.members[alice.as_bytes()];
+    assert_eq!(member.current.as_ref().map(|r| r.key_id), Some(ids[2]), "the newest stays current");
+    assert_eq!(member.previous.as_ref().map(|r| r.key_id), Some(ids[1]));
+    let m = parties[0].group.encrypt(b"after the rotations", &mut rng).unwrap();
+    assert_eq!(parties[1].group.decrypt(&m, 0).unwrap().content.into_message().unwrap(), b"after the rotations");
+    // The state round-trips with the generations.
+    let bytes = parties[1].group.to_bytes();
+    assert_eq!(Group::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+}
+
+#[test]
+fn a_rotation_never_reuses_an_id_a_receiver_may_still_hold() {
+    use core::convert::Infallible;
+    use rand_core::{TryCryptoRng, TryRng};
+    /// Offers the given key ids first, then defers to a real RNG.
+    struct Ids(Vec<u32>, StdRng);
+    impl TryRng for Ids {
+        type Error = Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+            self.1.try_next_u32()
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+            self.1.try_next_u64()
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+            match (dst.len(), self.0.pop()) {
+                (4, Some(id)) => dst.copy_from_slice(&id.to_be_bytes()),
+                (_, id) => {
+                    self.0.extend(id);
+                    self.1.try_fill_bytes(dst)?;
+                }
+            }
+            Ok(())
+        }
+    }
+    impl TryCryptoRng for Ids {}
+
+    let mut rng = StdRng::seed_from_u64(42);
+    let (mut parties, _) = parties(2, &mut rng);
+    let first = parties[0].group.own_key_id();
+    let _ = parties[0].group.rotate(&mut rng);
+    let second = parties[0].group.own_key_id();
+    // The RNG offers the previous id, then the current one, then 7: Bob may
+    // still hold both of the first two, so the new key takes 7.
+    let mut ids = Ids(vec![7, second, first], StdRng::seed_from_u64(43));
+    let _ = parties[0].group.rotate(&mut ids);
+    assert_eq!(parties[0].group.own_key_id(), 7);
+}

@@ -69,7 +69,7 @@ message_types! {
     /// A group (sender-key) message.
     Group = 0x10, version 2;
     /// A group sender-key distribution (sent inside a 1:1 session).
-    GroupDistribution = 0x11, version 1;
+    GroupDistribution = 0x11, version 2;
     /// A Forkout bundle as produced by the sender.
     ForkoutBundle = 0x20, version 1;
     /// The part of a Forkout bundle addressed to one recipient.
