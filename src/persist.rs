@@ -254,6 +254,15 @@ macro_rules! persist_via_inherent {
             }
         }
 
+        $crate::persist::generation_in_field!($ty);
+    };
+}
+pub(crate) use persist_via_inherent;
+
+/// Implements the sealed export counter for a type that keeps it in an
+/// `export_generation: u64` field saved with its state.
+macro_rules! generation_in_field {
+    ($ty:ty) => {
         impl $crate::persist::sealed::Generation for $ty {
             fn generation(&self) -> u64 {
                 self.export_generation
@@ -264,7 +273,7 @@ macro_rules! persist_via_inherent {
         }
     };
 }
-pub(crate) use persist_via_inherent;
+pub(crate) use generation_in_field;
 
 #[cfg(test)]
 mod tests {

@@ -487,14 +487,7 @@ impl Persist for Vault {
     }
 }
 
-impl crate::persist::sealed::Generation for Vault {
-    fn generation(&self) -> u64 {
-        self.export_generation
-    }
-    fn set_generation(&mut self, generation: u64) {
-        self.export_generation = generation;
-    }
-}
+crate::persist::generation_in_field!(Vault);
 
 #[cfg(test)]
 mod tests {
