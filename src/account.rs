@@ -114,16 +114,60 @@ impl Account {
     /// Starts a session from a peer's bundle (X3DH, initiator side). The
     /// bundle's signature is checked. Messages can be encrypted at once;
     /// they carry setup data until the peer's first reply arrives.
+    ///
+    /// Without a clock, the session's unanswered setup ages from the
+    /// bundle's signed-prekey creation time; prefer
+    /// [`Self::create_outbound_session_at`].
     pub fn create_outbound_session<R: CryptoRng + ?Sized>(
         &self,
         bundle: &PreKeyBundle,
+        rng: &mut R,
+    ) -> Result<Session> {
+        self.start_session(bundle, bundle.signed_prekey_created_at(), rng)
+    }
+
+    /// [`Self::create_outbound_session`] at the caller's clock `now_ms`:
+    /// refuses a bundle whose signed prekey is older than
+    /// [`MAX_BUNDLE_AGE_MS`](crate::limits::MAX_BUNDLE_AGE_MS)
+    /// ([`SessionError::StaleBundle`]: fetch a new one), and ages the
+    /// session's unanswered setup from `now_ms` (see
+    /// [`Session::encrypt_at`]).
+    ///
+    /// ```
+    /// use sealpost::{Account, SessionError, limits::MAX_BUNDLE_AGE_MS};
+    /// let mut rng = sealpost::default_rng();
+    /// let made = 1_700_000_000_000;
+    /// let (alice, bob) = (Account::new(&mut rng, made), Account::new(&mut rng, made));
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert!(alice.create_outbound_session_at(&bundle, made + 1_000, &mut rng).is_ok());
+    /// let late = alice.create_outbound_session_at(&bundle, made + MAX_BUNDLE_AGE_MS, &mut rng);
+    /// assert_eq!(late.err(), Some(SessionError::StaleBundle.into()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn create_outbound_session_at<R: CryptoRng + ?Sized>(
+        &self,
+        bundle: &PreKeyBundle,
+        now_ms: u64,
+        rng: &mut R,
+    ) -> Result<Session> {
+        if now_ms >= bundle.signed_prekey_created_at().saturating_add(crate::limits::MAX_BUNDLE_AGE_MS) {
+            return Err(SessionError::StaleBundle.into());
+        }
+        self.start_session(bundle, now_ms, rng)
+    }
+
+    fn start_session<R: CryptoRng + ?Sized>(
+        &self,
+        bundle: &PreKeyBundle,
+        started_at_ms: u64,
         rng: &mut R,
     ) -> Result<Session> {
         if bundle.identity() == self.identity() {
             return Err(SessionError::PeerMismatch.into());
         }
         let (ratchet, setup) = x3dh::initiate(&self.identity, bundle, rng)?;
-        Ok(Session::new(*self.identity(), *bundle.identity(), SessionState::initiated(ratchet, setup)))
+        let state = SessionState::initiated(ratchet, setup, started_at_ms);
+        Ok(Session::new(*self.identity(), *bundle.identity(), state))
     }
 
     /// Accepts a peer's setup message (X3DH, responder side): returns the

@@ -59,6 +59,25 @@ pub const MAX_ONE_TIME_PREKEYS: usize = 2000;
 /// signed prekey.
 pub const MAX_SETUPS_PER_SIGNED_PREKEY: usize = 2000;
 
+/// How old a prekey bundle's signed prekey may be for
+/// [`Account::create_outbound_session_at`](crate::Account::create_outbound_session_at)
+/// to start a session from it: 60 days. An owner that rotates its signed
+/// prekey at least every 30 days (see
+/// [`Account::rotate_signed_prekey`](crate::Account::rotate_signed_prekey))
+/// keeps accepting an old one for [`SIGNED_PREKEY_GRACE_MS`] more, so an
+/// older bundle may already be refused by its owner and everything sent
+/// from it lost. Past it:
+/// [`SessionError::StaleBundle`](crate::SessionError::StaleBundle), fetch a
+/// new bundle.
+pub const MAX_BUNDLE_AGE_MS: u64 = 60 * 24 * 60 * 60 * 1000;
+
+/// How long an outbound state may stay unanswered (our messages still carry
+/// setup data) before [`Session::encrypt_at`](crate::Session::encrypt_at)
+/// refuses it with [`SessionError::StaleSetup`](crate::SessionError::StaleSetup):
+/// 30 days, as libsignal. Counted from the session's start (with a clock) or
+/// from the bundle's signed-prekey creation (without one).
+pub const MAX_UNANSWERED_SETUP_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
 /// Previous signed prekeys kept after rotations (besides the grace period).
 pub const MAX_PREVIOUS_SIGNED_PREKEYS: usize = 4;
 

@@ -62,6 +62,12 @@ impl PreKeyBundle {
         self.signed_prekey_id
     }
 
+    /// When the signed prekey was made (ms since the Unix epoch, as its
+    /// owner's clock said; covered by the signature).
+    pub fn signed_prekey_created_at(&self) -> u64 {
+        self.signed_prekey_created_at
+    }
+
     /// Id of the one-time prekey, if the bundle carries one.
     pub fn one_time_prekey_id(&self) -> Option<u32> {
         self.one_time_prekey.map(|(id, _)| id)

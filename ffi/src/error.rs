@@ -65,6 +65,12 @@ pub enum SealpostError {
     /// accepted: a replay. Nothing changed.
     #[error("{0}")]
     SetupReplayed(String),
+    /// A prekey bundle too old to start a session from: fetch a new one.
+    #[error("{0}")]
+    StaleBundle(String),
+    /// Our setup went unanswered too long: fetch a new bundle, start again.
+    #[error("{0}")]
+    StaleSetup(String),
     /// The message carries a payload kind the called function does not
     /// handle (for example a group message passed to a 1:1 decrypt).
     #[error("{0}")]
@@ -208,6 +214,8 @@ impl SealpostError {
             SessionError::UnknownSessionSetup => Self::UnknownSessionSetup(message),
             SessionError::NotThisAccount => Self::NotThisAccount(message),
             SessionError::SetupReplayed => Self::SetupReplayed(message),
+            SessionError::StaleBundle => Self::StaleBundle(message),
+            SessionError::StaleSetup => Self::StaleSetup(message),
             _ => Self::Other(message),
         }
     }

@@ -40,6 +40,19 @@ pub enum SessionError {
     #[error("setup message already accepted (replay)")]
     SetupReplayed,
 
+    /// A prekey bundle whose signed prekey is older than
+    /// [`MAX_BUNDLE_AGE_MS`](crate::limits::MAX_BUNDLE_AGE_MS): its owner may
+    /// no longer accept it. Fetch a new bundle.
+    #[error("prekey bundle is stale: fetch a new one")]
+    StaleBundle,
+
+    /// Our setup has gone unanswered for
+    /// [`MAX_UNANSWERED_SETUP_MS`](crate::limits::MAX_UNANSWERED_SETUP_MS):
+    /// the peer may never be able to open it (its signed prekey may be gone).
+    /// Fetch a new bundle and start a new session; nothing was encrypted.
+    #[error("session setup unanswered for too long: fetch a new bundle")]
+    StaleSetup,
+
     /// The session passed to an [`Account`](crate::Account) call belongs to
     /// another account (its local identity is not this account's). Pass each
     /// session to the account that owns it.

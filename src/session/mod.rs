@@ -197,6 +197,38 @@ impl Session {
         self.encrypt_payload(plaintext, trailer.as_bytes(), PayloadKind::BurnoutApp, rng)
     }
 
+    /// [`Self::encrypt`] at the caller's clock `now_ms`: refuses with
+    /// [`SessionError::StaleSetup`] (nothing encrypted) when the current state
+    /// is our own setup and has gone unanswered for
+    /// [`MAX_UNANSWERED_SETUP_MS`](crate::limits::MAX_UNANSWERED_SETUP_MS):
+    /// the peer may never open what we send (its signed prekey may be gone),
+    /// so fetch a new bundle and start again rather than send into the void.
+    ///
+    /// ```
+    /// use sealpost::{Account, SessionError, limits::MAX_UNANSWERED_SETUP_MS};
+    /// let mut rng = sealpost::default_rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// let mut to_bob = alice.create_outbound_session_at(&bob.prekey_bundle()?, now, &mut rng)?;
+    /// to_bob.encrypt_at(b"anyone there?", now, &mut rng)?;
+    /// let later = now + MAX_UNANSWERED_SETUP_MS;
+    /// assert_eq!(to_bob.encrypt_at(b"hello?", later, &mut rng).err(), Some(SessionError::StaleSetup.into()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn encrypt_at<R: CryptoRng + ?Sized>(&mut self, plaintext: &[u8], now_ms: u64, rng: &mut R) -> Result<Vec<u8>> {
+        if self.current.stale_at_ms().is_some_and(|stale| now_ms >= stale) {
+            return Err(SessionError::StaleSetup.into());
+        }
+        self.encrypt(plaintext, rng)
+    }
+
+    /// When the current state's unanswered setup goes stale (see
+    /// [`Self::encrypt_at`]), or `None` once the peer has answered (or if
+    /// the peer started this state).
+    pub fn setup_stale_at_ms(&self) -> Option<u64> {
+        self.current.stale_at_ms()
+    }
+
     /// Encrypts `content || envelope || kind` in the current state.
     pub(crate) fn encrypt_payload<R: CryptoRng + ?Sized>(
         &mut self,

@@ -12,8 +12,10 @@ use crate::wire::session_message::SetupData;
 #[allow(clippy::large_enum_variant, reason = "80 bytes inline beat a heap allocation per session state")]
 pub(crate) enum Origin {
     /// We initiated (X3DH from the peer's bundle). Until the peer's first
-    /// reply, our messages carry this setup data.
-    Ours { pending_setup: Option<SetupData> },
+    /// reply, our messages carry this setup data. `started_at_ms` is when
+    /// the state was started (or, without a clock, when the bundle's signed
+    /// prekey was made): an unanswered setup goes stale from there.
+    Ours { pending_setup: Option<SetupData>, started_at_ms: u64 },
     /// The peer initiated; we accepted its setup message.
     Theirs,
 }
@@ -39,12 +41,22 @@ pub(crate) enum Slot {
 
 impl SessionState {
     /// A state we initiated, carrying `setup` until the first reply.
-    pub(crate) fn initiated(ratchet: RatchetState, setup: SetupData) -> Self {
+    pub(crate) fn initiated(ratchet: RatchetState, setup: SetupData, started_at_ms: u64) -> Self {
         Self {
             ratchet,
             base_key: setup.base_key,
-            origin: Origin::Ours { pending_setup: Some(setup) },
+            origin: Origin::Ours { pending_setup: Some(setup), started_at_ms },
             confirmed: false,
+        }
+    }
+
+    /// When an unanswered setup of ours goes stale, if this state is one.
+    pub(crate) fn stale_at_ms(&self) -> Option<u64> {
+        match &self.origin {
+            Origin::Ours { pending_setup: Some(_), started_at_ms } => {
+                Some(started_at_ms.saturating_add(crate::limits::MAX_UNANSWERED_SETUP_MS))
+            }
+            _ => None,
         }
     }
 
@@ -61,7 +73,7 @@ impl SessionState {
     /// The setup data our messages in this state must carry, if any.
     pub(crate) fn pending_setup(&self) -> Option<&SetupData> {
         match &self.origin {
-            Origin::Ours { pending_setup } => pending_setup.as_ref(),
+            Origin::Ours { pending_setup, .. } => pending_setup.as_ref(),
             Origin::Theirs => None,
         }
     }
@@ -70,12 +82,13 @@ impl SessionState {
     /// peer has our setup, so we stop sending it.
     pub(crate) fn mark_received(&mut self) {
         self.confirmed = true;
-        if let Origin::Ours { pending_setup } = &mut self.origin {
+        if let Origin::Ours { pending_setup, .. } = &mut self.origin {
             *pending_setup = None;
         }
     }
 
-    /// `base key | initiated by us | confirmed | has setup [| spk id | has otk [| otk id]] | ratchet`
+    /// `base key | initiated by us | confirmed | has setup [| spk id | has otk [| otk id]]
+    /// [| started at (u64), iff initiated by us] | ratchet`
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.bytes(&self.base_key).u8(u8::from(self.initiated_by_us())).u8(u8::from(self.confirmed));
         match self.pending_setup() {
@@ -89,6 +102,9 @@ impl SessionState {
             None => {
                 w.u8(0);
             }
+        }
+        if let Origin::Ours { started_at_ms, .. } = &self.origin {
+            w.u64(*started_at_ms);
         }
         self.ratchet.encode(w);
     }
@@ -106,7 +122,7 @@ impl SessionState {
             None
         };
         let origin = match (initiated_by_us, pending_setup) {
-            (true, pending_setup) => Origin::Ours { pending_setup },
+            (true, pending_setup) => Origin::Ours { pending_setup, started_at_ms: r.u64()? },
             (false, None) => Origin::Theirs,
             (false, Some(_)) => return Err(WireError::InvalidField("setup data on a state the peer initiated")),
         };

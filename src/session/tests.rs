@@ -147,3 +147,34 @@ fn a_restored_state_never_reuses_a_key_and_nonce() {
     assert_eq!(bob.decrypt(&mut b, &c1).unwrap(), p1);
     assert_eq!(bob.decrypt(&mut b, &c2), Err(Error::DuplicateMessage));
 }
+
+#[test]
+fn an_unanswered_setup_goes_stale_and_an_answered_one_does_not() {
+    use crate::limits::{MAX_BUNDLE_AGE_MS, MAX_UNANSWERED_SETUP_MS};
+    let mut rng = StdRng::seed_from_u64(10);
+    let alice = Account::new(&mut rng, NOW);
+    let mut bob = Account::new(&mut rng, NOW);
+    // A bundle past its age is refused before anything is derived.
+    let bundle = bob.prekey_bundle().unwrap();
+    assert_eq!(
+        alice.create_outbound_session_at(&bundle, NOW + MAX_BUNDLE_AGE_MS, &mut rng).err(),
+        Some(Error::Session(SessionError::StaleBundle))
+    );
+    let start = NOW + 1_000;
+    let mut a = alice.create_outbound_session_at(&bundle, start, &mut rng).unwrap();
+    assert_eq!(a.setup_stale_at_ms(), Some(start + MAX_UNANSWERED_SETUP_MS));
+    let first = a.encrypt_at(b"hi", start, &mut rng).unwrap();
+    // The deadline is saved with the session.
+    let mut restored = Session::from_bytes(&a.to_bytes()).unwrap();
+    assert_eq!(restored.setup_stale_at_ms(), a.setup_stale_at_ms());
+    let before = restored.to_bytes();
+    let stale = start + MAX_UNANSWERED_SETUP_MS;
+    assert_eq!(restored.encrypt_at(b"late", stale, &mut rng).err(), Some(Error::Session(SessionError::StaleSetup)));
+    assert_eq!(restored.to_bytes(), before, "nothing was encrypted");
+    // Once Bob answers, the session no longer ages.
+    let (mut b, _) = bob.create_inbound_session(&first).unwrap();
+    let reply = b.encrypt(b"here", &mut rng).unwrap();
+    a.decrypt(&reply).unwrap();
+    assert_eq!(a.setup_stale_at_ms(), None);
+    assert!(a.encrypt_at(b"much later", stale + 1, &mut rng).is_ok());
+}

@@ -147,7 +147,7 @@ const MESSAGE_HASHES: [&str; 7] = [
 const TRANSCRIPT_HASH: &str = "c9c4b8415389c92a94cd36117a21afd9facfe6cfa9ffe567826fd9cb35f70e23";
 /// SHA-256 of both final session serializations (pins the state format,
 /// which stored sessions depend on).
-const ALICE_SESSION_HASH: &str = "ecb4f951d4bb66a37fb41e6f3b7bbb8b0193e1c060cdaab1324e6a1de2433b6b";
+const ALICE_SESSION_HASH: &str = "24bab406144cca73686af986fa776c32aa451bdeb07441de1c2db861854056bc";
 const BOB_SESSION_HASH: &str = "f619bbba97eb22892e329bf9439d8b5950d293ac4d9f36a39fd8a48a556d09f5";
 
 #[test]
