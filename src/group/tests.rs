@@ -8,7 +8,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::chain::{MessageKey, SALT_LEN};
+use super::chain::{MessageKey, MessageKeys, SALT_LEN};
 use super::message::{FLAG_PLAIN, HeaderFields, encode_header, signed_bytes};
 use super::*;
 use crate::account::Account;
@@ -87,11 +87,17 @@ fn seal_payload(
     let salt = [9u8; SALT_LEN];
     let keys = key.expand(&salt);
     let fields = HeaderFields { group_id: gid, sender, key_id, iteration, salt: &salt, commitment: &keys.commitment };
-    let mut out = encode_header(&fields, payload.len()).into_vec();
+    sign_sealed(&fields, &keys, signer, payload)
+}
+
+/// Encodes `fields`, seals `payload` under `aead` (which need not be the key
+/// the header's commitment belongs to) and signs the result.
+fn sign_sealed(fields: &HeaderFields<'_>, aead: &MessageKeys, signer: &SigningKey, payload: &[u8]) -> Vec<u8> {
+    let mut out = encode_header(fields, payload.len()).into_vec();
     let header_len = out.len();
     out.extend_from_slice(payload);
     let (header, body) = out.split_at_mut(header_len);
-    let tag = crypto::seal_in_place(&keys.key, &keys.nonce, header, body);
+    let tag = crypto::seal_in_place(&aead.key, &aead.nonce, header, body);
     out.extend_from_slice(&tag);
     let (header, sealed) = out.split_at(header_len);
     let signature = signer.sign(&signed_bytes(header, sealed)).to_bytes();
@@ -282,17 +288,7 @@ fn a_sender_cannot_make_one_signed_message_read_differently_for_two_members() {
         salt: &salt,
         commitment: &for_bob.commitment,
     };
-    let content = b"approve the transfer";
-    let mut out = encode_header(&fields, content.len() + 1).into_vec();
-    let header_len = out.len();
-    out.extend_from_slice(content);
-    out.push(FLAG_PLAIN);
-    let (header, body) = out.split_at_mut(header_len);
-    let tag = crypto::seal_in_place(&for_carol.key, &for_carol.nonce, header, body);
-    out.extend_from_slice(&tag);
-    let (header, sealed) = out.split_at(header_len);
-    let signature = signer.sign(&signed_bytes(header, sealed)).to_bytes();
-    out.extend_from_slice(&signature);
+    let out = sign_sealed(&fields, &for_carol, &signer, &[&b"approve the transfer"[..], &[FLAG_PLAIN]].concat());
 
     let before = parties[2].group.to_bytes();
     assert_eq!(parties[2].group.decrypt(&out, 0).err(), Some(Error::Group(GroupError::KeyCommitmentMismatch)));
