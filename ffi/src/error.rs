@@ -128,6 +128,11 @@ pub enum SealpostError {
     /// chains under one key id. Report the sender.
     #[error("{0}")]
     KeyCommitmentMismatch(String),
+    /// A group state loaded from an export sends nothing until it is
+    /// rotated (`rotate`, then distribute the new key), or the app declares
+    /// it the newest save (`resume_without_rotation`).
+    #[error("{0}")]
+    RotationRequired(String),
     /// A Forkout key slot was moved from another Forkout.
     #[error("{0}")]
     ForkoutIdMismatch(String),
@@ -244,6 +249,7 @@ impl SealpostError {
             GroupError::UnknownSenderKey { .. } => Self::UnknownSenderKey(message),
             GroupError::SenderKeyConflict { .. } => Self::SenderKeyConflict(message),
             GroupError::KeyCommitmentMismatch => Self::KeyCommitmentMismatch(message),
+            GroupError::RotationRequired => Self::RotationRequired(message),
             _ => Self::Other(message),
         }
     }

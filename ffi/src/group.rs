@@ -243,6 +243,25 @@ impl Group {
         })
     }
 
+    /// Whether this group was restored (`from_bytes`, `import_encrypted*`)
+    /// and has not rotated since: then `encrypt`, `encrypt_burnout` and
+    /// `distribute` throw `RotationRequired`. Call `rotate` and distribute
+    /// the new key, or `resume_without_rotation` if this is the newest save,
+    /// written after the last message this device sent.
+    pub fn needs_rotation(&self) -> Result<bool> {
+        self.with(|g| Ok(g.needs_rotation()))
+    }
+
+    /// Sends again from a restored state without rotating: only for the
+    /// newest save, written after the last send (otherwise members refuse
+    /// the repeated iterations as duplicates).
+    pub fn resume_without_rotation(&self) -> Result<()> {
+        self.with(|g| {
+            g.resume_without_rotation();
+            Ok(())
+        })
+    }
+
     /// Encrypts and signs one message for the whole group.
     pub fn encrypt(&self, plaintext: Vec<u8>) -> Result<Vec<u8>> {
         self.with(|g| Ok(g.encrypt(&plaintext, &mut sealpost::default_rng())?))

@@ -34,6 +34,17 @@ pub enum GroupError {
     #[error("group message key commitment does not match this member's sender key")]
     KeyCommitmentMismatch,
 
+    /// This group state was loaded from bytes or an export and may be older
+    /// than what this device last sent, so it sends nothing (no message, no
+    /// distribution) until the app calls `Group::rotate` and distributes the
+    /// new key; or `Group::resume_without_rotation` when the app knows this
+    /// is its newest save, written after its last send.
+    #[error(
+        "group state was loaded and may be older than the last send: call Group::rotate and distribute the new key \
+         (or Group::resume_without_rotation if this is the newest save)"
+    )]
+    RotationRequired,
+
     /// A distribution reuses a sender key id this member already holds for
     /// that sender, with a different signing key.
     #[error("sender key {key_id} conflicts with the installed one")]

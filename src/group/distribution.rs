@@ -234,11 +234,15 @@ impl Group {
     /// is serialized once; the cost is that of the 1:1 encryptions. If a
     /// 1:1 encryption itself fails (a session at its message limit), the
     /// error is returned and the sessions already used have simply advanced.
+    /// Refused with [`GroupError::RotationRequired`] on a state just loaded
+    /// (see [`needs_rotation`](Group::needs_rotation)): distribute after
+    /// [`rotate`](Group::rotate).
     pub fn distribute<'s, R: CryptoRng + ?Sized>(
         &self,
         sessions: impl IntoIterator<Item = &'s mut Session>,
         rng: &mut R,
     ) -> Result<Vec<(IdentityKey, Vec<u8>)>> {
+        self.ensure_may_send()?;
         let mut sessions: Vec<&mut Session> = sessions.into_iter().collect();
         for session in &sessions {
             if session.local_identity() != &self.own {

@@ -103,6 +103,12 @@ pub struct Group {
     /// Encrypted exports made so far (see
     /// [`Persist::export_generation`](crate::Persist::export_generation)).
     pub(crate) export_generation: u64,
+    /// Set when the state was loaded from bytes or an export: our own
+    /// sender key may be older than what we last sent, so nothing of ours
+    /// goes out until [`Group::rotate`] (or the app's explicit
+    /// [`Group::resume_without_rotation`]). Never serialized: every load
+    /// sets it again.
+    pub(crate) loaded: bool,
 }
 
 /// A decrypted group message.
@@ -218,6 +224,7 @@ impl Group {
             members: BTreeMap::new(),
             stored: 0,
             export_generation: 0,
+            loaded: false,
         };
         for member in members {
             group.add_member(member)?;
@@ -333,9 +340,62 @@ impl Group {
 
     /// Replaces our sender key with a fresh one (new id, ratchet and
     /// signing key). Distribute it to every member.
+    ///
+    /// Also the way out of a loaded state (see
+    /// [`needs_rotation`](Self::needs_rotation)).
     pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Rotated {
         self.sender = self.sender.next(rng);
+        self.loaded = false;
         Rotated { key_id: self.sender.key_id }
+    }
+
+    /// Whether this state was loaded ([`from_bytes`](Self::from_bytes), or
+    /// an import of [`Persist`](crate::Persist)) and has not sent since:
+    /// then [`encrypt`](Self::encrypt), [`encrypt_with_envelope`](Self::encrypt_with_envelope)
+    /// and [`distribute`](Self::distribute) refuse with
+    /// [`GroupError::RotationRequired`] until [`rotate`](Self::rotate) (or
+    /// [`resume_without_rotation`](Self::resume_without_rotation)).
+    ///
+    /// Why: a loaded state may be older than what this device last sent
+    /// (a backup, a crash before the last save). Its sender key would repeat
+    /// iterations the members already read, and they would refuse those
+    /// messages as duplicates. Rotating gives them a fresh key they install
+    /// as the newer generation. Receiving is never blocked.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, Persist, group::{Group, GroupId}};
+    /// # let mut rng = rand::rng();
+    /// # let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let key = [7u8; 32];
+    /// let backup = group.export_encrypted(&key, &mut rng);
+    /// let mut restored = Group::import_encrypted(&key, &backup)?;
+    /// assert!(restored.needs_rotation());
+    /// assert!(restored.encrypt(b"hi", &mut rng).is_err());
+    /// let _rotated = restored.rotate(&mut rng); // then distribute it to every member
+    /// assert!(restored.encrypt(b"hi", &mut rng).is_ok());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn needs_rotation(&self) -> bool {
+        self.loaded
+    }
+
+    /// Sends again from a loaded state **without** rotating: for an app
+    /// that knows this is the newest save of the group, written after the
+    /// last message it sent (it persists before it sends, PROTOCOL
+    /// deviation 6, or its store commits before anything leaves it). Called
+    /// on an older state, no key and nonce is reused (every message has its
+    /// own salt), but members refuse the repeated iterations as
+    /// [`Error::DuplicateMessage`] until the chain passes where it was.
+    pub fn resume_without_rotation(&mut self) {
+        self.loaded = false;
+    }
+
+    pub(super) fn ensure_may_send(&self) -> Result<()> {
+        if self.loaded {
+            return Err(Error::Group(GroupError::RotationRequired));
+        }
+        Ok(())
     }
 
     /// Encrypts and signs one message for the whole group (one ciphertext,
@@ -343,7 +403,11 @@ impl Group {
     ///
     /// `rng` supplies the message's 16-byte salt, which keeps a sender key
     /// restored from an old export from ever reusing a key and nonce.
+    ///
+    /// Refused with [`GroupError::RotationRequired`] on a state just loaded
+    /// (see [`needs_rotation`](Self::needs_rotation)).
     pub fn encrypt<R: CryptoRng + ?Sized>(&mut self, plaintext: &[u8], rng: &mut R) -> Result<Vec<u8>> {
+        self.ensure_may_send()?;
         self.sender.encrypt(&self.id, &self.own, plaintext, None, rng)
     }
 
@@ -374,6 +438,7 @@ impl Group {
         envelope: &Envelope,
         rng: &mut R,
     ) -> Result<Vec<u8>> {
+        self.ensure_may_send()?;
         self.sender.encrypt(&self.id, &self.own, plaintext, Some(envelope), rng)
     }
 

@@ -136,7 +136,7 @@ impl Group {
         }
         let export_generation = r.u64()?;
         r.finish()?;
-        Ok(Self { id, own, sender, members, stored, export_generation })
+        Ok(Self { id, own, sender, members, stored, export_generation, loaded: true })
     }
 }
 

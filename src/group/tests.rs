@@ -249,6 +249,10 @@ fn a_restored_sender_key_never_reuses_a_key_and_nonce() {
     let (p1, p2) = (b"wire 100 to acct 1", b"wire 900 to acct 9");
     let c1 = parties[0].group.encrypt(p1, &mut rng).unwrap();
     let mut restored = Group::from_bytes(&saved).unwrap();
+    // Sending is refused until a rotation; an app that skips it anyway
+    // (resume_without_rotation on an old backup) still reuses no key.
+    assert_eq!(restored.encrypt(p2, &mut rng).err(), Some(Error::Group(GroupError::RotationRequired)));
+    restored.resume_without_rotation();
     let c2 = restored.encrypt(p2, &mut rng).unwrap();
     let (m1, m2) = (GroupMessage::parse(&c1).unwrap(), GroupMessage::parse(&c2).unwrap());
     assert_eq!((m1.key_id, m1.iteration), (m2.key_id, m2.iteration), "same chain position");

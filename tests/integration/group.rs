@@ -355,6 +355,52 @@ fn burnout_envelopes_are_checked_at_decrypt() {
 }
 
 #[test]
+fn a_group_restored_from_a_backup_sends_again_only_after_rotating() {
+    let mut rng = rng(19);
+    let mut world = GroupWorld::new(3, &mut rng);
+    let key = [43u8; 32];
+    let backup = world.members[0].group.export_encrypted(&key, &mut rng);
+    for n in 0..3 {
+        let m = world.send(0, &format!("before the crash {n}"));
+        assert_eq!(world.read(1, &m).unwrap(), format!("before the crash {n}"));
+        assert_eq!(world.read(2, &m).unwrap(), format!("before the crash {n}"));
+    }
+    let live = world.members[0].group.clone();
+    let mut restored = Group::import_encrypted(&key, &backup).unwrap();
+    assert!(restored.needs_rotation());
+    let refused = Some(Error::Group(GroupError::RotationRequired));
+    assert_eq!(restored.encrypt(b"x", &mut rng).err(), refused);
+    assert_eq!(restored.encrypt_with_envelope(b"x", &Envelope::with_ttl(NOW, 1_000), &mut rng).err(), refused);
+    let sessions = world.members[0].sessions.values_mut();
+    assert_eq!(restored.distribute(sessions, &mut rng).err(), refused);
+    assert_eq!(
+        *restored.to_bytes(),
+        *Group::import_encrypted(&key, &backup).unwrap().to_bytes(),
+        "refusals change nothing"
+    );
+
+    // Receiving is never blocked.
+    let from_bob = world.send(1, "while you were away");
+    assert_eq!(restored.decrypt(&from_bob, NOW).unwrap().content.into_message().unwrap(), b"while you were away");
+
+    // Skipping the rotation on an old backup: members refuse the repeats.
+    let mut careless = restored.clone();
+    careless.resume_without_rotation();
+    let repeat = careless.encrypt(b"repeated iteration", &mut rng).unwrap();
+    assert_eq!(world.members[1].group.decrypt(&repeat, NOW).err(), Some(Error::DuplicateMessage));
+
+    // The way out: rotate, distribute, and everyone reads on.
+    let rotated = restored.rotate(&mut rng);
+    assert!(!restored.needs_rotation());
+    assert_ne!(rotated.key_id, live.own_key_id());
+    world.members[0].group = restored;
+    world.distribute(0, &[1, 2], &mut rng);
+    let after = world.send(0, "back online");
+    assert_eq!(world.read(1, &after).unwrap(), "back online");
+    assert_eq!(world.read(2, &after).unwrap(), "back online");
+}
+
+#[test]
 fn persistence_mid_conversation() {
     let mut rng = rng(18);
     let mut world = GroupWorld::new(4, &mut rng);
@@ -369,9 +415,12 @@ fn persistence_mid_conversation() {
             // like the live one from then on.
             for m in 0..4 {
                 let export = world.members[m].group.export_encrypted(&key, &mut rng);
-                let restored = Group::import_encrypted(&key, &export).unwrap();
+                let mut restored = Group::import_encrypted(&key, &export).unwrap();
                 assert_eq!(restored.to_bytes(), world.members[m].group.to_bytes());
                 assert!(Group::import_encrypted(&[0u8; 32], &export).is_err());
+                // The newest save, written after the last send: no rotation.
+                assert!(restored.needs_rotation());
+                restored.resume_without_rotation();
                 world.members[m].group = restored;
             }
         }

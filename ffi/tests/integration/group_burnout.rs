@@ -23,14 +23,25 @@ fn new_objects_are_send_and_sync() {
 /// `n` members of one group, pairwise sessions, every key installed.
 /// Returns (accounts, groups, sessions[i][j] = i's session with j). The
 /// testkit's group world, each state restored through the exported
-/// `from_bytes`; [`group_through_the_exported_api`] builds the same
+/// `from_bytes` (and resumed without rotation, being the newest save); [`group_through_the_exported_api`] builds the same
 /// through the exported calls.
 #[allow(clippy::type_complexity)]
 fn group(n: usize) -> (Vec<Arc<Account>>, Vec<Arc<Group>>, Vec<Vec<Option<Arc<Session>>>>) {
     let world = GroupWorld::new(n, &mut rng(u64::try_from(n).unwrap()));
     let session = |s: &sealpost::Session| Session::from_bytes(s.to_bytes().to_vec()).unwrap();
     let accounts = world.members.iter().map(|m| Account::from_bytes(m.account.to_bytes().to_vec()).unwrap()).collect();
-    let groups = world.members.iter().map(|m| Group::from_bytes(m.group.to_bytes().to_vec()).unwrap()).collect();
+    let groups = world
+        .members
+        .iter()
+        .map(|m| {
+            let g = Group::from_bytes(m.group.to_bytes().to_vec()).unwrap();
+            // The newest state, just saved: it may send on without rotating.
+            assert!(g.needs_rotation().unwrap());
+            assert!(matches!(g.encrypt(b"x".to_vec()), Err(SealpostError::RotationRequired(_))));
+            g.resume_without_rotation().unwrap();
+            g
+        })
+        .collect();
     let sessions =
         world.members.iter().map(|m| world.ids.iter().map(|id| m.sessions.get(id).map(session)).collect()).collect();
     (accounts, groups, sessions)

@@ -237,7 +237,14 @@ class GroupExportImportResume(unittest.TestCase):
         self.assertEqual(bob_group.decrypt(unread, NOW).plaintext, b"arrives while the app is closed")
         with self.assertRaises(SealpostError.DuplicateMessage):
             bob_group.decrypt(read, NOW)  # replay protection survives the restart
-        # Alice resumes where she was: no iteration is reused.
+        # A restored group sends nothing until it rotates, or until the app
+        # declares it the newest save (this one is): then Alice resumes where
+        # she was and no iteration is reused.
+        self.assertTrue(alice_group.needs_rotation())
+        with self.assertRaises(SealpostError.RotationRequired):
+            alice_group.encrypt(b"too early")
+        alice_group.resume_without_rotation()
+        self.assertFalse(alice_group.needs_rotation())
         self.assertEqual(alice_group.own_iteration(), alice.group.own_iteration())
         nxt = alice_group.encrypt(b"back")
         got = bob_group.decrypt(nxt, NOW)
