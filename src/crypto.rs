@@ -36,10 +36,15 @@ pub(crate) mod label {
     pub(crate) const CHAIN_NEXT: u8 = 0x02;
     /// Encrypted state export: AEAD associated-data prefix.
     pub(crate) const EXPORT: &[u8] = b"sealpost v1 state export";
-    /// Group sender-key ratchet: part `k` is re-derived as
-    /// `HMAC(source part, GROUP_RATCHET_PART[k])` (one byte, as in Megolm).
+    /// Group sender-key ratchet: part `k` (0..=2) is re-derived as
+    /// `HMAC(source part, GROUP_RATCHET_PART[k])` (one byte, as in Megolm);
+    /// a new block's key-tree root is `HMAC(source part, GROUP_RATCHET_PART[3])`.
     pub(crate) const GROUP_RATCHET_PART: [u8; 4] = [0x00, 0x01, 0x02, 0x03];
-    /// Group message key: `HMAC(ratchet part 3, label || iteration (u32 BE))`.
+    /// Group key tree, inside a block: a child of a node of level `l >= 2`
+    /// is `HMAC(node, label || l-1 || bit)` (bit 0 left, 1 right).
+    pub(crate) const GROUP_TREE_NODE: &[u8] = b"sealpost v2 group key tree node";
+    /// Group message key, a leaf of the key tree:
+    /// `HMAC(level-1 node, label || iteration (u32 BE))`.
     pub(crate) const GROUP_MESSAGE_KEY: &[u8] = b"sealpost v1 group message key";
     /// HKDF info expanding a group message key, with the message's salt,
     /// into its AEAD key, nonce and key commitment.

@@ -85,8 +85,11 @@ pub const MAX_PREVIOUS_SIGNED_PREKEYS: usize = 4;
 /// in milliseconds.
 pub const SIGNED_PREKEY_GRACE_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
-/// Largest serialized state (account, session) accepted by the importers.
-pub const MAX_STATE: usize = 8 * 1024 * 1024;
+/// Largest serialized state (account, session, group, vault) accepted by
+/// the importers (16 MiB). The largest group the limits allow (10,000
+/// members, two sender keys each, the full stored-key budget) serializes to
+/// about 9.1 MB; a compile-time check keeps it under this bound.
+pub const MAX_STATE: usize = 16 * 1024 * 1024;
 
 /// How far in the future a Burnout message's authenticated sent-at time may
 /// be, relative to the opener's clock, before it is refused with
@@ -127,11 +130,12 @@ pub const MAX_GROUP_MESSAGE: usize = MAX_GROUP_PLAINTEXT + 256;
 /// iterations back. Older keys are deleted and such a message is reported as
 /// [`Error::DuplicateMessage`](crate::error::Error::DuplicateMessage). There is no
 /// maximum forward jump: the hierarchical ratchet skips any distance in at
-/// most about a thousand HMACs.
+/// most about 800 HMACs, and at most 8 more inside the target block.
 pub const GROUP_OUT_OF_ORDER_WINDOW: u32 = 2048;
 
-/// Stored out-of-order entries (single message keys and 256-iteration
-/// ratchet runs) across all sender keys of one group. Past it, the sender key
+/// Stored out-of-order entries (subtrees of a block's key tree, from a single
+/// message key to a whole 256-iteration block) across all sender keys of one
+/// group. Past it, the sender key
 /// holding the most entries loses its oldest one, so one noisy or hostile
 /// sender cannot push out everyone else's keys.
 pub const MAX_GROUP_STORED_KEYS: usize = 20_000;

@@ -1,47 +1,71 @@
-//! The sender-key ratchet: a Megolm-style hierarchical HMAC-SHA256 ratchet.
+//! The sender-key ratchet: Megolm's hierarchical HMAC-SHA256 ratchet for
+//! the upper three bytes of the iteration, and a binary key tree inside each
+//! 256-iteration block.
 //!
-//! The state is four 32-byte parts `R0..R3` and a 32-bit counter (the
-//! *iteration*). Each part belongs to one byte of the counter, `R0` to the
-//! most significant. Advancing the counter by one re-derives the part of the
-//! highest byte that changed and every part below it from that part's old
-//! value (the step, the skip and the message key are specified in
-//! [GROUP](crate::docs::group)), so most steps rehash only `R3`, every
-//! 256th step `R2` and `R3`, and so on.
-//! Moving from iteration `a` to `b` re-derives each part at most 255 times
-//! plus the reseeds below it: at most about a thousand HMACs for any
-//! distance, instead of `b - a`. Every part only moves forward through
-//! one-way functions, so a state at iteration `i` cannot derive anything
-//! before `i`.
+//! **Blocks.** Three 32-byte parts `R0..R2` belong to the three upper bytes
+//! of the 32-bit iteration counter (`R0` to the most significant). Entering
+//! a new block re-derives the part of the highest byte that changed, every
+//! part below it, and the new block's **root**, all from that part's old
+//! value (as Megolm does with its fourth part). Skipping any number of
+//! blocks costs at most 3 · 255 rehashes plus reseeds.
 //!
-//! The message key of iteration `i` is
-//! `HMAC-SHA256(R3, GROUP_MESSAGE_KEY || i)`: `R3` is itself derived from
-//! every part above it, and deriving the key and the next `R3` share one
-//! keyed HMAC. Within one 256-iteration *block* the ratchet only moves `R3`,
-//! so a [`Run`] (an `R3` value and its iteration) can derive the keys of the
-//! rest of its block and nothing else: receivers store skipped iterations as
-//! runs, which keeps skipping a large gap cheap.
+//! **Inside a block.** The root is the top of a binary tree of depth 8 whose
+//! 256 leaves are the block's message keys: a node of level `l >= 2` has two
+//! children of level `l - 1`, `HMAC(node, GROUP_TREE_NODE || l-1 || bit)`, and
+//! a node of level 1 has the two message keys
+//! `HMAC(node, GROUP_MESSAGE_KEY || iteration)`. A [`Subtree`] (a node, its
+//! level and its first iteration) derives exactly the keys under it, and
+//! nothing before or after. So:
+//!
+//! * the ratchet at iteration `i` is `R0..R2` plus the **frontier**: the at
+//!   most 8 subtrees covering `i..=` the end of the block (one per set bit of
+//!   `256 - (i mod 256)`), nothing that derives a key before `i`;
+//! * a receiver keeps skipped iterations as the subtrees covering them: a
+//!   catch-up to iteration `j` costs at most 8 node expansions inside the
+//!   target block (Megolm: up to 255 sequential hashes) and stores at most 8
+//!   entries for that block, one per skipped block before it;
+//! * a late message inside a stored subtree splits it into the siblings along
+//!   its path (at most 8), so no stored value derives the key of a message
+//!   already read.
+//!
+//! Every value only moves forward or down through one-way functions, so a
+//! state at iteration `i` cannot derive anything before `i`. The layout is
+//! specified in [GROUP](crate::docs::group).
 
 use hmac::Mac;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::crypto::{self, label};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, WireError};
+use crate::wire::codec::{Reader, Writer};
 
-/// Number of ratchet parts.
-pub(crate) const PARTS: usize = 4;
-
-/// Encoded length of a ratchet state's parts.
-pub(crate) const RATCHET_LEN: usize = PARTS * 32;
+/// Number of block-level ratchet parts (`R0..R2`).
+pub(crate) const PARTS: usize = 3;
 
 /// Iterations in one block (the range of the lowest counter byte).
 pub(crate) const BLOCK: u32 = 256;
 
-/// The sender-key ratchet at one iteration. Secret: zeroized on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub(crate) struct Ratchet {
-    parts: [[u8; 32]; PARTS],
-    counter: u32,
+/// Level of a block's root (its tree has `2^ROOT_LEVEL` leaves).
+pub(crate) const ROOT_LEVEL: u8 = 8;
+
+/// Encoded length of a ratchet at iteration `counter`: the counter, `R0..R2`
+/// and its frontier.
+pub(crate) fn encoded_len(counter: u32) -> usize {
+    4 + PARTS * 32 + 32 * frontier_mask(counter).count_ones() as usize
+}
+
+/// The longest [`encoded_len`] (a frontier of 8 subtrees, one iteration
+/// into a block).
+pub(crate) const MAX_ENCODED_LEN: usize = 4 + PARTS * 32 + 8 * 32;
+
+/// Bit `l` set: the frontier at `counter` holds a subtree of level `l`.
+fn frontier_mask(counter: u32) -> u32 {
+    BLOCK - (counter & (BLOCK - 1))
+}
+
+fn iteration_limit() -> Error {
+    Error::LimitReached { what: "iterations per group sender key (rotate it)", max: u32::MAX as usize }
 }
 
 /// A single-use message key (the ChaCha20-Poly1305 key of one iteration).
@@ -83,71 +107,119 @@ impl MessageKey {
 /// Length of a group message's salt.
 pub(crate) const SALT_LEN: usize = 16;
 
-/// Skipped iterations `start..=start | 0xff` (to the end of `start`'s
-/// block), stored as `R3` at `start`. It derives the keys of those
-/// iterations only.
+/// One node of a block's key tree: it derives the keys of iterations
+/// `start..=last()` and nothing else. Level 0 is a message key itself.
 #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
-pub(crate) struct Run {
+pub(crate) struct Subtree {
+    /// The first iteration under the node (a multiple of `2^level`).
     pub(crate) start: u32,
-    pub(crate) part3: [u8; 32],
+    /// `0..=ROOT_LEVEL`: the node covers `2^level` iterations.
+    pub(crate) level: u8,
+    pub(crate) value: [u8; 32],
 }
 
-impl Run {
-    /// The last iteration the run covers (end of its block).
+impl Subtree {
+    /// A node as read from storage: aligned and at most a block.
+    pub(crate) fn new(start: u32, level: u8, value: [u8; 32]) -> core::result::Result<Self, WireError> {
+        if level > ROOT_LEVEL || start & ((1u32 << level) - 1) != 0 {
+            return Err(WireError::InvalidField("group key subtree level or alignment"));
+        }
+        Ok(Self { start, level, value })
+    }
+
+    /// The last iteration under the node.
     pub(crate) fn last(&self) -> u32 {
-        self.start | (BLOCK - 1)
+        self.start | ((1u32 << self.level) - 1)
     }
 
     pub(crate) fn contains(&self, iteration: u32) -> bool {
         self.start <= iteration && iteration <= self.last()
     }
+
+    /// Whether `other` is this node's sibling (the two halves of one parent).
+    pub(crate) fn is_sibling_of(&self, other: &Subtree) -> bool {
+        self.level == other.level && self.level < ROOT_LEVEL && (self.start ^ other.start) == 1u32 << self.level
+    }
+
+    /// The two children (one keyed HMAC, two inputs). Level 0 has none.
+    fn children(&self) -> Option<(Subtree, Subtree)> {
+        let level = self.level.checked_sub(1)?;
+        let right_start = self.start | (1u32 << level);
+        let keyed = crypto::keyed_hmac(&self.value);
+        let mut left = keyed.clone();
+        let mut right = keyed;
+        if level == 0 {
+            left.update(label::GROUP_MESSAGE_KEY);
+            left.update(&self.start.to_be_bytes());
+            right.update(label::GROUP_MESSAGE_KEY);
+            right.update(&right_start.to_be_bytes());
+        } else {
+            left.update(label::GROUP_TREE_NODE);
+            left.update(&[level, 0]);
+            right.update(label::GROUP_TREE_NODE);
+            right.update(&[level, 1]);
+        }
+        Some((
+            Subtree { start: self.start, level, value: left.finalize().into_bytes().into() },
+            Subtree { start: right_start, level, value: right.finalize().into_bytes().into() },
+        ))
+    }
+
+    /// Splits the node around `iteration` (inside it): the key of
+    /// `iteration`, and every sibling along the path handed to `sibling`
+    /// (those before `iteration` and those after it).
+    pub(crate) fn split_at(self, iteration: u32, mut sibling: impl FnMut(Subtree)) -> MessageKey {
+        let mut node = self;
+        while let Some((left, right)) = node.children() {
+            if iteration > left.last() {
+                sibling(left);
+                node = right;
+            } else {
+                sibling(right);
+                node = left;
+            }
+        }
+        MessageKey(node.value)
+    }
 }
 
-/// Which part changes when the counter becomes `next`.
+/// The sender-key ratchet at one iteration. Secret: zeroized on drop. Fixed
+/// size (no heap), so copies are plain and never left behind in freed
+/// memory.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct Ratchet {
+    /// `R0..R2` of the block of `counter`.
+    parts: [[u8; 32]; PARTS],
+    /// The iteration whose key this state derives next.
+    counter: u32,
+    /// `frontier[l]`: the subtree of level `l` covering part of
+    /// `counter..=` the end of the block, when bit `l` of
+    /// [`frontier_mask`] is set; zero otherwise.
+    frontier: [[u8; 32]; ROOT_LEVEL as usize + 1],
+}
+
+/// Which part changes when the counter enters the block starting at `next`.
 fn level_of(next: u32) -> usize {
     if next & 0x00ff_ffff == 0 {
         0
     } else if next & 0xffff == 0 {
         1
-    } else if next & 0xff == 0 {
-        2
     } else {
-        3
+        2
     }
-}
-
-/// The message key of `iteration` from `R3` at that iteration.
-pub(crate) fn message_key(part3: &[u8; 32], iteration: u32) -> MessageKey {
-    let mut mac = crypto::keyed_hmac(part3);
-    mac.update(label::GROUP_MESSAGE_KEY);
-    mac.update(&iteration.to_be_bytes());
-    MessageKey(mac.finalize().into_bytes().into())
-}
-
-/// The message key of `iteration` and `R3` at `iteration + 1`, valid when
-/// both iterations are in the same block (one keyed HMAC, two inputs).
-pub(crate) fn step_part3(part3: &[u8; 32], iteration: u32) -> (MessageKey, [u8; 32]) {
-    let keyed = crypto::keyed_hmac(part3);
-    let mut m = keyed.clone();
-    m.update(label::GROUP_MESSAGE_KEY);
-    m.update(&iteration.to_be_bytes());
-    let mut n = keyed;
-    n.update(&[label::GROUP_RATCHET_PART[3]]);
-    (MessageKey(m.finalize().into_bytes().into()), n.finalize().into_bytes().into())
 }
 
 impl Ratchet {
     /// A fresh random ratchet at iteration 0.
     pub(crate) fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut parts = [[0u8; 32]; PARTS];
-        for part in &mut parts {
+        let mut ratchet = Self { parts: [[0u8; 32]; PARTS], counter: 0, frontier: Default::default() };
+        for part in &mut ratchet.parts {
             rng.fill_bytes(part);
         }
-        Self { parts, counter: 0 }
-    }
-
-    pub(crate) fn from_parts(parts: [[u8; 32]; PARTS], counter: u32) -> Self {
-        Self { parts, counter }
+        if let Some(root) = ratchet.frontier.get_mut(usize::from(ROOT_LEVEL)) {
+            rng.fill_bytes(root);
+        }
+        ratchet
     }
 
     /// The iteration whose key this state derives next.
@@ -155,25 +227,35 @@ impl Ratchet {
         self.counter
     }
 
-    /// `R3` at the current iteration.
-    pub(crate) fn part3(&self) -> &[u8; 32] {
-        let [_, _, _, p3] = &self.parts;
-        p3
+    /// The frontier as subtrees, in iteration order.
+    fn frontier_subtrees(&self) -> impl Iterator<Item = Subtree> + '_ {
+        let mask = frontier_mask(self.counter);
+        self.frontier.iter().enumerate().filter(move |(l, _)| mask & (1 << l) != 0).map(move |(l, value)| {
+            let level = l as u8;
+            let start = self.counter + (mask & ((1u32 << level) - 1));
+            Subtree { start, level, value: *value }
+        })
     }
 
-    /// `R_k = HMAC(R_from, k)` for every `k >= from`, all from the old
-    /// value of `R_from`.
+    /// `R_k = HMAC(R_from, k)` for `k = from..PARTS`, and the new block's
+    /// root `HMAC(R_from, 3)`, all from the old value of `R_from`.
     fn reseed_from(&mut self, from: usize) {
         let Some(source) = self.parts.get(from) else { return };
         let keyed = crypto::keyed_hmac(source);
+        let mut root = keyed.clone();
+        root.update(&[label::GROUP_RATCHET_PART[PARTS]]);
         for (part, data) in self.parts.iter_mut().zip(label::GROUP_RATCHET_PART).skip(from) {
             let mut mac = keyed.clone();
             mac.update(&[data]);
             *part = mac.finalize().into_bytes().into();
         }
+        self.frontier.zeroize();
+        if let Some(slot) = self.frontier.get_mut(usize::from(ROOT_LEVEL)) {
+            *slot = root.finalize().into_bytes().into();
+        }
     }
 
-    /// `R_k = HMAC(R_k, k)` alone (an intermediate step of [`Self::advance_to`]).
+    /// `R_k = HMAC(R_k, k)` alone (an intermediate step of a block skip).
     fn rehash_alone(&mut self, k: usize) {
         let (Some(part), Some(data)) = (self.parts.get_mut(k), label::GROUP_RATCHET_PART.get(k)) else { return };
         let mut mac = crypto::keyed_hmac(part);
@@ -181,26 +263,12 @@ impl Ratchet {
         *part = mac.finalize().into_bytes().into();
     }
 
-    /// Moves to the next iteration.
-    pub(crate) fn advance(&mut self) -> Result<()> {
-        let next = self.counter.checked_add(1).ok_or(Error::LimitReached {
-            what: "iterations per group sender key (rotate it)",
-            max: u32::MAX as usize,
-        })?;
-        self.reseed_from(level_of(next));
-        self.counter = next;
-        Ok(())
-    }
-
-    /// Moves forward to `target` (no-op if `target` is not ahead). Each part
-    /// is rehashed at most 255 times; lower parts are reseeded once per
-    /// level, giving the same state as `target - counter` single steps.
-    pub(crate) fn advance_to(&mut self, target: u32) {
-        if target <= self.counter {
-            return;
-        }
+    /// Enters the block starting at `target` (block-aligned, after the
+    /// current block), dropping everything before it. Each part is rehashed
+    /// at most 255 times; the result equals entering every block in turn.
+    fn skip_to_block(&mut self, target: u32) {
         for level in 0..PARTS {
-            let shift = 8 * (PARTS - 1 - level) as u32;
+            let shift = 8 * (PARTS - level) as u32;
             let steps = (target >> shift).wrapping_sub(self.counter >> shift) & 0xff;
             if steps == 0 {
                 continue;
@@ -213,33 +281,113 @@ impl Ratchet {
         }
     }
 
-    /// The key of the current iteration, then advances past it. The key is
-    /// derived and the state moved with one keyed HMAC in the common case.
+    /// Hands every subtree of the rest of the block to `skipped` and enters
+    /// the next block. Fails only in the last block, which has no next.
+    pub(crate) fn finish_block(&mut self, mut skipped: impl FnMut(Subtree)) -> Result<()> {
+        let next = (self.counter | (BLOCK - 1)).checked_add(1).ok_or_else(iteration_limit)?;
+        self.frontier_subtrees().for_each(&mut skipped);
+        self.reseed_from(level_of(next));
+        self.counter = next;
+        Ok(())
+    }
+
+    /// Moves to `target` inside the current block (no-op if it is not
+    /// ahead), handing every subtree before it to `skipped`.
+    pub(crate) fn seek_in_block(&mut self, target: u32, mut skipped: impl FnMut(Subtree)) {
+        if target <= self.counter || target > self.counter | (BLOCK - 1) {
+            return;
+        }
+        let mut frontier: [[u8; 32]; ROOT_LEVEL as usize + 1] = Default::default();
+        let mut keep = |node: Subtree| {
+            if let Some(slot) = frontier.get_mut(usize::from(node.level)) {
+                *slot = node.value;
+            }
+        };
+        for node in self.frontier_subtrees() {
+            if node.last() < target {
+                skipped(node);
+            } else if node.start >= target {
+                keep(node);
+            } else {
+                let mut node = node;
+                while node.start < target {
+                    let Some((left, right)) = node.children() else { break };
+                    if target > left.last() {
+                        skipped(left);
+                        node = right;
+                    } else {
+                        keep(right);
+                        node = left;
+                    }
+                }
+                keep(node);
+            }
+        }
+        self.frontier.zeroize();
+        self.frontier = frontier;
+        frontier.zeroize();
+        self.counter = target;
+    }
+
+    /// Moves forward to `target` (no-op if it is not ahead), dropping every
+    /// key before it; the same state as `target - counter` single steps.
+    pub(crate) fn advance_to(&mut self, target: u32) {
+        if target <= self.counter {
+            return;
+        }
+        if target & !(BLOCK - 1) != self.counter & !(BLOCK - 1) {
+            self.skip_to_block(target & !(BLOCK - 1));
+        }
+        self.seek_in_block(target, drop);
+    }
+
+    /// The key of the current iteration, then advances past it: the
+    /// frontier's first subtree is split down to its first leaf (one keyed
+    /// HMAC per level, about one per message on average).
     pub(crate) fn next_key(&mut self) -> Result<MessageKey> {
-        let next = self.counter.checked_add(1).ok_or(Error::LimitReached {
-            what: "iterations per group sender key (rotate it)",
-            max: u32::MAX as usize,
-        })?;
-        if level_of(next) == PARTS - 1 {
-            let (key, part3) = step_part3(self.part3(), self.counter);
-            let [_, _, _, p3] = &mut self.parts;
-            *p3 = part3;
-            self.counter = next;
-            Ok(key)
-        } else {
-            let key = message_key(self.part3(), self.counter);
-            self.advance()?;
-            Ok(key)
+        let next = self.counter.checked_add(1).ok_or_else(iteration_limit)?;
+        let level = frontier_mask(self.counter).trailing_zeros() as u8;
+        let slot = self.frontier.get_mut(usize::from(level)).ok_or_else(iteration_limit)?;
+        let mut node = Subtree { start: self.counter, level, value: *slot };
+        slot.zeroize();
+        while let Some((left, right)) = node.children() {
+            if let Some(slot) = self.frontier.get_mut(usize::from(right.level)) {
+                *slot = right.value;
+            }
+            node = left;
+        }
+        if next & (BLOCK - 1) == 0 {
+            self.reseed_from(level_of(next));
+        }
+        self.counter = next;
+        Ok(MessageKey(node.value))
+    }
+
+    /// Writes the counter, `R0..R2` and the frontier (its length follows
+    /// from the counter): [`encoded_len`] bytes.
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u32(self.counter);
+        for part in &self.parts {
+            w.bytes(part);
+        }
+        for node in self.frontier_subtrees() {
+            w.bytes(&node.value);
         }
     }
 
-    /// The state's parts as one zeroizing buffer, for a distribution.
-    pub(crate) fn to_secret_bytes(&self) -> Zeroizing<[u8; RATCHET_LEN]> {
-        let mut out = Zeroizing::new([0u8; RATCHET_LEN]);
-        for (chunk, part) in out.chunks_exact_mut(32).zip(&self.parts) {
-            chunk.copy_from_slice(part);
+    /// Reads what [`Self::encode`] wrote.
+    pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
+        let mut ratchet = Self { parts: [[0u8; 32]; PARTS], counter: r.u32()?, frontier: Default::default() };
+        for part in &mut ratchet.parts {
+            *part = r.array()?;
         }
-        out
+        let mask = frontier_mask(ratchet.counter);
+        for (l, slot) in ratchet.frontier.iter_mut().enumerate() {
+            if mask & (1 << l) != 0 {
+                *slot = r.array()?;
+            }
+        }
+        Ok(ratchet)
     }
 }
 
@@ -255,9 +403,9 @@ impl core::fmt::Debug for MessageKey {
     }
 }
 
-impl core::fmt::Debug for Run {
+impl core::fmt::Debug for Subtree {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Run").field("start", &self.start).finish_non_exhaustive()
+        f.debug_struct("Subtree").field("start", &self.start).field("level", &self.level).finish_non_exhaustive()
     }
 }
 
@@ -270,33 +418,36 @@ mod tests {
 
     use super::*;
 
-    fn at(counter: u32, seed: u64) -> Ratchet {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut r = Ratchet::random(&mut rng);
-        r.counter = counter;
-        r
+    fn fresh(seed: u64) -> Ratchet {
+        Ratchet::random(&mut StdRng::seed_from_u64(seed))
     }
 
     fn stepwise(mut r: Ratchet, target: u32) -> Ratchet {
         while r.counter < target {
-            r.advance().unwrap();
+            r.next_key().unwrap();
         }
         r
     }
 
+    fn same(a: &Ratchet, b: &Ratchet) -> bool {
+        a.counter == b.counter && a.parts == b.parts && a.frontier == b.frontier
+    }
+
+    /// The key of `iteration` straight from its block's root.
+    fn from_root(root: &Subtree, iteration: u32) -> MessageKey {
+        root.clone().split_at(iteration, drop)
+    }
+
     #[test]
     fn advance_to_equals_single_steps_across_every_level_boundary() {
-        let starts = [0u32, 1, 250, 255, 0xfff0, 0xffff, 0x00ff_fff0, 0x01ff_ff00, 0xfeff_fffe];
         let mut rng = StdRng::seed_from_u64(7);
-        for (i, &start) in starts.iter().enumerate() {
+        for (i, start) in [0u32, 1, 250, 255, 0x1ff0, 0xffff, 0x01_00f0].into_iter().enumerate() {
+            let base = stepwise(fresh(i as u64), start);
             for _ in 0..4 {
-                let gap: u32 = rng.random_range(0..1200);
-                let Some(target) = start.checked_add(gap) else { continue };
-                let mut fast = at(start, i as u64);
+                let target = start + rng.random_range(0..1200);
+                let mut fast = base.clone();
                 fast.advance_to(target);
-                let slow = stepwise(at(start, i as u64), target);
-                assert_eq!(fast.counter, target);
-                assert_eq!(fast.parts, slow.parts, "start {start:#x} target {target:#x}");
+                assert!(same(&fast, &stepwise(base.clone(), target)), "start {start:#x} target {target:#x}");
             }
         }
     }
@@ -308,54 +459,102 @@ mod tests {
         for _ in 0..50 {
             let b: u32 = rng.random_range(1..u32::MAX);
             let a: u32 = rng.random_range(0..b);
-            let mut direct = at(0, 1);
+            let mut direct = fresh(1);
             direct.advance_to(b);
-            let mut staged = at(0, 1);
+            let mut staged = fresh(1);
             staged.advance_to(a);
             staged.advance_to(b);
-            assert_eq!(direct.parts, staged.parts);
+            assert!(same(&direct, &staged), "0 -> {a:#x} -> {b:#x}");
         }
     }
 
     #[test]
-    fn next_key_equals_message_key_then_advance() {
-        for start in [0u32, 254, 255, 0xffff, 0x00ff_ffff] {
-            let mut a = at(start, 3);
-            let b = at(start, 3);
-            let k = a.next_key().unwrap();
-            assert!(k == message_key(b.part3(), start));
-            let mut b = b;
-            b.advance().unwrap();
-            assert_eq!(a.parts, b.parts);
-            assert_eq!(a.counter, start + 1);
+    fn every_key_of_a_block_comes_from_its_root_and_the_frontier_is_canonical() {
+        let mut r = fresh(3);
+        r.advance_to(0x500);
+        let root = r.frontier_subtrees().next().unwrap();
+        assert_eq!((root.start, root.level), (0x500, ROOT_LEVEL));
+        for i in 0x500..0x600 {
+            // The frontier covers exactly i..=end of block, in order.
+            let mut next = i;
+            for node in r.frontier_subtrees() {
+                assert_eq!(node.start, next);
+                assert_eq!(node.start & ((1 << node.level) - 1), 0, "aligned");
+                next = node.last() + 1;
+            }
+            assert_eq!(next, 0x600);
+            assert_eq!(encoded_len(i), 100 + 32 * r.frontier_subtrees().count());
+            assert!(r.next_key().unwrap() == from_root(&root, i), "iteration {i:#x}");
+        }
+        assert_eq!(r.counter, 0x600);
+        assert_eq!(r.frontier_subtrees().count(), 1, "a new block starts at its root");
+    }
+
+    #[test]
+    fn a_split_covers_everything_but_its_iteration() {
+        let mut r = fresh(4);
+        r.advance_to(0x300);
+        let root = r.frontier_subtrees().next().unwrap();
+        for target in [0x300, 0x301, 0x37f, 0x380, 0x3fe, 0x3ff] {
+            let mut siblings = Vec::new();
+            let key = root.clone().split_at(target, |s| siblings.push(s));
+            assert!(key == from_root(&root, target));
+            assert_eq!(siblings.len(), usize::from(ROOT_LEVEL));
+            for i in 0x300..0x400u32 {
+                let holders: Vec<_> = siblings.iter().filter(|s| s.contains(i)).collect();
+                if i == target {
+                    assert!(holders.is_empty(), "no sibling derives the used key");
+                } else {
+                    assert_eq!(holders.len(), 1);
+                    assert!(holders[0].clone().split_at(i, drop) == from_root(&root, i));
+                }
+            }
         }
     }
 
     #[test]
-    fn runs_derive_the_keys_of_their_block_only() {
-        let mut r = at(0x300, 5);
-        let run = Run { start: r.counter, part3: *r.part3() };
-        let mut p3 = run.part3;
-        for i in run.start..=run.last() {
-            let (k, next) = step_part3(&p3, i);
-            assert!(k == r.next_key().unwrap());
-            p3 = next;
+    fn a_state_derives_nothing_before_its_iteration() {
+        let mut r = fresh(5);
+        r.advance_to(0x1234);
+        let keys: Vec<_> = (0..0x40).map(|_| r.next_key().unwrap()).collect();
+        let later = r.clone();
+        for node in later.frontier_subtrees() {
+            assert!(node.start >= 0x1234 + 0x40);
         }
-        // The next block's key is not the run's continuation.
-        assert!(step_part3(&p3, run.last() + 1).0 != r.next_key().unwrap());
+        let mut probe = later;
+        for _ in 0..0x400 {
+            let k = probe.next_key().unwrap();
+            assert!(keys.iter().all(|old| old != &k));
+        }
+    }
+
+    #[test]
+    fn encoding_round_trips_at_every_frontier_shape() {
+        let mut r = fresh(6);
+        for _ in 0..300 {
+            let mut w = Writer::with_capacity(encoded_len(r.counter));
+            r.encode(&mut w);
+            let bytes = w.into_vec();
+            assert_eq!(bytes.len(), encoded_len(r.counter));
+            let mut reader = Reader::new(&bytes);
+            assert!(same(&Ratchet::decode(&mut reader).unwrap(), &r));
+            reader.finish().unwrap();
+            r.next_key().unwrap();
+        }
     }
 
     #[test]
     fn every_iteration_has_a_distinct_key_and_the_counter_is_bound() {
-        let mut r = at(0, 11);
+        let mut r = fresh(11);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..600 {
             assert!(seen.insert(r.next_key().unwrap().0));
         }
-        let r = at(5, 11);
-        assert!(message_key(r.part3(), 5) != message_key(r.part3(), 6));
-        let mut last = at(u32::MAX, 1);
+        let mut last = fresh(1);
+        last.advance_to(u32::MAX - 1);
+        last.next_key().unwrap();
+        assert_eq!(last.counter, u32::MAX);
         assert!(last.next_key().is_err());
-        assert!(last.advance().is_err());
+        assert!(last.clone().finish_block(drop).is_err());
     }
 }

@@ -19,7 +19,7 @@ use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::chain::{PARTS, RATCHET_LEN, Ratchet};
+use super::chain::{self, Ratchet};
 use super::receiver::Receiver;
 use super::{Group, GroupId};
 use crate::account::Account;
@@ -31,8 +31,11 @@ use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, writer_for};
 use crate::wire::{MessageType, PayloadKind};
 
-/// Encoded length of a distribution.
-pub(crate) const DISTRIBUTION_LEN: usize = 2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + 4 + RATCHET_LEN + 32;
+/// Encoded length of a distribution of a ratchet at `iteration`: 200 bytes
+/// plus 32 per subtree of its frontier (1 to 8).
+pub(crate) fn distribution_len(iteration: u32) -> usize {
+    2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + chain::encoded_len(iteration) + 32
+}
 
 /// A parsed distribution. Secret (the ratchet zeroizes on drop).
 #[derive(Clone)]
@@ -49,10 +52,10 @@ pub(crate) struct Distribution {
 
 impl Distribution {
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::GroupDistribution, DISTRIBUTION_LEN);
+        let mut w = writer_for(MessageType::GroupDistribution, distribution_len(self.ratchet.counter()));
         w.bytes(&self.group_id.0).bytes(self.sender.as_bytes()).u32(self.key_id).u32(self.generation);
-        w.u32(self.ratchet.counter());
-        w.bytes(self.ratchet.to_secret_bytes().as_ref()).bytes(self.signing.as_bytes());
+        self.ratchet.encode(&mut w);
+        w.bytes(self.signing.as_bytes());
         Zeroizing::new(w.into_vec())
     }
 
@@ -64,13 +67,7 @@ impl Distribution {
             .map_err(|_| WireError::InvalidField("distribution sender identity"))?;
         let key_id = r.u32()?;
         let generation = r.u32()?;
-        let iteration = r.u32()?;
-        let mut parts = [[0u8; 32]; PARTS];
-        for part in &mut parts {
-            *part = r.array()?;
-        }
-        let ratchet = Ratchet::from_parts(parts, iteration);
-        parts.iter_mut().for_each(|p| p.fill(0));
+        let ratchet = Ratchet::decode(&mut r)?;
         let signing = parse_signing_key(&r.array()?)?;
         r.finish()?;
         Ok(Self { group_id, sender, key_id, generation, ratchet, signing })

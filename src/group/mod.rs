@@ -24,28 +24,30 @@
 //!
 //! # The ratchet
 //!
-//! Four 32-byte parts `R0..R3`, one per byte of a 32-bit iteration counter
-//! (Matrix's Megolm ratchet, with HMAC-SHA256). A step re-derives the part
-//! of the highest counter byte that changes and reseeds every lower part
-//! from it: `R_k = HMAC(R_h, k)` for `k = h..=3`. Skipping any distance
-//! costs at most about a thousand HMACs: a member who was offline for a
-//! million messages catches up in microseconds, and there is no maximum
-//! forward jump. The key of iteration `i` is
-//! `HMAC(R3, "sealpost v1 group message key" || i)`, used once as the
-//! ChaCha20-Poly1305 key with nonce `0^8 || i`, then deleted.
+//! The three upper bytes of the 32-bit iteration follow Matrix's Megolm
+//! ratchet (parts `R0..R2`, HMAC-SHA256): entering a new 256-iteration
+//! block re-derives the part of the highest byte that changed, the parts
+//! below it and the block's **key-tree root**. Skipping any number of
+//! blocks costs at most 3 · 255 rehashes plus reseeds: there is no maximum
+//! forward jump. Inside a block the 256 message keys are the leaves of a
+//! binary tree of depth 8 under the root; the sender holds the subtrees
+//! covering the rest of its block (at most 8), so every state derives
+//! nothing before its iteration. Each key is used once as the
+//! ChaCha20-Poly1305 key (expanded with the message's salt), then deleted.
 //!
 //! # Receiving: window, replays, forward secrecy
 //!
 //! A receiver keeps the ratchet at the next iteration it has not seen. Keys
 //! of skipped iterations stay available inside a window of
 //! [`GROUP_OUT_OF_ORDER_WINDOW`](crate::limits::GROUP_OUT_OF_ORDER_WINDOW)
-//! iterations (rounded to 256-iteration blocks) behind the newest message:
-//! in the newest block as single keys, in older blocks as one `R3` value per
-//! block (which derives the rest of that block only). A late message inside
-//! such a block turns the iterations before it into single keys and
-//! restarts the block after it, so **no stored value can derive the key of
-//! a message already read**. Anything older than the window is deleted.
-//! Across the group at most
+//! iterations (rounded to 256-iteration blocks) behind the newest message,
+//! stored as the subtrees that cover them exactly: a whole skipped block as
+//! its root, part of a block as at most 8 subtrees. Catching up to any
+//! position costs at most 8 node expansions inside the target block (Megolm
+//! walks up to 255 hashes). A late message inside a stored subtree replaces
+//! it by the siblings along its path, so **no stored value can derive the
+//! key of a message already read**. Anything older than the window is
+//! deleted. Across the group at most
 //! [`MAX_GROUP_STORED_KEYS`](crate::limits::MAX_GROUP_STORED_KEYS) entries
 //! are kept; past it the sender key holding the most loses its oldest.
 //!

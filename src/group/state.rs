@@ -8,8 +8,9 @@
 //!
 //! The importer checks every count against [`crate::limits`] before
 //! allocating and refuses anything the library could not have produced
-//! (unsorted or duplicate entries, entries at or after the next iteration,
-//! keys inside a run, more stored entries than
+//! (unsorted, overlapping or unaligned subtrees, entries at or after the
+//! next iteration or older than the window, two siblings where their parent
+//! would do, more stored entries than
 //! [`MAX_GROUP_STORED_KEYS`](crate::limits::MAX_GROUP_STORED_KEYS)), so a
 //! decoded state re-encodes to the same bytes.
 
@@ -19,24 +20,36 @@ use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
 use super::GroupId;
-use super::chain::{BLOCK, MessageKey, PARTS, Ratchet, Run};
+use super::chain::{MAX_ENCODED_LEN, Ratchet, Subtree};
 use super::distribution::parse_signing_key;
 use super::membership::{Group, Member};
-use super::receiver::{Receiver, window_start};
+use super::receiver::{MAX_SKIPPED, Receiver, window_start};
 use super::sender::SenderKey;
 use crate::error::{Error, Result, WireError};
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
-use crate::limits::{GROUP_OUT_OF_ORDER_WINDOW, MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS};
+use crate::limits::{MAX_GROUP_MEMBERS, MAX_GROUP_STORED_KEYS, MAX_STATE};
 use crate::persist::persist_via_inherent;
 use crate::wire::MessageType;
 use crate::wire::codec::state_reader;
 use crate::wire::codec::{Reader, Writer, writer_for};
 
-/// Runs one receiver can hold: one per block of the window.
-const MAX_RUNS: usize = (GROUP_OUT_OF_ORDER_WINDOW / BLOCK) as usize;
-
-/// Single keys one receiver can hold: the window plus the newest block.
-const MAX_KEYS: usize = (GROUP_OUT_OF_ORDER_WINDOW + BLOCK) as usize;
+/// The largest group state the library can produce: every member with a
+/// current and a previous key at their longest, and the whole stored-entry
+/// budget. It must fit [`MAX_STATE`], so that every group can be exported
+/// and imported again.
+const WORST_CASE_STATE: usize = 2
+    + 32
+    + IDENTITY_KEY_LEN
+    + 4
+    + 4
+    + 5
+    + MAX_ENCODED_LEN
+    + 32
+    + 4
+    + (MAX_GROUP_MEMBERS - 1) * (IDENTITY_KEY_LEN + 1 + 2 * (4 + 4 + 32 + MAX_ENCODED_LEN + 4))
+    + MAX_GROUP_STORED_KEYS * (4 + 1 + 32)
+    + 8;
+const _: () = assert!(WORST_CASE_STATE <= MAX_STATE, "a full group must fit MAX_STATE");
 
 impl Group {
     /// Serializes the group, secrets included: store it only encrypted
@@ -64,8 +77,7 @@ impl Group {
             Some(id) => w.u8(1).u32(id),
             None => w.u8(0),
         };
-        w.u32(self.sender.ratchet.counter());
-        w.bytes(self.sender.ratchet.to_secret_bytes().as_ref());
+        self.sender.ratchet.encode(&mut w);
         w.bytes(Zeroizing::new(self.sender.signing.to_bytes()).as_ref());
         w.u32(u32::try_from(self.members.len()).unwrap_or(u32::MAX));
         for member in self.members.values() {
@@ -101,7 +113,7 @@ impl Group {
         if previous_key_id == Some(key_id) || (generation == 0) != previous_key_id.is_none() {
             return Err(WireError::InvalidField("own sender key history").into());
         }
-        let ratchet = decode_ratchet(&mut r)?;
+        let ratchet = Ratchet::decode(&mut r)?;
         let seed = Zeroizing::new(r.array::<32>()?);
         let sender = SenderKey { key_id, generation, previous_key_id, ratchet, signing: SigningKey::from_bytes(&seed) };
 
@@ -142,25 +154,12 @@ impl Group {
 
 persist_via_inherent!(Group, MessageType::GroupState);
 
-fn decode_ratchet(r: &mut Reader<'_>) -> core::result::Result<Ratchet, WireError> {
-    let counter = r.u32()?;
-    let mut parts = Zeroizing::new([[0u8; 32]; PARTS]);
-    for part in parts.iter_mut() {
-        *part = r.array()?;
-    }
-    Ok(Ratchet::from_parts(*parts, counter))
-}
-
 fn encode_receiver(w: &mut Writer, receiver: &Receiver) {
     w.u32(receiver.key_id).u32(receiver.generation).bytes(receiver.signing.as_bytes());
-    w.u32(receiver.ratchet.counter()).bytes(receiver.ratchet.to_secret_bytes().as_ref());
-    w.u32(u32::try_from(receiver.runs.len()).unwrap_or(u32::MAX));
-    for run in &receiver.runs {
-        w.u32(run.start).bytes(&run.part3);
-    }
-    w.u32(u32::try_from(receiver.keys.len()).unwrap_or(u32::MAX));
-    for (iteration, key) in &receiver.keys {
-        w.u32(*iteration).bytes(&key.0);
+    receiver.ratchet.encode(w);
+    w.u32(u32::try_from(receiver.skipped.len()).unwrap_or(u32::MAX));
+    for node in receiver.skipped.values() {
+        w.u32(node.start).u8(node.level).bytes(&node.value);
     }
 }
 
@@ -168,38 +167,27 @@ fn decode_receiver(r: &mut Reader<'_>) -> core::result::Result<Receiver, WireErr
     let key_id = r.u32()?;
     let generation = r.u32()?;
     let signing = parse_signing_key(&r.array()?)?;
-    let ratchet = decode_ratchet(r)?;
+    let ratchet = Ratchet::decode(r)?;
     let next = ratchet.counter();
     let mut receiver = Receiver::new(key_id, generation, signing, ratchet);
-
-    let runs = r.count("group key runs", MAX_RUNS)?;
-    // Sized up front: a growing Vec would free copies of the run keys.
-    receiver.runs.reserve_exact(runs);
-    for _ in 0..runs {
-        let run = Run { start: r.u32()?, part3: r.array()? };
-        let after_previous = receiver.runs.last().is_none_or(|p| p.last() < run.start);
-        if !after_previous || run.last() >= next {
-            return Err(WireError::InvalidField("group key runs must be ascending, one per block, before next"));
-        }
-        receiver.runs.push(run);
-    }
-    let keys = r.count("group skipped keys", MAX_KEYS)?;
-    for _ in 0..keys {
-        let iteration = r.u32()?;
-        let key = MessageKey(r.array()?);
-        let ascending = receiver.keys.last_key_value().is_none_or(|(last, _)| *last < iteration);
-        if !ascending || iteration >= next || receiver.runs.iter().any(|run| run.contains(iteration)) {
-            return Err(WireError::InvalidField("group skipped keys must be ascending, before next, outside runs"));
-        }
-        receiver.keys.insert(iteration, key);
-    }
     // Everything older than the window of the newest message is deleted on
     // receipt (see `receiver.rs`): stored state never holds it.
     let oldest = window_start(next.saturating_sub(1));
-    let first_run = receiver.runs.first().map(|run| run.start);
-    let first_key = receiver.keys.first_key_value().map(|(i, _)| *i);
-    if first_run.into_iter().chain(first_key).any(|i| i < oldest) {
-        return Err(WireError::InvalidField("group key older than the out-of-order window"));
+    let count = r.count("group skipped keys", MAX_SKIPPED)?;
+    let mut previous: Option<Subtree> = None;
+    for _ in 0..count {
+        let node = Subtree::new(r.u32()?, r.u8()?, r.array()?)?;
+        if node.start < oldest {
+            return Err(WireError::InvalidField("group key older than the out-of-order window"));
+        }
+        let in_order = previous.as_ref().is_none_or(|p| p.last() < node.start && !p.is_sibling_of(&node));
+        if !in_order || node.last() >= next {
+            return Err(WireError::InvalidField(
+                "group skipped keys must be ascending, disjoint, canonical and before the next iteration",
+            ));
+        }
+        previous = Some(node.clone());
+        receiver.skipped.insert(node.start, node);
     }
     Ok(receiver)
 }

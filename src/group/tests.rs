@@ -234,7 +234,8 @@ fn stored_group_state_with_keys_older_than_the_window_is_refused() {
     assert_eq!(restored.to_bytes(), parties[1].group.to_bytes());
     // A key of iteration 10 could never have survived that message.
     let member = parties[1].group.members.get_mut(sender.as_bytes()).unwrap();
-    member.current.as_mut().unwrap().keys.insert(10, MessageKey([7; 32]));
+    let stale = super::chain::Subtree::new(10, 0, [7; 32]).unwrap();
+    member.current.as_mut().unwrap().skipped.insert(10, stale);
     assert_eq!(
         Group::from_bytes(&parties[1].group.to_bytes()).err(),
         Some(Error::Wire(crate::error::WireError::InvalidField("group key older than the out-of-order window")))

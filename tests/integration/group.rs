@@ -268,8 +268,9 @@ fn out_of_order_window_and_catch_up() {
     // B was offline; it reads the newest first, then goes back.
     assert_eq!(world.read(1, &sent[4999]).unwrap(), "4999");
     let stored = world.members[1].group.stored_key_count();
-    let runs = (GROUP_OUT_OF_ORDER_WINDOW / 256) as usize;
-    assert_eq!(stored, runs + 4999 % 256, "8 runs and the newest block's keys");
+    let blocks = (GROUP_OUT_OF_ORDER_WINDOW / 256) as usize;
+    let newest_block = (4999u32 % 256).count_ones() as usize;
+    assert_eq!(stored, blocks + newest_block, "one root per older block, the subtrees of the newest one");
     let oldest = ((4999 / 256) * 256 - GROUP_OUT_OF_ORDER_WINDOW) as usize;
     let before = world.members[1].group.to_bytes();
     assert_eq!(world.read(1, &sent[oldest - 1]), Err(Error::DuplicateMessage));
@@ -286,18 +287,20 @@ fn out_of_order_window_and_catch_up() {
 #[test]
 fn stored_keys_are_bounded_across_the_group_and_a_flood_spares_quiet_senders() {
     let mut rng = rng(15);
-    let mut world = GroupWorld::new(11, &mut rng);
+    let mut world = GroupWorld::new(21, &mut rng);
     // A quiet sender (1) with one skipped message.
     let quiet: Vec<Vec<u8>> = (0..3).map(|i| world.send(1, &format!("quiet {i}"))).collect();
     assert_eq!(world.read(0, &quiet[2]).unwrap(), "quiet 2");
-    // Nine busy senders each leave about 2,300 skipped keys at member 0.
-    for from in 2..11 {
+    // Nineteen busy senders: member 0 reads every other message of each
+    // one's window, which leaves the most entries a receiver can hold (the
+    // unread halves, one subtree each): about 1,150 per sender, 21,900 in all.
+    for from in 2..21 {
         let sent: Vec<Vec<u8>> = (0..2304).map(|i| world.send(from, &format!("{i}"))).collect();
         world.read(0, &sent[2303]).unwrap();
-        for block in 0..8 {
-            world.read(0, &sent[block * 256 + 255]).unwrap();
-            assert!(world.members[0].group.stored_key_count() <= MAX_GROUP_STORED_KEYS);
+        for i in (1..2303).step_by(2) {
+            world.read(0, &sent[i]).unwrap();
         }
+        assert!(world.members[0].group.stored_key_count() <= MAX_GROUP_STORED_KEYS);
     }
     let group = &world.members[0].group;
     assert_eq!(group.stored_key_count(), MAX_GROUP_STORED_KEYS);
