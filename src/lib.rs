@@ -127,8 +127,9 @@ mod session;
 pub mod wire;
 mod x3dh;
 
-#[doc(hidden)]
-pub mod fuzz_targets;
+// Unstable, not semver-covered, for sealpost's own test kit and fuzzers:
+// only with the non-default `test-hooks` feature or under cargo-fuzz.
+#[cfg(any(fuzzing, feature = "test-hooks"))]
 #[doc(hidden)]
 pub mod test_hooks;
 

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sealpost::fuzz_targets::burnout_envelope(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sealpost_testkit::fuzz::burnout_envelope(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sealpost::fuzz_targets::prekey_bundle(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sealpost_testkit::fuzz::prekey_bundle(data));

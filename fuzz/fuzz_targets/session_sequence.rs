@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sealpost::fuzz_targets::session_sequence(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sealpost_testkit::fuzz::session_sequence(data));

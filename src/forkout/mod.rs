@@ -158,8 +158,6 @@
 
 mod body;
 mod bundle;
-#[doc(hidden)]
-pub(crate) mod fuzz;
 mod open;
 mod seal;
 

@@ -243,9 +243,21 @@ impl Session {
         let (env, k) = slot.split_at_mut(envelope.len());
         env.copy_from_slice(envelope);
         k.fill(kind as u8);
+        self.encrypt_raw(content, slot, rng)
+    }
+
+    /// Encrypts `content || trailer` in the current state, `trailer` being
+    /// the already encoded envelope and kind byte (or, for the test hooks,
+    /// any bytes at all).
+    pub(crate) fn encrypt_raw<R: CryptoRng + ?Sized>(
+        &mut self,
+        content: &[u8],
+        trailer: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
         let state = &mut self.current;
         let setup = state.pending_setup().copied();
-        state.ratchet.encrypt(content, slot, setup.as_ref(), rng)
+        state.ratchet.encrypt(content, trailer, setup.as_ref(), rng)
     }
 
     /// Decrypts an application message from the peer.

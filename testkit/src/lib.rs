@@ -14,6 +14,9 @@
 //! * [`bytes`]: tampered variants of a message, hex, substring search.
 //! * [`bench`](mod@bench): the benchmarks' criterion clock (thread CPU
 //!   time) and the paired A/B timing helper.
+//! * [`fuzz`]: every fuzz target body (the harness is the sender: programs
+//!   of actions, authenticated malicious content, parsers with their
+//!   canonicality checks) and the one seed generator of every corpus.
 //! * [`alloc`](mod@alloc): a global allocator that searches freed heap
 //!   blocks for a secret ([`ScanningAllocator`]), for the test binary that
 //!   checks no serializer leaves key bytes behind.
@@ -38,6 +41,7 @@ pub mod alloc;
 pub mod bench;
 pub mod bytes;
 pub mod forkout;
+pub mod fuzz;
 pub mod group;
 pub mod one_to_one;
 

@@ -32,7 +32,8 @@ trait Channel {
     /// Seals as the sender with `raw` in place of the encoded envelope (the
     /// carrier's flag still saying there is one): an authentic message with
     /// a missing or unparseable envelope. No public call builds one, so this
-    /// goes through the hidden `sealpost::test_hooks`.
+    /// goes through the hidden `sealpost::test_hooks` (feature `test-hooks`,
+    /// enabled for tests through sealpost-testkit).
     fn seal_raw_envelope(&mut self, plaintext: &[u8], raw: &[u8]) -> Vec<u8>;
     /// Opens as the receiver at `now_ms`.
     fn open(&mut self, sealed: &[u8], now_ms: u64) -> Result<BurnoutMessage, Error>;
@@ -962,13 +963,13 @@ mod fuzz_body {
             let now = T0;
             let sent = now.saturating_add_signed(skew);
             let expires = if flags & 2 != 0 || expiry == 2 { now.saturating_add_signed(expiry) } else { 0 };
-            sealpost::fuzz_targets::burnout_envelope(&input(now, &body, version, sent, expires, flags));
+            sealpost_testkit::fuzz::burnout_envelope(&input(now, &body, version, sent, expires, flags));
         }
 
         /// Arbitrary bytes.
         #[test]
         fn arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..120)) {
-            sealpost::fuzz_targets::burnout_envelope(&data);
+            sealpost_testkit::fuzz::burnout_envelope(&data);
         }
     }
 }

@@ -655,27 +655,14 @@ fn a_delivery_for_someone_else_opens_nowhere() {
     assert_eq!(streamed, bundle);
 }
 
-/// Writes the Forkout fuzz seeds (valid and near-valid inputs built from
-/// the fuzz fixture) into `fuzz/corpus/`. Run after a format change:
-/// `cargo test --test integration -- --ignored regenerate_forkout_fuzz_seeds`.
-#[test]
-#[ignore = "writes files into fuzz/corpus"]
-fn regenerate_forkout_fuzz_seeds() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    for (target, name, bytes) in sealpost::fuzz_targets::forkout_seeds() {
-        let dir = root.join(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), bytes).unwrap();
-    }
-}
-
 /// The committed `forkout_open` seeds still open against the fuzz fixture,
-/// so the fuzzer starts from the deep paths (regenerate them with the
-/// ignored test above when this fails after a format change).
+/// so the fuzzer starts from the deep paths (regenerate them with
+/// `write_seed_corpora` in `fuzz_corpus.rs` when this fails after a format
+/// change).
 #[test]
 fn committed_open_seeds_still_open_against_the_fuzz_fixture() {
-    let world = sealpost::fuzz_targets::forkout_world();
-    let now = sealpost::fuzz_targets::FORKOUT_FIXTURE_NOW;
+    let world = sealpost_testkit::fuzz::forkout::forkout_world();
+    let now = sealpost_testkit::fuzz::NOW_MS;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/forkout_open");
     let mut opened = 0;
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -14,7 +14,6 @@ mod burnout;
 mod forkout;
 mod fuzz_corpus;
 mod group;
-mod group_fuzz_seeds;
 mod persistence;
 mod proptest_conversation;
 mod replay_and_bounds;
