@@ -340,10 +340,23 @@ pub fn session_sequence(data: &[u8]) {
             if pending.route == Route::NewSession || !is_setup {
                 assert!(!ok, "misrouted {} accepted", pending.name);
             }
-            // A setup accepted this way is used up: the proper delivery
-            // later is refused as a replay.
+            // A setup accepted this way is used up, and so is every message
+            // carrying the same setup (Alice's re-initiation sends it with
+            // each message until Bob replies; in this fixture those are her
+            // only setup messages on the session route): their proper
+            // delivery later is refused as a replay.
             if ok {
                 delivered[index] = true;
+                let sender = SessionMessage::parse(&msg).ok().and_then(|m| m.claimed_sender());
+                for (k, other) in live.pending.iter().enumerate() {
+                    let same_setup = other.route == pending.route
+                        && SessionMessage::parse(&other.bytes).is_ok_and(|m| {
+                            m.is_setup() && m.claimed_sender().is_some() && m.claimed_sender() == sender
+                        });
+                    if same_setup {
+                        delivered[k] = true;
+                    }
+                }
             }
         } else {
             match (&pending.plaintext, result) {
