@@ -214,6 +214,7 @@ impl<'a> ForkoutBundle<'a> {
     }
 
     /// Re-encodes the bundle (for the fuzzers' canonical-encoding check).
+    #[cfg(any(fuzzing, feature = "test-hooks"))]
     pub(crate) fn reencode(&self) -> Vec<u8> {
         collect(0, |mut out| emit_bundle(self.id, self.body, self.entries.iter().copied(), &mut out))
     }

@@ -106,7 +106,10 @@ pub use distribution::{InstalledSenderKey, receive_distribution, receive_distrib
 pub use membership::{Group, GroupPlaintext, Rotated};
 pub use message::GroupMessage;
 
+// For the test hooks (`src/test_hooks.rs`) only.
+#[cfg(any(fuzzing, feature = "test-hooks"))]
 pub(crate) use distribution::Distribution;
+#[cfg(any(fuzzing, feature = "test-hooks"))]
 pub(crate) use message::HEADER_LEN;
 
 /// A group's 32-byte identifier, chosen by whoever creates the group

@@ -661,7 +661,7 @@ pub fn malicious_pair() -> (&'static Account, &'static Session, &'static Account
 /// split into content and its last `trailer length % 24` bytes, the
 /// trailer (optional envelope, then the payload kind byte, as the format
 /// has it; any bytes here). Mode bits 0-2 pick the receive entry point
-/// ([`ENTRIES`] order; the last two start a session, so Alice seals from a
+/// (`ENTRIES` order; the last two start a session, so Alice seals from a
 /// fresh outbound session, a setup message); the clock is
 /// `NOW_MS + (now offset as i8) * 60 s`.
 ///
