@@ -338,7 +338,7 @@ impl Account {
             self.prekeys.check_setup_without_one_time(setup.signed_prekey_id, &setup.base_key)?;
         }
         let mut ratchet = x3dh::respond(&self.identity, &self.prekeys, &setup)?;
-        let decrypted = ratchet.decrypt(message, MAX_FORWARD_JUMP)?;
+        let decrypted = ratchet.decrypt(message, MAX_FORWARD_JUMP, Vec::new())?;
         let (kind, content) = split_kind(decrypted.payload)?;
         let verdict = accept(kind, content);
         if let Verdict::Reject(e) = verdict {

@@ -38,7 +38,7 @@ use crate::error::{Error, Result, WireError};
 use crate::limits::{MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, Writer};
-use crate::wire::session_message::{HEADER_LEN, Header, SALT_LEN, SetupData, encode_prefix};
+use crate::wire::session_message::{HEADER_LEN, Header, SALT_LEN, SetupData, prefix_len, write_prefix};
 use keys::{ChainKey, MessageKey, ReceivingChain, RootKey, SendingChain};
 use skipped::{SkippedKey, SkippedKeys};
 
@@ -181,7 +181,8 @@ impl RatchetState {
         trailer: &[u8],
         setup: Option<&SetupData>,
         rng: &mut R,
-    ) -> Result<Vec<u8>> {
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         if content.len() > MAX_PLAINTEXT {
             return Err(Error::TooLarge { what: "plaintext", len: content.len(), max: MAX_PLAINTEXT });
         }
@@ -213,26 +214,46 @@ impl RatchetState {
         };
         let aead = message_key.expand(&salt);
 
-        let mut out = encode_prefix(setup, &header, content.len() + trailer.len()).into_vec();
-        let mut ad = [0u8; AD_LEN + MAX_PREFIX];
-        let ad = fill_ad(&mut ad, &self.ad, &out)?;
+        // One pass in the caller's buffer: the prefix, then the content and
+        // trailer sealed in place, then the tag. Reserved exactly first, so
+        // the buffer never grows (and frees a copy) midway.
         let start = out.len();
+        out.reserve_exact(prefix_len(setup) + content.len() + trailer.len() + crypto::TAG_LEN);
+        let mut w = Writer::appending(core::mem::take(out));
+        write_prefix(&mut w, setup, &header);
+        *out = w.into_vec();
+        let body_start = out.len();
+        let mut ad = [0u8; AD_LEN + MAX_PREFIX];
+        let ad = match out.get(start..).map(|prefix| fill_ad(&mut ad, &self.ad, prefix)) {
+            Some(Ok(ad)) => ad,
+            Some(Err(e)) => {
+                out.truncate(start);
+                return Err(e);
+            }
+            None => return Err(Error::InvalidState("output buffer")),
+        };
         out.extend_from_slice(content);
         out.extend_from_slice(trailer);
-        let body = out.get_mut(start..).ok_or(Error::InvalidState("output buffer"))?;
+        let Some(body) = out.get_mut(body_start..) else {
+            out.truncate(start);
+            return Err(Error::InvalidState("output buffer"));
+        };
         let tag = crypto::seal_in_place(&aead.key, &aead.nonce, ad, body);
         out.extend_from_slice(&tag);
 
         chain.key = next_key;
         chain.index = next_index;
-        Ok(out)
+        Ok(())
     }
 
     /// Authenticates and decrypts `message` without changing any state,
     /// deriving at most `max_jump` keys past each chain's position (see
     /// [`MAX_FORWARD_JUMP`](crate::limits::MAX_FORWARD_JUMP) and
     /// [`MAX_PREVIOUS_STATE_JUMP`](crate::limits::MAX_PREVIOUS_STATE_JUMP)).
-    pub(crate) fn decrypt(&self, message: &SessionMessage<'_>, max_jump: u32) -> Result<Decrypted> {
+    ///
+    /// The plaintext is decrypted in `buf` (cleared first; a caller's buffer
+    /// whose capacity is reused, or an empty one).
+    pub(crate) fn decrypt(&self, message: &SessionMessage<'_>, max_jump: u32, buf: Vec<u8>) -> Result<Decrypted> {
         let header = &message.header;
         let mut ad_buf = [0u8; AD_LEN + MAX_PREFIX];
         let ad = fill_ad(&mut ad_buf, &self.ad, message.authenticated)?;
@@ -241,14 +262,14 @@ impl RatchetState {
             && key == &header.ratchet_key
         {
             if header.index < chain.index {
-                return self.decrypt_skipped(message, ad);
+                return self.decrypt_skipped(message, ad, buf);
             }
             let (skipped, key, chain) = skip_to(&header.ratchet_key, chain, header.index, max_jump)?;
-            let payload = open(&key, &message.header.salt, ad, message.ciphertext)?;
+            let payload = open(&key, &message.header.salt, ad, message.ciphertext, buf)?;
             return Ok(Decrypted { payload, commit: Commit::Advance { chain, skipped } });
         }
         if self.skipped.find(&header.ratchet_key, header.index).is_some() {
-            return self.decrypt_skipped(message, ad);
+            return self.decrypt_skipped(message, ad, buf);
         }
         if self.old_chains.contains(&header.ratchet_key) || self.skipped.has_chain(&header.ratchet_key) {
             return Err(Error::DuplicateMessage);
@@ -276,18 +297,18 @@ impl RatchetState {
                 max: MAX_SKIPPED_TOTAL as u64,
             }));
         }
-        let payload = open(&key, &message.header.salt, ad, message.ciphertext)?;
+        let payload = open(&key, &message.header.salt, ad, message.ciphertext, buf)?;
         Ok(Decrypted { payload, commit: Commit::Ratchet { theirs: header.ratchet_key, root, chain, skipped } })
     }
 
-    fn decrypt_skipped(&self, message: &SessionMessage<'_>, ad: &[u8]) -> Result<Decrypted> {
+    fn decrypt_skipped(&self, message: &SessionMessage<'_>, ad: &[u8], buf: Vec<u8>) -> Result<Decrypted> {
         let header = &message.header;
         let key = self
             .skipped
             .find(&header.ratchet_key, header.index)
             .and_then(|pos| self.skipped.get(pos))
             .ok_or(Error::DuplicateMessage)?;
-        let payload = open(key, &message.header.salt, ad, message.ciphertext)?;
+        let payload = open(key, &message.header.salt, ad, message.ciphertext, buf)?;
         Ok(Decrypted { payload, commit: Commit::UsedSkipped { ratchet: header.ratchet_key, index: header.index } })
     }
 
@@ -464,10 +485,17 @@ fn fill_ad<'b>(buf: &'b mut [u8; AD_LEN + MAX_PREFIX], session_ad: &[u8; AD_LEN]
 }
 
 /// Opens a sealed payload (`ciphertext || tag`) with a message key.
-fn open(key: &MessageKey, salt: &[u8; SALT_LEN], ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+fn open(key: &MessageKey, salt: &[u8; SALT_LEN], ad: &[u8], sealed: &[u8], buf: Vec<u8>) -> Result<Zeroizing<Vec<u8>>> {
     let (body, tag) = crypto::split_tag(sealed)?;
     let aead = key.expand(salt);
-    let mut buf = Zeroizing::new(body.to_vec());
+    let mut buf = Zeroizing::new(buf);
+    buf.clear();
+    if buf.capacity() < body.len() {
+        // Exactly once, before any byte is written: nothing secret is left
+        // in a freed smaller block.
+        buf.reserve_exact(body.len());
+    }
+    buf.extend_from_slice(body);
     crypto::open_in_place(&aead.key, &aead.nonce, ad, &mut buf, &tag)?;
     Ok(buf)
 }

@@ -131,7 +131,8 @@ fn first_message_bytes() {
     store.generate_one_time(1, &mut keys).unwrap();
     let bundle = store.bundle(&bob, Some(1)).unwrap();
     let (mut initiator, setup) = x3dh::initiate(&alice, &bundle, &mut keys).unwrap();
-    let message = initiator.encrypt(b"vector", &[0x00], Some(&setup), &mut keys).unwrap();
+    let mut message = Vec::new();
+    initiator.encrypt(b"vector", &[0x00], Some(&setup), &mut keys, &mut message).unwrap();
     assert_eq!(
         initiator.our_ratchet_public().map(|k| hex(&k)),
         Some(hex(&RatchetKeyPair::from_secret(StaticSecret::from([0x06; 32])).public))

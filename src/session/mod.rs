@@ -159,6 +159,41 @@ impl Session {
         self.encrypt_payload(plaintext, &[], PayloadKind::App, rng)
     }
 
+    /// [`Session::encrypt`] into a caller-owned buffer: the message is
+    /// **appended** to `out`, written in one pass (the plaintext is copied
+    /// once and sealed in place). Reusing one buffer for many messages saves
+    /// the allocation per message, which for large messages also saves the
+    /// allocator returning the block to the kernel and faulting it in again.
+    ///
+    /// `out` is reserved exactly once for the message before anything is
+    /// written, so it never reallocates midway; if it must grow, the old
+    /// block (with whatever the caller had in it) is freed by the standard
+    /// allocator. On error `out` is as it was.
+    ///
+    /// ```
+    /// # use sealpost::Account;
+    /// # let mut rng = rand::rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let (mut wire, mut plain) = (Vec::with_capacity(1 << 20), Vec::with_capacity(1 << 20));
+    /// for chunk in [&b"first"[..], b"second"] {
+    ///     wire.clear();
+    ///     to_bob.encrypt_into(chunk, &mut wire, &mut rng)?;
+    ///     to_alice.decrypt_into(&wire, &mut plain)?;
+    ///     assert_eq!(plain, chunk);
+    /// }
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn encrypt_into<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+        rng: &mut R,
+    ) -> Result<()> {
+        self.encrypt_trailer_into(plaintext, &[PayloadKind::App as u8], rng, out)
+    }
+
     /// Encrypts a Burnout message: `plaintext` under the authenticated
     /// `envelope`. Refuses an envelope already expired at its own sent-at
     /// time ([`BurnoutError::Expired`](crate::error::BurnoutError::Expired)).
@@ -243,21 +278,37 @@ impl Session {
         let (env, k) = slot.split_at_mut(envelope.len());
         env.copy_from_slice(envelope);
         k.fill(kind as u8);
-        self.encrypt_raw(content, slot, rng)
+        let mut out = Vec::new();
+        self.encrypt_trailer_into(content, slot, rng, &mut out)?;
+        Ok(out)
     }
 
     /// Encrypts `content || trailer` in the current state, `trailer` being
     /// the already encoded envelope and kind byte (or, for the test hooks,
     /// any bytes at all).
+    #[cfg(any(fuzzing, feature = "test-hooks"))]
     pub(crate) fn encrypt_raw<R: CryptoRng + ?Sized>(
         &mut self,
         content: &[u8],
         trailer: &[u8],
         rng: &mut R,
     ) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.encrypt_trailer_into(content, trailer, rng, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Self::encrypt_raw`], appending the message to `out`.
+    fn encrypt_trailer_into<R: CryptoRng + ?Sized>(
+        &mut self,
+        content: &[u8],
+        trailer: &[u8],
+        rng: &mut R,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let state = &mut self.current;
         let setup = state.pending_setup().copied();
-        state.ratchet.encrypt(content, trailer, setup.as_ref(), rng)
+        state.ratchet.encrypt(content, trailer, setup.as_ref(), rng, out)
     }
 
     /// Decrypts an application message from the peer.
@@ -273,6 +324,18 @@ impl Session {
     /// [`Session::open`], which enforce its envelope.
     pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_parsed(&SessionMessage::parse(message)?, app_payload)
+    }
+
+    /// [`Session::decrypt`] into a caller-owned buffer: `out` is cleared and
+    /// receives the plaintext, decrypted in place in its capacity (grown
+    /// once, exactly, if too small). No allocation when the capacity
+    /// suffices. On error nothing changes in the session and `out` is left
+    /// empty (its capacity zeroized and possibly released); the same errors
+    /// as [`Session::decrypt`]. Example: [`Session::encrypt_into`].
+    pub fn decrypt_into(&mut self, message: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let buf = core::mem::take(out);
+        *out = self.decrypt_parsed_in(&SessionMessage::parse(message)?, buf, app_payload)?;
+        Ok(())
     }
 
     /// Opens a Burnout message at the caller's clock `now_ms` (ms since the
@@ -350,6 +413,17 @@ impl Session {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<T> {
+        self.decrypt_parsed_in(message, Vec::new(), accept)
+    }
+
+    /// [`Self::decrypt_parsed`], decrypting in `buf` (its capacity reused by
+    /// the first state tried).
+    pub(crate) fn decrypt_parsed_in<T>(
+        &mut self,
+        message: &SessionMessage<'_>,
+        mut buf: Vec<u8>,
+        accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
+    ) -> Result<T> {
         if let Some(setup) = &message.setup {
             if setup.initiator != self.peer {
                 return Err(SessionError::PeerMismatch.into());
@@ -385,7 +459,7 @@ impl Session {
                 Slot::Current => MAX_FORWARD_JUMP,
                 Slot::Previous(_) => MAX_PREVIOUS_STATE_JUMP,
             };
-            match state.ratchet.decrypt(message, max_jump) {
+            match state.ratchet.decrypt(message, max_jump, core::mem::take(&mut buf)) {
                 Ok(decrypted) => {
                     let (kind, content) = split_kind(decrypted.payload)?;
                     let verdict = accept(kind, content);

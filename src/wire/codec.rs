@@ -33,6 +33,12 @@ impl Writer {
         Self { buf: Vec::with_capacity(capacity) }
     }
 
+    /// Writes after what `buf` already holds (a caller's buffer, taken back
+    /// with [`Self::into_vec`]).
+    pub(crate) fn appending(buf: Vec<u8>) -> Self {
+        Self { buf }
+    }
+
     /// Makes room for `additional` more bytes without letting the vector
     /// reallocate on its own.
     #[inline]

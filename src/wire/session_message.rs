@@ -10,7 +10,7 @@
 //! accepts `0`; a later version can define a length-prefixed share there.
 
 use super::MessageType;
-use super::codec::{Reader, Writer, writer_for};
+use super::codec::{Reader, Writer};
 use crate::crypto::TAG_LEN;
 use crate::error::WireError;
 use crate::identity::IdentityKey;
@@ -132,12 +132,27 @@ fn parse_setup(r: &mut Reader<'_>) -> Result<SetupData, WireError> {
 
 /// Writes everything up to the ciphertext; the caller appends the sealed
 /// payload. `capacity` is the payload length to reserve.
+#[cfg(any(fuzzing, feature = "test-hooks"))]
 pub(crate) fn encode_prefix(setup: Option<&SetupData>, header: &Header, capacity: usize) -> Writer {
-    let (ty, setup_len) = match setup {
-        Some(_) => (MessageType::Setup, 32 + 32 + 4 + 1 + 4 + 1),
-        None => (MessageType::Ratchet, 0),
-    };
-    let mut w = writer_for(ty, setup_len + HEADER_LEN + capacity + TAG_LEN);
+    let mut w = Writer::with_capacity(prefix_len(setup) + capacity + TAG_LEN);
+    write_prefix(&mut w, setup, header);
+    w
+}
+
+/// Longest authenticated prefix (`version | type`, setup, header): a setup
+/// without a one-time prekey is 4 bytes shorter.
+pub(crate) fn prefix_len(setup: Option<&SetupData>) -> usize {
+    2 + setup.map_or(0, |_| SETUP_LEN) + HEADER_LEN
+}
+
+/// Encoded length of a setup block.
+const SETUP_LEN: usize = 32 + 32 + 4 + 1 + 4 + 1;
+
+/// Writes the authenticated prefix of a message: `version | type`, the
+/// setup block if any, and the header.
+pub(crate) fn write_prefix(w: &mut Writer, setup: Option<&SetupData>, header: &Header) {
+    let ty = if setup.is_some() { MessageType::Setup } else { MessageType::Ratchet };
+    w.u8(ty.version()).u8(ty as u8);
     if let Some(s) = setup {
         w.bytes(s.initiator.as_bytes()).bytes(&s.base_key).u32(s.signed_prekey_id);
         match s.one_time_prekey_id {
@@ -147,5 +162,4 @@ pub(crate) fn encode_prefix(setup: Option<&SetupData>, header: &Header, capacity
         w.u8(0);
     }
     w.bytes(&header.ratchet_key).u32(header.previous_chain_length).u32(header.index).bytes(&header.salt);
-    w
 }
