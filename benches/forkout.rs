@@ -12,7 +12,8 @@
 //!   back. The baseline of the ratio target; each is measured right before
 //!   the library's `seal_<body>_<n>`.
 //! * `forkout_lib`: `seal_<body>_<n>` ([`forkout::seal`]), `open_1MiB`,
-//!   `split_1MiB_1000` (a relay building all 1000 deliveries), and the
+//!   `split_1MiB_1000` (a relay building all 1000 deliveries),
+//!   `split_refs_1MiB_1000` (streaming them from the bundle instead), and the
 //!   Burnout envelope's cost: `seal_100B_10` / `seal_100B_10_burnout`,
 //!   `open_100B` / `open_100B_burnout`.
 //! * `forkout_naive`: `seal_<body>_<n>`, a full 1:1 encryption of the body
@@ -199,6 +200,18 @@ fn lib(c: &mut C) {
         b.iter(|| {
             for (_, d) in forkout::split_all(&bundle).unwrap() {
                 black_box(d);
+            }
+        })
+    });
+    // The same split without building the deliveries: each one streamed
+    // from the bundle (its own prefix and slot, then the one shared body)
+    // into a writer. Work per recipient is O(slot), not O(body).
+    g.bench_function("split_refs_1MiB_1000", |b| {
+        b.iter(|| {
+            let parsed = forkout::ForkoutBundle::parse(&bundle).unwrap();
+            for (_, d) in parsed.deliveries() {
+                d.write_to(&mut std::io::sink()).unwrap();
+                black_box(d.encoded_len());
             }
         })
     });

@@ -69,29 +69,27 @@ pub struct SessionMessage<'a> {
 impl<'a> SessionMessage<'a> {
     /// Parses a ratchet or setup message.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
-        if bytes.len() > MAX_MESSAGE {
-            return Err(WireError::TooLarge { what: "message", len: bytes.len(), max: MAX_MESSAGE });
-        }
-        let mut r = Reader::new(bytes);
-        let version = r.u8()?;
-        // Ratchet and setup messages share one format version.
-        if version != MessageType::Ratchet.version() {
-            return Err(WireError::UnsupportedVersion(version));
-        }
-        let setup = match r.u8()? {
-            t if t == MessageType::Ratchet as u8 => None,
-            t if t == MessageType::Setup as u8 => Some(parse_setup(&mut r)?),
-            found => return Err(WireError::UnexpectedType { found, expected: MessageType::Ratchet as u8 }),
+        let Frame { setup, header, split } = frame(bytes)?;
+        let setup = match setup {
+            None => None,
+            Some(raw) => Some(SetupData {
+                initiator: IdentityKey::from_bytes(&raw.initiator)
+                    .map_err(|_| WireError::InvalidField("initiator identity"))?,
+                base_key: raw.base_key,
+                signed_prekey_id: raw.signed_prekey_id,
+                one_time_prekey_id: raw.one_time_prekey_id,
+            }),
         };
-        let header =
-            Header { ratchet_key: r.array()?, previous_chain_length: r.u32()?, index: r.u32()?, salt: r.array()? };
-        let ciphertext_len = r.remaining();
-        if ciphertext_len < TAG_LEN + 1 {
-            return Err(WireError::Truncated { needed: TAG_LEN + 1 - ciphertext_len });
-        }
-        let split = bytes.len() - ciphertext_len;
         let (authenticated, ciphertext) = bytes.split_at(split);
         Ok(Self { bytes, setup, header, authenticated, ciphertext })
+    }
+
+    /// Checks that `bytes` is framed as a message (version, type, setup
+    /// fields, header, a ciphertext with room for its tag) without decoding
+    /// the setup's identity key: what a relay needs, which never
+    /// authenticates a message. [`Self::parse`] adds the identity check.
+    pub(crate) fn check_framing(bytes: &[u8]) -> Result<(), WireError> {
+        frame(bytes).map(|_| ())
     }
 
     /// The bytes the message was parsed from.
@@ -117,17 +115,54 @@ impl<'a> SessionMessage<'a> {
     }
 }
 
-fn parse_setup(r: &mut Reader<'_>) -> Result<SetupData, WireError> {
-    let initiator_bytes: [u8; 32] = r.array()?;
-    let initiator =
-        IdentityKey::from_bytes(&initiator_bytes).map_err(|_| WireError::InvalidField("initiator identity"))?;
+/// The fields of a setup block, the identity key not yet decoded.
+struct RawSetup {
+    initiator: [u8; 32],
+    base_key: [u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+}
+
+/// A message's framing: setup fields, header, and where the ciphertext
+/// starts.
+struct Frame {
+    setup: Option<RawSetup>,
+    header: Header,
+    split: usize,
+}
+
+fn frame(bytes: &[u8]) -> Result<Frame, WireError> {
+    if bytes.len() > MAX_MESSAGE {
+        return Err(WireError::TooLarge { what: "message", len: bytes.len(), max: MAX_MESSAGE });
+    }
+    let mut r = Reader::new(bytes);
+    let version = r.u8()?;
+    // Ratchet and setup messages share one format version.
+    if version != MessageType::Ratchet.version() {
+        return Err(WireError::UnsupportedVersion(version));
+    }
+    let setup = match r.u8()? {
+        t if t == MessageType::Ratchet as u8 => None,
+        t if t == MessageType::Setup as u8 => Some(parse_setup(&mut r)?),
+        found => return Err(WireError::UnexpectedType { found, expected: MessageType::Ratchet as u8 }),
+    };
+    let header = Header { ratchet_key: r.array()?, previous_chain_length: r.u32()?, index: r.u32()?, salt: r.array()? };
+    let ciphertext_len = r.remaining();
+    if ciphertext_len < TAG_LEN + 1 {
+        return Err(WireError::Truncated { needed: TAG_LEN + 1 - ciphertext_len });
+    }
+    Ok(Frame { setup, header, split: bytes.len() - ciphertext_len })
+}
+
+fn parse_setup(r: &mut Reader<'_>) -> Result<RawSetup, WireError> {
+    let initiator = r.array()?;
     let base_key = r.array()?;
     let signed_prekey_id = r.u32()?;
     let one_time_prekey_id = if r.bool()? { Some(r.u32()?) } else { None };
     if r.u8()? != 0 {
         return Err(WireError::InvalidField("KEM share is not defined in this version"));
     }
-    Ok(SetupData { initiator, base_key, signed_prekey_id, one_time_prekey_id })
+    Ok(RawSetup { initiator, base_key, signed_prekey_id, one_time_prekey_id })
 }
 
 /// Writes everything up to the ciphertext; the caller appends the sealed

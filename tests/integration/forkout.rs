@@ -134,6 +134,31 @@ fn first_contact_through_a_prekey_bundle_returns_the_session_for_replies() {
 }
 
 #[test]
+fn a_relay_checks_slot_framing_and_the_recipient_checks_the_identity() {
+    // The bundle parser only frames slots (O(slot) splits); a setup slot
+    // naming an identity key that does not decode passes the relay and is
+    // refused, typed, by the recipient's parser.
+    let mut rng = rng(8);
+    let (manager, carol) = accounts(&mut rng, 3);
+    let (sealed, _) = forkout::seal(
+        &manager,
+        b"hello".to_vec(),
+        [Recipient::Bundle(fetch_bundle(&carol))],
+        SealPolicy::AllOrNothing,
+        None,
+        &mut rng,
+    )
+    .unwrap();
+    let mut bundle = sealed.to_bytes();
+    let at = bundle.windows(32).position(|w| w == manager.identity().as_bytes()).expect("the setup names the sender");
+    bundle[at..at + 32].fill(0xff); // y >= p: not an encoding of any point
+    let parsed = ForkoutBundle::parse(&bundle).expect("the relay accepts the framing");
+    let delivery = parsed.delivery(carol.identity()).unwrap().to_vec();
+    assert_eq!(forkout::split(&bundle, carol.identity()).unwrap(), delivery);
+    assert_eq!(ForkoutDelivery::parse(&delivery).err(), Some(WireError::InvalidField("initiator identity")));
+}
+
+#[test]
 fn a_recipient_opens_after_many_other_one_to_one_messages_in_the_same_session() {
     let mut w = world(3, 11);
     // Traffic before the Forkout, read at once.
