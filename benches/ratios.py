@@ -59,6 +59,24 @@ AREAS = {
                 "target": 1.1,
             },
             {
+                "what": "100 B in one chain, caller-owned buffers (encrypt_into + decrypt_into)",
+                "lib": "session_lib/in_chain_100B_into",
+                "floor": "session_floor/in_chain_100B",
+                "raw": {
+                    "session_raw/aead_seal_open_100B": 1,
+                    "session_raw/chain_step": 2,
+                    "session_raw/message_key_expand": 2,
+                },
+                "target": 1.03,
+            },
+            {
+                "what": "1 MiB in one chain, caller-owned buffers (encrypt_into + decrypt_into)",
+                "lib": "session_lib/in_chain_1MiB_into",
+                "floor": "session_floor/in_chain_1MiB",
+                "raw": {"session_raw/aead_seal_open_1MiB": 1},
+                "target": 1.1,
+            },
+            {
                 "what": "DH-ratchet round trip (A->B, B->A, new keys)",
                 "lib": "session_lib/dh_ratchet_round_trip",
                 "floor": "session_floor/dh_ratchet_round_trip",

@@ -286,6 +286,16 @@ fn bench_lib(c: &mut C) {
         })
     });
 
+    let (mut wire, mut text) = (Vec::with_capacity(SMALL + 256), Vec::with_capacity(SMALL));
+    g.bench_function("in_chain_100B_into", |b| {
+        b.iter(|| {
+            wire.clear();
+            p.a.encrypt_into(black_box(&small), &mut wire, &mut rng).unwrap();
+            p.b.decrypt_into(&wire, &mut text).unwrap();
+            assert_eq!(text.len(), SMALL);
+        })
+    });
+
     let (mut rng, mut p) = pair();
     let large = vec![0x62u8; LARGE];
     g.throughput(Throughput::Bytes(LARGE as u64));
