@@ -1,0 +1,89 @@
+//! What can go wrong in a client operation, and what the app should do.
+//! Every error means the operation changed nothing in the store.
+
+use sealpost::IdentityKey;
+use thiserror::Error;
+
+use crate::store::StoreError;
+
+/// Why a [`Client`](crate::Client) operation failed. Nothing of it was
+/// committed: the store, and everything the client hands out, is as before.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The store failed: retry the operation later.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+
+    /// The protocol refused the message or operation (tampered, replayed
+    /// outside a session, too large, ...). The message says which; drop the
+    /// message, or for a send, fix the input.
+    #[error("protocol: {0}")]
+    Protocol(#[from] sealpost::Error),
+
+    /// No session with this peer yet: fetch the peer's prekey bundle and
+    /// call [`Client::start_session`](crate::Client::start_session).
+    #[error("no session with {peer}: fetch its prekey bundle and start one")]
+    NoSession {
+        /// The peer.
+        peer: String,
+    },
+
+    /// The identity offered for this peer (a bundle, a setup message) is not
+    /// the one recorded: ask the user, then
+    /// [`Client::accept_identity_change`](crate::Client::accept_identity_change)
+    /// or [`Client::verify_identity`](crate::Client::verify_identity).
+    #[error("the identity of {peer} changed: ask the user before accepting it")]
+    IdentityChanged {
+        /// The peer.
+        peer: String,
+        /// The recorded identity.
+        recorded: Box<IdentityKey>,
+        /// The identity now offered.
+        offered: Box<IdentityKey>,
+    },
+
+    /// The peer was verified and its identity changed: nothing is sent to
+    /// or accepted from it until the user verifies the new identity
+    /// ([`Client::verify_identity`](crate::Client::verify_identity)).
+    #[error("{peer} is blocked: its verified identity changed; re-verify it")]
+    Blocked {
+        /// The peer.
+        peer: String,
+    },
+
+    /// A record does not open under this store key (the wrong key, or the
+    /// file was tampered with or copied from another device's store).
+    #[error("a {table} record does not open under this store key (wrong key or tampered store)")]
+    Corrupted {
+        /// The record's table.
+        table: &'static str,
+    },
+
+    /// [`Client::open`](crate::Client::open) found no client in the store:
+    /// [`Client::create`](crate::Client::create) one.
+    #[error("the store holds no client: create one")]
+    NotFound,
+
+    /// [`Client::create`](crate::Client::create) found a client in the
+    /// store already: open it instead.
+    #[error("the store already holds a client: open it")]
+    AlreadyExists,
+
+    /// The store is older than the app last saw it (a restored backup or a
+    /// copied-back database file): its generation is below the minimum the
+    /// app kept. Do not use it; restore the newest copy, or accept the loss
+    /// explicitly by opening without a minimum.
+    #[error("the store was rolled back: generation {generation}, the app last saw {minimum}")]
+    RolledBack {
+        /// The store's generation.
+        generation: u64,
+        /// The minimum the app asked for.
+        minimum: u64,
+    },
+
+    /// Another thread panicked while holding the client: drop it and open
+    /// the store again (what was committed is intact).
+    #[error("the client's lock is poisoned: open the store again")]
+    Poisoned,
+}
