@@ -1,6 +1,7 @@
 //! [`Client`]: a device's whole 1:1 state on a [`Store`], one committed
 //! transaction per operation.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use rand_core::CryptoRng;
@@ -153,7 +154,22 @@ struct Inner<S> {
     account: Account,
     /// The store generation, as last committed.
     generation: u64,
+    /// Committed sessions and trust records of recently touched peers (at
+    /// most [`CACHE_LIMIT`] each), so a hot conversation does not reopen
+    /// its records (decoding a session's identity keys) every call.
+    sessions: HashMap<String, Session>,
+    trust: HashMap<String, Option<TrustRecord>>,
+    /// What the batch being built will have committed, for the caches.
+    staged_sessions: Vec<(String, Session)>,
+    staged_trust: Vec<(String, TrustRecord)>,
+    /// A commit failed: the store may or may not hold it (a backend can
+    /// fail after writing), so every cached value is dropped and the account
+    /// reloaded before the next operation.
+    stale: bool,
 }
+
+/// Most cached sessions (and trust records) a client keeps in memory.
+pub const CACHE_LIMIT: usize = 1024;
 
 impl<S: Store> Client<S> {
     /// Creates a client (a new account) in an empty store, sealed under the
@@ -174,7 +190,7 @@ impl<S: Store> Client<S> {
         }
         let mut account = Account::new(rng, now_ms);
         account.generate_one_time_prekeys(ONE_TIME_PREKEY_TARGET, rng)?;
-        let mut inner = Inner { store, keys, account: account.clone(), generation: 0 };
+        let mut inner = Inner::new(store, keys, account.clone(), 0);
         let mut batch = Batch::new();
         inner.put_account(&mut batch, &mut account, rng);
         inner.commit(batch, rng)?;
@@ -215,11 +231,19 @@ impl<S: Store> Client<S> {
         let key = keys.key(Table::Meta, ACCOUNT);
         let export = store.get(Table::Meta, &key)?.ok_or(ClientError::Corrupted { table: "meta" })?;
         let account = keys.import(Table::Meta, &key, &export)?;
-        Ok(Self { inner: Mutex::new(Inner { store, keys, account, generation }) })
+        Ok(Self { inner: Mutex::new(Inner::new(store, keys, account, generation)) })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner<S>>, ClientError> {
-        self.inner.lock().map_err(|_| ClientError::Poisoned)
+        let mut inner = self.inner.lock().map_err(|_| ClientError::Poisoned)?;
+        if inner.stale {
+            inner.reload()?;
+        }
+        // Staging is per operation: what an operation that returned early
+        // staged was never committed.
+        inner.staged_sessions.clear();
+        inner.staged_trust.clear();
+        Ok(inner)
     }
 
     /// This device's identity key.
@@ -366,68 +390,67 @@ impl<S: Store> Client<S> {
     pub fn receive(&self, from: &str, bytes: &[u8], now_ms: u64) -> Result<Event, ClientError> {
         let mut inner = self.lock()?;
         let mut rng = sealpost::default_rng();
-        let parsed = SessionMessage::parse(bytes).map_err(sealpost::Error::from)?;
         let trust = inner.trust(from)?;
         if trust.as_ref().is_some_and(TrustRecord::is_blocked) {
             return Err(ClientError::Blocked { peer: from.into() });
         }
         let mut batch = Batch::new();
-        let mut account = inner.account.clone();
         let existing = inner.session(from)?;
-        if let Some(claimed) = parsed.claimed_sender() {
-            if let Some(t) = trust.as_ref().filter(|t| t.identity != claimed) {
-                // Authentic? Decrypt on copies; nothing of it is kept.
-                let (_, opened) = account.clone().create_inbound_session_at(bytes, now_ms)?;
-                opened?;
-                let mut pending = t.clone();
-                pending.pending = Some(claimed);
-                inner.put_trust(&mut batch, from, &pending, &mut rng);
-                inner.commit(batch, &mut rng)?;
-                return Ok(if t.verified {
-                    Event::Blocked { from: from.into(), offered: claimed }
-                } else {
-                    Event::IdentityChanged { from: from.into(), recorded: t.identity, offered: claimed }
-                });
-            }
-            if trust.is_none() {
-                inner.put_trust(&mut batch, from, &TrustRecord::first_use(claimed), &mut rng);
+        // The common case first: a message for a state the session holds
+        // (its peer's identity is the recorded one). It needs neither the
+        // account nor a parse of its own.
+        if let Some(mut session) = existing.clone() {
+            match session.open(bytes, now_ms) {
+                Ok(opened) => return inner.accepted(batch, from, session, None, opened, false, &mut rng),
+                Err(sealpost::Error::DuplicateMessage) => return Ok(Event::Duplicate),
+                // A setup for a state it does not hold, or from another
+                // identity: the account path below decides.
+                Err(sealpost::Error::Session(
+                    sealpost::SessionError::UnknownSessionSetup | sealpost::SessionError::PeerMismatch,
+                )) => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        let (mut session, opened, new_session) = match existing {
-            Some(mut session) => {
-                let before = session.previous_state_count();
-                let opened = match account.open(&mut session, bytes, now_ms) {
-                    Err(sealpost::Error::DuplicateMessage) => return Ok(Event::Duplicate),
-                    other => other?,
-                };
-                let new_session = parsed.is_setup() && session.previous_state_count() != before;
-                (session, opened, new_session)
-            }
-            None => {
-                if parsed.claimed_sender().is_none() {
-                    return Err(ClientError::NoSession { peer: from.into() });
-                }
-                let (session, opened) = match account.create_inbound_session_at(bytes, now_ms) {
-                    Err(sealpost::Error::Session(sealpost::SessionError::OneTimePreKeyReused(_))) => {
-                        return Ok(Event::Duplicate);
-                    }
-                    other => other?,
-                };
-                (session, opened?, true)
-            }
+        // A setup message for a new state: the account's prekeys, and the
+        // identity it claims checked against the recorded one.
+        let parsed = SessionMessage::parse(bytes).map_err(sealpost::Error::from)?;
+        let Some(claimed) = parsed.claimed_sender() else {
+            return Err(ClientError::NoSession { peer: from.into() });
         };
-        inner.put_session(&mut batch, from, &mut session, &mut rng);
-        inner.put_account(&mut batch, &mut account, &mut rng);
-        let id = inner.generation + 1;
-        if let Opened::Message(plaintext) = &opened {
-            inner.put_record(&mut batch, Table::Inbox, id, from, plaintext, &mut rng);
+        let mut account = inner.account.clone();
+        if let Some(t) = trust.as_ref().filter(|t| t.identity != claimed) {
+            // Authentic? Decrypt on copies; nothing of it is kept.
+            let (_, opened) = account.create_inbound_session_at(bytes, now_ms)?;
+            opened?;
+            let mut pending = t.clone();
+            pending.pending = Some(claimed);
+            inner.put_trust(&mut batch, from, &pending, &mut rng);
+            inner.commit(batch, &mut rng)?;
+            return Ok(if t.verified {
+                Event::Blocked { from: from.into(), offered: claimed }
+            } else {
+                Event::IdentityChanged { from: from.into(), recorded: t.identity, offered: claimed }
+            });
         }
-        inner.commit(batch, &mut rng)?;
-        inner.account = account;
-        Ok(match opened {
-            Opened::Message(plaintext) => Event::Message { id, from: from.into(), plaintext, new_session },
-            Opened::Burnout(message) => Event::Burnout { from: from.into(), message },
-        })
+        if trust.is_none() {
+            inner.put_trust(&mut batch, from, &TrustRecord::first_use(claimed), &mut rng);
+        }
+        let (session, opened) = match existing {
+            Some(mut session) => match account.open(&mut session, bytes, now_ms) {
+                Err(sealpost::Error::DuplicateMessage) => return Ok(Event::Duplicate),
+                other => (session, other?),
+            },
+            None => match account.create_inbound_session_at(bytes, now_ms) {
+                Err(sealpost::Error::Session(sealpost::SessionError::OneTimePreKeyReused(_))) => {
+                    return Ok(Event::Duplicate);
+                }
+                other => {
+                    let (session, opened) = other?;
+                    (session, opened?)
+                }
+            },
+        };
+        inner.accepted(batch, from, session, Some(account), opened, true, &mut rng)
     }
 
     /// What the client records of `peer`'s identity.
@@ -438,7 +461,7 @@ impl<S: Store> Client<S> {
     /// The safety number of this device and `peer`'s recorded identity, for
     /// the users to compare; then [`verify_identity`](Self::verify_identity).
     pub fn safety_number(&self, peer: &str) -> Result<Option<SafetyNumber>, ClientError> {
-        let inner = self.lock()?;
+        let mut inner = self.lock()?;
         let ours = *inner.account.identity();
         Ok(inner.trust(peer)?.map(|t| SafetyNumber::new(&ours, &t.identity)))
     }
@@ -467,7 +490,7 @@ impl<S: Store> Client<S> {
         }
         let mut batch = Batch::new();
         if current.as_ref().is_some_and(|t| t.identity != *identity) {
-            batch.delete(Table::Session, inner.keys.key(Table::Session, peer.as_bytes()));
+            inner.delete_session(&mut batch, peer);
         }
         inner.put_trust(&mut batch, peer, &TrustRecord { identity: *identity, verified, pending: None }, &mut rng);
         inner.commit(batch, &mut rng)?;
@@ -476,26 +499,108 @@ impl<S: Store> Client<S> {
 }
 
 impl<S: Store> Inner<S> {
-    fn trust(&self, peer: &str) -> Result<Option<TrustRecord>, ClientError> {
-        let key = self.keys.key(Table::Trust, peer.as_bytes());
-        let Some(sealed) = self.store.get(Table::Trust, &key)? else { return Ok(None) };
-        TrustRecord::decode(&self.keys.open(Table::Trust, &key, &sealed)?).map(Some)
+    fn new(store: S, keys: RecordKeys, account: Account, generation: u64) -> Self {
+        Self {
+            store,
+            keys,
+            account,
+            generation,
+            sessions: HashMap::new(),
+            trust: HashMap::new(),
+            staged_sessions: Vec::new(),
+            staged_trust: Vec::new(),
+            stale: false,
+        }
     }
 
-    fn put_trust<R: CryptoRng + ?Sized>(&self, batch: &mut Batch, peer: &str, t: &TrustRecord, rng: &mut R) {
+    /// After a failed commit: reads the generation and the account again
+    /// and forgets every cached record.
+    fn reload(&mut self) -> Result<(), ClientError> {
+        let key = self.keys.key(Table::Meta, GENERATION);
+        let sealed = self.store.get(Table::Meta, &key)?.ok_or(ClientError::Corrupted { table: "meta" })?;
+        let plain = self.keys.open(Table::Meta, &key, &sealed)?;
+        let bytes: [u8; 8] = plain.as_slice().try_into().map_err(|_| ClientError::Corrupted { table: "meta" })?;
+        let key = self.keys.key(Table::Meta, ACCOUNT);
+        let export = self.store.get(Table::Meta, &key)?.ok_or(ClientError::Corrupted { table: "meta" })?;
+        self.account = self.keys.import(Table::Meta, &key, &export)?;
+        self.generation = u64::from_be_bytes(bytes);
+        self.sessions.clear();
+        self.trust.clear();
+        self.stale = false;
+        Ok(())
+    }
+
+    fn trust(&mut self, peer: &str) -> Result<Option<TrustRecord>, ClientError> {
+        if let Some(t) = self.trust.get(peer) {
+            return Ok(t.clone());
+        }
+        let key = self.keys.key(Table::Trust, peer.as_bytes());
+        let record = match self.store.get(Table::Trust, &key)? {
+            Some(sealed) => Some(TrustRecord::decode(&self.keys.open(Table::Trust, &key, &sealed)?)?),
+            None => None,
+        };
+        cache_insert(&mut self.trust, peer, record.clone());
+        Ok(record)
+    }
+
+    fn put_trust<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, peer: &str, t: &TrustRecord, rng: &mut R) {
         let key = self.keys.key(Table::Trust, peer.as_bytes());
         batch.put(Table::Trust, key, self.keys.seal(Table::Trust, &key, &t.encode(), rng));
+        self.staged_trust.push((peer.into(), t.clone()));
     }
 
-    fn session(&self, peer: &str) -> Result<Option<Session>, ClientError> {
+    fn session(&mut self, peer: &str) -> Result<Option<Session>, ClientError> {
+        if let Some(s) = self.sessions.get(peer) {
+            return Ok(Some(s.clone()));
+        }
         let key = self.keys.key(Table::Session, peer.as_bytes());
         let Some(export) = self.store.get(Table::Session, &key)? else { return Ok(None) };
-        self.keys.import(Table::Session, &key, &export).map(Some)
+        let session: Session = self.keys.import(Table::Session, &key, &export)?;
+        cache_insert(&mut self.sessions, peer, session.clone());
+        Ok(Some(session))
     }
 
-    fn put_session<R: CryptoRng + ?Sized>(&self, batch: &mut Batch, peer: &str, s: &mut Session, rng: &mut R) {
+    fn put_session<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, peer: &str, s: &mut Session, rng: &mut R) {
         let key = self.keys.key(Table::Session, peer.as_bytes());
         batch.put(Table::Session, key, self.keys.export(Table::Session, &key, s, rng));
+        self.staged_sessions.push((peer.into(), s.clone()));
+    }
+
+    /// Commits an accepted message: the session, the account if it
+    /// changed, and an inbox entry; then hands out the event.
+    #[allow(clippy::too_many_arguments)]
+    fn accepted<R: CryptoRng + ?Sized>(
+        &mut self,
+        mut batch: Batch,
+        from: &str,
+        mut session: Session,
+        account: Option<Account>,
+        opened: Opened,
+        new_session: bool,
+        rng: &mut R,
+    ) -> Result<Event, ClientError> {
+        self.put_session(&mut batch, from, &mut session, rng);
+        let mut account = account;
+        if let Some(account) = account.as_mut() {
+            self.put_account(&mut batch, account, rng);
+        }
+        let id = self.generation + 1;
+        if let Opened::Message(plaintext) = &opened {
+            self.put_record(&mut batch, Table::Inbox, id, from, plaintext, rng);
+        }
+        self.commit(batch, rng)?;
+        if let Some(account) = account {
+            self.account = account;
+        }
+        Ok(match opened {
+            Opened::Message(plaintext) => Event::Message { id, from: from.into(), plaintext, new_session },
+            Opened::Burnout(message) => Event::Burnout { from: from.into(), message },
+        })
+    }
+
+    fn delete_session(&mut self, batch: &mut Batch, peer: &str) {
+        batch.delete(Table::Session, self.keys.key(Table::Session, peer.as_bytes()));
+        self.sessions.remove(peer);
     }
 
     fn put_account<R: CryptoRng + ?Sized>(&self, batch: &mut Batch, account: &mut Account, rng: &mut R) {
@@ -540,15 +645,37 @@ impl<S: Store> Inner<S> {
         self.commit(batch, &mut sealpost::default_rng())
     }
 
-    /// Commits `batch` together with the next store generation.
+    /// Commits `batch` together with the next store generation; then the
+    /// caches take what it staged. On failure the client goes stale (see
+    /// [`Inner::stale`]).
     fn commit<R: CryptoRng + ?Sized>(&mut self, mut batch: Batch, rng: &mut R) -> Result<(), ClientError> {
         let generation = self.generation + 1;
         let key = self.keys.key(Table::Meta, GENERATION);
         batch.put(Table::Meta, key, self.keys.seal(Table::Meta, &key, &generation.to_be_bytes(), rng));
-        self.store.commit(batch)?;
+        let sessions = core::mem::take(&mut self.staged_sessions);
+        let trust = core::mem::take(&mut self.staged_trust);
+        if let Err(e) = self.store.commit(batch) {
+            self.stale = true;
+            return Err(e.into());
+        }
         self.generation = generation;
+        for (peer, s) in sessions {
+            cache_insert(&mut self.sessions, &peer, s);
+        }
+        for (peer, t) in trust {
+            cache_insert(&mut self.trust, &peer, Some(t));
+        }
         Ok(())
     }
+}
+
+/// Inserts into a cache of at most [`CACHE_LIMIT`] entries (emptied when
+/// full: the records are in the store).
+fn cache_insert<T>(cache: &mut HashMap<String, T>, peer: &str, value: T) {
+    if cache.len() >= CACHE_LIMIT && !cache.contains_key(peer) {
+        cache.clear();
+    }
+    cache.insert(peer.into(), value);
 }
 
 fn encode_outgoing(id: u64, peer: &str, bytes: &[u8]) -> Vec<u8> {

@@ -55,12 +55,29 @@ impl Store for Faulty {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Send { from_alice: bool },
-    Deliver { pick: usize },
-    Restart { alice: bool },
-    Ack { alice: bool },
-    AckInbox { alice: bool },
-    ArmCrash { alice: bool, after: bool },
+    Send {
+        from_alice: bool,
+    },
+    Deliver {
+        pick: usize,
+    },
+    Restart {
+        alice: bool,
+    },
+    Ack {
+        alice: bool,
+    },
+    AckInbox {
+        alice: bool,
+    },
+    /// The next commit of that side fails; afterwards the app either
+    /// reopens the store (`reopen`) or keeps using the same client, which
+    /// must reload what the failed commit may have left.
+    ArmCrash {
+        alice: bool,
+        after: bool,
+        reopen: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,7 +87,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(|alice| Op::Restart { alice }),
         1 => any::<bool>().prop_map(|alice| Op::Ack { alice }),
         1 => any::<bool>().prop_map(|alice| Op::AckInbox { alice }),
-        2 => (any::<bool>(), any::<bool>()).prop_map(|(alice, after)| Op::ArmCrash { alice, after }),
+        2 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(alice, after, reopen)| Op::ArmCrash { alice, after, reopen }),
     ]
 }
 
@@ -79,11 +96,19 @@ struct Side {
     key: [u8; 32],
     store: Faulty,
     client: Client<Faulty>,
+    reopen_on_error: bool,
 }
 
 impl Side {
     fn restart(&mut self) {
         self.client = Client::open(self.store.clone(), &self.key).unwrap();
+    }
+
+    /// After a failed operation: what the app does.
+    fn recover(&mut self) {
+        if self.reopen_on_error {
+            self.restart();
+        }
     }
 }
 
@@ -106,7 +131,7 @@ fn run(ops: Vec<Op>) {
     let mk = |name, key: [u8; 32], r: &mut _| {
         let store = Faulty::default();
         let client = Client::create(store.clone(), &key, r, NOW).unwrap();
-        Side { name, key, store, client }
+        Side { name, key, store, client, reopen_on_error: true }
     };
     let mut sides = [mk("alice", [1; 32], &mut r), mk("bob", [2; 32], &mut r)];
     let bundle = sides[1].client.prekey_bundles(&mut r, NOW).unwrap().remove(0);
@@ -143,7 +168,7 @@ fn run(ops: Vec<Op>) {
                 match sides[s].client.send(peer, format!("m{counter}").as_bytes(), &mut r) {
                     Ok(out) => on_wire(s, out.bytes, &mut wire),
                     Err(ClientError::Store(_)) => {
-                        sides[s].restart();
+                        sides[s].recover();
                         // A crash after the commit left the message in the
                         // outbox: the app resends what the outbox offers.
                         for o in sides[s].client.outbox().unwrap() {
@@ -170,7 +195,7 @@ fn run(ops: Vec<Op>) {
                     Ok(Event::Duplicate) => {}
                     Ok(other) => panic!("unexpected {other:?}"),
                     Err(ClientError::Store(_)) => {
-                        sides[to].restart();
+                        sides[to].recover();
                         // What the app did not see may wait in the inbox.
                         for e in sides[to].client.inbox().unwrap() {
                             let m = String::from_utf8(e.bytes).unwrap();
@@ -188,7 +213,7 @@ fn run(ops: Vec<Op>) {
                 if let Some(o) = sides[s].client.outbox().unwrap().first()
                     && sides[s].client.acknowledge(o.id).is_err()
                 {
-                    sides[s].restart();
+                    sides[s].recover();
                 }
             }
             Op::AckInbox { alice } => {
@@ -196,12 +221,14 @@ fn run(ops: Vec<Op>) {
                 if let Some(e) = sides[s].client.inbox().unwrap().first()
                     && sides[s].client.acknowledge_received(e.id).is_err()
                 {
-                    sides[s].restart();
+                    sides[s].recover();
                 }
             }
-            Op::ArmCrash { alice, after } => {
+            Op::ArmCrash { alice, after, reopen } => {
                 let crash = if after { Crash::After } else { Crash::Before };
-                *sides[usize::from(!alice)].store.next.lock().unwrap() = Some(crash);
+                let side = &mut sides[usize::from(!alice)];
+                *side.store.next.lock().unwrap() = Some(crash);
+                side.reopen_on_error = reopen;
             }
         }
     }

@@ -1,0 +1,75 @@
+//! 1:1 send + receive of 100 B in an established conversation (each
+//! message acknowledged on both sides: four transactions) through `Client` on SQLite (a file, WAL,
+//! `synchronous = NORMAL`), through the in-memory store, and through bare
+//! `Session`s, in thread CPU time (testkit's bench clock; `SEALPOST_BENCH_CLOCK=wall`
+//! for wall time, which includes SQLite's file I/O).
+//!
+//! ```text
+//! cargo bench -p sealpost-client --bench client
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main};
+use sealpost_client::store::{MemoryStore, SqliteStore, Store};
+use sealpost_client::{Client, Event};
+use sealpost_testkit::bench::{BenchCriterion, criterion};
+use sealpost_testkit::{Conversation, NOW, rng};
+
+fn pair<S: Store>(a: S, b: S) -> (Client<S>, Client<S>) {
+    let mut r = rng(1);
+    let alice = Client::create(a, &[1; 32], &mut r, NOW).unwrap();
+    let bob = Client::create(b, &[2; 32], &mut r, NOW).unwrap();
+    let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+    alice.start_session("bob", &bundle, NOW).unwrap();
+    let m = alice.send("bob", b"hi", &mut r).unwrap();
+    bob.receive("alice", &m.bytes, NOW).unwrap();
+    // Bob replies once: Alice's messages no longer carry the setup.
+    let reply = bob.send("alice", b"hello", &mut r).unwrap();
+    alice.receive("bob", &reply.bytes, NOW).unwrap();
+    (alice, bob)
+}
+
+fn round_trip<S: Store>(alice: &Client<S>, bob: &Client<S>, r: &mut rand::rngs::StdRng, payload: &[u8]) {
+    let out = alice.send("bob", payload, r).unwrap();
+    alice.acknowledge(out.id).unwrap();
+    match bob.receive("alice", &out.bytes, NOW).unwrap() {
+        Event::Message { id, .. } => bob.acknowledge_received(id).unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn benches(c: &mut BenchCriterion) {
+    let payload = [0x5au8; 100];
+    let mut g = c.benchmark_group("client");
+    let mut r = rng(2);
+
+    let mut conv = Conversation::established(&mut r);
+    g.bench_function("bare_sessions_100B", |b| {
+        b.iter(|| {
+            let m = conv.a.encrypt(black_box(&payload), &mut r).unwrap();
+            black_box(conv.b.decrypt(&m).unwrap());
+        })
+    });
+
+    let (alice, bob) = pair(MemoryStore::new(), MemoryStore::new());
+    g.bench_function("memory_store_100B", |b| b.iter(|| round_trip(&alice, &bob, &mut r, &payload)));
+
+    let dir = std::env::temp_dir().join(format!("sealpost-client-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (alice, bob) =
+        pair(SqliteStore::open(dir.join("alice.db")).unwrap(), SqliteStore::open(dir.join("bob.db")).unwrap());
+    g.bench_function("sqlite_store_100B", |b| b.iter(|| round_trip(&alice, &bob, &mut r, &payload)));
+    g.finish();
+    drop((alice, bob));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group! {
+    name = group;
+    config = criterion();
+    targets = benches
+}
+criterion_main!(group);
