@@ -133,6 +133,33 @@ pub enum SealpostError {
     /// it the newest save (`resume_without_rotation`).
     #[error("{0}")]
     RotationRequired(String),
+    /// `Client`: no session with the peer yet: fetch its bundle and call
+    /// `start_session`.
+    #[error("{0}")]
+    NoSession(String),
+    /// `Client`: the identity offered for a peer is not the recorded one:
+    /// ask the user.
+    #[error("{0}")]
+    IdentityChanged(String),
+    /// `Client`: a verified peer whose identity changed: re-verify it.
+    #[error("{0}")]
+    Blocked(String),
+    /// `Client`: the store failed; retry later (nothing was written).
+    #[error("{0}")]
+    StoreFailed(String),
+    /// `Client`: a record does not open under this store key (wrong key or
+    /// tampered file).
+    #[error("{0}")]
+    StoreCorrupted(String),
+    /// `Client.open`: no client in this file.
+    #[error("{0}")]
+    StoreNotFound(String),
+    /// `Client.create`: the file already holds a client.
+    #[error("{0}")]
+    StoreAlreadyExists(String),
+    /// `Client`: the store is older than the generation the app kept.
+    #[error("{0}")]
+    StoreRolledBack(String),
     /// A Forkout key slot was moved from another Forkout.
     #[error("{0}")]
     ForkoutIdMismatch(String),
@@ -201,6 +228,26 @@ impl From<sealpost::Error> for SealpostError {
             E::Forkout(e) => Self::forkout(e, message),
             // Categories added to sealpost after this mapping was written
             // still reach the app, with their message.
+            _ => Self::Other(message),
+        }
+    }
+}
+
+impl From<sealpost_client::ClientError> for SealpostError {
+    fn from(e: sealpost_client::ClientError) -> Self {
+        use sealpost_client::ClientError as C;
+        let message = e.to_string();
+        match e {
+            C::Protocol(e) => e.into(),
+            C::Store(_) => Self::StoreFailed(message),
+            C::NoSession { .. } => Self::NoSession(message),
+            C::IdentityChanged { .. } => Self::IdentityChanged(message),
+            C::Blocked { .. } => Self::Blocked(message),
+            C::Corrupted { .. } => Self::StoreCorrupted(message),
+            C::NotFound => Self::StoreNotFound(message),
+            C::AlreadyExists => Self::StoreAlreadyExists(message),
+            C::RolledBack { .. } => Self::StoreRolledBack(message),
+            C::Poisoned => Self::LockPoisoned(message),
             _ => Self::Other(message),
         }
     }

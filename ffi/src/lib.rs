@@ -66,6 +66,7 @@ uniffi::setup_scaffolding!("sealpost");
 
 mod account;
 mod burnout;
+mod client;
 mod error;
 mod forkout;
 mod group;
@@ -76,6 +77,7 @@ mod session;
 
 pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
+pub use client::{Client, ClientEvent, ClientOutgoing, ClientPeerTrust, ClientReceived};
 pub use error::{Result, SealpostError};
 pub use forkout::{
     ForkoutDelivery, ForkoutDeliveryInfo, ForkoutRecipient, OpenedForkout, OpenedForkoutNew, SealPolicy, SealedForkout,

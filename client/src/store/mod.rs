@@ -14,7 +14,7 @@
 //!
 //! Two stores come with the crate: [`MemoryStore`] (tests, and targets
 //! without SQLite) and, with the default `sqlite` feature,
-//! [`SqliteStore`](crate::store::SqliteStore).
+//! [`SqliteStore`].
 
 mod memory;
 #[cfg(feature = "sqlite")]
