@@ -13,7 +13,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main};
-use sealpost_client::store::{MemoryStore, SqliteStore, Store};
+use sealpost_client::store::{Batch, MemoryStore, SqliteStore, Store, Table};
 use sealpost_client::{Client, Event};
 use sealpost_testkit::bench::{BenchCriterion, criterion};
 use sealpost_testkit::{Conversation, NOW, rng};
@@ -62,6 +62,36 @@ fn benches(c: &mut BenchCriterion) {
     let (alice, bob) =
         pair(SqliteStore::open(dir.join("alice.db")).unwrap(), SqliteStore::open(dir.join("bob.db")).unwrap());
     g.bench_function("sqlite_store_100B", |b| b.iter(|| round_trip(&alice, &bob, &mut r, &payload)));
+
+    // One send is one transaction: the session record, the outbox entry and
+    // the store generation. The same writes (same sizes) straight into the
+    // store, without the client's work, show SQLite's own share.
+    let sizes: Vec<usize> = {
+        let probe = MemoryStore::new();
+        let (a, _b) = pair(probe.clone(), MemoryStore::new());
+        let before = probe.dump().unwrap();
+        a.send("bob", &payload, &mut r).unwrap();
+        let after = probe.dump().unwrap();
+        after.iter().filter(|rec| !before.contains(rec)).map(|(_, _, v)| v.len()).collect()
+    };
+    g.bench_function("send_100B_sqlite", |b| b.iter(|| black_box(alice.send("bob", &payload, &mut r).unwrap())));
+    let mut raw = SqliteStore::open(dir.join("raw.db")).unwrap();
+    let mut n = 0u64;
+    g.bench_function("same_writes_sqlite_only", |b| {
+        b.iter(|| {
+            n += 1;
+            let mut batch = Batch::new();
+            for (i, len) in sizes.iter().enumerate() {
+                let mut key = [0u8; 32];
+                key[0] = i as u8;
+                if i == 1 {
+                    key[24..].copy_from_slice(&n.to_be_bytes()); // the outbox entry is new each time
+                }
+                batch.put(Table::Session, key, vec![0x33; *len]);
+            }
+            raw.commit(batch).unwrap();
+        })
+    });
     g.finish();
     drop((alice, bob));
     let _ = std::fs::remove_dir_all(&dir);
