@@ -11,10 +11,11 @@
 //! **Status: first version.** 1:1 messaging (setup from bundles, messages in
 //! both directions, re-initiation, Burnout messages handed out as events),
 //! prekey publishing with a rotation and refill policy, identity trust
-//! (trust on first use, verification, blocked peers), the outbox, and two
-//! stores: [`store::SqliteStore`] (WAL, versioned schema) and
-//! [`store::MemoryStore`]. Groups, Forkout and the vault inside the client,
-//! and the FFI, are the next steps (issue 16).
+//! (trust on first use, verification, blocked peers), the outbox and the
+//! inbox, two stores ([`store::SqliteStore`]: WAL, versioned schema;
+//! [`store::MemoryStore`]), and the FFI (`sealpost-ffi`'s `Client` on a
+//! SQLite file). Groups, Forkout and the vault inside the client are the next
+//! steps (issue 16).
 //!
 //! ## Transactions
 //!
