@@ -7,7 +7,8 @@
 //!   (ratchet key, message number): no key and nonce was used twice;
 //! * every message the network carried is delivered to the app exactly once
 //!   (an event, or an inbox entry left by a crash after the commit);
-//! * the outbox offers exactly what was sealed and not acknowledged.
+//! * the outbox offers only what was sealed (and reached the wire);
+//! * the responder's one-time prekey is consumed exactly once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -263,6 +264,11 @@ fn run(ops: Vec<Op>) {
     }
     let total: usize = delivered.iter().map(BTreeSet::len).sum();
     assert_eq!(total, wire.len(), "each wire message reached its app exactly once");
+    // Bob's one-time prekey was consumed exactly once: by the first setup
+    // he accepted, whatever crashed around it (and never came back).
+    let alice_wrote = wire.iter().any(|(from, _)| *from == 0);
+    let left = sides[1].client.prekey_bundles(&mut r, NOW).unwrap().len();
+    assert_eq!(left, if alice_wrote { 99 } else { 100 }, "one-time prekeys left");
 }
 
 proptest! {
