@@ -44,7 +44,7 @@ fn main() -> Result<(), ClientError> {
     let alice = Client::create(SqliteStore::open(&alice_db)?, &ALICE_KEY, &mut rng, monday_9am)?;
     let fetched = published.first().ok_or(sealpost::Error::InvalidState("server has no bundles"))?;
     println!("[server] Alice fetches one bundle ({} bytes)", fetched.len());
-    alice.start_session("bob", &PreKeyBundle::from_bytes(fetched)?, monday_9am)?;
+    alice.start_session("bob", &PreKeyBundle::from_bytes(fetched)?, monday_9am, &mut rng)?;
     let mut mailbox = Vec::new();
     for text in
         ["Morning Bob! Notes from the planning call:", "1) ship the beta on Friday", "2) you own the release notes"]

@@ -23,7 +23,7 @@ fn pair<S: Store>(a: S, b: S) -> (Client<S>, Client<S>) {
     let alice = Client::create(a, &[1; 32], &mut r, NOW).unwrap();
     let bob = Client::create(b, &[2; 32], &mut r, NOW).unwrap();
     let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(0);
-    alice.start_session("bob", &bundle, NOW).unwrap();
+    alice.start_session("bob", &bundle, NOW, &mut r).unwrap();
     let m = alice.send("bob", b"hi", &mut r).unwrap();
     bob.receive("alice", &m.bytes, NOW).unwrap();
     // Bob replies once: Alice's messages no longer carry the setup.

@@ -124,6 +124,11 @@ pub enum Event {
 ///   it touches.
 /// * `Client` is `Send + Sync`: operations from several threads run one at
 ///   a time.
+/// * Randomness: what the protocol draws (X3DH and ratchet keys, message
+///   salts, prekeys) comes from the caller's `rng`; the nonces that seal
+///   records in the store come from the operating system
+///   ([`sealpost::default_rng`]), so the calls that only commit
+///   (acknowledgements, receiving) need none.
 ///
 /// ```
 /// use sealpost_client::{Client, Event, store::MemoryStore};
@@ -133,7 +138,7 @@ pub enum Event {
 /// let bob = Client::create(MemoryStore::new(), &[2; 32], &mut rng, now)?;
 ///
 /// let bundle = bob.prekey_bundles(&mut rng, now)?.remove(0); // via the server
-/// alice.start_session("bob", &bundle, now)?;
+/// alice.start_session("bob", &bundle, now, &mut rng)?;
 /// let out = alice.send("bob", b"hi bob", &mut rng)?;
 /// match bob.receive("alice", &out.bytes, now)? {
 ///     Event::Message { from, plaintext, .. } => assert_eq!((from.as_str(), &plaintext[..]), ("alice", &b"hi bob"[..])),
@@ -298,7 +303,13 @@ impl<S: Store> Client<S> {
     /// refused with [`ClientError::IdentityChanged`] (or
     /// [`ClientError::Blocked`] for a verified peer) until the user accepts
     /// it. An existing session with the peer is replaced.
-    pub fn start_session(&self, peer: &str, bundle: &PreKeyBundle, now_ms: u64) -> Result<(), ClientError> {
+    pub fn start_session<R: CryptoRng + ?Sized>(
+        &self,
+        peer: &str,
+        bundle: &PreKeyBundle,
+        now_ms: u64,
+        rng: &mut R,
+    ) -> Result<(), ClientError> {
         let mut inner = self.lock()?;
         let trust = inner.trust(peer)?;
         let mut batch = Batch::new();
@@ -319,10 +330,9 @@ impl<S: Store> Client<S> {
                 &mut sealpost::default_rng(),
             ),
         }
-        let mut rng = sealpost::default_rng();
-        let mut session = inner.account.create_outbound_session_at(bundle, now_ms, &mut rng)?;
-        inner.put_session(&mut batch, peer, &mut session, &mut rng);
-        inner.commit(batch, &mut rng)?;
+        let mut session = inner.account.create_outbound_session_at(bundle, now_ms, rng)?;
+        inner.put_session(&mut batch, peer, &mut session, rng);
+        inner.commit(batch, rng)?;
         Ok(())
     }
 

@@ -29,7 +29,7 @@ fn pair() -> (Client<MemoryStore>, MemoryStore, Client<MemoryStore>, MemoryStore
     let alice = Client::create(sa.clone(), &KEY_A, &mut r, NOW).unwrap();
     let bob = Client::create(sb.clone(), &KEY_B, &mut r, NOW).unwrap();
     let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(0);
-    alice.start_session("bob", &bundle, NOW).unwrap();
+    alice.start_session("bob", &bundle, NOW, &mut r).unwrap();
     let first = alice.send("bob", b"hello", &mut r).unwrap();
     assert_eq!(text(bob.receive("alice", &first.bytes, NOW).unwrap()), ("alice".into(), b"hello".to_vec(), true));
     (alice, sa, bob, sb)
@@ -70,7 +70,7 @@ fn sqlite_files_carry_a_conversation_across_process_restarts() {
         let alice = Client::create(SqliteStore::open(&pa).unwrap(), &KEY_A, &mut r, NOW).unwrap();
         let bob = Client::create(SqliteStore::open(&pb).unwrap(), &KEY_B, &mut r, NOW).unwrap();
         let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(3);
-        alice.start_session("bob", &bundle, NOW).unwrap();
+        alice.start_session("bob", &bundle, NOW, &mut r).unwrap();
         let m = alice.send("bob", b"before the restart", &mut r).unwrap();
         assert_eq!(text(bob.receive("alice", &m.bytes, NOW).unwrap()).1, b"before the restart");
     }
@@ -131,7 +131,7 @@ fn identities_are_trusted_on_first_use_and_a_change_is_never_silent() {
     // "alice" comes back from a new device (a new identity): refused, typed.
     let mallory = Client::create(MemoryStore::new(), &[9; 32], &mut r, NOW).unwrap();
     let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(0);
-    mallory.start_session("bob", &bundle, NOW).unwrap();
+    mallory.start_session("bob", &bundle, NOW, &mut r).unwrap();
     let setup = mallory.send("bob", b"it's me, alice", &mut r).unwrap();
     let before = sb.dump().unwrap().len();
     match bob.receive("alice", &setup.bytes, NOW).unwrap() {
@@ -161,7 +161,8 @@ fn a_verified_peer_whose_identity_changes_is_blocked_until_verified_again() {
     assert!(bob.peer_trust("alice").unwrap().unwrap().verified);
 
     let other = Client::create(MemoryStore::new(), &[8; 32], &mut r, NOW).unwrap();
-    other.start_session("bob", &bob.prekey_bundles(&mut r, NOW).unwrap().remove(0), NOW).unwrap();
+    let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+    other.start_session("bob", &bundle, NOW, &mut r).unwrap();
     let setup = other.send("bob", b"new phone", &mut r).unwrap();
     assert!(matches!(bob.receive("alice", &setup.bytes, NOW).unwrap(), Event::Blocked { .. }));
     assert!(bob.peer_trust("alice").unwrap().unwrap().blocked);
@@ -240,7 +241,7 @@ fn opening_reads_two_records_whatever_the_number_of_sessions() {
     let peers = Client::create(MemoryStore::new(), &KEY_B, &mut r, NOW).unwrap();
     let bundles = peers.prekey_bundles(&mut r, NOW).unwrap();
     for (i, bundle) in bundles.iter().take(60).enumerate() {
-        hub.start_session(&format!("peer {i}"), bundle, NOW).unwrap();
+        hub.start_session(&format!("peer {i}"), bundle, NOW, &mut r).unwrap();
     }
     store.reads.store(0, std::sync::atomic::Ordering::Relaxed);
     let hub = Client::open(store.clone(), &KEY_A).unwrap();

@@ -136,7 +136,7 @@ fn run(ops: Vec<Op>) {
     };
     let mut sides = [mk("alice", [1; 32], &mut r), mk("bob", [2; 32], &mut r)];
     let bundle = sides[1].client.prekey_bundles(&mut r, NOW).unwrap().remove(0);
-    sides[0].client.start_session("bob", &bundle, NOW).unwrap();
+    sides[0].client.start_session("bob", &bundle, NOW, &mut r).unwrap();
 
     // The network: every wire message seen, by sender, with its content.
     let mut wire: Vec<(usize, Vec<u8>)> = Vec::new();

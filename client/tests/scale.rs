@@ -30,7 +30,7 @@ fn measure(sessions: usize) -> (f64, usize) {
         let peer = Account::new(&mut r, NOW);
         let bundle = peer.prekey_bundle_with(None).unwrap();
         for i in 0..sessions {
-            hub.start_session(&format!("peer {i}"), &bundle, NOW).unwrap();
+            hub.start_session(&format!("peer {i}"), &bundle, NOW, &mut r).unwrap();
         }
     }
     let mut best = f64::MAX;

@@ -140,7 +140,7 @@ impl Client {
     /// Starts a session with `peer` from its bundle bytes.
     pub fn start_session(&self, peer: String, bundle: Vec<u8>, now_ms: u64) -> Result<()> {
         let bundle = sealpost::PreKeyBundle::from_bytes(&bundle)?;
-        Ok(self.inner.start_session(&peer, &bundle, now_ms)?)
+        Ok(self.inner.start_session(&peer, &bundle, now_ms, &mut sealpost::default_rng())?)
     }
 
     /// Encrypts for `peer`; the result is committed to the outbox first.
