@@ -273,6 +273,13 @@ pub fn forkout_program(data: &[u8]) {
 /// the slot payload (kind byte included: its last byte) inside his real
 /// 1:1 session with Bob, in a real delivery's place; Bob opens it.
 ///
+/// The manager knows the id of the delivery he puts the slot into, so
+/// bytes 1..33 of the slot content (the id field after the flags byte)
+/// are replaced by the real delivery's id: without that, no input got
+/// past the id check in a campaign (the fields behind it, the envelope
+/// and the body length, were never reached). The body key and commitment
+/// stay the input's (a slot matching the body would need the body key).
+///
 /// Properties: no panic; a refusal changes no state byte unless the
 /// envelope rule uses the key up; an accepted slot never opens twice.
 pub fn forkout_malicious(data: &[u8]) {
@@ -284,8 +291,12 @@ pub fn forkout_malicious(data: &[u8]) {
     let trailer_len = usize::from(slot_content.first().copied().unwrap_or(0) % 20);
     let split_at = slot_content.len().saturating_sub(trailer_len);
     let (content, env) = slot_content.split_at(split_at);
+    let mut content = content.to_vec();
+    if let Some(id) = content.get_mut(1..33) {
+        id.copy_from_slice(ForkoutDelivery::parse(base).unwrap().id().as_bytes());
+    }
     let trailer = [env, &[kind_byte]].concat();
-    let Ok(slot) = test_hooks::session_seal_raw(&mut to_bob, content, &trailer, &mut rng) else { return };
+    let Ok(slot) = test_hooks::session_seal_raw(&mut to_bob, &content, &trailer, &mut rng) else { return };
     let Ok(delivery) = test_hooks::forkout_delivery_with_slot(base, &slot) else { return };
     let (mut bob, mut session) = (world.bob.clone(), world.bob_session.clone());
     let before = (bob.to_bytes(), session.to_bytes());

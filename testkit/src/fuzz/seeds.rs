@@ -186,6 +186,17 @@ fn program_seeds(out: &mut Vec<Seed>) {
             "reinit-past-bound",
             vec![0, 0, 1, 0, 0, 5, 0, 0, 5, 0, 0, 5, 0, 0, 5, 0, 0, 5, 0, 0, 5, 0, 0, 1, 0, 7, 1, 0, 1],
         ),
+        // Seven re-initiations by Alice, each setup delivered to Bob (who
+        // adopts it): the sixth and seventh prune the oldest previous state
+        // (a campaign's corpus never reached `MAX_PREVIOUS_STATES` states).
+        (
+            "session_program",
+            "reinit-each-delivered",
+            vec![
+                0, 0, 1, 0, 0, 5, 0, 0, 1, 0, 1, 5, 0, 0, 1, 0, 2, 5, 0, 0, 1, 0, 3, 5, 0, 0, 1, 0, 4, 5, 0, 0, 1, 0,
+                5, 5, 0, 0, 1, 0, 6, 5, 0, 0, 1, 0, 7,
+            ],
+        ),
         // Save and restore both sides between messages.
         ("session_program", "reloads", vec![0, 0, 6, 1, 0, 0, 14, 8, 0, 6, 1, 0, 2, 7, 15]),
         ("group_program", "send-deliver", vec![0, 2, b'h', b'i', 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1]),
@@ -252,15 +263,14 @@ fn malicious_seeds(out: &mut Vec<Seed>) {
     }
     push(out, "group_malicious", "other-kind", [&[6u8 | (payload_kind::APP << 3)][..], &distribution].concat());
 
-    // Forkout slots: the real slot of a delivery to Bob is not public; a
-    // seed is any content with a kind byte (the target puts it in place).
-    push(out, "forkout_malicious", "slot-kind", [&[0u8; 105][..], &[payload_kind::FORKOUT_SLOT]].concat());
-    push(
-        out,
-        "forkout_malicious",
-        "slot-with-envelope",
-        [&[18u8][..], &[0u8; 104], &env, &[payload_kind::FORKOUT_SLOT]].concat(),
-    );
+    // Forkout slots: flags, id (the target puts the real delivery's in),
+    // body key and commitment (zero: the real ones are the manager's
+    // secret), the real body length, an envelope when the flag says so,
+    // the kind byte. They reach the body commitment check.
+    let body_len = sealpost::forkout::ForkoutDelivery::parse(super::forkout::base_delivery()).unwrap().body_len();
+    let slot = |flags: u8| [&[flags][..], &[0u8; 96], &u64::try_from(body_len).unwrap().to_be_bytes()].concat();
+    push(out, "forkout_malicious", "slot-kind", [&slot(0)[..], &[payload_kind::FORKOUT_SLOT]].concat());
+    push(out, "forkout_malicious", "slot-with-envelope", [&slot(1)[..], &env, &[payload_kind::FORKOUT_SLOT]].concat());
     let _ = malicious_pair();
 }
 
