@@ -121,6 +121,21 @@ pub fn group_own_distribution(group: &Group) -> Zeroizing<Vec<u8>> {
     group.own_distribution().encode()
 }
 
+/// The next iteration `group`'s receiver for the sender key of `message`
+/// (its sender and key id) expects, `None` if there is no such receiver:
+/// so the fuzz outcome counters can tell which path of the receiver an
+/// accepted message took (below it: a stored subtree is split; at or past
+/// it: the ratchet advances, storing the skipped subtrees).
+pub fn group_receiver_next(group: &Group, message: &[u8]) -> Option<u32> {
+    let parsed = crate::group::GroupMessage::parse(message).ok()?;
+    let member = group.members.get(parsed.sender_bytes())?;
+    [&member.current, &member.previous]
+        .into_iter()
+        .flatten()
+        .find(|r| r.key_id == parsed.key_id())
+        .map(|r| r.ratchet.counter())
+}
+
 /// Installs an encoded distribution into `group` without a 1:1 session
 /// (with the checks of [`Group::install_distribution`]): for fixtures.
 pub fn group_install_plain(group: &mut Group, distribution: &[u8]) -> Result<InstalledSenderKey> {

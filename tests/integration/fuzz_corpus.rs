@@ -15,10 +15,12 @@
 //! cargo test --test integration -- --ignored write_seed_corpora
 //! ```
 //!
-//! * `fuzz_stats` (ignored) replays a directory with the outcome counters
+//! * `fuzz_stats` (ignored) replays directories with the outcome counters
 //!   on, to measure what share of a campaign's corpus gets past
-//!   authentication: `SEALPOST_FUZZ_STATS=1 SEALPOST_FUZZ_REPLAY=<target>:<dir>
-//!   cargo test --test integration -- --ignored fuzz_stats --nocapture`.
+//!   authentication and what it reaches there (per label: events and the
+//!   share of inputs with one): `SEALPOST_FUZZ_STATS=1
+//!   SEALPOST_FUZZ_REPLAY=<target>:<dir>[:<dir>...][,<target>:...] cargo
+//!   test --test integration -- --ignored fuzz_stats --nocapture`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -107,19 +109,55 @@ fn the_group_decrypt_seeds_reach_success_and_refusal() {
     }
 }
 
+/// Labels counting a success: decrypt, open or install accepted (past
+/// authentication), a state or export imported, a bundle verified.
+fn is_success(label: &str) -> bool {
+    [
+        "/accepted",
+        "/opened",
+        "/installed",
+        "/imported",
+        "/distribution",
+        "/restored",
+        "/verified",
+        "/account",
+        "/session",
+    ]
+    .iter()
+    .any(|end| label.ends_with(end))
+}
+
 #[test]
-#[ignore = "measurement: replays SEALPOST_FUZZ_REPLAY=<target>:<dir> with counters on"]
+#[ignore = "measurement: replays SEALPOST_FUZZ_REPLAY=<target>:<dir>[:<dir>...][,...] with counters on"]
 fn fuzz_stats() {
-    let spec = std::env::var("SEALPOST_FUZZ_REPLAY").expect("SEALPOST_FUZZ_REPLAY=<target>:<dir>");
-    let (name, dir) = spec.split_once(':').expect("<target>:<dir>");
-    let (_, target) = TARGETS.iter().find(|(t, _)| *t == name).expect("known target");
-    let mut inputs = 0u64;
-    for file in fs::read_dir(dir).unwrap() {
-        target(&fs::read(file.unwrap().path()).unwrap());
-        inputs += 1;
-    }
-    println!("{name}: {inputs} inputs");
-    for (event, count) in stats::take() {
-        println!("  {event}: {count}");
+    let specs = std::env::var("SEALPOST_FUZZ_REPLAY").expect("SEALPOST_FUZZ_REPLAY=<target>:<dir>[:<dir>...][,...]");
+    for spec in specs.split(',') {
+        let mut parts = spec.split(':');
+        let name = parts.next().expect("<target>");
+        let (_, target) = TARGETS.iter().find(|(t, _)| *t == name).expect("known target");
+        let mut inputs = 0u64;
+        let mut successes = 0u64;
+        let mut events = std::collections::BTreeMap::<&str, (u64, u64)>::new();
+        let _ = stats::take();
+        for dir in parts {
+            let mut files: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|f| f.unwrap().path()).collect();
+            files.sort();
+            for file in files {
+                target(&fs::read(&file).unwrap());
+                inputs += 1;
+                let counts = stats::take();
+                successes += u64::from(counts.keys().any(|l| is_success(l)));
+                for (event, count) in counts {
+                    let entry = events.entry(event).or_default();
+                    entry.0 += count;
+                    entry.1 += 1;
+                }
+            }
+        }
+        let share = |n: u64| 100.0 * n as f64 / inputs.max(1) as f64;
+        println!("{name}: {inputs} inputs, {successes} with a success ({:.1}%)", share(successes));
+        for (event, (count, with)) in events {
+            println!("  {event}: {count} events, in {with} inputs ({:.1}%)", share(with));
+        }
     }
 }

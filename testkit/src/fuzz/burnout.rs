@@ -123,13 +123,18 @@ pub fn vault_state(data: &[u8]) {
     for id in ids.iter().take(8) {
         let info = vault.info(*id).unwrap();
         if vault.read(*id, clock).is_ok() {
+            stats::record("vault_state/entry_read");
             assert!(!info.envelope.is_expired(clock), "an expired entry was read");
         }
     }
-    let _ = vault.purge(clock.saturating_add(1 << 40));
+    if vault.purge(clock.saturating_add(1 << 40)) > 0 {
+        stats::record("vault_state/purged");
+    }
     assert!(vault.is_empty() || vault.ids().all(|id| vault.info(id).is_some()));
     let me = *burnout_live().bob.identity();
-    let _ = vault.insert(BurnoutMessage::outgoing(b"kept", Envelope::with_ttl(clock, 1000), me), clock);
+    if vault.insert(BurnoutMessage::outgoing(b"kept", Envelope::with_ttl(clock, 1000), me), clock).is_ok() {
+        stats::record("vault_state/inserted");
+    }
 }
 
 /// Burnout on all three carriers (1:1, group, Forkout) with a clock that
@@ -226,6 +231,7 @@ pub fn burnout_program(data: &[u8]) {
                         assert!(clock < env.sent_at_ms() + MAX_CLOCK_SKEW_MS + (1 << 40));
                         *done = true;
                         if let Ok(id) = vault.insert(message, clock) {
+                            stats::record("burnout_program/vault_inserted");
                             let read = vault.read(id, clock).unwrap();
                             assert_eq!(&*read, body.as_slice());
                             if env.is_burn_after_reading() {

@@ -88,13 +88,18 @@ pub fn live_group() -> &'static LiveGroup {
 /// duplicate the second time. Returns the plaintext content.
 fn group_receive(group: &mut Group, data: &[u8], now: u64) -> Result<Vec<u8>, Error> {
     let before = group.to_bytes();
+    let (next_before, stored_before) = (test_hooks::group_receiver_next(group, data), group.stored_key_count());
     match group.decrypt(data, now) {
         Ok(plain) => {
             stats::record("group/accepted");
+            record_reached(group, data, next_before, stored_before);
             assert_eq!(group.decrypt(data, now).err(), Some(Error::DuplicateMessage), "group message accepted twice");
             let content = match plain.into_opened() {
                 sealpost::burnout::Opened::Message(text) => text,
-                sealpost::burnout::Opened::Burnout(m) => m.into_plaintext(now).unwrap().to_vec(),
+                sealpost::burnout::Opened::Burnout(m) => {
+                    stats::record("group/reached/burnout_envelope_accepted");
+                    m.into_plaintext(now).unwrap().to_vec()
+                }
             };
             Ok(content)
         }
@@ -107,6 +112,34 @@ fn group_receive(group: &mut Group, data: &[u8], now: u64) -> Result<Vec<u8>, Er
             assert!(group.to_bytes() == before, "failed group decrypt ({e:?}) changed the state");
             Err(e)
         }
+    }
+}
+
+/// Counts which path of the sender key's receiver an accepted group
+/// message took past signature verification (see `fuzz/README.md`, "Share
+/// accepted past authentication"): `Receiver::plan` splitting a stored
+/// subtree (an iteration below the ratchet), `plan_advance` for the next
+/// iteration or past it (storing skipped subtrees), and whether `apply`
+/// changed the stored count or the group bound evicted entries.
+fn record_reached(group: &Group, data: &[u8], next_before: Option<u32>, stored_before: usize) {
+    let (Some(next), Ok(message)) = (next_before, GroupMessage::parse(data)) else { return };
+    let iteration = message.iteration();
+    stats::record(match iteration.cmp(&next) {
+        core::cmp::Ordering::Less => "group/reached/plan_split_stored_subtree",
+        core::cmp::Ordering::Equal => "group/reached/plan_advance_next",
+        core::cmp::Ordering::Greater => "group/reached/plan_advance_skipping",
+    });
+    let stored = group.stored_key_count();
+    if stored > stored_before {
+        stats::record("group/reached/apply_stored_more");
+    } else if stored < stored_before {
+        stats::record("group/reached/apply_stored_fewer");
+    }
+    if stored == MAX_GROUP_STORED_KEYS {
+        stats::record("group/reached/stored_bound");
+    }
+    if iteration > next && iteration - next > GROUP_OUT_OF_ORDER_WINDOW {
+        stats::record("group/reached/jump_past_window");
     }
 }
 

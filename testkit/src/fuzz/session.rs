@@ -201,6 +201,8 @@ enum Outcome {
 /// and the same bytes are then a duplicate.
 fn receive(bob: &mut Account, session: &mut Session, entry: Entry, msg: &[u8], now: u64) -> Outcome {
     let (account_before, session_before) = (bob.to_bytes(), session.to_bytes());
+    let (skipped_before, previous_before, sid_before) =
+        (session.skipped_key_count(), session.previous_state_count(), session.session_id());
     let result: Result<Opened, Error> = match entry {
         Entry::AccountDecrypt => bob.decrypt(session, msg).map(Opened::Message),
         Entry::AccountOpen => bob.open(session, msg, now),
@@ -222,9 +224,15 @@ fn receive(bob: &mut Account, session: &mut Session, entry: Entry, msg: &[u8], n
     match result {
         Ok(opened) => {
             stats::record("session/accepted");
+            if matches!(entry, Entry::Inbound | Entry::InboundAt) {
+                stats::record("session/reached/inbound_session");
+            } else {
+                record_reached(session, skipped_before, previous_before, sid_before);
+            }
             match opened {
                 Opened::Message(text) => Outcome::Plain(text),
                 Opened::Burnout(message) => {
+                    stats::record("session/reached/burnout_envelope_accepted");
                     let env = *message.envelope();
                     assert!(!env.is_expired(now), "an expired Burnout message opened");
                     Outcome::Burnout(message.into_plaintext(now).unwrap().to_vec(), env)
@@ -242,6 +250,32 @@ fn receive(bob: &mut Account, session: &mut Session, entry: Entry, msg: &[u8], n
             assert!(session.to_bytes() == session_before, "failed receive ({entry:?}: {e:?}) changed the session");
             Outcome::Failed(e)
         }
+    }
+}
+
+/// Counts which state change an accepted 1:1 message made past
+/// authentication (see `fuzz/README.md`, "Share accepted past
+/// authentication"): a new state (the account switched to a state a setup
+/// started, pushing the old one into the previous states, pruning the
+/// oldest at the bound), a setup kept behind the current state,
+/// skipped-key storage (a forward jump in a chain), a stored skipped key
+/// used, or the plain next key.
+fn record_reached(session: &Session, skipped_before: usize, previous_before: usize, sid_before: [u8; 32]) {
+    if session.session_id() != sid_before {
+        stats::record("session/reached/new_state");
+        if previous_before == MAX_PREVIOUS_STATES && session.previous_state_count() == MAX_PREVIOUS_STATES {
+            stats::record("session/reached/previous_state_pruned");
+        }
+    } else if session.previous_state_count() > previous_before {
+        // A setup installed behind the current state (a simultaneous start).
+        stats::record("session/reached/previous_state_added");
+    } else if session.previous_state_count() < previous_before {
+        stats::record("session/reached/previous_state_dropped");
+    }
+    match session.skipped_key_count().cmp(&skipped_before) {
+        core::cmp::Ordering::Greater => stats::record("session/reached/skipped_keys_stored"),
+        core::cmp::Ordering::Less => stats::record("session/reached/skipped_key_used"),
+        core::cmp::Ordering::Equal => stats::record("session/reached/next_key"),
     }
 }
 
@@ -594,6 +628,7 @@ fn deliver(sides: &mut [Side; 2], flight: &mut [InFlight], index: usize, bytes: 
             let before = receiver.account.to_bytes();
             match receiver.account.create_inbound_session(bytes) {
                 Ok((session, text)) => {
+                    stats::record("session/reached/inbound_session");
                     receiver.session = Some(session);
                     Outcome::Plain(text)
                 }
