@@ -2,6 +2,8 @@
 //! Every error means the operation changed nothing in the store.
 
 use sealpost::IdentityKey;
+use sealpost::group::GroupId;
+use sealpost::wire::MessageType;
 use thiserror::Error;
 
 use crate::store::StoreError;
@@ -51,6 +53,37 @@ pub enum ClientError {
         /// The peer.
         peer: String,
     },
+
+    /// A message for a group this client is not in (or a sender key for
+    /// one): keep the message, and deliver it again after
+    /// [`Client::join_group`](crate::Client::join_group) (the app learns of
+    /// groups through its own channel, and a distribution may arrive first).
+    #[error("no group {group:?} on this client: join it, then deliver the message again")]
+    UnknownGroup {
+        /// The group.
+        group: GroupId,
+    },
+
+    /// [`Client::join_group`](crate::Client::join_group) for a group this
+    /// client is in already.
+    #[error("this client is in group {group:?} already")]
+    GroupExists {
+        /// The group.
+        group: GroupId,
+    },
+
+    /// The peer is not a member of the group (under the name given, and
+    /// the identity it joined with): add it first.
+    #[error("{peer} is not a member of this group (under its current identity): add it")]
+    NotGroupMember {
+        /// The peer.
+        peer: String,
+    },
+
+    /// Bytes of a kind a client does not receive (a prekey bundle, a state
+    /// export, an unsplit Forkout bundle: the relay splits those): drop them.
+    #[error("a {0:?} is not a message a client receives: drop it (Forkout bundles go to the relay)")]
+    NotReceivable(MessageType),
 
     /// A record does not open under this store key (the wrong key, or the
     /// file was tampered with or copied from another device's store).

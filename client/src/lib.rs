@@ -59,9 +59,9 @@ mod records;
 pub mod store;
 mod trust;
 
-pub use client::{
-    CACHE_LIMIT, Client, Event, ONE_TIME_PREKEY_LOW, ONE_TIME_PREKEY_TARGET, Outgoing, SIGNED_PREKEY_ROTATION_MS,
-};
+pub use client::event::Event;
+pub use client::mailbox::{Destination, Outgoing, Received, Via};
+pub use client::{CACHE_LIMIT, Client, ONE_TIME_PREKEY_LOW, ONE_TIME_PREKEY_TARGET, SIGNED_PREKEY_ROTATION_MS};
 pub use error::ClientError;
 pub use trust::PeerTrust;
 

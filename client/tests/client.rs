@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use sealpost::IdentityKey;
 use sealpost_client::store::{Batch, Key, MemoryStore, SqliteStore, Store, StoreError, Table};
-use sealpost_client::{Client, ClientError, Event};
+use sealpost_client::{Client, ClientError, Destination, Event};
 use sealpost_testkit::{NOW, rng};
 
 const KEY_A: [u8; 32] = [0xa1; 32];
@@ -112,7 +112,7 @@ fn the_outbox_offers_what_was_sealed_until_acknowledged() {
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first");
     assert!(!ids.contains(&sent[1].id));
     for o in &pending[1..] {
-        assert_eq!(o.peer, "bob");
+        assert_eq!(o.to, Destination::Peer("bob".into()));
         assert!(matches!(bob.receive("alice", &o.bytes, NOW).unwrap(), Event::Message { .. }));
         alice.acknowledge(o.id).unwrap();
     }
@@ -136,7 +136,7 @@ fn identities_are_trusted_on_first_use_and_a_change_is_never_silent() {
     let before = sb.dump().unwrap().len();
     match bob.receive("alice", &setup.bytes, NOW).unwrap() {
         Event::IdentityChanged { from, recorded, offered } => {
-            assert_eq!((from.as_str(), recorded, offered), ("alice", alice_id, mallory.identity().unwrap()));
+            assert_eq!((from.as_str(), *recorded, *offered), ("alice", alice_id, mallory.identity().unwrap()));
         }
         other => panic!("{other:?}"),
     }

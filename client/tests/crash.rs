@@ -199,7 +199,7 @@ fn run(ops: Vec<Op>) {
                         sides[to].recover();
                         // What the app did not see may wait in the inbox.
                         for e in sides[to].client.inbox().unwrap() {
-                            let m = String::from_utf8(e.bytes).unwrap();
+                            let m = String::from_utf8(e.plaintext.to_vec()).unwrap();
                             if delivered[to].insert(m) && to == 1 {
                                 bob_started = true;
                             }
@@ -241,7 +241,7 @@ fn run(ops: Vec<Op>) {
     }
     for (s, side) in sides.iter().enumerate() {
         for e in side.client.inbox().unwrap() {
-            delivered[s].insert(String::from_utf8(e.bytes).unwrap());
+            delivered[s].insert(String::from_utf8(e.plaintext.to_vec()).unwrap());
         }
     }
     for (from, bytes) in wire.clone() {

@@ -160,6 +160,17 @@ pub enum SealpostError {
     /// `Client`: the store is older than the generation the app kept.
     #[error("{0}")]
     StoreRolledBack(String),
+    /// `Client`: a message (or sender key) for a group this client is not
+    /// in: keep it, `join_group`, then deliver it again.
+    #[error("{0}")]
+    UnknownGroup(String),
+    /// `Client.join_group`: this client is in the group already.
+    #[error("{0}")]
+    GroupExists(String),
+    /// `Client.receive`: bytes a client does not receive (a bundle, a
+    /// state export, an unsplit Forkout bundle): drop them.
+    #[error("{0}")]
+    NotReceivable(String),
     /// A Forkout key slot was moved from another Forkout.
     #[error("{0}")]
     ForkoutIdMismatch(String),
@@ -248,6 +259,10 @@ impl From<sealpost_client::ClientError> for SealpostError {
             C::AlreadyExists => Self::StoreAlreadyExists(message),
             C::RolledBack { .. } => Self::StoreRolledBack(message),
             C::Poisoned => Self::LockPoisoned(message),
+            C::UnknownGroup { .. } => Self::UnknownGroup(message),
+            C::GroupExists { .. } => Self::GroupExists(message),
+            C::NotGroupMember { .. } => Self::NotGroupMember(message),
+            C::NotReceivable(_) => Self::NotReceivable(message),
             _ => Self::Other(message),
         }
     }

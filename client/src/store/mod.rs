@@ -39,11 +39,18 @@ pub enum Table {
     Outbox,
     /// Received messages not yet acknowledged by the app.
     Inbox,
+    /// Two records per group: its state (with every member's sender key)
+    /// and the names the app gave its members.
+    Group,
+    /// The Burnout vault: one record.
+    Vault,
 }
 
 impl Table {
-    /// Every table, in a fixed order.
-    pub const ALL: [Table; 5] = [Table::Meta, Table::Session, Table::Trust, Table::Outbox, Table::Inbox];
+    /// Every table, in a fixed order (a table's index in it is its stored
+    /// number: new tables are only ever appended).
+    pub const ALL: [Table; 7] =
+        [Table::Meta, Table::Session, Table::Trust, Table::Outbox, Table::Inbox, Table::Group, Table::Vault];
 
     /// The table's stable name (SQL table name, context label).
     pub fn name(self) -> &'static str {
@@ -53,6 +60,8 @@ impl Table {
             Table::Trust => "trust",
             Table::Outbox => "outbox",
             Table::Inbox => "inbox",
+            Table::Group => "group",
+            Table::Vault => "vault",
         }
     }
 }

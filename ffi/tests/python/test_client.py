@@ -1,6 +1,7 @@
 """The Client through the Python bindings: two apps on SQLite files, a
 conversation across real process restarts (each step runs in a new Python
-process that reopens its file), the outbox and inbox, identity trust."""
+process that reopens its file), the outbox and inbox, identity trust,
+groups, Forkout and the Burnout vault inside the client."""
 
 import os
 import subprocess
@@ -91,6 +92,62 @@ class ClientAcrossProcessRestarts(unittest.TestCase):
             # A bundle of another identity for "bob" is refused, typed.
             with self.assertRaises(SealpostError.IdentityChanged):
                 client.start_session("bob", other.prekey_bundles(NOW)[0], NOW)
+
+
+def connect(a, a_name, b, b_name):
+    """`a` starts a session from `b`'s bundle and says hello."""
+    a.start_session(b_name, b.prekey_bundles(NOW)[0], NOW)
+    hello = a.send(b_name, b"hello")
+    assert isinstance(b.receive(a_name, hello.bytes, NOW), ClientEvent.MESSAGE)
+
+
+class ClientCarriers(unittest.TestCase):
+    def test_a_group_forkout_and_the_vault_across_reopening(self):
+        with tempfile.TemporaryDirectory() as d:
+            paths = {n: os.path.join(d, n + ".db") for n in ("alice", "bob", "carol")}
+            keys = {n: bytes([i + 1]) * 32 for i, n in enumerate(paths)}
+            c = {n: Client.create(paths[n], keys[n], NOW) for n in paths}
+            connect(c["alice"], "alice", c["bob"], "bob")
+            connect(c["alice"], "alice", c["carol"], "carol")
+            connect(c["bob"], "bob", c["carol"], "carol")
+
+            created = c["alice"].create_group(["bob", "carol"])
+            gid = created.group_id
+            outs = {"alice": created.outgoing}
+            # A sender key for a group not joined yet: typed, changes nothing.
+            with self.assertRaises(SealpostError.UnknownGroup):
+                c["bob"].receive("alice", outs["alice"][0].bytes, NOW)
+            outs["bob"] = c["bob"].join_group(gid, ["alice", "carol"])
+            outs["carol"] = c["carol"].join_group(gid, ["alice", "bob"])
+            for sender, entries in outs.items():
+                for out in entries:
+                    self.assertIsInstance(out.to, sealpost.ClientDestination.PEER)
+                    event = c[out.to.name].receive(sender, out.bytes, NOW)
+                    self.assertIsInstance(event, ClientEvent.SENDER_KEY_INSTALLED)
+                    self.assertEqual((event.group_id, event._from), (gid, sender))
+
+            # Every app restarts: the group state is on disk.
+            c = {n: Client.open(paths[n], keys[n]) for n in paths}
+            m = c["carol"].send_group(gid, b"standup in 5", None)
+            self.assertEqual(m.to, sealpost.ClientDestination.GROUP(gid))
+            for n in ("alice", "bob"):
+                event = c[n].receive("group", m.bytes, NOW)
+                self.assertIsInstance(event, ClientEvent.GROUP_MESSAGE)
+                self.assertEqual((event._from, event.plaintext), ("carol", b"standup in 5"))
+            self.assertEqual(c["bob"].group_members(gid), ["alice", "carol"])
+
+            # Forkout: one bundle, split by the relay.
+            once = sealpost.envelope_with_ttl(NOW, 60_000, True)
+            bundle = c["alice"].send_forkout(["bob", "carol"], b"door code 4471", once)
+            self.assertEqual(bundle.to, sealpost.ClientDestination.RELAY(["bob", "carol"]))
+            for d in sealpost.forkout_split_all(bundle.bytes):
+                name = "bob" if d.recipient_identity_key == c["bob"].identity() else "carol"
+                event = c[name].receive("alice", d.delivery, NOW)
+                self.assertIsInstance(event, ClientEvent.BURNOUT)
+                self.assertIsInstance(event.via, sealpost.ClientVia.FORKOUT)
+                self.assertEqual(c[name].vault_read(event.entry, NOW + 1), b"door code 4471")
+                with self.assertRaises(SealpostError.BurnedAfterReading):
+                    c[name].vault_read(event.entry, NOW + 2)
 
 
 if __name__ == "__main__":

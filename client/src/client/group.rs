@@ -1,0 +1,411 @@
+//! Sender-key groups inside the client.
+//!
+//! A group is stored as two records of [`Table::Group`]: its
+//! [`Group`] state (our sender key and every member's) and the names the app
+//! gave its members, each with the identity recorded for that name when it
+//! joined. Sender keys travel as 1:1 messages ([`Destination::Peer`]
+//! outbox entries); a group message is one ciphertext for everyone
+//! ([`Destination::Group`]).
+//!
+//! Membership itself is the app's: sealpost carries no membership messages.
+//! The creator calls [`Client::create_group`] and tells the members (the id
+//! and the member names) through the app's own channel; each member calls
+//! [`Client::join_group`] with them. Each side's call hands its own sender
+//! key to every other member, so everyone reads everyone once the
+//! distributions arrive.
+//!
+//! A group state loaded from the store needs no rotation before sending
+//! (see [`Group::needs_rotation`]): the client only ever loads its newest
+//! committed state, and commits before any message leaves it. A store put
+//! back from a backup is the exception: rotate every group then
+//! ([`Client::rotate_group_key`]), or members refuse the repeated
+//! iterations as replays (no key and nonce is reused either way: every group
+//! message has a fresh salt).
+
+use rand_core::CryptoRng;
+use sealpost::burnout::Envelope;
+use sealpost::group::{Group, GroupId, GroupMessage, InstalledSenderKey};
+use sealpost::{Account, BurnoutError, GroupError, IdentityKey, Session};
+
+use super::event::Event;
+use super::mailbox::{self, Cursor, Destination, Outgoing, Via};
+use super::{Client, Inner, Staged};
+use crate::error::ClientError;
+use crate::store::{Batch, Store, Table};
+
+/// A group as the client keeps it: the state and the member names.
+#[derive(Clone)]
+pub(crate) struct GroupEntry {
+    group: Group,
+    /// `(name, identity)` of every other member, in the order they joined.
+    names: Vec<(String, IdentityKey)>,
+}
+
+impl GroupEntry {
+    fn name_of(&self, identity: &IdentityKey) -> Option<&str> {
+        self.names.iter().find(|(_, id)| id == identity).map(|(name, _)| name.as_str())
+    }
+
+    fn identity_of(&self, name: &str) -> Option<IdentityKey> {
+        self.names.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
+    }
+
+    /// `count (u32) | (identity (32) | name)*`.
+    fn encode_names(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&u32::try_from(self.names.len()).unwrap_or(u32::MAX).to_be_bytes());
+        for (name, identity) in &self.names {
+            out.extend_from_slice(identity.as_bytes());
+            mailbox::put_name(&mut out, name);
+        }
+        out
+    }
+
+    fn decode_names(plain: &[u8]) -> Result<Vec<(String, IdentityKey)>, ClientError> {
+        let corrupted = || ClientError::Corrupted { table: "group" };
+        let mut r = Cursor(plain);
+        let count = r.u32().ok_or_else(corrupted)? as usize;
+        if count > r.0.len() / 36 {
+            return Err(corrupted());
+        }
+        let mut names = Vec::with_capacity(count);
+        for _ in 0..count {
+            let identity = IdentityKey::from_bytes(&r.array::<32>().ok_or_else(corrupted)?).map_err(|_| corrupted())?;
+            names.push((r.name().ok_or_else(corrupted)?, identity));
+        }
+        if !r.0.is_empty() {
+            return Err(corrupted());
+        }
+        Ok(names)
+    }
+}
+
+/// The record names of a group's state and member names.
+fn state_name(id: &GroupId) -> Vec<u8> {
+    [&b"state "[..], id.as_bytes()].concat()
+}
+
+fn names_name(id: &GroupId) -> Vec<u8> {
+    [&b"names "[..], id.as_bytes()].concat()
+}
+
+impl<S: Store> Client<S> {
+    /// Creates a group with the peers named `members` (each needs a session
+    /// already: [`start_session`](Self::start_session)) and a fresh random
+    /// id. Returns the id and one outbox entry per member carrying our
+    /// sender key. Tell the members the id and the member list through the
+    /// app's channel; they call [`join_group`](Self::join_group).
+    pub fn create_group<R: CryptoRng + ?Sized>(
+        &self,
+        members: &[&str],
+        rng: &mut R,
+    ) -> Result<(GroupId, Vec<Outgoing>), ClientError> {
+        let id = GroupId::random(rng);
+        Ok((id, self.join_group(&id, members, rng)?))
+    }
+
+    /// Joins the group `id` that another member created, with the other
+    /// members named `members` (each needs a session): our fresh sender key
+    /// goes to each of them (the returned outbox entries). Refused with
+    /// [`ClientError::GroupExists`] for a group this client is in.
+    pub fn join_group<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        members: &[&str],
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut inner = self.lock()?;
+        if inner.group(id)?.is_some() {
+            return Err(ClientError::GroupExists { group: *id });
+        }
+        let mut names: Vec<(String, IdentityKey)> = Vec::with_capacity(members.len());
+        let mut sessions = Vec::with_capacity(members.len());
+        for &name in members {
+            if names.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let session = inner.usable_session(name)?;
+            names.push((name.into(), *session.peer_identity()));
+            sessions.push(session);
+        }
+        let own = *inner.account.identity();
+        let group = Group::new(*id, own, names.iter().map(|(_, identity)| *identity), rng)?;
+        let mut entry = GroupEntry { group, names };
+        let mut batch = Batch::new();
+        let out = inner.distribute(&mut batch, &mut entry, sessions, rng)?;
+        inner.put_group(&mut batch, entry, true, rng);
+        inner.commit(batch, rng)?;
+        Ok(out)
+    }
+
+    /// Adds the peer named `peer` (it needs a session) to the group: it can
+    /// read what we send from now on (our sender key goes to it: the
+    /// returned entries). The new member joins with
+    /// [`join_group`](Self::join_group); every other member adds it too.
+    pub fn add_group_member<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        peer: &str,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut inner = self.lock()?;
+        let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let session = inner.usable_session(peer)?;
+        let identity = *session.peer_identity();
+        entry.group.add_member(identity)?;
+        if entry.identity_of(peer).is_none() {
+            entry.names.push((peer.into(), identity));
+        }
+        let mut batch = Batch::new();
+        let out = inner.distribute(&mut batch, &mut entry, vec![session], rng)?;
+        inner.put_group(&mut batch, entry, true, rng);
+        inner.commit(batch, rng)?;
+        Ok(out)
+    }
+
+    /// Removes `peer` from the group: our sender key is rotated and the new
+    /// one goes to every remaining member (the returned entries), so the
+    /// removed member reads nothing we send from now on. Every other member
+    /// removes it too.
+    pub fn remove_group_member<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        peer: &str,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut inner = self.lock()?;
+        let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let identity = entry.identity_of(peer).ok_or_else(|| ClientError::NotGroupMember { peer: peer.into() })?;
+        let _rotated = entry.group.remove_member(&identity, rng)?;
+        entry.names.retain(|(n, _)| n != peer);
+        inner.redistribute(entry, rng)
+    }
+
+    /// Rotates our sender key in the group and hands the new one to every
+    /// member (the returned entries). Needed after the store was put back
+    /// from a backup; harmless otherwise.
+    pub fn rotate_group_key<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut inner = self.lock()?;
+        let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let _rotated = entry.group.rotate(rng);
+        inner.redistribute(entry, rng)
+    }
+
+    /// Encrypts `plaintext` once for the whole group, inside a Burnout
+    /// `envelope` if one is given, and commits the group state with the
+    /// outbox entry ([`Destination::Group`]) before returning it.
+    pub fn send_group<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        plaintext: &[u8],
+        envelope: Option<&Envelope>,
+        rng: &mut R,
+    ) -> Result<Outgoing, ClientError> {
+        let mut inner = self.lock()?;
+        let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let bytes = match envelope {
+            Some(envelope) => entry.group.encrypt_with_envelope(plaintext, envelope, rng)?,
+            None => entry.group.encrypt(plaintext, rng)?,
+        };
+        let mut batch = Batch::new();
+        inner.put_group(&mut batch, entry, false, rng);
+        let out = inner.put_outgoing(&mut batch, Destination::Group(*id), bytes, rng);
+        inner.commit(batch, rng)?;
+        Ok(out)
+    }
+
+    /// The names of the group's other members, in the order they joined.
+    pub fn group_members(&self, id: &GroupId) -> Result<Vec<String>, ClientError> {
+        let mut inner = self.lock()?;
+        let entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        Ok(entry.names.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// Whether we hold `peer`'s sender key for the group (its messages can
+    /// be read).
+    pub fn has_sender_key(&self, id: &GroupId, peer: &str) -> Result<bool, ClientError> {
+        let mut inner = self.lock()?;
+        let entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let identity = entry.identity_of(peer).ok_or_else(|| ClientError::NotGroupMember { peer: peer.into() })?;
+        Ok(entry.group.member_key_id(&identity).is_some())
+    }
+}
+
+impl<S: Store> Inner<S> {
+    /// The group `id`, if the client is in it.
+    pub(super) fn group(&mut self, id: &GroupId) -> Result<Option<GroupEntry>, ClientError> {
+        if let Some(entry) = self.groups.get(id) {
+            return Ok(Some(entry.clone()));
+        }
+        let Some(entry) = self.load_group(id)? else { return Ok(None) };
+        super::cache_insert(&mut self.groups, *id, entry.clone());
+        Ok(Some(entry))
+    }
+
+    /// Reads a group's records (no cache).
+    fn load_group(&self, id: &GroupId) -> Result<Option<GroupEntry>, ClientError> {
+        let key = self.keys.key(Table::Group, &state_name(id));
+        let Some(export) = self.store.get(Table::Group, &key)? else { return Ok(None) };
+        let mut group: Group = self.keys.import(Table::Group, &key, &export)?;
+        // The newest committed state: nothing it could send has left the
+        // client yet (see the module documentation).
+        group.resume_without_rotation();
+        let key = self.keys.key(Table::Group, &names_name(id));
+        let sealed = self.store.get(Table::Group, &key)?.ok_or(ClientError::Corrupted { table: "group" })?;
+        let names = GroupEntry::decode_names(&self.keys.open(Table::Group, &key, &sealed)?)?;
+        Ok(Some(GroupEntry { group, names }))
+    }
+
+    /// Writes the group state (and its member names when they changed).
+    fn put_group<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, mut entry: GroupEntry, names: bool, rng: &mut R) {
+        let id = *entry.group.id();
+        let key = self.keys.key(Table::Group, &state_name(&id));
+        batch.put(Table::Group, key, self.keys.export(Table::Group, &key, &mut entry.group, rng));
+        if names {
+            let key = self.keys.key(Table::Group, &names_name(&id));
+            batch.put(Table::Group, key, self.keys.seal(Table::Group, &key, &entry.encode_names(), rng));
+        }
+        self.staged.push(Staged::Group(id, Box::new(entry)));
+    }
+
+    /// Hands our sender key to the members whose `sessions` are given:
+    /// their sessions and one outbox entry each go into `batch`.
+    fn distribute<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
+        entry: &mut GroupEntry,
+        mut sessions: Vec<Session>,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let sent = entry.group.distribute(sessions.iter_mut(), rng)?;
+        let mut out = Vec::with_capacity(sent.len());
+        for (session, (identity, bytes)) in sessions.into_iter().zip(sent) {
+            let name = entry.name_of(&identity).ok_or(ClientError::Corrupted { table: "group" })?.to_owned();
+            self.put_session(batch, &name, session, rng);
+            out.push(self.put_outgoing(batch, Destination::Peer(name), bytes, rng));
+        }
+        Ok(out)
+    }
+
+    /// After a rotation: the new sender key to every member, committed with
+    /// the group.
+    fn redistribute<R: CryptoRng + ?Sized>(
+        &mut self,
+        mut entry: GroupEntry,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut sessions = Vec::with_capacity(entry.names.len());
+        for (name, identity) in &entry.names {
+            let session = self.usable_session(name)?;
+            if session.peer_identity() != identity {
+                // The peer's identity changed since it joined: it must be
+                // added again under the new one.
+                return Err(ClientError::NotGroupMember { peer: name.clone() });
+            }
+            sessions.push(session);
+        }
+        let mut batch = Batch::new();
+        let out = self.distribute(&mut batch, &mut entry, sessions, rng)?;
+        self.put_group(&mut batch, entry, true, rng);
+        self.commit(batch, rng)?;
+        Ok(out)
+    }
+
+    /// A group message.
+    pub(super) fn receive_group(&mut self, bytes: &[u8], now_ms: u64) -> Result<Event, ClientError> {
+        let parsed = GroupMessage::parse(bytes).map_err(sealpost::Error::from)?;
+        let id = *parsed.group_id();
+        let mut entry = self.group(&id)?.ok_or(ClientError::UnknownGroup { group: id })?;
+        let sender = parsed.sender()?;
+        let from = entry.name_of(&sender).map(str::to_owned);
+        let mut batch = Batch::new();
+        let mut rng = sealpost::default_rng();
+        match entry.group.decrypt(bytes, now_ms) {
+            Ok(plaintext) => {
+                let from = from.ok_or(ClientError::Corrupted { table: "group" })?;
+                self.put_group(&mut batch, entry, false, &mut rng);
+                self.deliver(batch, &from, Via::Group(id), plaintext.into_opened(), now_ms, |entry_id, plaintext| {
+                    Event::GroupMessage { id: entry_id, group: id, from: from.clone(), plaintext }
+                })
+            }
+            Err(sealpost::Error::DuplicateMessage) => Ok(Event::Duplicate),
+            Err(sealpost::Error::Burnout(BurnoutError::Expired { .. } | BurnoutError::MalformedEnvelope(_))) => {
+                // Authentic; its key is used up in `entry`.
+                let from = from.ok_or(ClientError::Corrupted { table: "group" })?;
+                self.put_group(&mut batch, entry, false, &mut rng);
+                self.commit(batch, &mut rng)?;
+                Ok(Event::Expired { from, via: Via::Group(id) })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A 1:1 message that carries a sender-key distribution: installed in
+    /// its group, committed with the session (and the account, for a
+    /// distribution that set up a new session).
+    pub(super) fn install_distribution(
+        &mut self,
+        mut batch: Batch,
+        from: &str,
+        session: Option<Session>,
+        account: Option<Account>,
+        bytes: &[u8],
+    ) -> Result<Event, ClientError> {
+        let mut rng = sealpost::default_rng();
+        let mut slot: Option<GroupEntry> = None;
+        let mut asked: Option<GroupId> = None;
+        let mut load_error = None;
+        let (this, slot_ref, asked_ref, error_ref) = (&*self, &mut slot, &mut asked, &mut load_error);
+        // Called once, with the group id the decrypted distribution names.
+        let find = move |id: &GroupId| {
+            // Moving the borrows in makes the closure `FnOnce`, so the group
+            // it returns may outlive the call.
+            let slot_ref = slot_ref;
+            *asked_ref = Some(*id);
+            let loaded = match this.groups.get(id) {
+                Some(entry) => Ok(Some(entry.clone())),
+                None => this.load_group(id),
+            };
+            match loaded {
+                Ok(entry) => *slot_ref = entry,
+                Err(e) => *error_ref = Some(e),
+            }
+            match slot_ref {
+                Some(entry) => Some(&mut entry.group),
+                None => None,
+            }
+        };
+        let new_session = account.is_some();
+        let mut account = account.unwrap_or_else(|| self.account.clone());
+        let result: sealpost::Result<(Session, InstalledSenderKey)> = match session {
+            Some(mut session) => {
+                sealpost::group::receive_distribution(&mut account, &mut session, bytes, find).map(|i| (session, i))
+            }
+            None => sealpost::group::receive_distribution_new_session(&mut account, bytes, find),
+        };
+        let (session, installed) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                return Err(match (load_error, asked) {
+                    (Some(load), _) => load,
+                    (None, Some(group)) if e == sealpost::Error::Group(GroupError::GroupMismatch) => {
+                        ClientError::UnknownGroup { group }
+                    }
+                    _ => e.into(),
+                });
+            }
+        };
+        let entry = slot.ok_or(ClientError::Corrupted { table: "group" })?;
+        self.put_session(&mut batch, from, session, &mut rng);
+        if new_session {
+            self.put_account(&mut batch, account, &mut rng);
+        }
+        self.put_group(&mut batch, entry, false, &mut rng);
+        self.commit(batch, &mut rng)?;
+        Ok(Event::SenderKeyInstalled { group: installed.group_id, from: from.into(), new_session })
+    }
+}
