@@ -8,16 +8,28 @@
 //! | `sealpost-client v1 lookup` | record keys: `HMAC-SHA256(lookup, table name \|\| 0x00 \|\| name)` |
 //! | `sealpost-client v1 seal` | record values |
 //!
-//! A record's key is a keyed hash of what it names (a peer's name, the
-//! account), so a copied database file shows neither peer names nor how
-//! they relate; its value is sealed with XChaCha20-Poly1305 under the seal
-//! key, a random 24-byte nonce, and associated data
-//! `"sealpost-client v1 record" || table name || record key`, so a value
-//! cannot be moved to another record or table. sealpost's own objects (the
-//! account, sessions) are stored as their encrypted exports
+//! A record's key is a keyed hash of what it names (a peer's name, a group
+//! id, the account), so a copied database file shows neither peer names nor
+//! how they relate. Its value is `generation (u64) || sealed`, where
+//! `generation` is the store generation of the commit that wrote it and
+//! `sealed` is the plain record sealed with XChaCha20-Poly1305 under the
+//! seal key, a random 24-byte nonce, and associated data
+//! `"sealpost-client v1 record" || table name || record key || generation`:
+//! a value cannot be moved to another record or table, nor its generation
+//! changed. sealpost's own objects (the account, sessions, groups, the
+//! vault) are stored as their encrypted exports
 //! ([`Persist::export_encrypted_for`](sealpost::Persist::export_encrypted_for))
 //! under the seal key with that associated data as their context, which adds
 //! their export generation.
+//!
+//! **Rollback.** A record written after the store's generation record is
+//! impossible in a store the client wrote (both go in one transaction): a
+//! record newer than the generation it is read under means the file was
+//! pieced together from different times (an old copy of part of it put
+//! back), and reading it fails with
+//! [`ClientError::RolledBack`]. A whole file put back from an old copy is
+//! consistent in itself; the app detects it by keeping the generation
+//! ([`Client::open_at_least`](crate::Client::open_at_least)).
 
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
@@ -36,6 +48,7 @@ mod label {
     pub(super) const RECORD: &[u8] = b"sealpost-client v1 record";
 }
 
+const GENERATION_LEN: usize = 8;
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 
@@ -66,22 +79,30 @@ impl RecordKeys {
     }
 
     /// The associated data (and export context) binding a value to its
-    /// record.
-    fn binding(table: Table, key: &Key) -> Vec<u8> {
-        [label::RECORD, table.name().as_bytes(), &key[..]].concat()
+    /// record and the generation that wrote it.
+    fn binding(table: Table, key: &Key, generation: u64) -> Vec<u8> {
+        [label::RECORD, table.name().as_bytes(), &key[..], &generation.to_be_bytes()].concat()
     }
 
-    /// Seals plain record bytes.
-    pub(crate) fn seal<R: CryptoRng + ?Sized>(&self, table: Table, key: &Key, plain: &[u8], rng: &mut R) -> Vec<u8> {
+    /// Seals plain record bytes written at `generation`.
+    pub(crate) fn seal<R: CryptoRng + ?Sized>(
+        &self,
+        table: Table,
+        key: &Key,
+        generation: u64,
+        plain: &[u8],
+        rng: &mut R,
+    ) -> Vec<u8> {
         use chacha20poly1305::aead::AeadInOut;
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let mut out = Vec::with_capacity(NONCE_LEN + plain.len() + TAG_LEN);
+        let mut out = Vec::with_capacity(GENERATION_LEN + NONCE_LEN + plain.len() + TAG_LEN);
+        out.extend_from_slice(&generation.to_be_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(plain);
         let cipher = chacha20poly1305::XChaCha20Poly1305::new((&self.seal).into());
-        let ad = Self::binding(table, key);
-        let body = out.get_mut(NONCE_LEN..).unwrap_or_default();
+        let ad = Self::binding(table, key, generation);
+        let body = out.get_mut(GENERATION_LEN + NONCE_LEN..).unwrap_or_default();
         // Only fails for values over 256 GiB.
         let tag: [u8; TAG_LEN] = match cipher.encrypt_inout_detached((&nonce).into(), &ad, body.into()) {
             Ok(tag) => tag.into(),
@@ -91,10 +112,17 @@ impl RecordKeys {
         out
     }
 
-    /// Opens what [`Self::seal`] made for this record.
-    pub(crate) fn open(&self, table: Table, key: &Key, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+    /// Opens what [`Self::seal`] made for this record: the generation that
+    /// wrote it and the plain bytes.
+    pub(crate) fn open(
+        &self,
+        table: Table,
+        key: &Key,
+        sealed: &[u8],
+    ) -> Result<(u64, Zeroizing<Vec<u8>>), ClientError> {
         use chacha20poly1305::aead::AeadInOut;
         let corrupted = || ClientError::Corrupted { table: table.name() };
+        let (generation, sealed) = split_generation(sealed).ok_or_else(corrupted)?;
         if sealed.len() < NONCE_LEN + TAG_LEN {
             return Err(corrupted());
         }
@@ -104,29 +132,42 @@ impl RecordKeys {
         let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| corrupted())?;
         let mut buf = Zeroizing::new(body.to_vec());
         let cipher = chacha20poly1305::XChaCha20Poly1305::new((&self.seal).into());
-        let ad = Self::binding(table, key);
+        let ad = Self::binding(table, key, generation);
         cipher
             .decrypt_inout_detached((&nonce).into(), &ad, buf.as_mut_slice().into(), (&tag).into())
             .map_err(|_| corrupted())?;
-        Ok(buf)
+        Ok((generation, buf))
     }
 
-    /// Stores a sealpost object as its encrypted export bound to this record.
+    /// Stores a sealpost object, written at `generation`, as its encrypted
+    /// export bound to this record.
     pub(crate) fn export<T: Persist, R: CryptoRng + ?Sized>(
         &self,
         table: Table,
         key: &Key,
+        generation: u64,
         object: &mut T,
         rng: &mut R,
     ) -> Vec<u8> {
-        object.export_encrypted_for(&self.seal, &Self::binding(table, key), rng)
+        let export = object.export_encrypted_for(&self.seal, &Self::binding(table, key, generation), rng);
+        [&generation.to_be_bytes()[..], &export].concat()
     }
 
-    /// Loads what [`Self::export`] stored.
-    pub(crate) fn import<T: Persist>(&self, table: Table, key: &Key, export: &[u8]) -> Result<T, ClientError> {
-        T::import_encrypted_for(&self.seal, export, &Self::binding(table, key), 0)
-            .map_err(|_| ClientError::Corrupted { table: table.name() })
+    /// Loads what [`Self::export`] stored: the generation that wrote it and
+    /// the object.
+    pub(crate) fn import<T: Persist>(&self, table: Table, key: &Key, stored: &[u8]) -> Result<(u64, T), ClientError> {
+        let corrupted = || ClientError::Corrupted { table: table.name() };
+        let (generation, export) = split_generation(stored).ok_or_else(corrupted)?;
+        let object = T::import_encrypted_for(&self.seal, export, &Self::binding(table, key, generation), 0)
+            .map_err(|_| corrupted())?;
+        Ok((generation, object))
     }
+}
+
+/// The generation prefix of a stored value, and the rest.
+fn split_generation(stored: &[u8]) -> Option<(u64, &[u8])> {
+    let (generation, rest) = stored.split_at_checked(GENERATION_LEN)?;
+    Some((u64::from_be_bytes(generation.try_into().ok()?), rest))
 }
 
 /// HMAC-SHA256 takes keys of any length: `new_from_slice` cannot fail.

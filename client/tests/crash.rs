@@ -12,13 +12,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
 use sealpost_client::store::{Batch, Key, MemoryStore, Store, StoreError, Table};
 use sealpost_client::{Client, ClientError, Event};
 use sealpost_testkit::{NOW, rng};
+
+mod common;
+use common::Wire;
 
 /// When the next commits fail: `Before` (nothing applied) or `After`
 /// (applied, then the caller gets an error, as if the process died right
@@ -113,20 +116,6 @@ impl Side {
     }
 }
 
-/// A message's chain position: the ratchet key and message number, read
-/// from the header (layout in docs/PROTOCOL.md: version, type, the setup
-/// block if the type is 0x02, then the ratchet key and counters).
-fn position(bytes: &[u8]) -> ([u8; 32], u32) {
-    let setup = match sealpost::wire::peek_type(bytes).unwrap() {
-        sealpost::wire::MessageType::Setup => 32 + 32 + 4 + 1 + if bytes[2 + 68] == 1 { 4 } else { 0 } + 1,
-        _ => 0,
-    };
-    let at = 2 + setup;
-    let key: [u8; 32] = bytes[at..at + 32].try_into().unwrap();
-    let number = u32::from_be_bytes(bytes[at + 36..at + 40].try_into().unwrap());
-    (key, number)
-}
-
 fn run(ops: Vec<Op>) {
     let mut r = rng(1);
     let mk = |name, key: [u8; 32], r: &mut _| {
@@ -139,23 +128,11 @@ fn run(ops: Vec<Op>) {
     sides[0].client.start_session("bob", &bundle, NOW, &mut r).unwrap();
 
     // The network: every wire message seen, by sender, with its content.
-    let mut wire: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut seen_bytes: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut positions: BTreeMap<(usize, [u8; 32], u32), Vec<u8>> = BTreeMap::new();
+    let mut wire = Wire::default();
     // What each receiver's app got (content strings), from events and inboxes.
     let mut delivered: [BTreeSet<String>; 2] = [BTreeSet::new(), BTreeSet::new()];
     let mut counter = 0u32;
     let mut bob_started = false;
-
-    let mut on_wire = |from: usize, bytes: Vec<u8>, wire: &mut Vec<(usize, Vec<u8>)>| {
-        if seen_bytes.insert(bytes.clone()) {
-            let (k, n) = position(&bytes);
-            if let Some(other) = positions.insert((from, k, n), bytes.clone()) {
-                assert_eq!(other, bytes, "two different messages at one chain position");
-            }
-            wire.push((from, bytes));
-        }
-    };
 
     for op in ops {
         match op {
@@ -167,23 +144,23 @@ fn run(ops: Vec<Op>) {
                 counter += 1;
                 let peer = sides[1 - s].name;
                 match sides[s].client.send(peer, format!("m{counter}").as_bytes(), &mut r) {
-                    Ok(out) => on_wire(s, out.bytes, &mut wire),
+                    Ok(out) => wire.carry(s, out.bytes),
                     Err(ClientError::Store(_)) => {
                         sides[s].recover();
                         // A crash after the commit left the message in the
                         // outbox: the app resends what the outbox offers.
                         for o in sides[s].client.outbox().unwrap() {
-                            on_wire(s, o.bytes, &mut wire);
+                            wire.carry(s, o.bytes);
                         }
                     }
                     Err(e) => panic!("send: {e}"),
                 }
             }
             Op::Deliver { pick } => {
-                if wire.is_empty() {
+                if wire.messages.is_empty() {
                     continue;
                 }
-                let (from, bytes) = wire[pick % wire.len()].clone();
+                let (from, bytes) = wire.messages[pick % wire.messages.len()].clone();
                 let to = 1 - from;
                 match sides[to].client.receive(sides[from].name, &bytes, NOW) {
                     Ok(Event::Message { plaintext, .. }) => {
@@ -244,7 +221,7 @@ fn run(ops: Vec<Op>) {
             delivered[s].insert(String::from_utf8(e.plaintext.to_vec()).unwrap());
         }
     }
-    for (from, bytes) in wire.clone() {
+    for (from, bytes) in wire.messages.clone() {
         let to = 1 - from;
         match sides[to].client.receive(sides[from].name, &bytes, NOW).unwrap() {
             Event::Message { plaintext, .. } => {
@@ -259,14 +236,14 @@ fn run(ops: Vec<Op>) {
     // committed reached the wire, directly or through the outbox).
     for side in &sides {
         for o in side.client.outbox().unwrap() {
-            assert!(wire.iter().any(|(_, b)| b == &o.bytes), "the outbox offers only what was sealed");
+            assert!(wire.messages.iter().any(|(_, b)| b == &o.bytes), "the outbox offers only what was sealed");
         }
     }
     let total: usize = delivered.iter().map(BTreeSet::len).sum();
-    assert_eq!(total, wire.len(), "each wire message reached its app exactly once");
+    assert_eq!(total, wire.messages.len(), "each wire message reached its app exactly once");
     // Bob's one-time prekey was consumed exactly once: by the first setup
     // he accepted, whatever crashed around it (and never came back).
-    let alice_wrote = wire.iter().any(|(from, _)| *from == 0);
+    let alice_wrote = wire.messages.iter().any(|(from, _)| *from == 0);
     let left = sides[1].client.prekey_bundles(&mut r, NOW).unwrap().len();
     assert_eq!(left, if alice_wrote { 99 } else { 100 }, "one-time prekeys left");
 }
@@ -276,5 +253,183 @@ proptest! {
     #[test]
     fn crashes_and_restarts_never_reuse_a_key_lose_or_repeat_a_message(ops in proptest::collection::vec(op(), 1..60)) {
         run(ops);
+    }
+}
+
+#[derive(Clone, Debug)]
+enum GroupOp {
+    /// A group message (`group`) or a 1:1 message.
+    Send {
+        from_alice: bool,
+        group: bool,
+    },
+    Deliver {
+        pick: usize,
+    },
+    Restart {
+        alice: bool,
+    },
+    Ack {
+        alice: bool,
+    },
+    AckInbox {
+        alice: bool,
+    },
+    ArmCrash {
+        alice: bool,
+        after: bool,
+        reopen: bool,
+    },
+}
+
+fn group_op() -> impl Strategy<Value = GroupOp> {
+    prop_oneof![
+        5 => (any::<bool>(), any::<bool>()).prop_map(|(from_alice, group)| GroupOp::Send { from_alice, group }),
+        4 => any::<usize>().prop_map(|pick| GroupOp::Deliver { pick }),
+        1 => any::<bool>().prop_map(|alice| GroupOp::Restart { alice }),
+        1 => any::<bool>().prop_map(|alice| GroupOp::Ack { alice }),
+        1 => any::<bool>().prop_map(|alice| GroupOp::AckInbox { alice }),
+        2 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(alice, after, reopen)| GroupOp::ArmCrash { alice, after, reopen }),
+    ]
+}
+
+/// The same properties for a group of two beside their 1:1 session: no two
+/// different group messages share a sender-key position (sender, key id,
+/// iteration), every message on the wire reaches its app exactly once, the
+/// outbox offers only what was sealed.
+fn run_group(ops: Vec<GroupOp>) {
+    let mut r = rng(2);
+    let mk = |name, key: [u8; 32], r: &mut _| {
+        let store = Faulty::default();
+        let client = Client::create(store.clone(), &key, r, NOW).unwrap();
+        Side { name, key, store, client, reopen_on_error: true }
+    };
+    let mut sides = [mk("alice", [1; 32], &mut r), mk("bob", [2; 32], &mut r)];
+    let bundle = sides[1].client.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+    sides[0].client.start_session("bob", &bundle, NOW, &mut r).unwrap();
+    let hello = sides[0].client.send("bob", b"hello", &mut r).unwrap();
+    sides[1].client.receive("alice", &hello.bytes, NOW).unwrap();
+    let (group, to_bob) = sides[0].client.create_group(&["bob"], &mut r).unwrap();
+    let to_alice = sides[1].client.join_group(&group, &["alice"], &mut r).unwrap();
+    sides[1].client.receive("alice", &to_bob[0].bytes, NOW).unwrap();
+    sides[0].client.receive("bob", &to_alice[0].bytes, NOW).unwrap();
+    for s in &sides {
+        for o in s.client.outbox().unwrap() {
+            s.client.acknowledge(o.id).unwrap();
+        }
+        for e in s.client.inbox().unwrap() {
+            s.client.acknowledge_received(e.id).unwrap();
+        }
+    }
+
+    let mut wire = Wire::default();
+    let mut delivered: [BTreeSet<String>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    let mut counter = 0u32;
+    let content = |event: Event| match event {
+        Event::Message { plaintext, .. } | Event::GroupMessage { plaintext, .. } => {
+            Some(String::from_utf8(plaintext).unwrap())
+        }
+        Event::Duplicate => None,
+        other => panic!("unexpected {other:?}"),
+    };
+
+    for op in ops {
+        match op {
+            GroupOp::Send { from_alice, group: to_group } => {
+                let s = usize::from(!from_alice);
+                counter += 1;
+                let text = format!("m{counter}");
+                let sent = if to_group {
+                    sides[s].client.send_group(&group, text.as_bytes(), None, &mut r)
+                } else {
+                    sides[s].client.send(sides[1 - s].name, text.as_bytes(), &mut r)
+                };
+                match sent {
+                    Ok(out) => wire.carry(s, out.bytes),
+                    Err(ClientError::Store(_)) => {
+                        sides[s].recover();
+                        for o in sides[s].client.outbox().unwrap() {
+                            wire.carry(s, o.bytes);
+                        }
+                    }
+                    Err(e) => panic!("send: {e}"),
+                }
+            }
+            GroupOp::Deliver { pick } => {
+                if wire.messages.is_empty() {
+                    continue;
+                }
+                let (from, bytes) = wire.messages[pick % wire.messages.len()].clone();
+                let to = 1 - from;
+                match sides[to].client.receive(sides[from].name, &bytes, NOW) {
+                    Ok(event) => {
+                        if let Some(m) = content(event) {
+                            assert!(delivered[to].insert(m.clone()), "{m} delivered twice");
+                        }
+                    }
+                    Err(ClientError::Store(_)) => {
+                        sides[to].recover();
+                        for e in sides[to].client.inbox().unwrap() {
+                            delivered[to].insert(String::from_utf8(e.plaintext.to_vec()).unwrap());
+                        }
+                    }
+                    Err(e) => panic!("receive: {e}"),
+                }
+            }
+            GroupOp::Restart { alice } => sides[usize::from(!alice)].restart(),
+            GroupOp::Ack { alice } => {
+                let s = usize::from(!alice);
+                if let Some(o) = sides[s].client.outbox().unwrap().first()
+                    && sides[s].client.acknowledge(o.id).is_err()
+                {
+                    sides[s].recover();
+                }
+            }
+            GroupOp::AckInbox { alice } => {
+                let s = usize::from(!alice);
+                if let Some(e) = sides[s].client.inbox().unwrap().first()
+                    && sides[s].client.acknowledge_received(e.id).is_err()
+                {
+                    sides[s].recover();
+                }
+            }
+            GroupOp::ArmCrash { alice, after, reopen } => {
+                let side = &mut sides[usize::from(!alice)];
+                *side.store.next.lock().unwrap() = Some(if after { Crash::After } else { Crash::Before });
+                side.reopen_on_error = reopen;
+            }
+        }
+    }
+    for s in &mut sides {
+        *s.store.next.lock().unwrap() = None;
+        s.restart();
+    }
+    for (s, side) in sides.iter().enumerate() {
+        for e in side.client.inbox().unwrap() {
+            delivered[s].insert(String::from_utf8(e.plaintext.to_vec()).unwrap());
+        }
+    }
+    for (from, bytes) in wire.messages.clone() {
+        let to = 1 - from;
+        if let Some(m) = content(sides[to].client.receive(sides[from].name, &bytes, NOW).unwrap()) {
+            assert!(delivered[to].insert(m.clone()), "{m} delivered twice");
+        }
+    }
+    for side in &sides {
+        for o in side.client.outbox().unwrap() {
+            assert!(wire.messages.iter().any(|(_, b)| b == &o.bytes), "the outbox offers only what was sealed");
+        }
+    }
+    let total: usize = delivered.iter().map(BTreeSet::len).sum();
+    assert_eq!(total, wire.messages.len(), "each wire message reached its app exactly once");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #[test]
+    fn group_crashes_and_restarts_never_reuse_a_sender_key_position_lose_or_repeat(
+        ops in proptest::collection::vec(group_op(), 1..60)
+    ) {
+        run_group(ops);
     }
 }

@@ -1,5 +1,6 @@
-//! Opening a client costs the same with 10 or 10,000 sessions: time and
-//! peak memory while opening, on SQLite files. Prints the figures
+//! Opening a client costs the same with 10 sessions and 1 group as with
+//! 10,000 sessions and 1,000 groups: time and peak memory while opening, on
+//! SQLite files. Prints the figures
 //! (BENCHMARKS.md, "Client"); asserts that 10,000 sessions cost at most a
 //! few times what 10 do.
 //!
@@ -20,7 +21,7 @@ use sealpost_testkit::{NOW, rng};
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
 
-fn measure(sessions: usize) -> (f64, usize) {
+fn measure(sessions: usize, groups: usize) -> (f64, usize) {
     let dir = std::env::temp_dir().join(format!("sealpost-scale-{}-{sessions}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("hub.db");
@@ -31,6 +32,10 @@ fn measure(sessions: usize) -> (f64, usize) {
         let bundle = peer.prekey_bundle_with(None).unwrap();
         for i in 0..sessions {
             hub.start_session(&format!("peer {i}"), &bundle, NOW, &mut r).unwrap();
+        }
+        for g in 0..groups {
+            let members = [format!("peer {}", 2 * g), format!("peer {}", 2 * g + 1)];
+            hub.create_group(&[&members[0], &members[1]], &mut r).unwrap();
         }
     }
     let mut best = f64::MAX;
@@ -49,12 +54,12 @@ fn measure(sessions: usize) -> (f64, usize) {
 }
 
 #[test]
-#[ignore = "creates 10,000 sessions (a few seconds in release mode); run with --ignored"]
-fn opening_is_constant_in_the_number_of_sessions() {
-    let (small_ms, small_bytes) = measure(10);
-    let (large_ms, large_bytes) = measure(10_000);
-    println!("open with 10 sessions:     {small_ms:.3} ms, {small_bytes} bytes peak");
-    println!("open with 10,000 sessions: {large_ms:.3} ms, {large_bytes} bytes peak");
+#[ignore = "creates 10,000 sessions and 1,000 groups (seconds in release mode); run with --ignored"]
+fn opening_is_constant_in_the_number_of_sessions_and_groups() {
+    let (small_ms, small_bytes) = measure(10, 1);
+    let (large_ms, large_bytes) = measure(10_000, 1_000);
+    println!("open with 10 sessions, 1 group:          {small_ms:.3} ms, {small_bytes} bytes peak");
+    println!("open with 10,000 sessions, 1,000 groups: {large_ms:.3} ms, {large_bytes} bytes peak");
     assert!(large_bytes < small_bytes * 2, "memory at open grows with the sessions");
     assert!(large_ms < small_ms * 5.0 + 1.0, "open time grows with the sessions");
 }

@@ -250,13 +250,13 @@ impl<S: Store> Inner<S> {
     fn load_group(&self, id: &GroupId) -> Result<Option<GroupEntry>, ClientError> {
         let key = self.keys.key(Table::Group, &state_name(id));
         let Some(export) = self.store.get(Table::Group, &key)? else { return Ok(None) };
-        let mut group: Group = self.keys.import(Table::Group, &key, &export)?;
+        let mut group: Group = self.import(Table::Group, &key, &export)?;
         // The newest committed state: nothing it could send has left the
         // client yet (see the module documentation).
         group.resume_without_rotation();
         let key = self.keys.key(Table::Group, &names_name(id));
         let sealed = self.store.get(Table::Group, &key)?.ok_or(ClientError::Corrupted { table: "group" })?;
-        let names = GroupEntry::decode_names(&self.keys.open(Table::Group, &key, &sealed)?)?;
+        let names = GroupEntry::decode_names(&self.open(Table::Group, &key, &sealed)?)?;
         Ok(Some(GroupEntry { group, names }))
     }
 
@@ -264,10 +264,10 @@ impl<S: Store> Inner<S> {
     fn put_group<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, mut entry: GroupEntry, names: bool, rng: &mut R) {
         let id = *entry.group.id();
         let key = self.keys.key(Table::Group, &state_name(&id));
-        batch.put(Table::Group, key, self.keys.export(Table::Group, &key, &mut entry.group, rng));
+        batch.put(Table::Group, key, self.export(Table::Group, &key, &mut entry.group, rng));
         if names {
             let key = self.keys.key(Table::Group, &names_name(&id));
-            batch.put(Table::Group, key, self.keys.seal(Table::Group, &key, &entry.encode_names(), rng));
+            batch.put(Table::Group, key, self.seal(Table::Group, &key, &entry.encode_names(), rng));
         }
         self.staged.push(Staged::Group(id, Box::new(entry)));
     }

@@ -247,7 +247,7 @@ impl<S: Store> Client<S> {
         let inner = self.lock()?;
         let mut out = Vec::new();
         for (key, sealed) in inner.store.scan(Table::Outbox)? {
-            out.push(mailbox::decode_outgoing(&inner.keys.open(Table::Outbox, &key, &sealed)?)?);
+            out.push(mailbox::decode_outgoing(&inner.open(Table::Outbox, &key, &sealed)?)?);
         }
         out.sort_by_key(|o| o.id);
         Ok(out)
@@ -266,7 +266,7 @@ impl<S: Store> Client<S> {
         let inner = self.lock()?;
         let mut out = Vec::new();
         for (key, sealed) in inner.store.scan(Table::Inbox)? {
-            out.push(mailbox::decode_received(&inner.keys.open(Table::Inbox, &key, &sealed)?)?);
+            out.push(mailbox::decode_received(&inner.open(Table::Inbox, &key, &sealed)?)?);
         }
         out.sort_by_key(|o| o.id);
         Ok(out)
@@ -329,14 +329,59 @@ fn load_meta<S: Store>(store: &S, keys: &RecordKeys) -> Result<Option<(Account, 
     let corrupted = || ClientError::Corrupted { table: "meta" };
     let key = keys.key(Table::Meta, GENERATION);
     let Some(sealed) = store.get(Table::Meta, &key)? else { return Ok(None) };
-    let plain = keys.open(Table::Meta, &key, &sealed)?;
+    let (written, plain) = keys.open(Table::Meta, &key, &sealed)?;
     let generation = u64::from_be_bytes(plain.as_slice().try_into().map_err(|_| corrupted())?);
+    if written != generation {
+        return Err(corrupted());
+    }
     let key = keys.key(Table::Meta, ACCOUNT);
     let export = store.get(Table::Meta, &key)?.ok_or_else(corrupted)?;
-    Ok(Some((keys.import(Table::Meta, &key, &export)?, generation)))
+    let (written, account) = keys.import(Table::Meta, &key, &export)?;
+    fresh(generation, written)?;
+    Ok(Some((account, generation)))
+}
+
+/// A record written at `written` read under the store generation
+/// `generation`: newer means the file was pieced together from different
+/// times (see `records.rs`).
+fn fresh(generation: u64, written: u64) -> Result<(), ClientError> {
+    if written > generation {
+        return Err(ClientError::RolledBack { generation, minimum: written });
+    }
+    Ok(())
 }
 
 impl<S: Store> Inner<S> {
+    /// Seals a plain record for the commit being built.
+    fn seal<R: CryptoRng + ?Sized>(&self, table: Table, key: &Key, plain: &[u8], rng: &mut R) -> Vec<u8> {
+        self.keys.seal(table, key, self.generation + 1, plain, rng)
+    }
+
+    /// Opens a plain record, refusing one newer than the store.
+    fn open(&self, table: Table, key: &Key, sealed: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, ClientError> {
+        let (written, plain) = self.keys.open(table, key, sealed)?;
+        fresh(self.generation, written)?;
+        Ok(plain)
+    }
+
+    /// Exports a sealpost object for the commit being built.
+    fn export<T: sealpost::Persist, R: CryptoRng + ?Sized>(
+        &self,
+        table: Table,
+        key: &Key,
+        object: &mut T,
+        rng: &mut R,
+    ) -> Vec<u8> {
+        self.keys.export(table, key, self.generation + 1, object, rng)
+    }
+
+    /// Imports a sealpost object, refusing one newer than the store.
+    fn import<T: sealpost::Persist>(&self, table: Table, key: &Key, stored: &[u8]) -> Result<T, ClientError> {
+        let (written, object) = self.keys.import(table, key, stored)?;
+        fresh(self.generation, written)?;
+        Ok(object)
+    }
+
     fn new(store: S, keys: RecordKeys, account: Account, generation: u64) -> Self {
         Self {
             store,
@@ -370,7 +415,7 @@ impl<S: Store> Inner<S> {
         }
         let key = self.keys.key(Table::Trust, peer.as_bytes());
         let record = match self.store.get(Table::Trust, &key)? {
-            Some(sealed) => Some(TrustRecord::decode(&self.keys.open(Table::Trust, &key, &sealed)?)?),
+            Some(sealed) => Some(TrustRecord::decode(&self.open(Table::Trust, &key, &sealed)?)?),
             None => None,
         };
         cache_insert(&mut self.trust, peer.into(), record.clone());
@@ -387,7 +432,7 @@ impl<S: Store> Inner<S> {
 
     fn put_trust<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, peer: &str, t: TrustRecord, rng: &mut R) {
         let key = self.keys.key(Table::Trust, peer.as_bytes());
-        batch.put(Table::Trust, key, self.keys.seal(Table::Trust, &key, &t.encode(), rng));
+        batch.put(Table::Trust, key, self.seal(Table::Trust, &key, &t.encode(), rng));
         self.staged.push(Staged::Trust(peer.into(), Box::new(t)));
     }
 
@@ -397,7 +442,7 @@ impl<S: Store> Inner<S> {
         }
         let key = self.keys.key(Table::Session, peer.as_bytes());
         let Some(export) = self.store.get(Table::Session, &key)? else { return Ok(None) };
-        let session: Session = self.keys.import(Table::Session, &key, &export)?;
+        let session: Session = self.import(Table::Session, &key, &export)?;
         cache_insert(&mut self.sessions, peer.into(), session.clone());
         Ok(Some(session))
     }
@@ -410,7 +455,7 @@ impl<S: Store> Inner<S> {
 
     fn put_session<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, peer: &str, mut s: Session, rng: &mut R) {
         let key = self.keys.key(Table::Session, peer.as_bytes());
-        batch.put(Table::Session, key, self.keys.export(Table::Session, &key, &mut s, rng));
+        batch.put(Table::Session, key, self.export(Table::Session, &key, &mut s, rng));
         self.staged.push(Staged::Session(peer.into(), Box::new(s)));
     }
 
@@ -421,7 +466,7 @@ impl<S: Store> Inner<S> {
 
     fn put_account<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, mut account: Account, rng: &mut R) {
         let key = self.keys.key(Table::Meta, ACCOUNT);
-        batch.put(Table::Meta, key, self.keys.export(Table::Meta, &key, &mut account, rng));
+        batch.put(Table::Meta, key, self.export(Table::Meta, &key, &mut account, rng));
         self.staged.push(Staged::Account(Box::new(account)));
     }
 
@@ -443,7 +488,7 @@ impl<S: Store> Inner<S> {
         let id = self.next_entry_id();
         let key: Key = self.keys.key(Table::Outbox, &id.to_be_bytes());
         let plain = zeroize::Zeroizing::new(mailbox::encode_outgoing(id, &to, &bytes));
-        batch.put(Table::Outbox, key, self.keys.seal(Table::Outbox, &key, &plain, rng));
+        batch.put(Table::Outbox, key, self.seal(Table::Outbox, &key, &plain, rng));
         Outgoing { id, to, bytes }
     }
 
@@ -459,7 +504,7 @@ impl<S: Store> Inner<S> {
         let id = self.next_entry_id();
         let key: Key = self.keys.key(Table::Inbox, &id.to_be_bytes());
         let plain = mailbox::encode_received(id, from, via, plaintext);
-        batch.put(Table::Inbox, key, self.keys.seal(Table::Inbox, &key, &plain, rng));
+        batch.put(Table::Inbox, key, self.seal(Table::Inbox, &key, &plain, rng));
         id
     }
 
@@ -480,7 +525,7 @@ impl<S: Store> Inner<S> {
     fn commit<R: CryptoRng + ?Sized>(&mut self, mut batch: Batch, rng: &mut R) -> Result<(), ClientError> {
         let generation = self.generation + 1;
         let key = self.keys.key(Table::Meta, GENERATION);
-        batch.put(Table::Meta, key, self.keys.seal(Table::Meta, &key, &generation.to_be_bytes(), rng));
+        batch.put(Table::Meta, key, self.seal(Table::Meta, &key, &generation.to_be_bytes(), rng));
         let staged = core::mem::take(&mut self.staged);
         if let Err(e) = self.store.commit(batch) {
             self.stale = true;

@@ -99,14 +99,14 @@ impl<S: Store> Inner<S> {
     fn vault(&self) -> Result<Vault, ClientError> {
         let key = self.keys.key(Table::Vault, VAULT);
         match self.store.get(Table::Vault, &key)? {
-            Some(export) => self.keys.import(Table::Vault, &key, &export),
+            Some(export) => self.import(Table::Vault, &key, &export),
             None => Ok(Vault::new()),
         }
     }
 
     fn put_vault(&mut self, batch: &mut Batch, mut vault: Vault) {
         let key = self.keys.key(Table::Vault, VAULT);
-        batch.put(Table::Vault, key, self.keys.export(Table::Vault, &key, &mut vault, &mut sealpost::default_rng()));
+        batch.put(Table::Vault, key, self.export(Table::Vault, &key, &mut vault, &mut sealpost::default_rng()));
     }
 
     /// Puts a received Burnout message in the vault, in `batch`. A vault
