@@ -3,26 +3,57 @@
 //! One object, [`Client`], that owns a device's sealpost state on a
 //! transactional [`Store`](store::Store) and commits every change before
 //! anything leaves it. An app hands it bytes from its transport and gets
-//! typed [`Event`]s; it asks it to [`send`](Client::send) and gets wire
-//! bytes that already are durable in an outbox. The lower-level types
-//! ([`sealpost::Account`], [`sealpost::Session`], ...) stay available for
-//! apps that manage state themselves.
+//! typed [`Event`]s; it asks it to send and gets wire bytes that already are
+//! durable in an outbox. The lower-level types ([`sealpost::Account`],
+//! [`sealpost::Session`], [`sealpost::group::Group`], ...) stay available
+//! for apps that manage state themselves.
 //!
-//! **Status: first version.** 1:1 messaging (setup from bundles, messages in
-//! both directions, re-initiation, Burnout messages handed out as events),
-//! prekey publishing with a rotation and refill policy, identity trust
-//! (trust on first use, verification, blocked peers), the outbox and the
-//! inbox, two stores ([`store::SqliteStore`]: WAL, versioned schema;
-//! [`store::MemoryStore`]), and the FFI (`sealpost-ffi`'s `Client` on a
-//! SQLite file). Groups, Forkout and the vault inside the client are the next
-//! steps (issue 16).
+//! What it covers:
+//!
+//! * **1:1**: sessions from prekey bundles ([`Client::start_session`]),
+//!   [`send`](Client::send), [`send_burnout`](Client::send_burnout),
+//!   re-initiation; prekey publishing with a rotation and refill policy
+//!   ([`Client::prekey_bundles`]).
+//! * **Groups**: [`create_group`](Client::create_group),
+//!   [`join_group`](Client::join_group),
+//!   [`add_group_member`](Client::add_group_member),
+//!   [`remove_group_member`](Client::remove_group_member) (rotates),
+//!   [`rotate_group_key`](Client::rotate_group_key),
+//!   [`send_group`](Client::send_group); sender keys travel as 1:1 outbox
+//!   entries. Membership is the app's (see [`Client::join_group`]).
+//! * **Forkout**: [`send_forkout`](Client::send_forkout): one bundle for the
+//!   relay; deliveries come back through [`Client::receive`].
+//! * **Burnout**: received Burnout content lives only in the client's vault
+//!   ([`Client::vault_read`], [`Client::vault_entries`],
+//!   [`Client::vault_purge`], ...), never in the inbox.
+//! * **Identity trust**: trust on first use, safety numbers, verification,
+//!   blocked peers ([`Event::IdentityChanged`], [`Event::Blocked`]).
+//! * **[`Client::receive`]**: one entry point for every incoming message.
+//! * Two stores: [`store::SqliteStore`] (WAL, versioned schema) and
+//!   [`store::MemoryStore`]; the FFI (`sealpost-ffi`'s `Client` on a SQLite
+//!   file).
 //!
 //! ## Transactions
 //!
 //! Each call is one transaction: it reads the records it needs, computes
-//! every change, and writes them with one [`Store::commit`](store::Store::commit)
-//! together with the next store [`generation`](Client::generation). Only
-//! after that commit does it return wire bytes or an event. Therefore:
+//! every change on copies, and writes them with one
+//! [`Store::commit`](store::Store::commit) together with the next store
+//! [`generation`](Client::generation). Only after that commit does it return
+//! wire bytes or an event. The boundaries:
+//!
+//! | call | commits together |
+//! |---|---|
+//! | `send`, `send_burnout` | the session, the outbox entry |
+//! | `send_group` | the group state, the outbox entry |
+//! | `send_forkout` | every recipient's session, the outbox entry |
+//! | `create_group`, `join_group`, `add_group_member`, `remove_group_member`, `rotate_group_key` | the group state and member names, each recipient's session, one outbox entry per recipient |
+//! | `receive` (message) | the session or group state, the account (a setup used a one-time prekey), the trust record (first use), and the inbox entry, or the vault for Burnout content |
+//! | `receive` (sender key) | the session, the account (new session), the group state |
+//! | `vault_read`, `vault_purge`, `vault_remove`, `vault_entries` | the vault, when an entry was erased (burned, expired, removed) |
+//! | `acknowledge`, `acknowledge_received` | the removal of the entry |
+//! | `prekey_bundles` | the account, when the policy rotated or refilled |
+//!
+//! Therefore:
 //!
 //! * a crash before the commit loses nothing that left the client: the
 //!   store still holds the state before the call, and no message produced by
@@ -31,27 +62,60 @@
 //! * a crash after the commit loses nothing either: an accepted message's
 //!   state change is durable (a redelivery is [`Event::Duplicate`]), a sent
 //!   message waits in the [`outbox`](Client::outbox) until
-//!   [`acknowledge`](Client::acknowledge)d, a consumed one-time prekey never
-//!   comes back.
+//!   [`acknowledge`](Client::acknowledge)d, a received one in the
+//!   [`inbox`](Client::inbox) until
+//!   [`acknowledge_received`](Client::acknowledge_received), a consumed
+//!   one-time prekey never comes back;
+//! * an error changes nothing (see [`ClientError`]): a message refused for
+//!   now (a group not joined yet, a sender key not arrived yet) can be
+//!   delivered again later.
 //!
-//! What the app must still do: give the transport what [`Client::outbox`]
-//! holds after a restart, acknowledge it once sent, and keep the store key
-//! in the platform's keychain.
+//! What the app must still do: after a restart, give the transport what
+//! [`Client::outbox`] holds and show what [`Client::inbox`] holds;
+//! acknowledge both; keep the store key in the platform's keychain; keep the
+//! [`generation`](Client::generation) where a restore cannot reach if it
+//! wants whole-file rollbacks detected; after restoring a backup on
+//! purpose, [`rotate_group_key`](Client::rotate_group_key) in every group.
 //!
 //! ## At rest
 //!
 //! Every value is sealed under keys derived from the app's 32-byte store
 //! key and every record key is a keyed hash (see `records.rs`): a copied
-//! database file shows no peer name, identity or content. A whole-store
-//! rollback (an old backup put back) is detected when the app keeps the
-//! [`generation`](Client::generation) where a restore cannot reach and opens
-//! with [`Client::open_at_least`].
+//! database file shows no peer name, group id, identity or content. Each
+//! value carries the generation of the commit that wrote it, bound to it:
+//! a file pieced together from different times (part of it put back from an
+//! old copy) is refused when the newer part is read
+//! ([`ClientError::RolledBack`]); a whole-store rollback (an old backup put
+//! back) is detected when the app keeps the generation where a restore
+//! cannot reach and opens with [`Client::open_at_least`].
+//!
+//! Not detected: one record put back on its own from an older copy of the
+//! same store (someone with write access to the file, without the key).
+//! Its generation is older than the store's, as it should be; telling it
+//! from the current record would need an index of every record's
+//! generation, read at open. What it can do is bounded by the protocol:
+//! every message carries a fresh salt, so even an old sending state never
+//! uses a key and nonce twice (its repeats are refused by the peer as
+//! replays), but an old receiving state would accept again messages it had
+//! already accepted. Protect the file as the app protects its other data.
 //!
 //! ## Store schema (SQLite)
 //!
 //! One table `records(tbl, key, value)`, schema version in
 //! `PRAGMA user_version`; see [`store::SqliteStore`]. Tables:
-//! [`store::Table`].
+//! [`store::Table`]: `meta` (the generation and the account), `session`
+//! (one per peer name), `trust` (one per peer name), `outbox`, `inbox` (one
+//! per entry), `group` (two per group: state and member names), `vault`
+//! (one).
+//!
+//! ## Memory and opening
+//!
+//! Opening reads two records whatever the number of sessions and groups.
+//! Recently touched sessions, trust records and groups are cached
+//! ([`CACHE_LIMIT`] each); everything else is read when an operation needs
+//! it. A group's state is written whole at every group message sent or
+//! received: its size grows with its members and their stored keys (see
+//! [`sealpost::limits`]).
 
 mod client;
 mod error;

@@ -78,7 +78,8 @@ mod session;
 pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use client::{
-    Client, ClientDestination, ClientEvent, ClientGroupCreated, ClientOutgoing, ClientPeerTrust, ClientReceived, ClientVia,
+    Client, ClientDestination, ClientEvent, ClientGroupCreated, ClientOutgoing, ClientPeerTrust, ClientReceived,
+    ClientVia,
 };
 pub use error::{Result, SealpostError};
 pub use forkout::{
