@@ -112,6 +112,7 @@
 //! are in [`docs`].
 
 mod account;
+pub mod attachment;
 pub mod burnout;
 mod crypto;
 pub mod docs;
@@ -155,7 +156,9 @@ pub fn default_rng() -> rand::rngs::ThreadRng {
 }
 
 pub use account::Account;
-pub use error::{BurnoutError, Error, ForkoutError, GroupError, Result, SessionError, VaultError, WireError};
+pub use error::{
+    AttachmentError, BurnoutError, Error, ForkoutError, GroupError, Result, SessionError, VaultError, WireError,
+};
 pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
 pub use persist::Persist;
 pub use prekey::{PreKeyBundle, PreKeyStore};

@@ -152,3 +152,29 @@ pub const MAX_FORKOUT_RECIPIENTS: usize = 5000;
 /// delivery. A slot is one 1:1 message carrying about 120 bytes of payload;
 /// with X3DH setup data and a Burnout envelope it is under 300 bytes.
 pub const MAX_FORKOUT_SLOT_MESSAGE: usize = 512;
+
+/// Largest attachment plaintext (16 TiB). Attachments are streamed chunk by
+/// chunk, so the limit is the STREAM counter's (2^32 chunks of the smallest
+/// chunk size), not memory.
+pub const MAX_ATTACHMENT_LEN: u64 = 1 << 44;
+
+/// Smallest and largest attachment chunk sizes (16 KiB and 1 MiB, powers of
+/// two); the default is 64 KiB
+/// ([`DEFAULT_CHUNK_SIZE`](crate::attachment::DEFAULT_CHUNK_SIZE)).
+pub const MIN_ATTACHMENT_CHUNK: usize = 16 * 1024;
+
+/// See [`MIN_ATTACHMENT_CHUNK`].
+pub const MAX_ATTACHMENT_CHUNK: usize = 1024 * 1024;
+
+/// Longest attachment content type (a MIME type) in a pointer, in bytes.
+pub const MAX_ATTACHMENT_CONTENT_TYPE: usize = 255;
+
+/// Longest attachment file name in a pointer, in bytes of UTF-8.
+pub const MAX_ATTACHMENT_FILE_NAME: usize = 1024;
+
+/// Longest voice-note waveform in a pointer (one byte per sample).
+pub const MAX_ATTACHMENT_WAVEFORM: usize = 1024;
+
+/// Largest thumbnail in a pointer (256 KiB): the pointer travels inside a
+/// message, under [`MAX_PLAINTEXT`].
+pub const MAX_ATTACHMENT_THUMBNAIL: usize = 256 * 1024;

@@ -92,8 +92,45 @@ fn benches(c: &mut BenchCriterion) {
             raw.commit(batch).unwrap();
         })
     });
+
+    // A group of three on SQLite files: one message sent by Alice and read
+    // by Bob, both acknowledged (four transactions), beside the bare
+    // `Group`s' encrypt + decrypt.
+    let carol_store = SqliteStore::open(dir.join("carol.db")).unwrap();
+    let carol = Client::create(carol_store, &[3; 32], &mut r, NOW).unwrap();
+    for (from, name) in [(&alice, "alice"), (&bob, "bob")] {
+        let bundle = carol.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+        from.start_session("carol", &bundle, NOW, &mut r).unwrap();
+        let hello = from.send("carol", b"hi", &mut r).unwrap();
+        carol.receive(name, &hello.bytes, NOW).unwrap();
+    }
+    let (id, to_others) = alice.create_group(&["bob", "carol"], &mut r).unwrap();
+    bob.join_group(&id, &["alice", "carol"], &mut r).unwrap();
+    for out in &to_others {
+        if out.to == sealpost_client::Destination::Peer("bob".into()) {
+            bob.receive("alice", &out.bytes, NOW).unwrap();
+        }
+    }
+    g.bench_function("group_sqlite_100B", |b| {
+        b.iter(|| {
+            let out = alice.send_group(&id, &payload, None, &mut r).unwrap();
+            alice.acknowledge(out.id).unwrap();
+            match bob.receive("alice", &out.bytes, NOW).unwrap() {
+                Event::GroupMessage { id, .. } => bob.acknowledge_received(id).unwrap(),
+                other => panic!("{other:?}"),
+            }
+        })
+    });
+    let mut groups = sealpost_testkit::GroupWorld::new(3, &mut r).into_groups();
+    let (mut sender, mut reader) = (groups.remove(0), groups.remove(0));
+    g.bench_function("bare_group_100B", |b| {
+        b.iter(|| {
+            let m = sender.encrypt(black_box(&payload), &mut r).unwrap();
+            black_box(reader.decrypt(&m, NOW).unwrap());
+        })
+    });
     g.finish();
-    drop((alice, bob));
+    drop((alice, bob, carol));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

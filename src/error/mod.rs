@@ -10,7 +10,8 @@
 //!   each: [`Error::Session`] ([`SessionError`], 1:1 setup and ratchet),
 //!   [`Error::Burnout`] ([`BurnoutError`], the expiry rule),
 //!   [`Error::Vault`] ([`VaultError`]), [`Error::Group`] ([`GroupError`])
-//!   and [`Error::Forkout`] ([`ForkoutError`]).
+//!   [`Error::Forkout`] ([`ForkoutError`]) and [`Error::Attachment`]
+//!   ([`AttachmentError`]).
 //!
 //! None of them carries secret material. Parsing failures are grouped under
 //! [`WireError`] so that a fuzzer or a relay can tell "malformed bytes" apart
@@ -25,6 +26,7 @@
 //! assert_eq!(e.to_string(), "message is from a different identity than this session's peer");
 //! ```
 
+mod attachment;
 mod burnout;
 mod forkout;
 mod group;
@@ -32,6 +34,7 @@ mod session;
 
 use thiserror::Error;
 
+pub use attachment::AttachmentError;
 pub use burnout::{BurnoutError, VaultError};
 pub use forkout::{ForkoutError, Unreachable, UnreachableReason};
 pub use group::GroupError;
@@ -184,6 +187,10 @@ pub enum Error {
     /// A Forkout sealing or opening error.
     #[error(transparent)]
     Forkout(#[from] ForkoutError),
+
+    /// An attachment encryption, opening or read error.
+    #[error(transparent)]
+    Attachment(#[from] AttachmentError),
 }
 
 /// Shorthand for results in this crate.

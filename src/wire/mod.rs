@@ -84,6 +84,10 @@ message_types! {
     VaultState = 0x33, version 2;
     /// An encrypted state export.
     EncryptedExport = 0x3f, version 2;
+    /// The header of an attachment's ciphertext.
+    AttachmentHeader = 0x40, version 1;
+    /// An attachment pointer (key, size, metadata), sent in a message.
+    AttachmentPointer = 0x41, version 1;
 }
 
 /// Reads the version and type bytes of any sealpost byte string, so a

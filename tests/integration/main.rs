@@ -10,6 +10,7 @@
 // Tests report failure by panicking: unwrapping and indexing are the assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod attachment;
 mod buffers;
 mod burnout;
 mod forkout;
