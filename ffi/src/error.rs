@@ -207,6 +207,26 @@ pub enum SealpostError {
     /// object must not be used again. Reload it from its last export.
     #[error("{0}")]
     LockPoisoned(String),
+    /// An attachment upload that is not the pointer's (its key check
+    /// differs): fetch the right upload.
+    #[error("{0}")]
+    AttachmentKeyMismatch(String),
+    /// An attachment chunk failed authentication (tampered, reordered,
+    /// truncated): nothing of it was released.
+    #[error("{0}")]
+    ChunkAuthentication(String),
+    /// An attachment upload ends before its last chunk.
+    #[error("{0}")]
+    AttachmentTruncated(String),
+    /// Bytes follow an attachment's last chunk.
+    #[error("{0}")]
+    AttachmentTrailingData(String),
+    /// The progress callback asked to stop: discard the partial output.
+    #[error("{0}")]
+    Cancelled(String),
+    /// Reading or writing a file failed (the message says which and why).
+    #[error("{0}")]
+    Io(String),
     /// An error this version of the bindings does not name yet (sealpost's
     /// error enum is non-exhaustive). The message says what happened.
     #[error("{0}")]
@@ -237,6 +257,7 @@ impl From<sealpost::Error> for SealpostError {
             E::Vault(e) => Self::vault(e, message),
             E::Group(e) => Self::group(e, message),
             E::Forkout(e) => Self::forkout(e, message),
+            E::Attachment(e) => Self::attachment(e, message),
             // Categories added to sealpost after this mapping was written
             // still reach the app, with their message.
             _ => Self::Other(message),
@@ -316,6 +337,20 @@ impl SealpostError {
         }
     }
 
+    fn attachment(e: sealpost::AttachmentError, message: String) -> Self {
+        use sealpost::AttachmentError as A;
+        match e {
+            A::KeyMismatch => Self::AttachmentKeyMismatch(message),
+            A::ChunkAuthentication { .. } => Self::ChunkAuthentication(message),
+            A::Truncated { .. } => Self::AttachmentTruncated(message),
+            A::TrailingData => Self::AttachmentTrailingData(message),
+            A::TooLarge { .. } => Self::TooLarge(message),
+            A::Cancelled => Self::Cancelled(message),
+            A::Io { .. } => Self::Io(message),
+            _ => Self::Other(message),
+        }
+    }
+
     fn forkout(e: ForkoutError, message: String) -> Self {
         match e {
             ForkoutError::ForkoutIdMismatch => Self::ForkoutIdMismatch(message),
@@ -363,6 +398,12 @@ mod tests {
             (sealpost::Error::Forkout(ForkoutError::DuplicateRecipient([7; 32])), "DuplicateRecipient"),
             (sealpost::Error::Forkout(ForkoutError::NotARecipient), "NotARecipient"),
             (sealpost::Error::Forkout(ForkoutError::NoRecipients), "NoRecipients"),
+            (sealpost::Error::Attachment(sealpost::AttachmentError::KeyMismatch), "AttachmentKeyMismatch"),
+            (
+                sealpost::Error::Attachment(sealpost::AttachmentError::ChunkAuthentication { chunk: 3 }),
+                "ChunkAuthentication",
+            ),
+            (sealpost::Error::Attachment(sealpost::AttachmentError::Cancelled), "Cancelled"),
         ];
         for (core, kind) in cases {
             let text = core.to_string();

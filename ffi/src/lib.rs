@@ -65,6 +65,7 @@
 uniffi::setup_scaffolding!("sealpost");
 
 mod account;
+mod attachment;
 mod burnout;
 mod client;
 mod error;
@@ -76,6 +77,10 @@ mod persist;
 mod session;
 
 pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
+pub use attachment::{
+    AttachmentInfo, AttachmentMetadata, AttachmentProgress, EncryptedAttachment, attachment_decrypt,
+    attachment_decrypt_file, attachment_encrypt, attachment_encrypt_file, attachment_info, attachment_read_range,
+};
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use client::{
     Client, ClientDestination, ClientEvent, ClientGroupCreated, ClientOutgoing, ClientPeerTrust, ClientReceived,

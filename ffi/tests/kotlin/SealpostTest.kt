@@ -130,11 +130,47 @@ fun clientGroupsForkoutAndVault() {
     dir.deleteRecursively()
 }
 
+fun attachmentsFileToFileWithProgressAndRanges() {
+    val dir = tempDir()
+    val plain = File(dir, "note.ogg")
+    val audio = ByteArray(1_000_000) { (it % 241).toByte() }
+    plain.writeBytes(audio)
+    val upload = File(dir, "upload.bin")
+    val reports = mutableListOf<ULong>()
+    val progress = object : AttachmentProgress {
+        override fun onProgress(done: ULong, total: ULong): Boolean {
+            reports.add(done)
+            return true
+        }
+    }
+    val meta = AttachmentMetadata("audio/ogg", "note.ogg", 60_000uL, byteArrayOf(1, 2, 3), null)
+    val pointer = attachmentEncryptFile(plain.path, upload.path, meta, progress)
+    check(reports.last() == 1_000_000uL && reports.size == 16, "progress per 64 KiB chunk: $reports")
+    val info = attachmentInfo(pointer)
+    check(info.len == 1_000_000uL && info.ciphertextLen == upload.length().toULong(), "pointer info")
+    check(info.metadata.fileName == "note.ogg", "metadata")
+    val range = attachmentReadRange(pointer, upload.path, 500_000uL, 1_000uL)
+    check(range.contentEquals(audio.copyOfRange(500_000, 501_000)), "range read")
+    val out = File(dir, "out.ogg")
+    attachmentDecryptFile(pointer, upload.path, out.path, null)
+    check(out.readBytes().contentEquals(audio), "file round trip")
+    val cancel = object : AttachmentProgress {
+        override fun onProgress(done: ULong, total: ULong): Boolean = false
+    }
+    assertThrows<SealpostException.Cancelled>("cancelled") { attachmentDecryptFile(pointer, upload.path, out.path, cancel) }
+    val bytes = upload.readBytes()
+    bytes[100_000] = (bytes[100_000].toInt() xor 1).toByte()
+    upload.writeBytes(bytes)
+    assertThrows<SealpostException.ChunkAuthentication>("tampered") { attachmentDecryptFile(pointer, upload.path, out.path, null) }
+    dir.deleteRecursively()
+}
+
 fun main() {
     val tests = listOf(
         "core: sessions, replay refusal, persistence" to ::coreSessionsReplayAndPersistence,
         "client: a conversation across reopening" to ::clientConversationAcrossReopening,
         "client: groups, Forkout and the vault" to ::clientGroupsForkoutAndVault,
+        "attachments: file to file, progress, ranges, tampering" to ::attachmentsFileToFileWithProgressAndRanges,
     )
     var failed = 0
     for ((name, test) in tests) {
