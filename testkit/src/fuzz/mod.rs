@@ -37,6 +37,7 @@
 // Test and fuzz code: a failed assertion is the report.
 #![allow(clippy::type_complexity, missing_docs)]
 
+pub mod attachment;
 pub mod burnout;
 pub mod forkout;
 pub mod group;
@@ -45,6 +46,7 @@ pub mod seeds;
 pub mod session;
 pub mod stats;
 
+pub use attachment::{attachment_open, attachment_pointer};
 pub use burnout::{burnout_envelope, burnout_program, vault_state};
 pub use forkout::{forkout_bundle, forkout_delivery, forkout_malicious, forkout_open, forkout_program, forkout_split};
 pub use group::{group_decrypt, group_distribution, group_malicious, group_message, group_program, group_state};
@@ -82,6 +84,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("forkout_open", forkout_open),
     ("forkout_program", forkout_program),
     ("forkout_malicious", forkout_malicious),
+    ("attachment_pointer", attachment_pointer),
+    ("attachment_open", attachment_open),
 ];
 
 /// The fixed key the importer targets seal and open exports with (seed

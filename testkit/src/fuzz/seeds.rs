@@ -47,6 +47,7 @@ fn with_variants(out: &mut Vec<Seed>, target: &'static str, name: &str, bytes: &
 pub fn seeds() -> Vec<Seed> {
     let mut out = Vec::new();
     session_seeds(&mut out);
+    attachment_seeds(&mut out);
     program_seeds(&mut out);
     malicious_seeds(&mut out);
     group_seeds(&mut out);
@@ -397,4 +398,25 @@ fn burnout_seeds(out: &mut Vec<Seed>) {
     push(out, "encrypted_import", "export-vault", [&[0u8][..], &export].concat());
     push(out, "encrypted_import", "plain-vault", [&[7u8][..], &state].concat());
     let _ = (Account::from_bytes(&[]), Session::from_bytes(&[]), Route::Session);
+}
+
+fn attachment_seeds(out: &mut Vec<Seed>) {
+    use sealpost::attachment::{self, Metadata};
+    let meta = Metadata::new("audio/ogg")
+        .with_file_name("note.ogg")
+        .with_duration_ms(42_000)
+        .with_waveform(vec![1, 2, 3, 4])
+        .with_thumbnail(vec![9; 16]);
+    let (pointer, _) = attachment::encrypt(b"x", meta, &mut rng(0xa1)).unwrap();
+    with_variants(out, "attachment_pointer", "full", &pointer.to_bytes(), &[1, 40, -1]);
+    let (pointer, _) = attachment::encrypt(b"", Metadata::default(), &mut rng(0xa2)).unwrap();
+    push(out, "attachment_pointer", "bare", pointer.to_bytes().to_vec());
+    push(out, "attachment_open", "round-trip-short", [&[0u8][..], b"hello attachment"].concat());
+    push(out, "attachment_open", "round-trip-empty", vec![0]);
+    // One bit in chunk 1, then one in the header; a truncation.
+    push(out, "attachment_open", "tamper-chunk", vec![1, 0x40, 0x10, 0x01]);
+    push(out, "attachment_open", "tamper-header", vec![1, 0x00, 0x05, 0x80]);
+    push(out, "attachment_open", "truncate", vec![1, 0xff, 0xff, 0x90]);
+    let upload = &super::attachment::fixture().2;
+    push(out, "attachment_open", "fixed-upload-prefix", [&[2u8][..], &upload[..2048]].concat());
 }
