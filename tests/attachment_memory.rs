@@ -74,9 +74,14 @@ fn stream(len: u64) {
     let start = Instant::now();
     let (pointer, encrypt_peak) = peak_during(|| {
         let file = BufWriter::new(File::create(&path).unwrap());
-        attachment::encrypt_stream(Generated { left: len, at: 0 }, file, Metadata::new("video/webm"), Some(len), &mut r, |_| {
-            ControlFlow::Continue(())
-        })
+        attachment::encrypt_stream(
+            Generated { left: len, at: 0 },
+            file,
+            Metadata::new("video/webm"),
+            Some(len),
+            &mut r,
+            |_| ControlFlow::Continue(()),
+        )
         .unwrap()
     });
     let encrypt_time = start.elapsed();

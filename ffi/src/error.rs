@@ -347,6 +347,7 @@ impl SealpostError {
             A::TooLarge { .. } => Self::TooLarge(message),
             A::Cancelled => Self::Cancelled(message),
             A::Io { .. } => Self::Io(message),
+            A::EncryptorFailed => Self::InvalidState(message),
             _ => Self::Other(message),
         }
     }

@@ -21,7 +21,12 @@ use crate::limits::MAX_ATTACHMENT_LEN;
 /// [`Pointer`] to send.
 ///
 /// Dropping an encryptor without `finish` leaves an incomplete upload that
-/// no recipient can open (its last chunk is missing).
+/// no recipient can open (its last chunk is missing). After any error (a
+/// failed write to `W`, a length over the limit) the encryptor refuses
+/// every further call with [`AttachmentError::EncryptorFailed`]: what `W`
+/// holds is no valid upload; encrypt again from the start (a new
+/// encryptor, a new key). Retrying in place could seal a chunk twice under
+/// one nonce.
 ///
 /// ```
 /// use std::io::Write;
@@ -48,6 +53,9 @@ pub struct Encryptor<W: Write> {
     index: u64,
     /// Plaintext bytes taken so far.
     len: u64,
+    /// An earlier call failed: nothing more is sealed (a retried chunk
+    /// would be sealed again under its used nonce).
+    failed: bool,
 }
 
 impl<W: Write> core::fmt::Debug for Encryptor<W> {
@@ -83,7 +91,7 @@ impl<W: Write> Encryptor<W> {
         let (header, keys) = format::new_header(&key, chunk, salt);
         out.write_all(&header.encode()).map_err(AttachmentError::from)?;
         let buf = Zeroizing::new(Vec::with_capacity(chunk.bytes() + CHUNK_OVERHEAD));
-        Ok(Self { out, keys, key, chunk, metadata, buf, index: 0, len: 0 })
+        Ok(Self { out, keys, key, chunk, metadata, buf, index: 0, len: 0, failed: false })
     }
 
     /// Plaintext bytes taken so far.
@@ -91,18 +99,31 @@ impl<W: Write> Encryptor<W> {
         self.len
     }
 
-    /// Seals the buffered chunk and writes it.
+    /// Seals the buffered chunk and writes it. A chunk index is used once:
+    /// after any failure the encryptor refuses everything
+    /// ([`AttachmentError::EncryptorFailed`]).
     fn flush_chunk(&mut self, last: bool) -> core::result::Result<(), AttachmentError> {
+        self.failed = true;
         self.keys.seal(self.index, last, &mut self.buf)?;
-        let written = self.out.write_all(&self.buf);
+        self.index += 1;
+        self.out.write_all(&self.buf)?;
         // The buffer now holds ciphertext only: no need to wipe it.
         self.buf.clear();
-        written?;
-        self.index += 1;
+        self.failed = false;
         Ok(())
     }
 
-    fn take(&mut self, mut data: &[u8]) -> core::result::Result<usize, AttachmentError> {
+    fn take(&mut self, data: &[u8]) -> core::result::Result<usize, AttachmentError> {
+        if self.failed {
+            return Err(AttachmentError::EncryptorFailed);
+        }
+        self.failed = true;
+        let taken = self.take_inner(data)?;
+        self.failed = false;
+        Ok(taken)
+    }
+
+    fn take_inner(&mut self, mut data: &[u8]) -> core::result::Result<usize, AttachmentError> {
         let taken = data.len();
         let total = self.len.checked_add(taken as u64).filter(|&l| l <= MAX_ATTACHMENT_LEN);
         let total = total.ok_or(AttachmentError::TooLarge { max: MAX_ATTACHMENT_LEN })?;
@@ -130,6 +151,9 @@ impl<W: Write> Encryptor<W> {
 
     /// [`finish`](Self::finish), also handing `W` back.
     pub fn finish_into(mut self) -> Result<(Pointer, W)> {
+        if self.failed {
+            return Err(AttachmentError::EncryptorFailed.into());
+        }
         self.flush_chunk(true)?;
         self.out.flush().map_err(AttachmentError::from)?;
         let Self { out, key, chunk, len, metadata, .. } = self;

@@ -43,6 +43,12 @@ pub enum AttachmentError {
         max: u64,
     },
 
+    /// An earlier write to this encryptor failed: it seals nothing more
+    /// (a retried chunk would reuse its nonce). Encrypt again from the
+    /// start with a new encryptor.
+    #[error("an earlier write to this attachment encryptor failed: encrypt again from the start")]
+    EncryptorFailed,
+
     /// The progress callback asked to stop. Nothing written so far is a
     /// complete attachment (encrypting) or a complete plaintext
     /// (decrypting): discard it.

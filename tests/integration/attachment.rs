@@ -296,6 +296,40 @@ fn progress_is_reported_and_cancellation_stops() {
 }
 
 #[test]
+fn after_a_failed_write_the_encryptor_seals_nothing_more() {
+    /// Accepts `ok` writes, then fails once, then accepts again.
+    struct Flaky {
+        ok: usize,
+        written: Vec<Vec<u8>>,
+    }
+    impl Write for Flaky {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.ok == 0 {
+                self.ok = usize::MAX;
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.ok -= 1;
+            self.written.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // The header and chunk 0 go through; chunk 1 fails.
+    let mut out = Flaky { ok: 2, written: Vec::new() };
+    let mut enc = Encryptor::with_chunk_size(&mut out, Metadata::default(), CHUNK, &mut rng(12)).unwrap();
+    enc.write_all(&data(2 * CHUNK)).unwrap();
+    let failed = enc.write_all(&[1; 10]).unwrap_err();
+    assert!(failed.to_string().contains("disk full"), "{failed}");
+    // Retrying would seal chunk 1 again under its nonce: refused, typed.
+    let again = enc.write(&[2; 10]).unwrap_err();
+    assert_eq!(AttachmentError::from(again), AttachmentError::EncryptorFailed);
+    assert_eq!(enc.finish().unwrap_err(), Error::Attachment(AttachmentError::EncryptorFailed));
+    assert_eq!(out.written.len(), 2, "nothing was written after the failure");
+}
+
+#[test]
 fn pointers_parse_canonically_and_keep_their_secret_out_of_debug() {
     let meta = Metadata::new("audio/ogg")
         .with_file_name("standup.ogg")
