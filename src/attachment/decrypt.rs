@@ -58,6 +58,8 @@ pub struct Decryptor<R> {
     pos: u64,
     /// The last chunk was authenticated and nothing follows it.
     end_checked: bool,
+    /// A chunk was refused: every read reports it again until a seek.
+    error: Option<AttachmentError>,
 }
 
 impl<R> core::fmt::Debug for Decryptor<R> {
@@ -77,7 +79,17 @@ impl<R: Read> Decryptor<R> {
         }
         let keys = Header::parse(&header)?.keys(&pointer.key, pointer.chunk)?;
         let buf = Zeroizing::new(Vec::with_capacity(pointer.chunk.bytes() + CHUNK_OVERHEAD));
-        Ok(Self { input, keys, pointer: pointer.clone(), buf, loaded: None, input_at: 0, pos: 0, end_checked: false })
+        Ok(Self {
+            input,
+            keys,
+            pointer: pointer.clone(),
+            buf,
+            loaded: None,
+            input_at: 0,
+            pos: 0,
+            end_checked: false,
+            error: None,
+        })
     }
 
     /// The plaintext length.
@@ -140,6 +152,17 @@ impl<R: Read> Decryptor<R> {
     }
 
     fn read_sequential(&mut self, out: &mut [u8]) -> core::result::Result<usize, AttachmentError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let result = self.read_unchecked(out);
+        if let Err(e) = &result {
+            self.error = Some(e.clone());
+        }
+        result
+    }
+
+    fn read_unchecked(&mut self, out: &mut [u8]) -> core::result::Result<usize, AttachmentError> {
         let chunk = self.pointer.chunk;
         if self.pos >= self.pointer.len {
             // End of file only after the last chunk was authenticated.
@@ -205,6 +228,9 @@ impl<R: Read + Seek> Seek for Decryptor<R> {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
         let target = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        // A refused chunk is reported again if read again; elsewhere the
+        // attachment may still be read.
+        self.error = None;
         self.pos = target;
         let chunk = self.pointer.chunk;
         let index = (target / chunk.bytes_u64()).min(self.last_chunk());

@@ -296,6 +296,24 @@ fn progress_is_reported_and_cancellation_stops() {
 }
 
 #[test]
+fn a_refused_chunk_is_reported_again_and_a_seek_reads_past_it() {
+    let plaintext = data(3 * CHUNK);
+    let (pointer, mut upload) = seal(&plaintext, 13);
+    upload[HEADER_LEN + CHUNK + CHUNK_OVERHEAD + 10] ^= 1; // chunk 1
+    let mut dec = Decryptor::new(Cursor::new(&upload), &pointer).unwrap();
+    let mut buf = vec![0u8; CHUNK];
+    dec.read_exact(&mut buf).unwrap();
+    for _ in 0..2 {
+        let e = AttachmentError::from(dec.read(&mut buf).unwrap_err());
+        assert_eq!(e, AttachmentError::ChunkAuthentication { chunk: 1 });
+    }
+    // A player skips the damaged chunk: chunk 2 still reads.
+    dec.seek(SeekFrom::Start(2 * CHUNK as u64)).unwrap();
+    dec.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf[..], &plaintext[2 * CHUNK..]);
+}
+
+#[test]
 fn after_a_failed_write_the_encryptor_seals_nothing_more() {
     /// Accepts `ok` writes, then fails once, then accepts again.
     struct Flaky {
