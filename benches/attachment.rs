@@ -53,10 +53,11 @@ fn paired_throughput(_: &mut BenchCriterion) {
         upload.clear();
         out.clear();
         let ((), t) = cpu_timed(|| {
-            let pointer = attachment::encrypt_stream(&plaintext[..], &mut upload, Metadata::default(), None, &mut r, |_| {
-                ControlFlow::Continue(())
-            })
-            .unwrap();
+            let pointer =
+                attachment::encrypt_stream(&plaintext[..], &mut upload, Metadata::default(), None, &mut r, |_| {
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
             attachment::decrypt_stream(&upload[..], &mut out, &pointer, |_| ControlFlow::Continue(())).unwrap();
         });
         [t]
