@@ -66,6 +66,10 @@
 //!   expiry, burn-after-reading) inside its ciphertext, enforced when the
 //!   message is opened against the caller's clock; opened messages live in a
 //!   zeroizing [`burnout::Vault`].
+//! * [`attachment`]: files and voice notes of any size, encrypted as a
+//!   stream in constant memory and read back at any offset; the small
+//!   [`attachment::Pointer`] (key, length, metadata) travels inside any of
+//!   the above.
 //!
 //! ## The public API
 //!
@@ -81,11 +85,12 @@
 //! | [`PreKeyBundle`], [`PreKeyStore`] | published prekeys and the owner's store |
 //! | [`Persist`] | versioned, encrypted export and import of every stateful type |
 //! | [`Error`], [`Result`], [`WireError`] | shared errors |
-//! | [`SessionError`], [`BurnoutError`], [`VaultError`], [`GroupError`], [`ForkoutError`] | each protocol's errors, wrapped by [`Error`] |
+//! | [`SessionError`], [`BurnoutError`], [`VaultError`], [`GroupError`], [`ForkoutError`], [`AttachmentError`] | each protocol's errors, wrapped by [`Error`] |
 //! | [`default_rng`] | the convenience random number generator |
 //! | [`group`] | group messaging with sender keys |
 //! | [`forkout`] | one body to many 1:1 recipients, sealed once |
 //! | [`burnout`] | self-destructing envelopes and the zeroizing vault |
+//! | [`attachment`] | streamed, seekable encryption of files, sent as a pointer |
 //! | [`wire`] | format version, message types, routing a byte string without decrypting it |
 //! | [`limits`] | every bound |
 //! | [`docs`] | the protocol documents: formats, derivations, labels, deviations |
@@ -93,7 +98,8 @@
 //! Internally, one module per protocol concept: `identity`, `prekey`,
 //! `x3dh` (offline session setup), `ratchet` (Double Ratchet: root, chain,
 //! message keys, skipped keys), `session`, `account`, `persist`, `wire`
-//! (codec and the 1:1 message format), `burnout`, `group`, `forkout`. A
+//! (codec and the 1:1 message format), `burnout`, `group`, `forkout`,
+//! `attachment`. A
 //! message is parsed once at the public entry point and passed parsed down
 //! to the state change that commits it.
 //!
