@@ -25,7 +25,7 @@ use crate::x3dh;
 ///
 /// ```
 /// use sealpost::Account;
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
 /// bob.generate_one_time_prekeys(100, &mut rng)?;
 /// assert_eq!(bob.remaining_one_time_prekeys(), 100);
@@ -198,7 +198,7 @@ impl Account {
     /// ```
     /// # use sealpost::BurnoutError;
     /// use sealpost::{Account, Error, burnout::Envelope};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let sent = 1_700_000_000_000;
     /// let (alice, mut bob) = (Account::new(&mut rng, sent), Account::new(&mut rng, sent));
     /// bob.generate_one_time_prekeys(1, &mut rng)?;
@@ -236,7 +236,7 @@ impl Account {
     ///
     /// ```
     /// use sealpost::{Account, burnout::Envelope};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let now = 1_700_000_000_000;
     /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
     /// bob.generate_one_time_prekeys(1, &mut rng)?;
@@ -259,7 +259,7 @@ impl Account {
     ///
     /// ```
     /// use sealpost::{Account, burnout::{Envelope, Opened}};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let now = 1_700_000_000_000;
     /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
     /// bob.generate_one_time_prekeys(1, &mut rng)?;

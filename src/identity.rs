@@ -29,7 +29,7 @@ pub(crate) const IDENTITY_KEY_LEN: usize = 32;
 ///
 /// ```
 /// use sealpost::IdentityKeyPair;
-/// let alice = IdentityKeyPair::generate(&mut rand::rng());
+/// let alice = IdentityKeyPair::generate(&mut sealpost::default_rng());
 /// let bytes = alice.public().to_bytes();
 /// let parsed = sealpost::IdentityKey::from_bytes(&bytes)?;
 /// assert_eq!(parsed, *alice.public());
@@ -153,7 +153,7 @@ pub(crate) fn is_below_p(bytes: &[u8; 32]) -> bool {
 ///
 /// ```
 /// use sealpost::IdentityKeyPair;
-/// let id = IdentityKeyPair::generate(&mut rand::rng());
+/// let id = IdentityKeyPair::generate(&mut sealpost::default_rng());
 /// let sig = id.sign("com.example.status", b"hello");
 /// id.public().verify("com.example.status", b"hello", &sig, "status")?;
 /// assert!(id.public().verify("com.example.status", b"hullo", &sig, "status").is_err());
@@ -256,7 +256,7 @@ const SAFETY_NUMBER_LABEL: &[u8] = b"sealpost v1 safety number";
 ///
 /// ```
 /// use sealpost::{IdentityKeyPair, SafetyNumber};
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let (alice, bob) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
 /// let on_alices_phone = SafetyNumber::new(alice.public(), bob.public());
 /// let on_bobs_phone = SafetyNumber::new(bob.public(), alice.public());

@@ -3,7 +3,7 @@
 //! The cryptographic core of an end-to-end encrypted, asynchronous team
 //! messenger. Sans-I/O: bytes in, bytes out; no sockets, clocks or global
 //! state. Randomness comes from a caller-supplied [`rand_core::CryptoRng`]
-//! (`rand::rng()` is the convenient default), time from a caller-supplied
+//! (`sealpost::default_rng()` is the convenient default), time from a caller-supplied
 //! `now_ms`.
 //!
 //! ## The protocol flow
@@ -30,7 +30,7 @@
 //! ```
 //! use sealpost::Account;
 //!
-//! let mut rng = rand::rng();
+//! let mut rng = sealpost::default_rng();
 //! let mut alice = Account::new(&mut rng, 1_700_000_000_000);
 //! let mut bob = Account::new(&mut rng, 1_700_000_000_000);
 //! bob.generate_one_time_prekeys(10, &mut rng)?;
@@ -145,8 +145,9 @@ pub mod test_hooks;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// The convenience default random number generator: `rand::rng()`, a
-/// ChaCha-based CSPRNG per thread, seeded from the operating system.
+/// The convenience default random number generator: `rand::rng()` of
+/// rand 0.10, a ChaCha-based CSPRNG per thread, seeded from the operating
+/// system.
 ///
 /// Every sealpost function takes the RNG as a parameter, so tests can pass a
 /// seeded generator (`rand::rngs::StdRng::seed_from_u64`) and be
@@ -161,11 +162,27 @@ pub fn default_rng() -> rand::rngs::ThreadRng {
     rand::rng()
 }
 
+/// The `rand_core` (0.10) whose [`CryptoRng`](rand_core::CryptoRng) every
+/// sealpost function takes. An app on another `rand` version passes
+/// [`default_rng`], or implements this crate's trait for its own generator
+/// (`rand` 0.10's generators implement it; those of `rand` 0.8 and 0.9 do
+/// not: a mismatch shows as an E0277 "the trait bound `...: CryptoRng` is
+/// not satisfied").
+///
+/// ```
+/// // Any generator that implements sealpost's rand_core::CryptoRng:
+/// fn new_account<R: sealpost::rand_core::CryptoRng>(rng: &mut R) -> sealpost::Account {
+///     sealpost::Account::new(rng, 0)
+/// }
+/// new_account(&mut sealpost::default_rng());
+/// ```
+pub use rand_core;
+
 pub use account::Account;
 pub use error::{
     AttachmentError, BurnoutError, Error, ForkoutError, GroupError, Result, SessionError, VaultError, WireError,
 };
 pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
-pub use persist::Persist;
+pub use persist::{Persist, generate_export_key};
 pub use prekey::{PreKeyBundle, PreKeyStore};
 pub use session::Session;

@@ -31,7 +31,7 @@
 //!
 //! ```
 //! use sealpost::{Account, Error, Persist};
-//! let mut rng = rand::rng();
+//! let mut rng = sealpost::default_rng();
 //! let mut account = Account::new(&mut rng, 0);
 //! let key = [7u8; 32];
 //! let older = account.export_encrypted_for(&key, b"account", &mut rng);
@@ -67,6 +67,24 @@ const HEADER_LEN: usize = 3 + 8 + 32;
 /// Largest encrypted export: a [`MAX_STATE`] serialization plus the export
 /// header, nonce (24) and tag (16).
 const MAX_EXPORT: usize = MAX_STATE + HEADER_LEN + 24 + TAG_LEN;
+
+/// A fresh random 32-byte key for [`Persist::export_encrypted`], from the
+/// operating system's randomness; zeroized on drop. Keep it in the
+/// platform's keychain, apart from the exports it seals.
+///
+/// ```
+/// use sealpost::{Account, Persist};
+/// let key = sealpost::generate_export_key();
+/// let mut account = Account::new(&mut sealpost::default_rng(), 0);
+/// let export = account.export_encrypted(&key, &mut sealpost::default_rng());
+/// assert_eq!(Account::import_encrypted(&key, &export)?.identity(), account.identity());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+pub fn generate_export_key() -> zeroize::Zeroizing<[u8; 32]> {
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    rand_core::Rng::fill_bytes(&mut crate::default_rng(), key.as_mut());
+    key
+}
 
 /// State that can be saved and restored.
 ///

@@ -32,7 +32,7 @@ use crate::wire::codec::{Reader, Writer, writer_for};
 ///
 /// ```
 /// use sealpost::{Account, PreKeyBundle};
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
 /// bob.generate_one_time_prekeys(10, &mut rng)?;
 /// let bundle = bob.prekey_bundle()?;

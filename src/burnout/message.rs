@@ -20,7 +20,7 @@ use crate::identity::IdentityKey;
 /// ```
 /// use sealpost::burnout::{BurnoutMessage, Envelope};
 /// use sealpost::IdentityKeyPair;
-/// let me = IdentityKeyPair::generate(&mut rand::rng());
+/// let me = IdentityKeyPair::generate(&mut sealpost::default_rng());
 /// let now = 1_700_000_000_000;
 /// // The sender's own copy of what it just sent, under the same rule.
 /// let copy = BurnoutMessage::outgoing(b"door code 4711", Envelope::with_ttl(now, 60_000), *me.public());

@@ -35,7 +35,7 @@
 //! ```
 //! # use sealpost::VaultError;
 //! use sealpost::{Account, Error, burnout::{Envelope, Vault}};
-//! let mut rng = rand::rng();
+//! let mut rng = sealpost::default_rng();
 //! let now = 1_700_000_000_000;
 //! let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
 //! bob.generate_one_time_prekeys(1, &mut rng)?;

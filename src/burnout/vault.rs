@@ -165,7 +165,7 @@ impl Erased {
 /// # use sealpost::BurnoutError;
 /// use sealpost::burnout::{BurnoutMessage, Envelope, Vault};
 /// use sealpost::{Error, IdentityKeyPair};
-/// let me = *IdentityKeyPair::generate(&mut rand::rng()).public();
+/// let me = *IdentityKeyPair::generate(&mut sealpost::default_rng()).public();
 /// let now = 1_700_000_000_000;
 /// let mut vault = Vault::new();
 ///
@@ -220,7 +220,7 @@ impl Vault {
     /// ```
     /// use sealpost::burnout::{BurnoutMessage, Envelope, Vault};
     /// use sealpost::IdentityKeyPair;
-    /// let me = *IdentityKeyPair::generate(&mut rand::rng()).public();
+    /// let me = *IdentityKeyPair::generate(&mut sealpost::default_rng()).public();
     /// let mut vault = Vault::new();
     /// let late = BurnoutMessage::outgoing(b"x", Envelope::with_ttl(0, 10), me);
     /// assert!(vault.insert(late, 10).is_err());
@@ -255,7 +255,7 @@ impl Vault {
     /// ```
     /// use sealpost::burnout::{BurnoutMessage, Envelope, Vault};
     /// use sealpost::IdentityKeyPair;
-    /// let me = *IdentityKeyPair::generate(&mut rand::rng()).public();
+    /// let me = *IdentityKeyPair::generate(&mut sealpost::default_rng()).public();
     /// let mut vault = Vault::new();
     /// let id = vault.insert(BurnoutMessage::outgoing(b"once", Envelope::new(5).burn_after_reading(), me), 5)?;
     /// let text = vault.read(id, 6)?;
@@ -369,12 +369,12 @@ impl Vault {
     /// ```
     /// use sealpost::burnout::{BurnoutMessage, Envelope, Vault};
     /// use sealpost::{IdentityKeyPair, Persist};
-    /// let me = *IdentityKeyPair::generate(&mut rand::rng()).public();
+    /// let me = *IdentityKeyPair::generate(&mut sealpost::default_rng()).public();
     /// let key = [9u8; 32];
     /// let mut vault = Vault::new();
     /// vault.insert(BurnoutMessage::outgoing(b"short", Envelope::with_ttl(0, 10), me), 0)?;
     /// vault.insert(BurnoutMessage::outgoing(b"long", Envelope::with_ttl(0, 1_000), me), 0)?;
-    /// let export = vault.export_encrypted_at(10, &key, &mut rand::rng());
+    /// let export = vault.export_encrypted_at(10, &key, &mut sealpost::default_rng());
     /// assert_eq!(Vault::import_encrypted(&key, &export)?.len(), 1);
     /// # Ok::<(), sealpost::Error>(())
     /// ```

@@ -61,7 +61,7 @@ impl<'a> BodyRef<'a> {
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let sender = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// # let (sealed, _) = forkout::seal(&sender, b"hi".to_vec(),
@@ -127,7 +127,7 @@ impl core::fmt::Debug for DeliveryRef<'_> {
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, ForkoutBundle, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let sender = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// # let (sealed, _) = forkout::seal(&sender, b"hi".to_vec(),
@@ -315,7 +315,7 @@ impl core::fmt::Debug for ForkoutDelivery<'_> {
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let sender = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// # let eve = Account::new(&mut rng, 0);
@@ -337,7 +337,7 @@ pub fn split(bundle: &[u8], recipient: &IdentityKey) -> Result<Vec<u8>> {
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let sender = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// # let (sealed, _) = forkout::seal(&sender, b"hi".to_vec(),

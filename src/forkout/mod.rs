@@ -31,7 +31,7 @@
 //! use sealpost::Account;
 //! use sealpost::forkout::{self, Recipient, SealPolicy};
 //!
-//! let mut rng = rand::rng();
+//! let mut rng = sealpost::default_rng();
 //! let now = 1_700_000_000_000;
 //! let manager = Account::new(&mut rng, now);
 //! let mut ann = Account::new(&mut rng, now);

@@ -124,7 +124,7 @@ impl OpenedForkout {
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let now = 1_700_000_000_000;
 /// # let sender = Account::new(&mut rng, now);
 /// # let mut bob = Account::new(&mut rng, now);
@@ -178,7 +178,7 @@ pub fn open(account: &mut Account, session: &mut Session, delivery: &[u8], now_m
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let sender = Account::new(&mut rng, 0);
 /// # let mut carol = Account::new(&mut rng, 0);
 /// # carol.generate_one_time_prekeys(1, &mut rng)?;

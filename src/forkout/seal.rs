@@ -97,7 +97,7 @@ impl Target<'_> {
 /// ```
 /// use sealpost::Account;
 /// use sealpost::forkout::{ForkoutPlan, Recipient, SealPolicy};
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let sender = Account::new(&mut rng, 0);
 /// let mut bob = Account::new(&mut rng, 0);
 /// let carol = Account::new(&mut rng, 0);
@@ -310,7 +310,7 @@ pub fn seal<'s, R: CryptoRng + ?Sized>(
 /// ```
 /// # use sealpost::Account;
 /// # use sealpost::forkout::{self, Recipient, SealPolicy};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let sender = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// let (sealed, _) = forkout::seal(&sender, vec![0u8; 4096],

@@ -127,7 +127,7 @@ pub struct InstalledSenderKey {
 ///
 /// ```
 /// # use sealpost::{Account, group::{Group, GroupId}};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let mut alice = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
@@ -163,7 +163,7 @@ pub fn receive_distribution<'g>(
 ///
 /// ```
 /// # use sealpost::{Account, group::{Group, GroupId}};
-/// # let mut rng = rand::rng();
+/// # let mut rng = sealpost::default_rng();
 /// # let alice = Account::new(&mut rng, 0);
 /// # let mut bob = Account::new(&mut rng, 0);
 /// let id = GroupId::random(&mut rng);

@@ -68,7 +68,7 @@ impl Member {
 /// use sealpost::Account;
 /// use sealpost::group::{Group, GroupId};
 ///
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let mut alice = Account::new(&mut rng, 0);
 /// let mut bob = Account::new(&mut rng, 0);
 /// let id = GroupId::random(&mut rng);
@@ -148,7 +148,7 @@ impl GroupPlaintext {
     ///
     /// ```
     /// # use sealpost::{Account, group::{Group, GroupId}, burnout::{Envelope, Opened, Vault}};
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
     /// # let ids = vec![*alice.identity(), *bob.identity()];
     /// # let gid = GroupId::random(&mut rng);
@@ -203,7 +203,7 @@ impl Group {
     /// ```
     /// use sealpost::IdentityKeyPair;
     /// use sealpost::group::{Group, GroupId};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let me = IdentityKeyPair::generate(&mut rng);
     /// let others: Vec<_> = (0..3).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
     /// let group = Group::new(GroupId::random(&mut rng), *me.public(), others, &mut rng)?;
@@ -291,7 +291,7 @@ impl Group {
     ///
     /// ```
     /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId}};
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let me = *IdentityKeyPair::generate(&mut rng).public();
     /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
     /// let dana = *IdentityKeyPair::generate(&mut rng).public();
@@ -322,7 +322,7 @@ impl Group {
     ///
     /// ```
     /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId}};
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let me = *IdentityKeyPair::generate(&mut rng).public();
     /// # let erin = *IdentityKeyPair::generate(&mut rng).public();
     /// let mut group = Group::new(GroupId::random(&mut rng), me, [erin], &mut rng)?;
@@ -364,7 +364,7 @@ impl Group {
     ///
     /// ```
     /// # use sealpost::{IdentityKeyPair, Persist, group::{Group, GroupId}};
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let me = *IdentityKeyPair::generate(&mut rng).public();
     /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
     /// let key = [7u8; 32];
@@ -416,7 +416,7 @@ impl Group {
     ///
     /// ```
     /// # use sealpost::{Account, group::{Group, GroupId}, burnout::Envelope};
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let (mut alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
     /// # let id = GroupId::random(&mut rng);
     /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;

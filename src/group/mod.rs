@@ -117,7 +117,7 @@ pub(crate) use message::HEADER_LEN;
 ///
 /// ```
 /// use sealpost::group::GroupId;
-/// let id = GroupId::random(&mut rand::rng());
+/// let id = GroupId::random(&mut sealpost::default_rng());
 /// assert_eq!(GroupId::from_bytes(*id.as_bytes()), id);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

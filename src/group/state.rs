@@ -58,7 +58,7 @@ impl Group {
     /// ```
     /// use sealpost::{IdentityKeyPair, Persist};
     /// use sealpost::group::{Group, GroupId};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let me = *IdentityKeyPair::generate(&mut rng).public();
     /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
     /// group.encrypt(b"hello", &mut rng)?;

@@ -46,7 +46,7 @@ pub(crate) use verdict::{Verdict, app_payload, split_kind};
 ///
 /// ```
 /// use sealpost::Account;
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let mut alice = Account::new(&mut rng, 0);
 /// let mut bob = Account::new(&mut rng, 0);
 /// bob.generate_one_time_prekeys(1, &mut rng)?;
@@ -133,7 +133,7 @@ impl Session {
     ///
     /// ```
     /// # use sealpost::Account;
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
     /// # bob.generate_one_time_prekeys(1, &mut rng)?;
     /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
@@ -172,7 +172,7 @@ impl Session {
     ///
     /// ```
     /// # use sealpost::Account;
-    /// # let mut rng = rand::rng();
+    /// # let mut rng = sealpost::default_rng();
     /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
     /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
     /// # let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
@@ -205,7 +205,7 @@ impl Session {
     /// ```
     /// # use sealpost::BurnoutError;
     /// use sealpost::{Account, Error, burnout::Envelope};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let now = 1_700_000_000_000;
     /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
     /// bob.generate_one_time_prekeys(1, &mut rng)?;
@@ -356,7 +356,7 @@ impl Session {
     ///
     /// ```
     /// use sealpost::{Account, burnout::Envelope};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let now = 1_700_000_000_000;
     /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
     /// bob.generate_one_time_prekeys(1, &mut rng)?;
@@ -385,7 +385,7 @@ impl Session {
     ///
     /// ```
     /// use sealpost::{Account, burnout::{Envelope, Opened}};
-    /// let mut rng = rand::rng();
+    /// let mut rng = sealpost::default_rng();
     /// let now = 1_700_000_000_000;
     /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
     /// bob.generate_one_time_prekeys(1, &mut rng)?;

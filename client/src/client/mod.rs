@@ -76,7 +76,7 @@ const GENERATION: &[u8] = b"generation";
 ///
 /// ```
 /// use sealpost_client::{Client, Event, store::MemoryStore};
-/// let mut rng = rand::rng();
+/// let mut rng = sealpost::default_rng();
 /// let now = 1_700_000_000_000;
 /// let alice = Client::create(MemoryStore::new(), &[1; 32], &mut rng, now)?;
 /// let bob = Client::create(MemoryStore::new(), &[2; 32], &mut rng, now)?;
