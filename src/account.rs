@@ -163,7 +163,7 @@ impl Account {
         rng: &mut R,
     ) -> Result<Session> {
         if bundle.identity() == self.identity() {
-            return Err(SessionError::PeerMismatch.into());
+            return Err(SessionError::OwnBundle.into());
         }
         let (ratchet, setup) = x3dh::initiate(&self.identity, bundle, rng)?;
         let state = SessionState::initiated(ratchet, setup, started_at_ms);
@@ -214,7 +214,7 @@ impl Account {
     /// ```
     pub fn create_inbound_session_at(&mut self, message: &[u8], now_ms: u64) -> Result<(Session, Result<Opened>)> {
         let message = SessionMessage::parse(message)?;
-        let sender = message.setup.ok_or(SessionError::UnknownSessionSetup)?.initiator;
+        let sender = message.setup.ok_or(SessionError::NotASetupMessage)?.initiator;
         self.accept_inbound(&message, |kind, content| any_app_payload(kind, content, now_ms, sender))
     }
 
@@ -315,7 +315,7 @@ impl Account {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<(Session, Result<T>)> {
-        let setup = message.setup.ok_or(SessionError::UnknownSessionSetup)?;
+        let setup = message.setup.ok_or(SessionError::NotASetupMessage)?;
         let (state, verdict) = self.accept_setup(message, accept)?;
         Ok((Session::new(*self.identity(), setup.initiator, state), verdict.finish()))
     }
@@ -328,7 +328,7 @@ impl Account {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<(SessionState, Verdict<T>)> {
-        let setup = message.setup.ok_or(SessionError::UnknownSessionSetup)?;
+        let setup = message.setup.ok_or(SessionError::NotASetupMessage)?;
         if &setup.initiator == self.identity() {
             return Err(SessionError::PeerMismatch.into());
         }

@@ -58,6 +58,13 @@ pub enum SealpostError {
     /// it to `Account.decrypt` instead of `Session.decrypt`.
     #[error("{0}")]
     UnknownSessionSetup(String),
+    /// A call that starts a session got an ordinary message: decrypt it
+    /// with the session it belongs to.
+    #[error("{0}")]
+    NotASetupMessage(String),
+    /// `createOutboundSession` got the account's own bundle.
+    #[error("{0}")]
+    OwnBundle(String),
     /// The session passed to an `Account` call belongs to another account.
     #[error("{0}")]
     NotThisAccount(String),
@@ -300,6 +307,8 @@ impl SealpostError {
             SessionError::OneTimePreKeyReused(_) => Self::OneTimePreKeyReused(message),
             SessionError::PeerMismatch => Self::PeerMismatch(message),
             SessionError::UnknownSessionSetup => Self::UnknownSessionSetup(message),
+            SessionError::NotASetupMessage => Self::NotASetupMessage(message),
+            SessionError::OwnBundle => Self::OwnBundle(message),
             SessionError::NotThisAccount => Self::NotThisAccount(message),
             SessionError::SetupReplayed => Self::SetupReplayed(message),
             SessionError::StaleBundle => Self::StaleBundle(message),

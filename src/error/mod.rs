@@ -56,7 +56,11 @@ pub enum WireError {
     #[error("unsupported format version {0}")]
     UnsupportedVersion(u8),
     /// The type byte does not name the structure the caller asked to parse.
-    #[error("unexpected message type {found:#04x}, expected {expected:#04x}")]
+    #[error(
+        "this is {} (type {found:#04x}), not {} (type {expected:#04x})",
+        crate::wire::type_name(*found),
+        crate::wire::type_name(*expected)
+    )]
     UnexpectedType {
         /// The type byte found in the input.
         found: u8,
@@ -117,7 +121,7 @@ pub enum Error {
     /// The message decrypted but carries a payload kind the called function
     /// does not handle (for example a group distribution passed to
     /// [`Session::decrypt`](crate::Session::decrypt)). No state was changed.
-    #[error("unexpected payload kind {0:#04x}")]
+    #[error("{}", crate::wire::payload_refusal(*.0))]
     UnexpectedPayload(u8),
 
     /// A documented capacity was reached (prekeys, group members, Forkout

@@ -59,9 +59,26 @@ pub enum SessionError {
     #[error("the session belongs to another account")]
     NotThisAccount,
 
-    /// A setup message starts a session this [`Session`](crate::Session)
-    /// does not know; pass it to
-    /// [`Account::decrypt`](crate::Account::decrypt) instead.
-    #[error("setup message for a session this object does not hold")]
+    /// A setup message starts a session state this [`Session`](crate::Session)
+    /// does not hold (the peer started over, say on a new phone); pass it to
+    /// [`Account::decrypt`](crate::Account::decrypt) or
+    /// [`Account::open`](crate::Account::open) instead, which set the new
+    /// state up.
+    #[error(
+        "setup message for a session state this session does not hold (the peer started over): pass it to Account::decrypt or Account::open"
+    )]
     UnknownSessionSetup,
+
+    /// A call that starts a session from a setup message
+    /// ([`Account::create_inbound_session`](crate::Account::create_inbound_session)
+    /// and the like) got an ordinary message: it belongs to an existing
+    /// session. Decrypt it with that session.
+    #[error("not a setup message: it belongs to an existing session; decrypt it with that session")]
+    NotASetupMessage,
+
+    /// [`Account::create_outbound_session`](crate::Account::create_outbound_session)
+    /// got the account's own prekey bundle: a session needs another
+    /// person's.
+    #[error("this prekey bundle is the account's own: start sessions from other people's bundles")]
+    OwnBundle,
 }

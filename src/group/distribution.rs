@@ -184,7 +184,7 @@ pub fn receive_distribution_new_session<'g>(
     find_group: impl FnOnce(&GroupId) -> Option<&'g mut Group>,
 ) -> Result<(Session, InstalledSenderKey)> {
     let message = SessionMessage::parse(message)?;
-    let peer = message.claimed_sender().ok_or(SessionError::UnknownSessionSetup)?;
+    let peer = message.claimed_sender().ok_or(SessionError::NotASetupMessage)?;
     let (session, accepted) = account.accept_inbound(&message, accept(peer, find_group))?;
     let (distribution, group) = accepted?;
     Ok((session, group.install(distribution)))

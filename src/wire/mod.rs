@@ -90,6 +90,49 @@ message_types! {
     AttachmentPointer = 0x41, version 1;
 }
 
+/// What a type byte names, in words, for error messages.
+pub(crate) fn type_name(byte: u8) -> &'static str {
+    match MessageType::from_byte(byte) {
+        Some(MessageType::PreKeyBundle) => "a prekey bundle",
+        Some(MessageType::Ratchet) => "a 1:1 message",
+        Some(MessageType::Setup) => "a 1:1 setup message",
+        Some(MessageType::Group) => "a group message",
+        Some(MessageType::GroupDistribution) => "a group sender key",
+        Some(MessageType::ForkoutBundle) => "a Forkout bundle",
+        Some(MessageType::ForkoutDelivery) => "a Forkout delivery",
+        Some(MessageType::AccountState) => "an account state",
+        Some(MessageType::SessionState) => "a session state",
+        Some(MessageType::GroupState) => "a group state",
+        Some(MessageType::VaultState) => "a vault state",
+        Some(MessageType::EncryptedExport) => "an encrypted export",
+        Some(MessageType::AttachmentHeader) => "an attachment upload",
+        Some(MessageType::AttachmentPointer) => "an attachment pointer",
+        None => "no sealpost type",
+    }
+}
+
+/// Why a decrypted 1:1 payload of `kind` was refused, and what opens it.
+pub(crate) fn payload_refusal(kind: u8) -> String {
+    let (what, remedy) = match kind {
+        k if k == PayloadKind::App as u8 => ("an application message", "open it with decrypt or open"),
+        k if k == PayloadKind::BurnoutApp as u8 => {
+            ("a Burnout message", "open it with open_burnout or open, which enforce its envelope")
+        }
+        k if k == PayloadKind::GroupDistribution as u8 => {
+            ("a group sender key", "install it with Group::install_distribution or group::receive_distribution")
+        }
+        k if k == PayloadKind::ForkoutSlot as u8 => {
+            ("a Forkout key slot", "open the delivery with forkout::open or forkout::open_new")
+        }
+        _ => {
+            return format!(
+                "the message carries a payload of unknown kind {kind:#04x}: a newer sender's? Nothing changed"
+            );
+        }
+    };
+    format!("the message carries {what}, not what this call opens: {remedy} (nothing changed)")
+}
+
 /// Reads the version and type bytes of any sealpost byte string, so a
 /// transport can route it without parsing the rest.
 ///

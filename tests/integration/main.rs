@@ -16,6 +16,7 @@ mod burnout;
 mod forkout;
 mod fuzz_corpus;
 mod group;
+mod messages;
 mod persistence;
 mod proptest_conversation;
 mod replay_and_bounds;

@@ -221,7 +221,7 @@ class ErrorsSurfaceAsExceptions(unittest.TestCase):
         dave.create_inbound_session(first)
         with self.assertRaises(SealpostError.OneTimePreKeyReused):
             dave.create_inbound_session(second)
-        with self.assertRaises(SealpostError.PeerMismatch):
+        with self.assertRaises(SealpostError.OwnBundle):
             dave.create_outbound_session(bundle)  # own bundle
         with self.assertRaises(SealpostError.InvalidSignature):
             sealpost.verify_prekey_bundle(flip(bundle, len(bundle) - 40))

@@ -141,7 +141,7 @@ pub fn prekey_bundle(data: &[u8]) {
             assert!(parsed.is_setup(), "first message of a new session carries setup data");
         }
         Err(Error::WeakKey) => {}
-        Err(Error::Session(SessionError::PeerMismatch)) => assert_eq!(bundle.identity(), alice.identity()),
+        Err(Error::Session(SessionError::OwnBundle)) => assert_eq!(bundle.identity(), alice.identity()),
         Err(e) => panic!("verified bundle refused: {e}"),
     }
 }
