@@ -307,6 +307,52 @@ fn fingerprint_digits(key: &IdentityKey, out: &mut [u8]) {
     }
 }
 
+crate::text::hex_text!(
+    IdentityKey,
+    IDENTITY_KEY_LEN,
+    "identity key (64 lower-case hex digits of a valid key)",
+    |k| k.to_bytes(),
+    |bytes| IdentityKey::from_bytes(&bytes)
+);
+
+/// Parses the [`Display`](fmt::Display) form only: 12 groups of 5 digits
+/// separated by single spaces.
+///
+/// ```
+/// use sealpost::{IdentityKeyPair, SafetyNumber};
+/// let mut rng = sealpost::default_rng();
+/// let (a, b) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
+/// let number = SafetyNumber::new(a.public(), b.public());
+/// let text = number.to_string();
+/// assert!(text.parse::<SafetyNumber>()?.ct_eq(&number));
+/// assert!(text.replace(' ', "").parse::<SafetyNumber>().is_err());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+impl core::str::FromStr for SafetyNumber {
+    type Err = crate::Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let invalid = || crate::Error::Wire(WireError::InvalidField("safety number (12 groups of 5 digits)"));
+        let mut digits = [0u8; 60];
+        let mut groups = text.split(' ');
+        for group in digits.chunks_exact_mut(5) {
+            let part = groups.next().ok_or_else(invalid)?.as_bytes();
+            if part.len() != 5 || !part.iter().all(u8::is_ascii_digit) {
+                return Err(invalid());
+            }
+            for (d, c) in group.iter_mut().zip(part) {
+                *d = c - b'0';
+            }
+        }
+        if groups.next().is_some() {
+            return Err(invalid());
+        }
+        Ok(Self { digits })
+    }
+}
+
+crate::text::serde_via_text!(SafetyNumber);
+
 impl fmt::Display for SafetyNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, group) in self.digits.chunks(5).enumerate() {

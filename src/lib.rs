@@ -95,6 +95,28 @@
 //! | [`limits`] | every bound |
 //! | [`docs`] | the protocol documents: formats, derivations, labels, deviations |
 //!
+//! ## Text forms
+//!
+//! The identifiers apps put in maps, logs and JSON have `Display` and
+//! `FromStr`, and with the `serde` feature `Serialize` / `Deserialize` as
+//! the same strings. Each value has exactly one text form; parsing refuses
+//! every other spelling (upper case, prefixes, spaces, leading zeros):
+//!
+//! | type | text form |
+//! |---|---|
+//! | [`IdentityKey`] | 64 lower-case hex digits (the 32-byte key), validated like [`IdentityKey::from_bytes`] |
+//! | [`group::GroupId`], [`forkout::ForkoutId`] | 64 lower-case hex digits |
+//! | [`burnout::Envelope`] | lower-case hex of [`burnout::Envelope::to_bytes`] |
+//! | [`burnout::VaultId`] | the number in decimal, no sign, no leading zero |
+//! | [`SafetyNumber`] | 60 digits in 12 groups of 5, separated by single spaces |
+//!
+//! ```
+//! let key = *sealpost::IdentityKeyPair::generate(&mut sealpost::default_rng()).public();
+//! let text = key.to_string();
+//! assert_eq!(text.parse::<sealpost::IdentityKey>()?, key);
+//! # Ok::<(), sealpost::Error>(())
+//! ```
+//!
 //! Internally, one module per protocol concept: `identity`, `prekey`,
 //! `x3dh` (offline session setup), `ratchet` (Double Ratchet: root, chain,
 //! message keys, skipped keys), `session`, `account`, `persist`, `wire`
@@ -139,6 +161,7 @@ mod x3dh;
 #[cfg(any(fuzzing, feature = "test-hooks"))]
 #[doc(hidden)]
 pub mod test_hooks;
+mod text;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -45,6 +45,14 @@ pub struct Envelope {
     burn_after_reading: bool,
 }
 
+crate::text::hex_text!(
+    Envelope,
+    ENVELOPE_LEN,
+    "Burnout envelope (lower-case hex of its encoding)",
+    |e| e.to_bytes(),
+    |bytes| Envelope::from_bytes(&bytes).map_err(crate::Error::from)
+);
+
 impl Envelope {
     /// No expiry time (combine with [`Self::burn_after_reading`]).
     ///

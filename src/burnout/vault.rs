@@ -67,6 +67,38 @@ const REASON_REMOVED: u8 = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct VaultId(u64);
 
+/// The number in decimal.
+impl fmt::Display for VaultId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Parses the [`Display`](fmt::Display) form only (no sign, no leading
+/// zero, no spaces).
+///
+/// ```
+/// use sealpost::burnout::VaultId;
+/// assert_eq!("42".parse::<VaultId>()?, VaultId::from_u64(42));
+/// assert!("042".parse::<VaultId>().is_err() && "+42".parse::<VaultId>().is_err());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
+impl core::str::FromStr for VaultId {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let invalid = || Error::Wire(crate::error::WireError::InvalidField("vault id (a decimal number)"));
+        let canonical =
+            !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+        if !canonical {
+            return Err(invalid());
+        }
+        text.parse().map(Self).map_err(|_| invalid())
+    }
+}
+
+crate::text::serde_via_text!(VaultId);
+
 impl VaultId {
     /// The number, for the application's own index.
     pub fn to_u64(self) -> u64 {

@@ -189,6 +189,10 @@ pub const FORKOUT_ID_LEN: usize = 32;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ForkoutId([u8; FORKOUT_ID_LEN]);
 
+crate::text::hex_text!(ForkoutId, FORKOUT_ID_LEN, "Forkout id (64 lower-case hex digits)", |f| f.0, |bytes| Ok(
+    ForkoutId(bytes)
+));
+
 impl ForkoutId {
     /// Wraps 32 bytes.
     pub fn from_bytes(bytes: [u8; FORKOUT_ID_LEN]) -> Self {

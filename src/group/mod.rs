@@ -123,6 +123,8 @@ pub(crate) use message::HEADER_LEN;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupId(pub(crate) [u8; 32]);
 
+crate::text::hex_text!(GroupId, 32, "group id (64 lower-case hex digits)", |g| g.0, |bytes| Ok(GroupId(bytes)));
+
 impl GroupId {
     /// A fresh random id.
     pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {

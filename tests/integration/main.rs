@@ -24,4 +24,5 @@ mod safety_numbers;
 mod secrecy;
 mod simultaneous;
 mod tamper;
+mod text_forms;
 mod vectors;
