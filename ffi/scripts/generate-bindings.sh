@@ -48,9 +48,9 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 # One build for the library and the generator: the `cli` feature only adds
 # the generator binary's dependencies, and the linker drops them from the
 # cdylib. Apps ship libraries built without it (see ffi/README.md).
-cargo build --profile "$profile" -p sealpost-ffi --features cli --lib --bin uniffi-bindgen
+cargo build --profile "$profile" -p sealpost-ffi --features cli --lib --bin sealpost-uniffi-bindgen
 library="$target_dir/$profile_dir/$lib_name"
-bindgen="$target_dir/$profile_dir/uniffi-bindgen"
+bindgen="$target_dir/$profile_dir/sealpost-uniffi-bindgen"
 [[ -f "$library" ]] || { echo "generate-bindings: $library was not built" >&2; exit 1; }
 
 for language in "${languages[@]}"; do
