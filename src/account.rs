@@ -328,6 +328,18 @@ impl Account {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<(SessionState, Verdict<T>)> {
+        let result = self.accept_setup_inner(message, accept);
+        if let Err(e) = &result {
+            crate::trace::event!(DEBUG, "1:1 setup message refused", error = e);
+        }
+        result
+    }
+
+    fn accept_setup_inner<T>(
+        &mut self,
+        message: &SessionMessage<'_>,
+        accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
+    ) -> Result<(SessionState, Verdict<T>)> {
         let setup = message.setup.ok_or(SessionError::NotASetupMessage)?;
         if &setup.initiator == self.identity() {
             return Err(SessionError::PeerMismatch.into());
@@ -346,9 +358,17 @@ impl Account {
         }
         ratchet.apply(decrypted.commit);
         match setup.one_time_prekey_id {
-            Some(id) => self.prekeys.consume_one_time(id),
+            Some(id) => {
+                self.prekeys.consume_one_time(id);
+                crate::trace::event!(INFO, "one-time prekey consumed by an authentic setup", one_time_prekey = id);
+            }
             None => self.prekeys.record_setup_without_one_time(setup.signed_prekey_id, setup.base_key),
         }
+        crate::trace::event!(
+            DEBUG,
+            "new 1:1 session state from a setup message",
+            signed_prekey = setup.signed_prekey_id
+        );
         Ok((SessionState::accepted(ratchet, setup.base_key), verdict))
     }
 

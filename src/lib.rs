@@ -95,6 +95,16 @@
 //! | [`limits`] | every bound |
 //! | [`docs`] | the protocol documents: formats, derivations, labels, deviations |
 //!
+//! ## Cargo features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `serde` | `Serialize` / `Deserialize` for the identifiers below, as their text forms |
+//! | `tracing` | [`tracing`](https://docs.rs/tracing) events (target `sealpost`): a 1:1 or group message refused and why (DEBUG), the session state that took a message and a new state from a setup (DEBUG), a one-time prekey consumed and an own sender key rotated (INFO). They carry ids, counts and error descriptions, never key material or plaintext |
+//!
+//! Neither is on by default; without them the crate depends on neither
+//! crate.
+//!
 //! ## Text forms
 //!
 //! The identifiers apps put in maps, logs and JSON have `Display` and
@@ -162,6 +172,7 @@ mod x3dh;
 #[doc(hidden)]
 pub mod test_hooks;
 mod text;
+mod trace;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

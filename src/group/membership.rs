@@ -346,6 +346,7 @@ impl Group {
     pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Rotated {
         self.sender = self.sender.next(rng);
         self.loaded = false;
+        crate::trace::event!(INFO, "own group sender key rotated: distribute it", key_id = self.sender.key_id);
         Rotated { key_id: self.sender.key_id }
     }
 
@@ -467,6 +468,14 @@ impl Group {
     /// [`BurnoutError::MalformedEnvelope`]: crate::error::BurnoutError::MalformedEnvelope
     /// [`BurnoutError::ClockSkew`]: crate::error::BurnoutError::ClockSkew
     pub fn decrypt(&mut self, message: &[u8], now_ms: u64) -> Result<GroupPlaintext> {
+        let result = self.decrypt_inner(message, now_ms);
+        if let Err(e) = &result {
+            crate::trace::event!(DEBUG, "group message refused", error = e);
+        }
+        result
+    }
+
+    fn decrypt_inner(&mut self, message: &[u8], now_ms: u64) -> Result<GroupPlaintext> {
         let parsed = GroupMessage::parse(message)?;
         if parsed.group_id != self.id {
             return Err(Error::Group(GroupError::GroupMismatch));

@@ -421,6 +421,19 @@ impl Session {
     pub(crate) fn decrypt_parsed_in<T>(
         &mut self,
         message: &SessionMessage<'_>,
+        buf: Vec<u8>,
+        accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
+    ) -> Result<T> {
+        let result = self.decrypt_parsed_inner(message, buf, accept);
+        if let Err(e) = &result {
+            crate::trace::event!(DEBUG, "1:1 message refused", error = e);
+        }
+        result
+    }
+
+    fn decrypt_parsed_inner<T>(
+        &mut self,
+        message: &SessionMessage<'_>,
         mut buf: Vec<u8>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<T> {
@@ -470,6 +483,14 @@ impl Session {
                         state.ratchet.apply(decrypted.commit);
                         state.mark_received();
                     }
+                    crate::trace::event!(
+                        DEBUG,
+                        "1:1 message taken by a session state",
+                        state = match slot {
+                            Slot::Current => "current".to_string(),
+                            Slot::Previous(i) => format!("previous #{i}"),
+                        }
+                    );
                     return verdict.finish();
                 }
                 Err(e) if state.ratchet.knows_chain(ratchet_key) => {

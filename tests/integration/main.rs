@@ -13,6 +13,7 @@
 mod attachment;
 mod buffers;
 mod burnout;
+mod diagnostics;
 mod forkout;
 mod fuzz_corpus;
 mod group;
