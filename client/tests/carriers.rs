@@ -189,6 +189,32 @@ fn a_member_added_later_reads_from_then_on() {
 }
 
 #[test]
+fn a_member_whose_identity_changed_is_added_again_under_the_new_one() {
+    let mut r = rng(12);
+    let (alice, bob, carol, id) = three_in_a_group();
+    // "carol" reinstalls: a new identity under the same name.
+    let new_carol = Device::new("carol", 9);
+    let bundle = new_carol.client.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+    let offered = *bundle.identity();
+    assert!(matches!(
+        alice.client.start_session("carol", &bundle, NOW, &mut r),
+        Err(ClientError::IdentityChanged { .. })
+    ));
+    alice.client.accept_identity_change("carol", &offered).unwrap();
+    alice.client.start_session("carol", &bundle, NOW, &mut r).unwrap();
+    // Adding the name again removes the old identity and rotates: the new
+    // key goes to Bob and to the new Carol, not to the old one.
+    let outs = alice.client.add_group_member(&id, "carol", &mut r).unwrap();
+    let mut to: Vec<_> = outs.iter().map(|o| o.to.clone()).collect();
+    to.sort_by_key(|d| format!("{d:?}"));
+    assert_eq!(to, [Destination::Peer("bob".into()), Destination::Peer("carol".into())]);
+    deliver_keys(&alice, &outs[..1], &[&bob], &id);
+    let m = alice.client.send_group(&id, b"after the change", None, &mut r).unwrap();
+    assert_eq!(group_text(bob.receive(&alice, &m)).2, b"after the change");
+    assert!(carol.client.receive("alice", &m.bytes, NOW).is_err(), "the old identity reads nothing new");
+}
+
+#[test]
 fn forkout_is_sealed_once_and_split_by_the_relay() {
     let mut r = rng(9);
     let (alice, bob, carol) = (Device::new("alice", 1), Device::new("bob", 2), Device::new("carol", 3));

@@ -152,9 +152,23 @@ impl<S: Store> Client<S> {
         let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
         let session = inner.usable_session(peer)?;
         let identity = *session.peer_identity();
-        entry.group.add_member(identity)?;
-        if entry.identity_of(peer).is_none() {
-            entry.names.push((peer.into(), identity));
+        match entry.identity_of(peer) {
+            // Already a member: our key goes to it again.
+            Some(known) if known == identity => {}
+            // The name's identity changed since it joined (the user accepted
+            // the change): the old identity leaves, our key rotates, and
+            // every member gets the new one.
+            Some(old) => {
+                let _rotated = entry.group.remove_member(&old, rng)?;
+                entry.names.retain(|(n, _)| n != peer);
+                entry.group.add_member(identity)?;
+                entry.names.push((peer.into(), identity));
+                return inner.redistribute(entry, rng);
+            }
+            None => {
+                entry.group.add_member(identity)?;
+                entry.names.push((peer.into(), identity));
+            }
         }
         let mut batch = Batch::new();
         let out = inner.distribute(&mut batch, &mut entry, vec![session], rng)?;
