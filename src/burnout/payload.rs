@@ -60,8 +60,9 @@ impl Trailer {
 
     /// Arbitrary bytes (at most [`ENVELOPE_LEN`]) in place of an envelope,
     /// with the flag set: what a buggy or newer sender could seal. Only for
-    /// the test hooks (`crate::test_hooks`, feature `test-hooks`).
-    #[cfg(any(fuzzing, feature = "test-hooks"))]
+    /// the test hooks (`crate::test_hooks`, feature `test-hooks`) and the
+    /// unit tests.
+    #[cfg(any(test, fuzzing, feature = "test-hooks"))]
     pub(crate) fn raw(bytes: &[u8]) -> Result<Self> {
         let mut out = [0; ENVELOPE_LEN];
         out.get_mut(..bytes.len()).ok_or(Error::InvalidState("raw envelope too long"))?.copy_from_slice(bytes);

@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use sealpost::group::{Group, GroupId};
 use sealpost::Account;
+use sealpost::group::{Group, GroupId};
 use sealpost_testkit::{NOW, rng};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
