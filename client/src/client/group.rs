@@ -14,6 +14,18 @@
 //! key to every other member, so everyone reads everyone once the
 //! distributions arrive.
 //!
+//! A member whose identity changes (the app accepted an
+//! [`Event::IdentityChanged`](crate::Event::IdentityChanged), or the user
+//! verified a new identity) stays in the group under its old identity until
+//! the app adds it again ([`Client::add_group_member`] with a session under
+//! the new identity): that removes the old identity, rotates our sender key
+//! and hands the new one to every member. Until then the new identity's
+//! group messages are refused (not a member), and a rotation
+//! ([`Client::rotate_group_key`], [`Client::remove_group_member`]) fails,
+//! naming it, with [`ClientError::NoSession`] (no session with it yet) or
+//! [`ClientError::NotGroupMember`] (a session under the new identity):
+//! never does a new key go to an identity that did not join.
+//!
 //! A group state loaded from the store needs no rotation before sending
 //! (see [`Group::needs_rotation`]): the client only ever loads its newest
 //! committed state, and commits before any message leaves it. A store put
