@@ -80,6 +80,17 @@ pub enum ClientError {
         peer: String,
     },
 
+    /// Two names given for one identity (the same contact twice, or a
+    /// server that serves one bundle under two names): a group member has
+    /// one name. Use one of them.
+    #[error("{peer} and {other} are the same identity: a group member has one name")]
+    SameIdentity {
+        /// The name refused.
+        peer: String,
+        /// The name the identity already has in the group.
+        other: String,
+    },
+
     /// Bytes of a kind a client does not receive (a prekey bundle, a state
     /// export, an unsplit Forkout bundle: the relay splits those): drop them.
     #[error("a {0:?} is not a message a client receives: drop it (Forkout bundles go to the relay)")]

@@ -89,10 +89,15 @@
 //! back) is detected when the app keeps the generation where a restore
 //! cannot reach and opens with [`Client::open_at_least`].
 //!
-//! Not detected: one record put back on its own from an older copy of the
-//! same store (someone with write access to the file, without the key).
-//! Its generation is older than the store's, as it should be; telling it
-//! from the current record would need an index of every record's
+//! The account and the vault are held to the generation record exactly: it
+//! names the generation that last wrote each, so an old copy of either put
+//! back on its own (consumed one-time prekeys, or a burned message, coming
+//! back) is refused ([`ClientError::RolledBack`]).
+//!
+//! Not detected: an older copy of one session, group or trust record put
+//! back on its own (someone with write access to the file, without the
+//! key). Its generation is older than the store's, as it should be; telling
+//! it from the current record would need an index of every record's
 //! generation, read at open. What it can do is bounded by the protocol:
 //! every message carries a fresh salt, so even an old sending state never
 //! uses a key and nonce twice (its repeats are refused by the peer as

@@ -25,11 +25,18 @@
 //! **Rollback.** A record written after the store's generation record is
 //! impossible in a store the client wrote (both go in one transaction): a
 //! record newer than the generation it is read under means the file was
-//! pieced together from different times (an old copy of part of it put
-//! back), and reading it fails with
-//! [`ClientError::RolledBack`]. A whole file put back from an old copy is
-//! consistent in itself; the app detects it by keeping the generation
-//! ([`Client::open_at_least`](crate::Client::open_at_least)).
+//! pieced together from different times (the generation and account
+//! records put back from an old copy while newer records stayed), and
+//! reading it fails with [`ClientError::RolledBack`]. The account and the
+//! vault are checked more tightly: the generation record also names the
+//! generation that last wrote each, and anything else is refused, so an
+//! old copy of either put back alone (consumed one-time prekeys coming
+//! back, a burned message coming back) is detected too. A whole file put
+//! back from an old copy is consistent in itself; the app detects it by
+//! keeping the generation
+//! ([`Client::open_at_least`](crate::Client::open_at_least)). An older
+//! copy of one session, group or trust record put back alone is not
+//! detected (see the crate documentation, "At rest").
 
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};

@@ -215,6 +215,58 @@ fn a_member_whose_identity_changed_is_added_again_under_the_new_one() {
 }
 
 #[test]
+fn a_removal_rotates_even_while_a_member_is_unreachable() {
+    let mut r = rng(13);
+    let (alice, bob, carol, id) = three_in_a_group();
+    let dave = Device::new("dave", 4);
+    connect(&[&alice, &dave]);
+    let outs = alice.client.add_group_member(&id, "dave", &mut r).unwrap();
+    dave.client.join_group(&id, &["alice"], &mut r).unwrap();
+    deliver_keys(&alice, &outs, &[&dave], &id);
+    // Bob's identity changes and Alice accepts it: no usable session with
+    // "bob" under the identity he joined with.
+    let new_bob = Device::new("bob", 8);
+    let bundle = new_bob.client.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+    alice.client.accept_identity_change("bob", bundle.identity()).unwrap();
+    // Removing Carol still rotates: Dave gets the new key, Bob is listed.
+    let outs = alice.client.remove_group_member(&id, "carol", &mut r).unwrap();
+    assert_eq!(outs.iter().map(|o| o.to.clone()).collect::<Vec<_>>(), [Destination::Peer("dave".into())]);
+    assert_eq!(alice.client.group_members_missing_key(&id).unwrap(), ["bob"]);
+    deliver_keys(&alice, &outs, &[&dave], &id);
+    let m = alice.client.send_group(&id, b"carol is out", None, &mut r).unwrap();
+    assert_eq!(group_text(dave.receive(&alice, &m)).2, b"carol is out");
+    assert!(carol.client.receive("alice", &m.bytes, NOW).is_err());
+    assert!(bob.client.receive("alice", &m.bytes, NOW).is_err(), "the old identity got no new key");
+    // Once a session under the new identity exists, adding "bob" again
+    // removes the old identity and reaches the new one.
+    alice.client.start_session("bob", &bundle, NOW, &mut r).unwrap();
+    let outs = alice.client.add_group_member(&id, "bob", &mut r).unwrap();
+    assert!(outs.iter().any(|o| o.to == Destination::Peer("bob".into())));
+    assert!(alice.client.group_members_missing_key(&id).unwrap().is_empty());
+}
+
+#[test]
+fn one_identity_under_two_names_is_refused() {
+    let mut r = rng(14);
+    let (alice, bob) = (Device::new("alice", 1), Device::new("bob", 2));
+    connect(&[&alice, &bob]);
+    // The same person under a second name (a second bundle of Bob's).
+    let bundle = bob.client.prekey_bundles(&mut r, NOW).unwrap().remove(1);
+    alice.client.start_session("bobby", &bundle, NOW, &mut r).unwrap();
+    let generation = alice.client.generation().unwrap();
+    assert_eq!(
+        alice.client.create_group(&["bob", "bobby"], &mut r).unwrap_err(),
+        ClientError::SameIdentity { peer: "bobby".into(), other: "bob".into() }
+    );
+    assert_eq!(alice.client.generation().unwrap(), generation);
+    let (id, _) = alice.client.create_group(&["bob"], &mut r).unwrap();
+    assert_eq!(
+        alice.client.add_group_member(&id, "bobby", &mut r).unwrap_err(),
+        ClientError::SameIdentity { peer: "bobby".into(), other: "bob".into() }
+    );
+}
+
+#[test]
 fn forkout_is_sealed_once_and_split_by_the_relay() {
     let mut r = rng(9);
     let (alice, bob, carol) = (Device::new("alice", 1), Device::new("bob", 2), Device::new("carol", 3));

@@ -233,6 +233,49 @@ fn a_store_pieced_together_from_two_times_is_detected_without_help() {
     );
 }
 
+#[test]
+fn an_old_account_or_vault_record_put_back_alone_is_detected() {
+    let mut r = rng(13);
+    let (alice, _sa, bob, sb) = pair();
+    let account_key_of = |records: &[(Table, Key, Vec<u8>)]| {
+        records.iter().filter(|(t, _, _)| *t == Table::Meta).cloned().collect::<Vec<_>>()
+    };
+    // Bob's account before a second setup consumed a one-time prekey.
+    let before = sb.dump().unwrap();
+    let carol = Client::create(MemoryStore::new(), &[7; 32], &mut r, NOW).unwrap();
+    let bundle = bob.prekey_bundles(&mut r, NOW).unwrap().remove(0);
+    carol.start_session("bob", &bundle, NOW, &mut r).unwrap();
+    let hi = carol.send("bob", b"hi", &mut r).unwrap();
+    bob.receive("carol", &hi.bytes, NOW).unwrap();
+    let now = sb.dump().unwrap();
+    // Put back the old account record only (its one-time prekey unused),
+    // keeping the current generation record (the small one of the two).
+    let largest = |records: Vec<(Table, Key, Vec<u8>)>| records.into_iter().max_by_key(|r| r.2.len()).unwrap();
+    let smallest = |records: Vec<(Table, Key, Vec<u8>)>| records.into_iter().min_by_key(|r| r.2.len()).unwrap();
+    let mut pieced: Vec<_> = now.iter().filter(|(t, _, _)| *t != Table::Meta).cloned().collect();
+    pieced.push(smallest(account_key_of(&now)));
+    pieced.push(largest(account_key_of(&before)));
+    sb.restore(pieced).unwrap();
+    assert!(matches!(Client::open(sb.clone(), &KEY_B), Err(ClientError::RolledBack { .. })));
+
+    // The vault: a burn-after-reading message read, then its vault record
+    // put back.
+    sb.restore(now).unwrap();
+    let bob = Client::open(sb.clone(), &KEY_B).unwrap();
+    let once = sealpost::burnout::Envelope::new(NOW).burn_after_reading();
+    let m = alice.send_burnout("bob", b"door code", &once, &mut r).unwrap();
+    let Event::Burnout { entry, .. } = bob.receive("alice", &m.bytes, NOW).unwrap() else { panic!() };
+    let with_message = sb.dump().unwrap();
+    bob.vault_read(entry, NOW).unwrap();
+    let vault_of =
+        |records: &[(Table, Key, Vec<u8>)]| records.iter().find(|(t, _, _)| *t == Table::Vault).cloned().unwrap();
+    let mut pieced: Vec<_> = sb.dump().unwrap().into_iter().filter(|(t, _, _)| *t != Table::Vault).collect();
+    pieced.push(vault_of(&with_message));
+    sb.restore(pieced).unwrap();
+    let bob = Client::open(sb, &KEY_B).unwrap();
+    assert!(matches!(bob.vault_read(entry, NOW), Err(ClientError::RolledBack { .. })), "the burned message came back");
+}
+
 /// A store that counts reads, to show what opening costs.
 #[derive(Clone, Default)]
 struct Counting {
@@ -268,4 +311,30 @@ fn opening_reads_two_records_whatever_the_number_of_sessions() {
     let hub = Client::open(store.clone(), &KEY_A).unwrap();
     assert_eq!(store.reads.load(std::sync::atomic::Ordering::Relaxed), 2, "the generation and the account");
     assert!(hub.has_session("peer 59").unwrap());
+}
+
+#[test]
+fn accepting_the_recorded_identity_again_keeps_it_verified() {
+    let (_alice, _, bob, _) = pair();
+    let id = bob.peer_trust("alice").unwrap().unwrap().identity;
+    bob.verify_identity("alice", &id).unwrap();
+    bob.accept_identity_change("alice", &id).unwrap();
+    assert!(bob.peer_trust("alice").unwrap().unwrap().verified);
+}
+
+#[test]
+fn prekey_bundles_commits_only_what_the_policy_changed() {
+    let mut r = rng(12);
+    let store = MemoryStore::new();
+    let client = Client::create(store.clone(), &KEY_A, &mut r, NOW).unwrap();
+    let week = sealpost_client::SIGNED_PREKEY_ROTATION_MS;
+    client.prekey_bundles(&mut r, NOW + week).unwrap(); // rotates; the old one is in its grace period
+    let before = client.generation().unwrap();
+    // Past the old key's grace period: the rotation and the expiry are
+    // committed (once).
+    let later = NOW + week + sealpost::limits::SIGNED_PREKEY_GRACE_MS + 1;
+    client.prekey_bundles(&mut r, later).unwrap();
+    assert_eq!(client.generation().unwrap(), before + 1);
+    client.prekey_bundles(&mut r, later).unwrap();
+    assert_eq!(client.generation().unwrap(), before + 1, "nothing left to expire: no commit");
 }

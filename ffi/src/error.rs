@@ -291,6 +291,7 @@ impl From<sealpost_client::ClientError> for SealpostError {
             C::GroupExists { .. } => Self::GroupExists(message),
             C::NotGroupMember { .. } => Self::NotGroupMember(message),
             C::NotReceivable(_) => Self::NotReceivable(message),
+            C::SameIdentity { .. } => Self::InvalidArgument(message),
             _ => Self::Other(message),
         }
     }

@@ -118,12 +118,15 @@ impl<R: Read> Decryptor<R> {
         self.loaded = None;
         self.buf.clear();
         self.buf.resize(len, 0);
+        // Unknown until the read completes: an I/O error mid-chunk leaves
+        // the input anywhere, and a seek must then move it again.
+        self.input_at = u64::MAX;
         let got = read_full(&mut self.input, &mut self.buf)?;
-        self.input_at = index + 1;
         if got < len {
             self.buf.clear();
             return Err(AttachmentError::Truncated { chunk: index });
         }
+        self.input_at = index + 1;
         let last = index == self.last_chunk();
         self.keys.open(index, last, &mut self.buf)?;
         if last {
@@ -233,8 +236,14 @@ impl<R: Read + Seek> Seek for Decryptor<R> {
         self.error = None;
         self.pos = target;
         let chunk = self.pointer.chunk;
-        let index = (target / chunk.bytes_u64()).min(self.last_chunk());
-        if self.loaded != Some(index) && !(target >= self.pointer.len && self.end_checked) {
+        let last = self.last_chunk();
+        let index = (target / chunk.bytes_u64()).min(last);
+        if self.loaded == Some(index) {
+            // Served from the buffer; the next chunk read follows it.
+            if index < last {
+                self.position_input(index + 1)?;
+            }
+        } else if !(target >= self.pointer.len && self.end_checked) {
             self.position_input(index)?;
         }
         Ok(target)

@@ -208,6 +208,10 @@ pub fn encrypt_stream<Rd: Read, W: Write, R: CryptoRng + ?Sized>(
     let result = (|| {
         loop {
             let n = read_full(&mut input, &mut chunk)?;
+            if n == 0 && enc.len > 0 {
+                // The input ended on a chunk boundary: reported already.
+                return Ok(());
+            }
             enc.take(chunk.get(..n).unwrap_or_default())?;
             if progress(Progress { done: enc.len, total }).is_break() {
                 return Err(AttachmentError::Cancelled);

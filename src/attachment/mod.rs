@@ -68,9 +68,11 @@
 //!   chunk are [`AttachmentError::TrailingData`](crate::AttachmentError::TrailingData);
 //! * the header's key check commits the upload to the pointer's file key
 //!   (ChaCha20-Poly1305 alone is not key-committing): a pointer moved to
-//!   another attachment, or a header changed, is
-//!   [`AttachmentError::KeyMismatch`](crate::AttachmentError::KeyMismatch) before any chunk is read; the salt and
-//!   chunk size are bound by the key derivation;
+//!   another attachment, or a changed salt, key check or chunk size, is
+//!   [`AttachmentError::KeyMismatch`](crate::AttachmentError::KeyMismatch)
+//!   before any chunk is read (a changed version or type byte is a
+//!   [`WireError`](crate::WireError)); the salt and chunk size are bound by
+//!   the key derivation;
 //! * the payload key is unique per file, so the fixed nonce prefix never
 //!   repeats a key and nonce; 2^32 chunks of at least 16 KiB cover
 //!   [`MAX_ATTACHMENT_LEN`](crate::limits::MAX_ATTACHMENT_LEN) (16 TiB).

@@ -109,7 +109,8 @@ impl Metadata {
 /// any kind; the recipient [parses](Self::parse) them and opens the upload
 /// with [`Decryptor`](super::Decryptor).
 ///
-/// The pointer is a secret (it holds the key): it is zeroized on drop, and
+/// The pointer is a secret (it holds the key): its key is zeroized on drop
+/// (the metadata is not), and
 /// `Debug` shows the length and metadata only. Its bytes leave memory only
 /// inside a message's encryption.
 #[derive(Clone, PartialEq, Eq)]

@@ -314,6 +314,66 @@ fn a_refused_chunk_is_reported_again_and_a_seek_reads_past_it() {
 }
 
 #[test]
+fn seeking_to_the_end_and_back_reads_on() {
+    // The player's pattern: read the start, find the length, go back.
+    let plaintext = data(4 * CHUNK + 10);
+    let (pointer, upload) = seal(&plaintext, 14);
+    let mut dec = Decryptor::new(Cursor::new(&upload), &pointer).unwrap();
+    let mut head = [0u8; 10];
+    dec.read_exact(&mut head).unwrap();
+    assert_eq!(dec.seek(SeekFrom::End(0)).unwrap(), plaintext.len() as u64);
+    assert_eq!(dec.read(&mut head).unwrap(), 0);
+    dec.seek(SeekFrom::Start(100)).unwrap();
+    let mut rest = Vec::new();
+    dec.read_to_end(&mut rest).unwrap();
+    assert_eq!(&rest[..], &plaintext[100..]);
+    // And from inside the loaded chunk after the input moved on.
+    dec.seek(SeekFrom::Start(5)).unwrap();
+    dec.read_exact(&mut head).unwrap();
+    dec.seek(SeekFrom::Current(-5)).unwrap();
+    let mut again = Vec::new();
+    dec.read_to_end(&mut again).unwrap();
+    assert_eq!(&again[..], &plaintext[10..]);
+}
+
+#[test]
+fn a_read_that_failed_mid_chunk_recovers_after_a_seek() {
+    /// Fails one read once the position passes `fail_at`.
+    struct Flaky<'a> {
+        inner: Cursor<&'a [u8]>,
+        fail_at: u64,
+    }
+    impl Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.inner.position() >= self.fail_at {
+                self.fail_at = u64::MAX;
+                return Err(std::io::Error::other("network timeout"));
+            }
+            let len = buf.len();
+            let n = len.min((self.fail_at - self.inner.position()) as usize).max(1).min(len);
+            self.inner.read(&mut buf[..n])
+        }
+    }
+    impl Seek for Flaky<'_> {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(to)
+        }
+    }
+    let plaintext = data(3 * CHUNK);
+    let (pointer, upload) = seal(&plaintext, 15);
+    let fail_at = (HEADER_LEN + CHUNK + CHUNK_OVERHEAD + 500) as u64; // inside chunk 1
+    let mut dec = Decryptor::new(Flaky { inner: Cursor::new(&upload[..]), fail_at }, &pointer).unwrap();
+    let mut all = Vec::new();
+    let err = dec.read_to_end(&mut all).unwrap_err();
+    assert!(err.to_string().contains("network timeout"), "{err}");
+    assert_eq!(all.len(), CHUNK, "chunk 0 only");
+    dec.seek(SeekFrom::Start(CHUNK as u64)).unwrap();
+    let mut rest = Vec::new();
+    dec.read_to_end(&mut rest).unwrap();
+    assert_eq!(&rest[..], &plaintext[CHUNK..]);
+}
+
+#[test]
 fn after_a_failed_write_the_encryptor_seals_nothing_more() {
     /// Accepts `ok` writes, then fails once, then accepts again.
     struct Flaky {

@@ -20,11 +20,13 @@
 //! the app adds it again ([`Client::add_group_member`] with a session under
 //! the new identity): that removes the old identity, rotates our sender key
 //! and hands the new one to every member. Until then the new identity's
-//! group messages are refused (not a member), and a rotation
-//! ([`Client::rotate_group_key`], [`Client::remove_group_member`]) fails,
-//! naming it, with [`ClientError::NoSession`] (no session with it yet) or
-//! [`ClientError::NotGroupMember`] (a session under the new identity):
-//! never does a new key go to an identity that did not join.
+//! group messages are refused (not a member). A rotation
+//! ([`Client::rotate_group_key`], [`Client::remove_group_member`]) always
+//! takes effect: the new key goes to every member that can be reached
+//! (a usable session under the identity it joined with), never to an
+//! identity that did not join, and the others are listed by
+//! [`Client::group_members_missing_key`] until
+//! [`Client::add_group_member`] reaches them.
 //!
 //! A group state loaded from the store needs no rotation before sending
 //! (see [`Group::needs_rotation`]): the client only ever loads its newest
@@ -51,6 +53,9 @@ pub(crate) struct GroupEntry {
     group: Group,
     /// `(name, identity)` of every other member, in the order they joined.
     names: Vec<(String, IdentityKey)>,
+    /// Members our current sender key has not been handed to (they could
+    /// not be reached at the last rotation).
+    missing_key: Vec<String>,
 }
 
 impl GroupEntry {
@@ -62,7 +67,8 @@ impl GroupEntry {
         self.names.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
     }
 
-    /// `count (u32) | (identity (32) | name)*`.
+    /// `count (u32) | (identity (32) | name)* | count (u32) | name*` (the
+    /// members, then those missing our current key).
     fn encode_names(&self) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&u32::try_from(self.names.len()).unwrap_or(u32::MAX).to_be_bytes());
@@ -70,10 +76,15 @@ impl GroupEntry {
             out.extend_from_slice(identity.as_bytes());
             mailbox::put_name(&mut out, name);
         }
+        out.extend_from_slice(&u32::try_from(self.missing_key.len()).unwrap_or(u32::MAX).to_be_bytes());
+        for name in &self.missing_key {
+            mailbox::put_name(&mut out, name);
+        }
         out
     }
 
-    fn decode_names(plain: &[u8]) -> Result<Vec<(String, IdentityKey)>, ClientError> {
+    #[allow(clippy::type_complexity)]
+    fn decode_names(plain: &[u8]) -> Result<(Vec<(String, IdentityKey)>, Vec<String>), ClientError> {
         let corrupted = || ClientError::Corrupted { table: "group" };
         let mut r = Cursor(plain);
         let count = r.u32().ok_or_else(corrupted)? as usize;
@@ -85,10 +96,23 @@ impl GroupEntry {
             let identity = IdentityKey::from_bytes(&r.array::<32>().ok_or_else(corrupted)?).map_err(|_| corrupted())?;
             names.push((r.name().ok_or_else(corrupted)?, identity));
         }
+        let count = r.u32().ok_or_else(corrupted)? as usize;
+        if count > r.0.len() / 4 {
+            return Err(corrupted());
+        }
+        let missing = (0..count).map(|_| r.name()).collect::<Option<Vec<_>>>().ok_or_else(corrupted)?;
         if !r.0.is_empty() {
             return Err(corrupted());
         }
-        Ok(names)
+        Ok((names, missing))
+    }
+
+    /// Refuses a second name for an identity already in the group.
+    fn check_new_identity(&self, name: &str, identity: &IdentityKey) -> Result<(), ClientError> {
+        match self.names.iter().find(|(n, id)| id == identity && n != name) {
+            Some((other, _)) => Err(ClientError::SameIdentity { peer: name.into(), other: other.clone() }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -137,12 +161,16 @@ impl<S: Store> Client<S> {
                 continue;
             }
             let session = inner.usable_session(name)?;
-            names.push((name.into(), *session.peer_identity()));
-            sessions.push(session);
+            let identity = *session.peer_identity();
+            if let Some((other, _)) = names.iter().find(|(_, id)| *id == identity) {
+                return Err(ClientError::SameIdentity { peer: name.into(), other: other.clone() });
+            }
+            names.push((name.into(), identity));
+            sessions.push((name.to_owned(), session));
         }
         let own = *inner.account.identity();
         let group = Group::new(*id, own, names.iter().map(|(_, identity)| *identity), rng)?;
-        let mut entry = GroupEntry { group, names };
+        let mut entry = GroupEntry { group, names, missing_key: Vec::new() };
         let mut batch = Batch::new();
         let out = inner.distribute(&mut batch, &mut entry, sessions, rng)?;
         inner.put_group(&mut batch, entry, true, rng);
@@ -164,6 +192,7 @@ impl<S: Store> Client<S> {
         let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
         let session = inner.usable_session(peer)?;
         let identity = *session.peer_identity();
+        entry.check_new_identity(peer, &identity)?;
         match entry.identity_of(peer) {
             // Already a member: our key goes to it again.
             Some(known) if known == identity => {}
@@ -183,16 +212,17 @@ impl<S: Store> Client<S> {
             }
         }
         let mut batch = Batch::new();
-        let out = inner.distribute(&mut batch, &mut entry, vec![session], rng)?;
+        let out = inner.distribute(&mut batch, &mut entry, vec![(peer.to_owned(), session)], rng)?;
         inner.put_group(&mut batch, entry, true, rng);
         inner.commit(batch, rng)?;
         Ok(out)
     }
 
     /// Removes `peer` from the group: our sender key is rotated and the new
-    /// one goes to every remaining member (the returned entries), so the
-    /// removed member reads nothing we send from now on. Every other member
-    /// removes it too.
+    /// one goes to every remaining member that can be reached (the returned
+    /// entries; the others: [`group_members_missing_key`](Self::group_members_missing_key)),
+    /// so the removed member reads nothing we send from now on, even while
+    /// someone else is unreachable. Every other member removes it too.
     pub fn remove_group_member<R: CryptoRng + ?Sized>(
         &self,
         id: &GroupId,
@@ -208,7 +238,8 @@ impl<S: Store> Client<S> {
     }
 
     /// Rotates our sender key in the group and hands the new one to every
-    /// member (the returned entries). Needed after the store was put back
+    /// member that can be reached (the returned entries; see
+    /// [`group_members_missing_key`](Self::group_members_missing_key)). Needed after the store was put back
     /// from a backup; harmless otherwise.
     pub fn rotate_group_key<R: CryptoRng + ?Sized>(
         &self,
@@ -251,6 +282,16 @@ impl<S: Store> Client<S> {
         Ok(entry.names.into_iter().map(|(name, _)| name).collect())
     }
 
+    /// The members our current sender key did not reach at the last
+    /// rotation (no usable session then, blocked, or a new identity): once
+    /// each is reachable, [`add_group_member`](Self::add_group_member)
+    /// hands it the key (for a new identity, after removing the old one).
+    pub fn group_members_missing_key(&self, id: &GroupId) -> Result<Vec<String>, ClientError> {
+        let mut inner = self.lock()?;
+        let entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        Ok(entry.missing_key)
+    }
+
     /// Whether we hold `peer`'s sender key for the group (its messages can
     /// be read).
     pub fn has_sender_key(&self, id: &GroupId, peer: &str) -> Result<bool, ClientError> {
@@ -282,8 +323,8 @@ impl<S: Store> Inner<S> {
         group.resume_without_rotation();
         let key = self.keys.key(Table::Group, &names_name(id));
         let sealed = self.store.get(Table::Group, &key)?.ok_or(ClientError::Corrupted { table: "group" })?;
-        let names = GroupEntry::decode_names(&self.open(Table::Group, &key, &sealed)?)?;
-        Ok(Some(GroupEntry { group, names }))
+        let (names, missing_key) = GroupEntry::decode_names(&self.open(Table::Group, &key, &sealed)?)?;
+        Ok(Some(GroupEntry { group, names, missing_key }))
     }
 
     /// Writes the group state (and its member names when they changed).
@@ -298,42 +339,46 @@ impl<S: Store> Inner<S> {
         self.staged.push(Staged::Group(id, Box::new(entry)));
     }
 
-    /// Hands our sender key to the members whose `sessions` are given:
-    /// their sessions and one outbox entry each go into `batch`.
+    /// Hands our sender key to the members whose `(name, session)` pairs
+    /// are given: their sessions and one outbox entry each go into `batch`.
     fn distribute<R: CryptoRng + ?Sized>(
         &mut self,
         batch: &mut Batch,
         entry: &mut GroupEntry,
-        mut sessions: Vec<Session>,
+        sessions: Vec<(String, Session)>,
         rng: &mut R,
     ) -> Result<Vec<Outgoing>, ClientError> {
+        let (names, mut sessions): (Vec<String>, Vec<Session>) = sessions.into_iter().unzip();
         let sent = entry.group.distribute(sessions.iter_mut(), rng)?;
         let mut out = Vec::with_capacity(sent.len());
-        for (session, (identity, bytes)) in sessions.into_iter().zip(sent) {
-            let name = entry.name_of(&identity).ok_or(ClientError::Corrupted { table: "group" })?.to_owned();
+        for ((name, session), (_, bytes)) in names.into_iter().zip(sessions).zip(sent) {
+            entry.missing_key.retain(|n| *n != name);
             self.put_session(batch, &name, session, rng);
             out.push(self.put_outgoing(batch, Destination::Peer(name), bytes, rng));
         }
         Ok(out)
     }
 
-    /// After a rotation: the new sender key to every member, committed with
-    /// the group.
+    /// After a rotation: the new sender key to every member that can be
+    /// reached (a usable session under the identity it joined with),
+    /// committed with the group whatever the others: a removal takes effect
+    /// even if someone is offline. The members skipped are recorded
+    /// ([`Client::group_members_missing_key`]).
     fn redistribute<R: CryptoRng + ?Sized>(
         &mut self,
         mut entry: GroupEntry,
         rng: &mut R,
     ) -> Result<Vec<Outgoing>, ClientError> {
         let mut sessions = Vec::with_capacity(entry.names.len());
+        let mut missing = Vec::new();
         for (name, identity) in &entry.names {
-            let session = self.usable_session(name)?;
-            if session.peer_identity() != identity {
-                // The peer's identity changed since it joined: it must be
-                // added again under the new one.
-                return Err(ClientError::NotGroupMember { peer: name.clone() });
+            match self.usable_session(name) {
+                Ok(session) if session.peer_identity() == identity => sessions.push((name.clone(), session)),
+                Ok(_) | Err(ClientError::NoSession { .. } | ClientError::Blocked { .. }) => missing.push(name.clone()),
+                Err(e) => return Err(e),
             }
-            sessions.push(session);
         }
+        entry.missing_key = missing;
         let mut batch = Batch::new();
         let out = self.distribute(&mut batch, &mut entry, sessions, rng)?;
         self.put_group(&mut batch, entry, true, rng);

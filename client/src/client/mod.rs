@@ -105,6 +105,11 @@ pub(crate) struct Inner<S> {
     account: Account,
     /// The store generation, as last committed.
     generation: u64,
+    /// The generation record as last committed.
+    meta: Meta,
+    /// The batch being built writes the account / the vault.
+    writes_account: bool,
+    writes_vault: bool,
     /// Committed records of recently touched peers and groups (at most
     /// [`CACHE_LIMIT`] each), so a hot conversation does not reopen its
     /// records (decoding identity keys) every call.
@@ -149,7 +154,7 @@ impl<S: Store> Client<S> {
         }
         let mut account = Account::new(rng, now_ms);
         account.generate_one_time_prekeys(ONE_TIME_PREKEY_TARGET, rng)?;
-        let mut inner = Inner::new(store, keys, account.clone(), 0);
+        let mut inner = Inner::new(store, keys, account.clone(), Meta::default());
         let mut batch = Batch::new();
         inner.put_account(&mut batch, account, rng);
         inner.commit(batch, rng)?;
@@ -170,7 +175,7 @@ impl<S: Store> Client<S> {
     /// on a server).
     pub fn open_at_least(store: S, store_key: &[u8; 32], min_generation: u64) -> Result<Self, ClientError> {
         let keys = RecordKeys::derive(store_key);
-        let Some((account, generation)) = load_meta(&store, &keys)? else {
+        let Some((account, meta)) = load_meta(&store, &keys)? else {
             // Records under another store key are a wrong key, not an
             // empty store.
             return Err(if store.scan(Table::Meta)?.is_empty() {
@@ -179,10 +184,10 @@ impl<S: Store> Client<S> {
                 ClientError::Corrupted { table: "meta" }
             });
         };
-        if generation < min_generation {
-            return Err(ClientError::RolledBack { generation, minimum: min_generation });
+        if meta.generation < min_generation {
+            return Err(ClientError::RolledBack { generation: meta.generation, minimum: min_generation });
         }
-        Ok(Self { inner: Mutex::new(Inner::new(store, keys, account, generation)) })
+        Ok(Self { inner: Mutex::new(Inner::new(store, keys, account, meta)) })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner<S>>, ClientError> {
@@ -194,6 +199,8 @@ impl<S: Store> Client<S> {
         // staged was never committed.
         inner.staged.clear();
         inner.entries = 0;
+        inner.writes_account = false;
+        inner.writes_vault = false;
         Ok(inner)
     }
 
@@ -228,7 +235,10 @@ impl<S: Store> Client<S> {
             account.rotate_signed_prekey(rng, now_ms)?;
             changed = true;
         }
+        let before = account.to_bytes();
         account.expire_signed_prekeys(now_ms);
+        // Expired signed prekeys leave the store now, not at the next rotation.
+        changed |= account.to_bytes() != before;
         let left = account.remaining_one_time_prekeys();
         if left < ONE_TIME_PREKEY_LOW {
             account.generate_one_time_prekeys(ONE_TIME_PREKEY_TARGET - left, rng)?;
@@ -301,7 +311,9 @@ impl<S: Store> Client<S> {
 
     /// The user accepts `identity` as `peer`'s new identity (unverified).
     /// Refused with [`ClientError::Blocked`] for a verified peer (verify
-    /// instead). The session with the old identity is deleted.
+    /// instead). The session with the old identity is deleted. Accepting the
+    /// recorded identity again (dismissing a pending change) keeps it as it
+    /// was, verified or not.
     pub fn accept_identity_change(&self, peer: &str, identity: &IdentityKey) -> Result<(), ClientError> {
         self.set_identity(peer, identity, false)
     }
@@ -317,28 +329,62 @@ impl<S: Store> Client<S> {
         if current.as_ref().is_some_and(|t| t.identity != *identity) {
             inner.delete_session(&mut batch, peer);
         }
+        // Accepting the recorded identity again keeps it verified.
+        let verified = verified || current.as_ref().is_some_and(|t| t.verified && t.identity == *identity);
         inner.put_trust(&mut batch, peer, TrustRecord { identity: *identity, verified, pending: None }, &mut rng);
         inner.commit(batch, &mut rng)?;
         Ok(())
     }
 }
 
-/// Reads the store generation and the account (`None`: no generation
+/// What the generation record holds: the store generation, and the
+/// generations that last wrote the account and the vault (0: no vault yet).
+/// Those two records must have been written exactly then.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Meta {
+    generation: u64,
+    account_written: u64,
+    vault_written: u64,
+}
+
+impl Meta {
+    fn encode(&self) -> Vec<u8> {
+        [self.generation, self.account_written, self.vault_written].iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    fn decode(plain: &[u8]) -> Option<Self> {
+        let mut r = mailbox::Cursor(plain);
+        let meta = Self { generation: r.u64()?, account_written: r.u64()?, vault_written: r.u64()? };
+        r.0.is_empty().then_some(meta)
+    }
+}
+
+/// A record the generation record says was written at `expected` but says
+/// itself it was written at `written`: an old (or newer) copy of it was put
+/// back.
+fn exactly(meta: &Meta, expected: u64, written: u64) -> Result<(), ClientError> {
+    if written != expected {
+        return Err(ClientError::RolledBack { generation: written.min(meta.generation), minimum: expected });
+    }
+    Ok(())
+}
+
+/// Reads the generation record and the account (`None`: no generation
 /// record under this store key).
-fn load_meta<S: Store>(store: &S, keys: &RecordKeys) -> Result<Option<(Account, u64)>, ClientError> {
+fn load_meta<S: Store>(store: &S, keys: &RecordKeys) -> Result<Option<(Account, Meta)>, ClientError> {
     let corrupted = || ClientError::Corrupted { table: "meta" };
     let key = keys.key(Table::Meta, GENERATION);
     let Some(sealed) = store.get(Table::Meta, &key)? else { return Ok(None) };
     let (written, plain) = keys.open(Table::Meta, &key, &sealed)?;
-    let generation = u64::from_be_bytes(plain.as_slice().try_into().map_err(|_| corrupted())?);
-    if written != generation {
+    let meta = Meta::decode(&plain).ok_or_else(corrupted)?;
+    if written != meta.generation || meta.account_written > meta.generation || meta.vault_written > meta.generation {
         return Err(corrupted());
     }
     let key = keys.key(Table::Meta, ACCOUNT);
     let export = store.get(Table::Meta, &key)?.ok_or_else(corrupted)?;
     let (written, account) = keys.import(Table::Meta, &key, &export)?;
-    fresh(generation, written)?;
-    Ok(Some((account, generation)))
+    exactly(&meta, meta.account_written, written)?;
+    Ok(Some((account, meta)))
 }
 
 /// A record written at `written` read under the store generation
@@ -382,12 +428,15 @@ impl<S: Store> Inner<S> {
         Ok(object)
     }
 
-    fn new(store: S, keys: RecordKeys, account: Account, generation: u64) -> Self {
+    fn new(store: S, keys: RecordKeys, account: Account, meta: Meta) -> Self {
         Self {
             store,
             keys,
             account,
-            generation,
+            generation: meta.generation,
+            meta,
+            writes_account: false,
+            writes_vault: false,
             sessions: HashMap::new(),
             trust: HashMap::new(),
             groups: HashMap::new(),
@@ -400,8 +449,8 @@ impl<S: Store> Inner<S> {
     /// After a failed commit: reads the generation and the account again
     /// and forgets every cached record.
     fn reload(&mut self) -> Result<(), ClientError> {
-        (self.account, self.generation) =
-            load_meta(&self.store, &self.keys)?.ok_or(ClientError::Corrupted { table: "meta" })?;
+        let (account, meta) = load_meta(&self.store, &self.keys)?.ok_or(ClientError::Corrupted { table: "meta" })?;
+        (self.account, self.generation, self.meta) = (account, meta.generation, meta);
         self.sessions.clear();
         self.trust.clear();
         self.groups.clear();
@@ -467,6 +516,7 @@ impl<S: Store> Inner<S> {
     fn put_account<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, mut account: Account, rng: &mut R) {
         let key = self.keys.key(Table::Meta, ACCOUNT);
         batch.put(Table::Meta, key, self.export(Table::Meta, &key, &mut account, rng));
+        self.writes_account = true;
         self.staged.push(Staged::Account(Box::new(account)));
     }
 
@@ -524,14 +574,21 @@ impl<S: Store> Inner<S> {
     /// goes stale (see [`Inner::stale`]).
     fn commit<R: CryptoRng + ?Sized>(&mut self, mut batch: Batch, rng: &mut R) -> Result<(), ClientError> {
         let generation = self.generation + 1;
+        let meta = Meta {
+            generation,
+            account_written: if self.writes_account { generation } else { self.meta.account_written },
+            vault_written: if self.writes_vault { generation } else { self.meta.vault_written },
+        };
+        (self.writes_account, self.writes_vault) = (false, false);
         let key = self.keys.key(Table::Meta, GENERATION);
-        batch.put(Table::Meta, key, self.seal(Table::Meta, &key, &generation.to_be_bytes(), rng));
+        batch.put(Table::Meta, key, self.seal(Table::Meta, &key, &meta.encode(), rng));
         let staged = core::mem::take(&mut self.staged);
         if let Err(e) = self.store.commit(batch) {
             self.stale = true;
             return Err(e.into());
         }
         self.generation = generation;
+        self.meta = meta;
         for record in staged {
             match record {
                 Staged::Account(a) => self.account = *a,

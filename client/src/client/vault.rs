@@ -96,17 +96,26 @@ fn list(vault: &Vault) -> Vec<(VaultId, EntryInfo)> {
 
 impl<S: Store> Inner<S> {
     /// The vault, as last committed (empty if none was stored yet).
+    /// The vault record must be the one the generation record names: an
+    /// older copy put back (a burned message coming back) is refused.
     fn vault(&self) -> Result<Vault, ClientError> {
         let key = self.keys.key(Table::Vault, VAULT);
+        let expected = self.meta.vault_written;
         match self.store.get(Table::Vault, &key)? {
-            Some(export) => self.import(Table::Vault, &key, &export),
-            None => Ok(Vault::new()),
+            Some(export) => {
+                let (written, vault) = self.keys.import(Table::Vault, &key, &export)?;
+                super::exactly(&self.meta, expected, written)?;
+                Ok(vault)
+            }
+            None if expected == 0 => Ok(Vault::new()),
+            None => Err(ClientError::RolledBack { generation: 0, minimum: expected }),
         }
     }
 
     fn put_vault(&mut self, batch: &mut Batch, mut vault: Vault) {
         let key = self.keys.key(Table::Vault, VAULT);
         batch.put(Table::Vault, key, self.export(Table::Vault, &key, &mut vault, &mut sealpost::default_rng()));
+        self.writes_vault = true;
     }
 
     /// Puts a received Burnout message in the vault, in `batch`. A vault

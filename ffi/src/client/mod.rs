@@ -174,6 +174,12 @@ impl Client {
             .into())
     }
 
+    /// Members our current sender key did not reach at the last rotation:
+    /// `add_group_member` each once reachable.
+    pub fn group_members_missing_key(&self, group_id: Key32) -> Result<Vec<String>> {
+        Ok(self.inner.group_members_missing_key(&self::group_id(&group_id))?)
+    }
+
     /// The names of the group's other members.
     pub fn group_members(&self, group_id: Key32) -> Result<Vec<String>> {
         Ok(self.inner.group_members(&self::group_id(&group_id))?)
