@@ -114,6 +114,31 @@ impl Side {
             self.restart();
         }
     }
+
+    /// The transport took the oldest outbox entry.
+    fn ack_oldest_sent(&mut self) {
+        if let Some(o) = self.client.outbox().unwrap().first()
+            && self.client.acknowledge(o.id).is_err()
+        {
+            self.recover();
+        }
+    }
+
+    /// The app stored the oldest inbox entry.
+    fn ack_oldest_received(&mut self) {
+        if let Some(e) = self.client.inbox().unwrap().first()
+            && self.client.acknowledge_received(e.id).is_err()
+        {
+            self.recover();
+        }
+    }
+
+    /// The next commit fails (`after`: once applied); then the app reopens
+    /// (`reopen`) or goes on with the same client.
+    fn arm_crash(&mut self, after: bool, reopen: bool) {
+        *self.store.next.lock().unwrap() = Some(if after { Crash::After } else { Crash::Before });
+        self.reopen_on_error = reopen;
+    }
 }
 
 fn run(ops: Vec<Op>) {
@@ -186,28 +211,9 @@ fn run(ops: Vec<Op>) {
                 }
             }
             Op::Restart { alice } => sides[usize::from(!alice)].restart(),
-            Op::Ack { alice } => {
-                let s = usize::from(!alice);
-                if let Some(o) = sides[s].client.outbox().unwrap().first()
-                    && sides[s].client.acknowledge(o.id).is_err()
-                {
-                    sides[s].recover();
-                }
-            }
-            Op::AckInbox { alice } => {
-                let s = usize::from(!alice);
-                if let Some(e) = sides[s].client.inbox().unwrap().first()
-                    && sides[s].client.acknowledge_received(e.id).is_err()
-                {
-                    sides[s].recover();
-                }
-            }
-            Op::ArmCrash { alice, after, reopen } => {
-                let crash = if after { Crash::After } else { Crash::Before };
-                let side = &mut sides[usize::from(!alice)];
-                *side.store.next.lock().unwrap() = Some(crash);
-                side.reopen_on_error = reopen;
-            }
+            Op::Ack { alice } => sides[usize::from(!alice)].ack_oldest_sent(),
+            Op::AckInbox { alice } => sides[usize::from(!alice)].ack_oldest_received(),
+            Op::ArmCrash { alice, after, reopen } => sides[usize::from(!alice)].arm_crash(after, reopen),
         }
     }
     // Disarm, restart both, and deliver everything still on the wire, in
@@ -377,27 +383,9 @@ fn run_group(ops: Vec<GroupOp>) {
                 }
             }
             GroupOp::Restart { alice } => sides[usize::from(!alice)].restart(),
-            GroupOp::Ack { alice } => {
-                let s = usize::from(!alice);
-                if let Some(o) = sides[s].client.outbox().unwrap().first()
-                    && sides[s].client.acknowledge(o.id).is_err()
-                {
-                    sides[s].recover();
-                }
-            }
-            GroupOp::AckInbox { alice } => {
-                let s = usize::from(!alice);
-                if let Some(e) = sides[s].client.inbox().unwrap().first()
-                    && sides[s].client.acknowledge_received(e.id).is_err()
-                {
-                    sides[s].recover();
-                }
-            }
-            GroupOp::ArmCrash { alice, after, reopen } => {
-                let side = &mut sides[usize::from(!alice)];
-                *side.store.next.lock().unwrap() = Some(if after { Crash::After } else { Crash::Before });
-                side.reopen_on_error = reopen;
-            }
+            GroupOp::Ack { alice } => sides[usize::from(!alice)].ack_oldest_sent(),
+            GroupOp::AckInbox { alice } => sides[usize::from(!alice)].ack_oldest_received(),
+            GroupOp::ArmCrash { alice, after, reopen } => sides[usize::from(!alice)].arm_crash(after, reopen),
         }
     }
     for s in &mut sides {
