@@ -19,7 +19,7 @@ use crate::prekey::{PreKeyBundle, PreKeyStore};
 use crate::session::{Session, SessionState, Verdict, app_payload, split_kind};
 use crate::wire::codec::{state_reader, writer_for};
 use crate::wire::{MessageType, SessionMessage};
-use crate::x3dh;
+use crate::x3dh::{self, SetupPolicy};
 
 /// A device's long-term state: identity and prekeys.
 ///
@@ -39,6 +39,7 @@ pub struct Account {
     prekeys: PreKeyStore,
     /// Encrypted exports made so far (see [`Persist::export_generation`]).
     export_generation: u64,
+    setup_policy: SetupPolicy,
 }
 
 impl Account {
@@ -52,7 +53,18 @@ impl Account {
     /// An account for an existing identity, with a fresh prekey store.
     pub fn from_identity<R: CryptoRng + ?Sized>(identity: IdentityKeyPair, rng: &mut R, now_ms: u64) -> Self {
         let prekeys = PreKeyStore::new(&identity, now_ms, rng);
-        Self { identity, prekeys, export_generation: 0 }
+        Self { identity, prekeys, export_generation: 0, setup_policy: SetupPolicy::default() }
+    }
+
+    /// Whether classical (non-post-quantum) session setup is accepted, in
+    /// either direction. Default: [`SetupPolicy::RequirePostQuantum`].
+    pub fn setup_policy(&self) -> SetupPolicy {
+        self.setup_policy
+    }
+
+    /// Sets the [`SetupPolicy`]; it is kept in the account's state.
+    pub fn set_setup_policy(&mut self, policy: SetupPolicy) {
+        self.setup_policy = policy;
     }
 
     /// Our public identity key.
@@ -72,8 +84,10 @@ impl Account {
 
     /// Adds `count` one-time prekeys and returns their ids; at most
     /// [`MAX_ONE_TIME_PREKEYS`](crate::limits::MAX_ONE_TIME_PREKEYS) are held.
+    /// Each is an X25519 key and a signed ML-KEM-1024 key under one id
+    /// (about 60 µs each to make).
     pub fn generate_one_time_prekeys<R: CryptoRng + ?Sized>(&mut self, count: usize, rng: &mut R) -> Result<Vec<u32>> {
-        self.prekeys.generate_one_time(count, rng)
+        self.prekeys.generate_one_time(&self.identity, count, rng)
     }
 
     /// How many unused one-time prekeys remain (top up when low).
@@ -165,7 +179,7 @@ impl Account {
         if bundle.identity() == self.identity() {
             return Err(SessionError::OwnBundle.into());
         }
-        let (ratchet, setup) = x3dh::initiate(&self.identity, bundle, rng)?;
+        let (ratchet, setup) = x3dh::initiate(&self.identity, bundle, self.setup_policy, rng)?;
         let state = SessionState::initiated(ratchet, setup, started_at_ms);
         Ok(Session::new(*self.identity(), *bundle.identity(), state))
     }
@@ -214,7 +228,7 @@ impl Account {
     /// ```
     pub fn create_inbound_session_at(&mut self, message: &[u8], now_ms: u64) -> Result<(Session, Result<Opened>)> {
         let message = SessionMessage::parse(message)?;
-        let sender = message.setup.ok_or(SessionError::NotASetupMessage)?.initiator;
+        let sender = message.setup.as_ref().ok_or(SessionError::NotASetupMessage)?.initiator;
         self.accept_inbound(&message, |kind, content| any_app_payload(kind, content, now_ms, sender))
     }
 
@@ -315,9 +329,9 @@ impl Account {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<(Session, Result<T>)> {
-        let setup = message.setup.ok_or(SessionError::NotASetupMessage)?;
+        let initiator = message.setup.as_ref().ok_or(SessionError::NotASetupMessage)?.initiator;
         let (state, verdict) = self.accept_setup(message, accept)?;
-        Ok((Session::new(*self.identity(), setup.initiator, state), verdict.finish()))
+        Ok((Session::new(*self.identity(), initiator, state), verdict.finish()))
     }
 
     /// Runs X3DH for a setup message and decrypts it; commits (consumes the
@@ -340,7 +354,7 @@ impl Account {
         message: &SessionMessage<'_>,
         accept: impl FnOnce(u8, Zeroizing<Vec<u8>>) -> Verdict<T>,
     ) -> Result<(SessionState, Verdict<T>)> {
-        let setup = message.setup.ok_or(SessionError::NotASetupMessage)?;
+        let setup = message.setup.as_ref().ok_or(SessionError::NotASetupMessage)?;
         if &setup.initiator == self.identity() {
             return Err(SessionError::PeerMismatch.into());
         }
@@ -349,7 +363,7 @@ impl Account {
         if setup.one_time_prekey_id.is_none() {
             self.prekeys.check_setup_without_one_time(setup.signed_prekey_id, &setup.base_key)?;
         }
-        let mut ratchet = x3dh::respond(&self.identity, &self.prekeys, &setup)?;
+        let mut ratchet = x3dh::respond(&self.identity, &self.prekeys, setup, self.setup_policy)?;
         let decrypted = ratchet.decrypt(message, MAX_FORWARD_JUMP, Vec::new())?;
         let (kind, content) = split_kind(decrypted.payload)?;
         let verdict = accept(kind, content);
@@ -369,7 +383,7 @@ impl Account {
             "new 1:1 session state from a setup message",
             signed_prekey = setup.signed_prekey_id
         );
-        Ok((SessionState::accepted(ratchet, setup.base_key), verdict))
+        Ok((SessionState::accepted(ratchet, setup.base_key, setup.kem_ciphertext.is_some()), verdict))
     }
 
     /// Serializes the account, secrets included: store it only encrypted
@@ -378,7 +392,7 @@ impl Account {
         let mut w = writer_for(MessageType::AccountState, 4096);
         w.bytes(self.identity.to_seed().as_ref());
         self.prekeys.encode(&mut w);
-        w.u64(self.export_generation);
+        w.u64(self.export_generation).u8(self.setup_policy.to_byte());
         Zeroizing::new(w.into_vec())
     }
 
@@ -389,8 +403,10 @@ impl Account {
         let identity = IdentityKeyPair::from_seed(&seed);
         let prekeys = PreKeyStore::decode(&mut r)?;
         let export_generation = r.u64()?;
+        let setup_policy =
+            SetupPolicy::from_byte(r.u8()?).ok_or(crate::error::WireError::InvalidField("setup policy"))?;
         r.finish()?;
-        Ok(Self { identity, prekeys, export_generation })
+        Ok(Self { identity, prekeys, export_generation, setup_policy })
     }
 }
 

@@ -23,10 +23,18 @@ pub(crate) mod label {
     pub(crate) const X3DH: &[u8] = b"sealpost v1 X3DH";
     /// Root-chain step: `HKDF(salt = root key, ikm = DH output, info)` -> 64 bytes.
     pub(crate) const ROOT: &[u8] = b"sealpost v1 root ratchet";
+    /// HKDF info of a root step that mixes a post-quantum epoch secret:
+    /// `ikm = DH output || ML-KEM-768 shared secret`.
+    pub(crate) const ROOT_BRAID: &[u8] = b"sealpost v1 root ratchet with ML-KEM-768 braid";
     /// Message-key expansion: `HKDF(salt = 0^32, ikm = message key, info)` -> key || nonce.
     pub(crate) const MESSAGE_KEY: &[u8] = b"sealpost v1 message key";
     /// Signed-prekey signature prefix.
     pub(crate) const SIGNED_PREKEY: &[u8] = b"sealpost v1 signed prekey";
+    /// Ed25519 input for a KEM prekey signature (PQXDH).
+    pub(crate) const KEM_PREKEY: &[u8] = b"sealpost v1 KEM prekey";
+    /// PQXDH: `HKDF(salt = 0^32, ikm = 0xFF^32 || DH1 || DH2 || DH3 [|| DH4] || SS, info)`,
+    /// `SS` the ML-KEM-1024 shared secret.
+    pub(crate) const PQXDH: &[u8] = b"sealpost v1 PQXDH X25519 SHA-256 ML-KEM-1024";
     /// Prefix of every application signature made with an identity key
     /// (`IdentityKeyPair::sign`): keeps them apart from the library's own.
     pub(crate) const APP_SIGNATURE: &[u8] = b"sealpost v1 application signature";

@@ -149,9 +149,20 @@ pub const MAX_FORKOUT_BODY: usize = 64 * 1024 * 1024;
 pub const MAX_FORKOUT_RECIPIENTS: usize = 5000;
 
 /// Largest encoded key-slot message accepted in a Forkout bundle or
-/// delivery. A slot is one 1:1 message carrying about 120 bytes of payload;
-/// with X3DH setup data and a Burnout envelope it is under 300 bytes.
-pub const MAX_FORKOUT_SLOT_MESSAGE: usize = 512;
+/// delivery. A slot is one 1:1 message carrying about 120 bytes of payload:
+/// about 200 bytes in an established session, under 1,900 with PQXDH setup
+/// data (its ML-KEM-1024 ciphertext is 1,568 bytes) and a Burnout envelope,
+/// plus at most one post-quantum ratchet chunk.
+pub const MAX_FORKOUT_SLOT_MESSAGE: usize = 2048;
+
+/// Distinct post-quantum ratchet chunks that rebuild an ML-KEM-768
+/// encapsulation key (1,184 bytes in chunks of 128). Each 1:1 message
+/// carries at most one chunk (129 bytes) and always the 5-byte epoch field.
+pub const BRAID_KEY_CHUNKS: usize = crate::ratchet::braid::KEY_CHUNKS;
+
+/// Distinct post-quantum ratchet chunks that rebuild an ML-KEM-768
+/// ciphertext (1,088 bytes in chunks of 128).
+pub const BRAID_CIPHERTEXT_CHUNKS: usize = crate::ratchet::braid::CIPHERTEXT_CHUNKS;
 
 /// Largest attachment plaintext (16 TiB). Attachments are streamed chunk by
 /// chunk, so the limit is the STREAM counter's (2^32 chunks of the smallest

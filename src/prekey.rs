@@ -1,10 +1,20 @@
 //! Prekey bundles (what a server hands out) and the owner's prekey store.
 //!
 //! A bundle holds the owner's identity key, a **signed prekey** (an X25519
-//! key with an id and creation time, signed by the identity) and at most one
-//! **one-time prekey**. The owner publishes many one-time prekeys; a server
+//! key with an id and creation time, signed by the identity), at most one
+//! **one-time prekey**, and a signed **KEM prekey** (ML-KEM-1024) for the
+//! hybrid setup of PQXDH. The owner publishes many one-time prekeys; a server
 //! gives each to one initiator. Each is consumed exactly once, and only
 //! after the setup message that names it authenticates.
+//!
+//! Every one-time prekey is a pair under one id: an X25519 key and an
+//! ML-KEM-1024 key, the latter signed by the identity. A bundle with a
+//! one-time prekey carries both; a bundle without one carries the
+//! **last-resort KEM prekey** that belongs to the signed prekey (made,
+//! rotated and retired with it). The signed prekey's signature covers the
+//! bundle's KEM kind byte, so a server cannot strip the KEM prekey; each KEM
+//! prekey's own signature covers its role (one-time or last-resort) and id,
+//! so a server cannot swap in another key or another prekey's KEM key.
 //!
 //! The bundle layout (type byte `0x01`) and the labelled message the
 //! identity signs are specified in [PROTOCOL](crate::docs::protocol).
@@ -20,6 +30,7 @@ use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
 use crate::crypto::label;
 use crate::error::{Error, Result, SessionError, WireError};
 use crate::identity::{IdentityKey, IdentityKeyPair, is_below_p};
+use crate::kem::{KemSeed, setup as kem};
 use crate::limits::{
     MAX_ONE_TIME_PREKEYS, MAX_PREVIOUS_SIGNED_PREKEYS, MAX_SETUPS_PER_SIGNED_PREKEY, SIGNED_PREKEY_GRACE_MS,
 };
@@ -49,6 +60,40 @@ pub struct PreKeyBundle {
     signed_prekey: [u8; 32],
     signature: [u8; 64],
     one_time_prekey: Option<(u32, [u8; 32])>,
+    /// `None` only in a classical bundle (no KEM prekey), which sealpost
+    /// makes only in its test kit: see [`SetupPolicy`](crate::SetupPolicy).
+    kem_prekey: Option<KemPreKey>,
+}
+
+/// A bundle's signed ML-KEM-1024 prekey (boxed whole: 1,632 bytes).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct KemPreKey(Box<KemPreKeyParts>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct KemPreKeyParts {
+    key: [u8; kem::PUBLIC_LEN],
+    signature: [u8; 64],
+}
+
+impl KemPreKey {
+    fn new(key: &[u8; kem::PUBLIC_LEN], signature: [u8; 64]) -> Self {
+        Self(Box::new(KemPreKeyParts { key: *key, signature }))
+    }
+
+    pub(crate) fn key(&self) -> &[u8; kem::PUBLIC_LEN] {
+        &self.0.key
+    }
+
+    fn signature(&self) -> &[u8; 64] {
+        &self.0.signature
+    }
+}
+
+impl core::fmt::Debug for KemPreKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // 1568 key bytes say nothing to a reader; the first few identify it.
+        write!(f, "KemPreKey(ML-KEM-1024, {:02x?}..)", self.key().get(..4).unwrap_or_default())
+    }
 }
 
 impl PreKeyBundle {
@@ -73,10 +118,39 @@ impl PreKeyBundle {
         self.one_time_prekey.map(|(id, _)| id)
     }
 
-    /// Checks the signed prekey's signature by the bundle's identity.
+    /// Whether the bundle carries a KEM prekey, so that a session started
+    /// from it is post-quantum (PQXDH). Every bundle an [`Account`](crate::Account)
+    /// makes does.
+    pub fn is_post_quantum(&self) -> bool {
+        self.kem_prekey.is_some()
+    }
+
+    /// Checks the bundle's signatures by its identity: the signed prekey's
+    /// (which also covers whether a KEM prekey is present) and the KEM
+    /// prekey's (which covers its role and id: the one-time prekey's id in
+    /// a bundle with one, else the signed prekey's).
     pub fn verify(&self) -> Result<()> {
-        let msg = signed_prekey_message(self.signed_prekey_id, self.signed_prekey_created_at, &self.signed_prekey);
-        self.identity.verify_raw(&msg, &self.signature, "signed prekey")
+        let kind = if self.kem_prekey.is_some() { KEM_ML_KEM_1024 } else { KEM_NONE };
+        let msg =
+            signed_prekey_message(self.signed_prekey_id, self.signed_prekey_created_at, &self.signed_prekey, kind);
+        self.identity.verify_raw(&msg, &self.signature, "signed prekey")?;
+        if let Some(k) = &self.kem_prekey {
+            let (role, id) = self.kem_role();
+            self.identity.verify_raw(&kem_prekey_message(role, id, k.key()), k.signature(), "KEM prekey")?;
+        }
+        Ok(())
+    }
+
+    /// The role and id a KEM prekey in this bundle must be signed for.
+    fn kem_role(&self) -> (KemRole, u32) {
+        match self.one_time_prekey {
+            Some((id, _)) => (KemRole::OneTime, id),
+            None => (KemRole::LastResort, self.signed_prekey_id),
+        }
+    }
+
+    pub(crate) fn kem_prekey(&self) -> Option<&KemPreKey> {
+        self.kem_prekey.as_ref()
     }
 
     pub(crate) fn signed_prekey(&self) -> &[u8; 32] {
@@ -87,9 +161,10 @@ impl PreKeyBundle {
         self.one_time_prekey
     }
 
-    /// Encodes the bundle.
+    /// Encodes the bundle (1,812 bytes with a one-time prekey, 1,807
+    /// without).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = writer_for(MessageType::PreKeyBundle, 180);
+        let mut w = writer_for(MessageType::PreKeyBundle, BUNDLE_LEN);
         w.bytes(self.identity.as_bytes())
             .u32(self.signed_prekey_id)
             .u64(self.signed_prekey_created_at)
@@ -99,7 +174,10 @@ impl PreKeyBundle {
             Some((id, key)) => w.u8(1).u32(id).bytes(&key),
             None => w.u8(0),
         };
-        w.u8(KEM_NONE);
+        match &self.kem_prekey {
+            Some(k) => w.u8(KEM_ML_KEM_1024).bytes(k.key()).bytes(k.signature()),
+            None => w.u8(KEM_NONE),
+        };
         w.into_vec()
     }
 
@@ -115,13 +193,30 @@ impl PreKeyBundle {
         let signature = r.array()?;
         let one_time_prekey =
             if r.bool()? { Some((r.u32()?, canonical_x25519(r.array()?, "one-time prekey")?)) } else { None };
-        if r.u8()? != KEM_NONE {
-            return Err(WireError::InvalidField("KEM prekey kind not defined in this version").into());
-        }
+        let kem_prekey = match r.u8()? {
+            KEM_NONE => None,
+            KEM_ML_KEM_1024 => {
+                let key = r.array::<{ kem::PUBLIC_LEN }>()?;
+                kem::check_public_key(&key, "KEM prekey")?;
+                Some(KemPreKey::new(&key, r.array()?))
+            }
+            _ => return Err(WireError::InvalidField("KEM prekey kind not defined in this version").into()),
+        };
         r.finish()?;
-        Ok(Self { identity, signed_prekey_id, signed_prekey_created_at, signed_prekey, signature, one_time_prekey })
+        Ok(Self {
+            identity,
+            signed_prekey_id,
+            signed_prekey_created_at,
+            signed_prekey,
+            signature,
+            one_time_prekey,
+            kem_prekey,
+        })
     }
 }
+
+/// Longest encoded bundle.
+const BUNDLE_LEN: usize = 2 + 32 + 4 + 8 + 32 + 64 + 1 + 4 + 32 + 1 + kem::PUBLIC_LEN + 64;
 
 /// Accepts only the canonical encoding of an X25519 public key.
 ///
@@ -139,16 +234,69 @@ fn canonical_x25519(key: [u8; 32], what: &'static str) -> core::result::Result<[
 }
 
 /// What a signed-prekey signature covers. The KEM kind byte of the bundle
-/// (0: no KEM prekey; reserved for the post-quantum prekey) is signed too,
-/// so a server cannot strip or swap a KEM prekey once one exists.
-fn signed_prekey_message(id: u32, created_at: u64, key: &[u8; 32]) -> Vec<u8> {
+/// (0: no KEM prekey, 1: ML-KEM-1024) is signed too, so a server cannot
+/// strip the KEM prekey from a bundle.
+fn signed_prekey_message(id: u32, created_at: u64, key: &[u8; 32], kem_kind: u8) -> Vec<u8> {
     let mut w = Writer::with_capacity(label::SIGNED_PREKEY.len() + 45);
-    w.bytes(label::SIGNED_PREKEY).u32(id).u64(created_at).bytes(key).u8(KEM_NONE);
+    w.bytes(label::SIGNED_PREKEY).u32(id).u64(created_at).bytes(key).u8(kem_kind);
     w.into_vec()
 }
 
-/// The bundle's KEM kind byte: no KEM prekey (the only kind defined yet).
+/// What a KEM prekey's signature covers: `label || kind || role || id || key`.
+fn kem_prekey_message(role: KemRole, id: u32, key: &[u8; kem::PUBLIC_LEN]) -> Vec<u8> {
+    let mut w = Writer::with_capacity(label::KEM_PREKEY.len() + 6 + kem::PUBLIC_LEN);
+    w.bytes(label::KEM_PREKEY).u8(KEM_ML_KEM_1024).u8(role as u8).u32(id).bytes(&key[..]);
+    w.into_vec()
+}
+
+/// The bundle's KEM kind byte: no KEM prekey (a classical bundle).
 const KEM_NONE: u8 = 0;
+/// The bundle's KEM kind byte: an ML-KEM-1024 prekey follows.
+pub(crate) const KEM_ML_KEM_1024: u8 = 1;
+
+/// Which of the owner's KEM prekeys a signature is for.
+#[derive(Clone, Copy)]
+enum KemRole {
+    /// The signed prekey's (id: the signed prekey's id).
+    LastResort = 0,
+    /// A one-time prekey's (id: the one-time prekey's id).
+    OneTime = 1,
+}
+
+/// A KEM secret key with its signature, as the owner keeps it.
+#[derive(Clone)]
+struct KemSecret {
+    seed: KemSeed,
+    signature: [u8; 64],
+}
+
+impl KemSecret {
+    fn generate<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, role: KemRole, id: u32, rng: &mut R) -> Self {
+        let seed = KemSeed::generate(rng);
+        let signature = identity.sign_raw(&kem_prekey_message(role, id, &kem::public_key(&seed)));
+        Self { seed, signature }
+    }
+
+    fn public(&self) -> KemPreKey {
+        KemPreKey::new(&kem::public_key(&self.seed), self.signature)
+    }
+
+    fn encode(&self, w: &mut Writer) {
+        w.bytes(self.seed.as_bytes()).bytes(&self.signature);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
+        Ok(Self { seed: KemSeed::from_bytes(r.array()?), signature: r.array()? })
+    }
+}
+
+/// A one-time prekey as its owner keeps it: the X25519 key and the KEM key
+/// published with it under the same id.
+#[derive(Clone)]
+struct OneTimePreKey {
+    x25519: StaticSecret,
+    kem: KemSecret,
+}
 
 /// A signed prekey held by its owner.
 #[derive(Clone)]
@@ -157,6 +305,9 @@ struct SignedPreKey {
     created_at: u64,
     key: RatchetKeyPair,
     signature: [u8; 64],
+    /// The last-resort KEM prekey, used by setups that name no one-time
+    /// prekey.
+    kem: KemSecret,
     /// Base keys of the authenticated setup messages that named this signed
     /// prekey and no one-time prekey: such a message consumes nothing, so
     /// without this record it could be accepted again (a replay). Kept as
@@ -167,8 +318,9 @@ struct SignedPreKey {
 impl SignedPreKey {
     fn generate<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, id: u32, now_ms: u64, rng: &mut R) -> Self {
         let key = RatchetKeyPair::generate(rng);
-        let signature = identity.sign_raw(&signed_prekey_message(id, now_ms, &key.public));
-        Self { id, created_at: now_ms, key, signature, setups_without_one_time: BTreeSet::new() }
+        let signature = identity.sign_raw(&signed_prekey_message(id, now_ms, &key.public, KEM_ML_KEM_1024));
+        let kem = KemSecret::generate(identity, KemRole::LastResort, id, rng);
+        Self { id, created_at: now_ms, key, signature, kem, setups_without_one_time: BTreeSet::new() }
     }
 }
 
@@ -187,7 +339,7 @@ pub struct PreKeyStore {
     /// frees the old nodes without zeroizing them, so each secret lives in
     /// its own allocation (zeroized when the key is dropped) and only the
     /// pointers move.
-    one_time: BTreeMap<u32, Box<StaticSecret>>,
+    one_time: BTreeMap<u32, Box<OneTimePreKey>>,
     next_one_time_id: u32,
 }
 
@@ -212,8 +364,14 @@ impl PreKeyStore {
         }
     }
 
-    /// Adds `count` one-time prekeys; returns their ids.
-    pub(crate) fn generate_one_time<R: CryptoRng + ?Sized>(&mut self, count: usize, rng: &mut R) -> Result<Vec<u32>> {
+    /// Adds `count` one-time prekeys (each an X25519 and a signed KEM key);
+    /// returns their ids.
+    pub(crate) fn generate_one_time<R: CryptoRng + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        count: usize,
+        rng: &mut R,
+    ) -> Result<Vec<u32>> {
         if self.one_time.len().saturating_add(count) > MAX_ONE_TIME_PREKEYS {
             return Err(Error::LimitReached { what: "one-time prekeys held", max: MAX_ONE_TIME_PREKEYS });
         }
@@ -223,7 +381,9 @@ impl PreKeyStore {
             .ok_or(Error::LimitReached { what: "one-time prekey ids", max: u32::MAX as usize })?;
         let ids: Vec<u32> = (self.next_one_time_id..last).collect();
         for id in &ids {
-            self.one_time.insert(*id, Box::new(StaticSecret::random_from_rng(rng)));
+            let x25519 = StaticSecret::random_from_rng(rng);
+            let kem = KemSecret::generate(identity, KemRole::OneTime, *id, rng);
+            self.one_time.insert(*id, Box::new(OneTimePreKey { x25519, kem }));
         }
         self.next_one_time_id = last;
         Ok(ids)
@@ -263,11 +423,11 @@ impl PreKeyStore {
 
     /// The bundle for one one-time prekey, or for none.
     pub(crate) fn bundle(&self, identity: &IdentityKeyPair, one_time_id: Option<u32>) -> Result<PreKeyBundle> {
-        let one_time_prekey = match one_time_id {
-            None => None,
+        let (one_time_prekey, kem_prekey) = match one_time_id {
+            None => (None, self.current.kem.public()),
             Some(id) => {
-                let secret = self.one_time_secret(id)?;
-                Some((id, X25519Public::from(secret).to_bytes()))
+                let one_time = self.one_time_prekey(id)?;
+                (Some((id, X25519Public::from(&one_time.x25519).to_bytes())), one_time.kem.public())
             }
         };
         Ok(PreKeyBundle {
@@ -277,7 +437,28 @@ impl PreKeyStore {
             signed_prekey: self.current.key.public,
             signature: self.current.signature,
             one_time_prekey,
+            kem_prekey: Some(kem_prekey),
         })
+    }
+
+    /// A classical bundle (no KEM prekey; its signed prekey signed for
+    /// that), as a peer without post-quantum support would publish: for
+    /// tests of [`SetupPolicy`](crate::SetupPolicy) and of downgrades.
+    #[cfg(any(fuzzing, feature = "test-hooks", test))]
+    pub(crate) fn classical_bundle(
+        &self,
+        identity: &IdentityKeyPair,
+        one_time_id: Option<u32>,
+    ) -> Result<PreKeyBundle> {
+        let mut bundle = self.bundle(identity, one_time_id)?;
+        bundle.kem_prekey = None;
+        bundle.signature = identity.sign_raw(&signed_prekey_message(
+            bundle.signed_prekey_id,
+            bundle.signed_prekey_created_at,
+            &bundle.signed_prekey,
+            KEM_NONE,
+        ));
+        Ok(bundle)
     }
 
     /// Ids of the unused one-time prekeys, lowest first.
@@ -334,6 +515,20 @@ impl PreKeyStore {
     }
 
     pub(crate) fn one_time_secret(&self, id: u32) -> Result<&StaticSecret> {
+        self.one_time_prekey(id).map(|k| &k.x25519)
+    }
+
+    /// The KEM secret a setup message's ciphertext was made for: the
+    /// one-time prekey's if it names one, else the signed prekey's
+    /// last-resort one.
+    pub(crate) fn kem_secret(&self, signed_prekey_id: u32, one_time_id: Option<u32>) -> Result<&KemSeed> {
+        match one_time_id {
+            Some(id) => self.one_time_prekey(id).map(|k| &k.kem.seed),
+            None => self.signed(signed_prekey_id).map(|k| &k.kem.seed),
+        }
+    }
+
+    fn one_time_prekey(&self, id: u32) -> Result<&OneTimePreKey> {
         match self.one_time.get(&id) {
             Some(s) => Ok(&**s),
             None if id != 0 && id < self.next_one_time_id => Err(Error::Session(SessionError::OneTimePreKeyReused(id))),
@@ -344,13 +539,14 @@ impl PreKeyStore {
     /// Deletes a one-time prekey after the setup message naming it
     /// authenticated.
     pub(crate) fn consume_one_time(&mut self, id: u32) {
-        // Dropping the StaticSecret zeroizes it.
+        // Dropping the StaticSecret and the KEM seed zeroizes them.
         let _ = self.one_time.remove(&id);
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         let put = |w: &mut Writer, k: &SignedPreKey| {
             w.u32(k.id).u64(k.created_at).bytes(k.key.secret.as_bytes()).bytes(&k.signature);
+            k.kem.encode(w);
             w.u32(k.setups_without_one_time.len() as u32);
             for base_key in &k.setups_without_one_time {
                 w.bytes(base_key);
@@ -363,8 +559,9 @@ impl PreKeyStore {
             w.u64(*retired);
         }
         w.u32(self.next_one_time_id).u32(self.one_time.len() as u32);
-        for (id, s) in &self.one_time {
-            w.u32(*id).bytes(s.as_bytes());
+        for (id, k) in &self.one_time {
+            w.u32(*id).bytes(k.x25519.as_bytes());
+            k.kem.encode(w);
         }
     }
 
@@ -374,6 +571,7 @@ impl PreKeyStore {
             let created_at = r.u64()?;
             let key = RatchetKeyPair::from_secret(StaticSecret::from(r.array::<32>()?));
             let signature = r.array()?;
+            let kem = KemSecret::decode(r)?;
             let n = r.count("setups without a one-time prekey", MAX_SETUPS_PER_SIGNED_PREKEY)?;
             let mut setups_without_one_time = BTreeSet::new();
             let mut last: Option<[u8; 32]> = None;
@@ -386,7 +584,7 @@ impl PreKeyStore {
                 last = Some(base_key);
                 setups_without_one_time.insert(base_key);
             }
-            Ok(SignedPreKey { id, created_at, key, signature, setups_without_one_time })
+            Ok(SignedPreKey { id, created_at, key, signature, kem, setups_without_one_time })
         };
         let current = get(r)?;
         let n = r.count("previous signed prekeys", MAX_PREVIOUS_SIGNED_PREKEYS)?;
@@ -410,7 +608,8 @@ impl PreKeyStore {
                 return Err(WireError::InvalidField("one-time prekey ids must increase and stay below the next id"));
             }
             previous_id = id;
-            one_time.insert(id, Box::new(StaticSecret::from(r.array::<32>()?)));
+            let x25519 = StaticSecret::from(r.array::<32>()?);
+            one_time.insert(id, Box::new(OneTimePreKey { x25519, kem: KemSecret::decode(r)? }));
         }
         Ok(Self { current, previous, one_time, next_one_time_id })
     }

@@ -233,3 +233,11 @@ pub fn export_seal(
     let header = ExportHeader { inner, generation, context: persist::context_digest(context) };
     persist::seal_with_nonce(key, &header, plaintext, nonce)
 }
+
+/// A classical bundle of `account` (no KEM prekey, its signed prekey
+/// signed for that): what a peer without post-quantum support publishes.
+/// For tests of [`SetupPolicy`](crate::SetupPolicy) and of downgrades; the
+/// public API never makes one.
+pub fn classical_prekey_bundle(account: &Account, one_time_prekey_id: Option<u32>) -> Result<crate::PreKeyBundle> {
+    account.prekey_store().classical_bundle(account.identity_keypair(), one_time_prekey_id)
+}

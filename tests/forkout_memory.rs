@@ -39,8 +39,16 @@ fn a_one_mib_body_to_a_thousand_recipients_is_held_once() {
 
     // Seal: the body moves in and is encrypted in place.
     let ((sealed, _report), seal_peak) = peak_during(|| w.seal_to_all(body, None));
-    println!("seal, 1 MiB x 1000 recipients: peak {} KiB beyond the body", seal_peak / 1024);
-    assert!(seal_peak < MIB, "sealing used {seal_peak} bytes beyond the body");
+    // The 1000 key-slot messages are new bytes (each still carries its
+    // PQXDH setup data, 1.6 KB: these sessions are unanswered); beyond
+    // them, sealing may allocate little, and a copy of the body would show.
+    let slots = sealed.to_bytes().len() - MIB;
+    println!(
+        "seal, 1 MiB x 1000 recipients: peak {} KiB beyond the body, slots {} KiB",
+        seal_peak / 1024,
+        slots / 1024
+    );
+    assert!(seal_peak < slots + MIB / 2, "sealing used {seal_peak} bytes beyond the body and {slots} bytes of slots");
 
     // Streaming the bundle and every delivery allocates almost nothing.
     let ((), stream_peak) = peak_during(|| {

@@ -188,14 +188,17 @@ fn an_account_with_2000_one_time_prekeys() {
     account.generate_one_time_prekeys(MAX_ONE_TIME_PREKEYS, &mut r).unwrap();
     let plain = account.to_bytes();
     // account state = header (2) | identity seed (32) | signed prekey
-    // (id 4, created 8, secret 32, signature 64, setups without a one-time
-    // prekey: count 4, base keys 32 each) | previous signed prekeys (count
-    // 4, none) | next one-time id (4) | one-time count (4) | (id 4,
-    // secret 32)...
+    // (id 4, created 8, secret 32, signature 64, last-resort KEM seed 64
+    // and signature 64, setups without a one-time prekey: count 4, base
+    // keys 32 each) | previous signed prekeys (count 4, none) | next
+    // one-time id (4) | one-time count (4) | (id 4, X25519 secret 32, KEM
+    // seed 64, KEM signature 64)...
     let mut f = Fields::new(&plain);
     let seed = f.take(32);
     f.take(12);
     let signed = f.take(32);
+    f.take(64);
+    let last_resort_kem = f.take(64);
     f.take(64);
     let setups = f.u32() as usize;
     f.take(32 * setups);
@@ -204,7 +207,10 @@ fn an_account_with_2000_one_time_prekeys() {
     assert_eq!(f.u32() as usize, MAX_ONE_TIME_PREKEYS);
     let mut one_time = (0..MAX_ONE_TIME_PREKEYS).map(|_| {
         f.u32();
-        f.take(32)
+        let x25519 = f.take(32);
+        let kem = f.take(64);
+        f.take(64);
+        (x25519, kem)
     });
     // Ids 1 to 2000, in order; the 8th and the 1001st sit where the store's
     // map moves entries when it grows (see KNOWN_LEAKS).
@@ -216,10 +222,14 @@ fn an_account_with_2000_one_time_prekeys() {
     let secrets = [
         secret("identity seed", seed),
         secret("signed prekey secret", signed),
-        secret("first one-time prekey secret", first_one_time),
-        secret("8th one-time prekey secret", eighth_one_time),
-        secret("1001st one-time prekey secret", middle_one_time),
-        secret("last one-time prekey secret", last_one_time),
+        secret("last-resort KEM seed", last_resort_kem),
+        secret("first one-time prekey secret", first_one_time.0),
+        secret("first one-time KEM seed", first_one_time.1),
+        secret("8th one-time prekey secret", eighth_one_time.0),
+        secret("1001st one-time prekey secret", middle_one_time.0),
+        secret("1001st one-time KEM seed", middle_one_time.1),
+        secret("last one-time prekey secret", last_one_time.0),
+        secret("last one-time KEM seed", last_one_time.1),
     ];
     assert_no_leaks("account", &leaks(&mut account, &secrets), &secrets);
 }
@@ -243,13 +253,14 @@ fn a_session_with_many_skipped_keys() {
     let plain = c.b.to_bytes();
     // session state = header (2) | identities (64) | export generation (8)
     // | state count (1) |
-    // base key (32) | initiated by us | confirmed | has setup (0, Bob
-    // accepted) | ratchet: AD (64) | root key | [own key pair] | [peer key]
-    // | [sending chain key, index] | [receiving chain key, index] | pending
-    // | previous length | skipped count | (ratchet key, index, key)...
+    // base key (32) | initiated by us | confirmed | post-quantum setup |
+    // has setup (0, Bob accepted) | ratchet: AD (64) | root key | [own key
+    // pair] | [peer key] | [sending chain key, index] | [receiving chain
+    // key, index] | pending | previous length | skipped count | (ratchet
+    // key, index, key)... | old chains | braid
     let mut f = Fields::new(&plain);
     f.take(64 + 8 + 1 + 32);
-    assert!(!f.flag() && f.flag() && !f.flag(), "Bob's state: accepted, confirmed, no setup");
+    assert!(!f.flag() && f.flag() && f.flag() && !f.flag(), "Bob's state: accepted, confirmed, PQXDH, no setup");
     f.take(64);
     let root = f.take(32);
     assert!(f.flag(), "Bob has a ratchet key pair");
@@ -266,6 +277,18 @@ fn a_session_with_many_skipped_keys() {
     assert_eq!(f.u32() as usize, 2 * 899);
     f.take(32 + 4);
     let first_skipped = f.take(32);
+    f.take((2 * 899 - 1) * 68);
+    let old_chains = f.u32() as usize;
+    f.take(32 * old_chains);
+    // braid = epoch (4) | role: 0 holder, 1 encapsulator | chunks received
+    // (count, then point and 128 bytes each) ...
+    // Bob read only a few of Alice's messages: he is the encapsulator of
+    // epoch 1 with some chunks of her key, no secret yet. Beside the chunk (public),
+    // nothing of the braid is secret here; the post-quantum adversary tests
+    // and the account test cover its keys.
+    f.u32();
+    assert_eq!(f.u8(), 1, "Bob encapsulates epoch 1");
+    assert!((1..10).contains(&f.u8()), "Bob has some chunks of Alice's key");
     let secrets = [
         secret("root key", root),
         secret("ratchet private key", own),

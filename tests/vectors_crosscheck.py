@@ -88,16 +88,15 @@ def kdf_vectors():
     check("X3DH: with one-time prekey", v["X3DH_WITH_ONE_TIME_PREKEY"], sk4.hex())
     check("X3DH: without one-time prekey", v["X3DH_WITHOUT_ONE_TIME_PREKEY"], sk3.hex())
 
-    # First message: sending ratchet key 0x06.., DH with the signed prekey.
-    rk = X25519PrivateKey.from_private_bytes(b"\x06" * 32)
-    chain = hkdf(sk4, rk.exchange(spk.public_key()), b"sealpost v1 root ratchet", 64)[32:]
-    mk = hmac.new(chain, b"\x01", hashlib.sha256).digest()
-    salt = b"\x07" * 16
-    okm = hkdf(salt, mk, b"sealpost v1 message key", 44)
-    prefix = bytes([2, 3]) + ika_pub + raw(ek.public_key()) + struct.pack(">I", 1) + b"\x01"
-    prefix += struct.pack(">I", 1) + b"\x00" + raw(rk.public_key()) + struct.pack(">II", 0, 0) + salt
-    sealed = ChaCha20Poly1305(okm[:32]).encrypt(okm[32:], b"vector\x00", ika_pub + ikb_pub + prefix)
-    check("first message bytes", v["FIRST_MESSAGE"], (prefix + sealed).hex())
+    # PQXDH's derivation appends the ML-KEM-1024 secret to the same input
+    # under its own label. The KEM itself (and so the transcript-level
+    # vectors that contain its ciphertexts) is pinned by the ml-kem crate's
+    # FIPS 203 known-answer tests, not recomputed here.
+    dhs = [bytes([b]) * 32 for b in (0x11, 0x22, 0x33, 0x44)]
+    pq = b"sealpost v1 PQXDH X25519 SHA-256 ML-KEM-1024"
+    check("PQXDH KDF: four DH", v["PQXDH_KDF_FOUR"], hkdf(b"\0" * 32, b"\xff" * 32 + b"".join(dhs) + b"\x55" * 32, pq, 32).hex())
+    check("PQXDH KDF: three DH", v["PQXDH_KDF_THREE"], hkdf(b"\0" * 32, b"\xff" * 32 + b"".join(dhs[:3]) + b"\x55" * 32, pq, 32).hex())
+    check("X3DH KDF: four DH", v["X3DH_KDF_FOUR"], hkdf(b"\0" * 32, b"\xff" * 32 + b"".join(dhs), b"sealpost v1 X3DH", 32).hex())
 
 
 def safety_number():
@@ -117,10 +116,16 @@ def transcript_bundle_signature():
     bundle = bytes.fromhex(rust_consts("tests/integration/vectors.rs")["BUNDLE"])
     identity_key, rest = bundle[2:34], bundle[34:]
     spk_id, created, spk, signature = rest[:4], rest[4:12], rest[12:44], rest[44:108]
-    kem_kind = rest[-1:]  # the bundle's last byte, signed since bundle format version 2
-    message = b"sealpost v1 signed prekey" + spk_id + created + spk + kem_kind
-    Ed25519PublicKey.from_public_bytes(identity_key).verify(signature, message)
-    print("ok  transcript bundle signature")
+    assert rest[108] == 1, "the transcript bundle has a one-time prekey"
+    otk_id = rest[109:113]
+    kem_kind, kem_key, kem_signature = rest[145:146], rest[146:1714], rest[1714:1778]
+    assert kem_kind == b"\x01" and len(rest) == 1778
+    public = Ed25519PublicKey.from_public_bytes(identity_key)
+    # The signed prekey's signature covers the KEM kind byte.
+    public.verify(signature, b"sealpost v1 signed prekey" + spk_id + created + spk + kem_kind)
+    # The KEM prekey's covers its kind, role (1: one-time), id and key.
+    public.verify(kem_signature, b"sealpost v1 KEM prekey" + kem_kind + b"\x01" + otk_id + kem_key)
+    print("ok  transcript bundle signatures")
 
 
 if __name__ == "__main__":

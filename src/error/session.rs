@@ -81,4 +81,14 @@ pub enum SessionError {
     /// person's.
     #[error("this prekey bundle is the account's own: start sessions from other people's bundles")]
     OwnBundle,
+
+    /// A classical (X3DH-only) bundle or setup message met an account whose
+    /// [`SetupPolicy`](crate::SetupPolicy) requires post-quantum setup:
+    /// the peer publishes no KEM prekey, or someone stripped it, or forged
+    /// a setup without a KEM ciphertext. Nothing changed. Allow classical
+    /// setup only to talk to peers known to lack post-quantum support.
+    #[error(
+        "classical setup refused: this account requires post-quantum (PQXDH) setup and the bundle or setup message has no KEM part"
+    )]
+    PostQuantumRequired,
 }

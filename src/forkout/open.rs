@@ -264,7 +264,11 @@ mod tests {
     /// parse (the handler is called directly with the slot content).
     fn delivery(id: &ForkoutId, check: &[u8; 32], ciphertext: &[u8]) -> Vec<u8> {
         let mut slot = vec![MessageType::Ratchet.version(), MessageType::Ratchet as u8];
-        slot.extend_from_slice(&[9; 32 + 8 + 16 + 17]);
+        // Ratchet key, chain lengths, salt; post-quantum epoch, no chunk;
+        // a ciphertext with room for its tag.
+        slot.extend_from_slice(&[9; 32 + 8 + 16]);
+        slot.extend_from_slice(&[0; 4 + 1]);
+        slot.extend_from_slice(&[9; 17]);
         let body = BodyRef { key_check: check, ciphertext };
         DeliveryRef { id: id.as_bytes(), slot: &slot, body }.to_vec()
     }

@@ -20,8 +20,22 @@ impl RootKey {
     /// output as input keying material, 64 bytes split into the next root key
     /// and a new chain key.
     pub(crate) fn step(&self, dh_out: &[u8; 32]) -> (RootKey, ChainKey) {
+        self.derive(dh_out, label::ROOT)
+    }
+
+    /// The step that mixes a post-quantum epoch secret: `KDF_RK(rk, dh_out
+    /// || ss)` under its own label.
+    pub(crate) fn step_hybrid(&self, dh_out: &[u8; 32], epoch_secret: &[u8; 32]) -> (RootKey, ChainKey) {
+        let mut ikm = zeroize::Zeroizing::new([0u8; 64]);
+        let (dh, ss) = ikm.split_at_mut(32);
+        dh.copy_from_slice(dh_out);
+        ss.copy_from_slice(epoch_secret);
+        self.derive(ikm.as_ref(), label::ROOT_BRAID)
+    }
+
+    fn derive(&self, ikm: &[u8], info: &[u8]) -> (RootKey, ChainKey) {
         let mut okm = zeroize::Zeroizing::new([0u8; 64]);
-        crypto::hkdf_sha256(&self.0, dh_out, label::ROOT, okm.as_mut());
+        crypto::hkdf_sha256(&self.0, ikm, info, okm.as_mut());
         let (rk, ck) = okm.split_at(32);
         let mut root = [0u8; 32];
         let mut chain = [0u8; 32];

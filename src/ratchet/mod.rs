@@ -21,6 +21,8 @@
 //!   sees our new key), decryption needs no randomness, and a side that only
 //!   reads does no Diffie-Hellman work for chains it never uses.
 
+pub(crate) mod braid;
+pub(crate) mod erasure;
 pub(crate) mod keys;
 pub(crate) mod skipped;
 #[cfg(test)]
@@ -38,7 +40,10 @@ use crate::error::{Error, Result, WireError};
 use crate::limits::{MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, Writer};
-use crate::wire::session_message::{HEADER_LEN, Header, SALT_LEN, SetupData, prefix_len, write_prefix};
+use crate::wire::session_message::{
+    CHUNK_ENCODED_LEN, HEADER_LEN, Header, SALT_LEN, SETUP_LEN, SetupData, prefix_len, write_prefix,
+};
+use braid::{Braid, BraidCommit};
 use keys::{ChainKey, MessageKey, ReceivingChain, RootKey, SendingChain};
 use skipped::{SkippedKey, SkippedKeys};
 
@@ -47,7 +52,7 @@ use skipped::{SkippedKey, SkippedKeys};
 pub(crate) const AD_LEN: usize = 64;
 
 /// Largest authenticated prefix of a 1:1 message (a setup message).
-const MAX_PREFIX: usize = 2 + 74 + HEADER_LEN;
+const MAX_PREFIX: usize = 2 + SETUP_LEN + HEADER_LEN + CHUNK_ENCODED_LEN;
 
 /// An X25519 ratchet key pair.
 #[derive(Clone)]
@@ -128,6 +133,8 @@ pub(crate) struct RatchetState {
     previous_sending_length: u32,
     skipped: SkippedKeys,
     old_chains: VecDeque<[u8; 32]>,
+    /// The post-quantum ratchet.
+    braid: Braid,
 }
 
 /// A decrypted payload and the state change that accepting it requires.
@@ -137,7 +144,13 @@ pub(crate) struct Decrypted {
 }
 
 /// The state change of one accepted message; see [`RatchetState::apply`].
-pub(crate) enum Commit {
+pub(crate) struct Commit {
+    step: Step,
+    braid: BraidCommit,
+}
+
+/// The Double Ratchet part of a [`Commit`].
+enum Step {
     /// A stored skipped key was used: delete it.
     UsedSkipped { ratchet: [u8; 32], index: u32 },
     /// The current receiving chain advanced.
@@ -150,16 +163,17 @@ impl RatchetState {
     /// The initiator's state right after X3DH: the peer's signed prekey is
     /// its first ratchet key; the sending step runs at the first encrypt.
     pub(crate) fn new_initiator(ad: [u8; AD_LEN], shared_secret: RootKey, their_signed_prekey: [u8; 32]) -> Self {
-        Self::blank(ad, shared_secret, Own::Unkeyed, Peer::Known(their_signed_prekey), true)
+        Self::blank(ad, shared_secret, Own::Unkeyed, Peer::Known(their_signed_prekey), true, Braid::new(true))
     }
 
     /// The responder's state right after X3DH: our signed prekey is our
     /// first ratchet key pair.
     pub(crate) fn new_responder(ad: [u8; AD_LEN], shared_secret: RootKey, our_signed_prekey: RatchetKeyPair) -> Self {
-        Self::blank(ad, shared_secret, Own::Keyed { pair: our_signed_prekey, sending: None }, Peer::Unknown, false)
+        let own = Own::Keyed { pair: our_signed_prekey, sending: None };
+        Self::blank(ad, shared_secret, own, Peer::Unknown, false, Braid::new(false))
     }
 
-    fn blank(ad: [u8; AD_LEN], root: RootKey, own: Own, peer: Peer, pending: bool) -> Self {
+    fn blank(ad: [u8; AD_LEN], root: RootKey, own: Own, peer: Peer, pending: bool, braid: Braid) -> Self {
         Self {
             ad,
             root,
@@ -169,6 +183,7 @@ impl RatchetState {
             previous_sending_length: 0,
             skipped: SkippedKeys::default(),
             old_chains: VecDeque::new(),
+            braid,
         }
     }
 
@@ -186,11 +201,15 @@ impl RatchetState {
         if content.len() > MAX_PLAINTEXT {
             return Err(Error::TooLarge { what: "plaintext", len: content.len(), max: MAX_PLAINTEXT });
         }
+        self.braid.prepare(rng)?;
         if self.send_step_pending || self.own.sending().is_none() {
             let theirs = *self.peer.key().ok_or(Error::InvalidState("no peer ratchet key to send to"))?;
             let pair = RatchetKeyPair::generate(rng);
             let dh = crypto::dh(&pair.secret, &X25519Public::from(theirs))?;
-            let (root, chain) = self.root.step(&dh);
+            let (root, chain) = match self.braid.take_secret_for_send_step() {
+                Some(secret) => self.root.step_hybrid(&dh, &secret),
+                None => self.root.step(&dh),
+            };
             self.previous_sending_length = self.own.sending().map_or(0, |c| c.index);
             self.root = root;
             self.own = Own::Keyed { pair, sending: Some(SendingChain { key: chain, index: 0 }) };
@@ -211,6 +230,8 @@ impl RatchetState {
             previous_chain_length: self.previous_sending_length,
             index: chain.index,
             salt,
+            epoch: self.braid.epoch(),
+            chunk: self.braid.next_chunk(),
         };
         let aead = message_key.expand(&salt);
 
@@ -218,7 +239,7 @@ impl RatchetState {
         // trailer sealed in place, then the tag. Reserved exactly first, so
         // the buffer never grows (and frees a copy) midway.
         let start = out.len();
-        out.reserve_exact(prefix_len(setup) + content.len() + trailer.len() + crypto::TAG_LEN);
+        out.reserve_exact(prefix_len(setup, &header) + content.len() + trailer.len() + crypto::TAG_LEN);
         let mut w = Writer::appending(core::mem::take(out));
         write_prefix(&mut w, setup, &header);
         *out = w.into_vec();
@@ -266,7 +287,7 @@ impl RatchetState {
             }
             let (skipped, key, chain) = skip_to(&header.ratchet_key, chain, header.index, max_jump)?;
             let payload = open(&key, &message.header.salt, ad, message.ciphertext, buf)?;
-            return Ok(Decrypted { payload, commit: Commit::Advance { chain, skipped } });
+            return Ok(self.decrypted(payload, Step::Advance { chain, skipped }, header, false));
         }
         if self.skipped.find(&header.ratchet_key, header.index).is_some() {
             return self.decrypt_skipped(message, ad, buf);
@@ -287,7 +308,10 @@ impl RatchetState {
         }
         let ours = self.own.pair().ok_or(Error::AuthenticationFailed)?;
         let dh = crypto::dh(&ours.secret, &X25519Public::from(header.ratchet_key))?;
-        let (root, chain_key) = self.root.step(&dh);
+        let (root, chain_key) = match self.braid.secret_for_receive_step(header.epoch)? {
+            Some(secret) => self.root.step_hybrid(&dh, secret),
+            None => self.root.step(&dh),
+        };
         let fresh = ReceivingChain { key: chain_key, index: 0 };
         let (mut new_skipped, key, chain) = skip_to(&header.ratchet_key, &fresh, header.index, max_jump)?;
         skipped.append(&mut new_skipped);
@@ -298,7 +322,12 @@ impl RatchetState {
             }));
         }
         let payload = open(&key, &message.header.salt, ad, message.ciphertext, buf)?;
-        Ok(Decrypted { payload, commit: Commit::Ratchet { theirs: header.ratchet_key, root, chain, skipped } })
+        Ok(self.decrypted(payload, Step::Ratchet { theirs: header.ratchet_key, root, chain, skipped }, header, true))
+    }
+
+    fn decrypted(&self, payload: Zeroizing<Vec<u8>>, step: Step, header: &Header, new_chain: bool) -> Decrypted {
+        let braid = self.braid.commit(header.epoch, new_chain, header.chunk);
+        Decrypted { payload, commit: Commit { step, braid } }
     }
 
     fn decrypt_skipped(&self, message: &SessionMessage<'_>, ad: &[u8], buf: Vec<u8>) -> Result<Decrypted> {
@@ -309,24 +338,30 @@ impl RatchetState {
             .and_then(|pos| self.skipped.get(pos))
             .ok_or(Error::DuplicateMessage)?;
         let payload = open(key, &message.header.salt, ad, message.ciphertext, buf)?;
-        Ok(Decrypted { payload, commit: Commit::UsedSkipped { ratchet: header.ratchet_key, index: header.index } })
+        Ok(self.decrypted(
+            payload,
+            Step::UsedSkipped { ratchet: header.ratchet_key, index: header.index },
+            header,
+            false,
+        ))
     }
 
     /// Applies the state change of an accepted message.
     pub(crate) fn apply(&mut self, commit: Commit) {
-        match commit {
-            Commit::UsedSkipped { ratchet, index } => {
+        self.braid.apply(commit.braid);
+        match commit.step {
+            Step::UsedSkipped { ratchet, index } => {
                 if let Some(pos) = self.skipped.find(&ratchet, index) {
                     self.skipped.remove(pos);
                 }
             }
-            Commit::Advance { chain, skipped } => {
+            Step::Advance { chain, skipped } => {
                 self.skipped.extend(skipped);
                 if let Peer::Receiving { chain: current, .. } = &mut self.peer {
                     *current = chain;
                 }
             }
-            Commit::Ratchet { theirs, root, chain, skipped } => {
+            Step::Ratchet { theirs, root, chain, skipped } => {
                 self.skipped.extend(skipped);
                 let old = core::mem::replace(&mut self.peer, Peer::Receiving { key: theirs, chain });
                 if let Some(old) = old.key() {
@@ -349,6 +384,16 @@ impl RatchetState {
         self.peer.key() == Some(ratchet_key)
             || self.skipped.has_chain(ratchet_key)
             || self.old_chains.contains(ratchet_key)
+    }
+
+    /// The post-quantum ratchet's epoch.
+    pub(crate) fn braid_epoch(&self) -> u32 {
+        self.braid.epoch()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn braid(&self) -> &Braid {
+        &self.braid
     }
 
     /// Deletes every skipped message key; returns how many.
@@ -397,6 +442,7 @@ impl RatchetState {
         for c in &self.old_chains {
             w.bytes(c);
         }
+        self.braid.encode(w);
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
@@ -420,6 +466,7 @@ impl RatchetState {
         for _ in 0..m {
             old_chains.push_back(r.array()?);
         }
+        let braid = Braid::decode(r)?;
         // A receiving chain needs the peer ratchet key it belongs to, and a
         // sending chain our key pair. The converse does not hold: an
         // initiator knows the peer's key (the signed prekey) before any
@@ -442,7 +489,7 @@ impl RatchetState {
         {
             return Err(WireError::InvalidField("skipped key ahead of its chain"));
         }
-        Ok(Self { ad, root, own, peer, send_step_pending, previous_sending_length, skipped, old_chains })
+        Ok(Self { ad, root, own, peer, send_step_pending, previous_sending_length, skipped, old_chains, braid })
     }
 }
 

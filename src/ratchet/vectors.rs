@@ -8,7 +8,7 @@
 //! and fails the test, and with it wire compatibility with every deployed
 //! peer. If such a change is intended, it needs a new protocol version
 //! (`MessageType::version`), and these vectors are regenerated deliberately
-//! (last: format version 2 of 1:1 messages, the per-message header salt).
+//! (last: format version 3 of bundles and 1:1 messages, PQXDH).
 //! `tests/integration/vectors.rs` pins a complete transcript through the public API.
 //!
 //! When they were generated, every value here was also recomputed
@@ -29,7 +29,7 @@ use super::keys::{ChainKey, MessageKey, RootKey};
 use super::{RatchetKeyPair, RatchetState};
 use crate::identity::IdentityKeyPair;
 use crate::prekey::PreKeyStore;
-use crate::x3dh;
+use crate::x3dh::{self, SetupPolicy};
 
 /// An "RNG" that hands out a fixed list of 32-byte keys, one per request,
 /// so that every key in a vector is spelled out below.
@@ -43,11 +43,14 @@ impl TryRng for FixedKeys {
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
         panic!("only 32-byte keys are handed out")
     }
-    /// A 32-byte request takes the next key; a shorter one (the 16-byte
-    /// message salt) takes the next key's first bytes.
+    /// Each 32 bytes of a request take the next key; a shorter request
+    /// (the 16-byte message salt) takes the next key's first bytes, and a
+    /// 64-byte one (a KEM seed `d || z`) two keys.
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        let key = self.0.pop_front().expect("a fixed key left");
-        dst.copy_from_slice(&key[..dst.len()]);
+        for chunk in dst.chunks_mut(32) {
+            let key = self.0.pop_front().expect("a fixed key left");
+            chunk.copy_from_slice(&key[..chunk.len()]);
+        }
         Ok(())
     }
 }
@@ -61,31 +64,81 @@ fn root_of(state: &RatchetState) -> String {
     hex(&state.root.0)
 }
 
-/// X3DH from fixed keys: identity seeds 0x01.. (Alice) and 0x02.. (Bob),
-/// Bob's signed prekey secret 0x03.., one-time prekey secret 0x04.., Alice's
-/// base key secret 0x05.. . Both sides derive the same first root key.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// The keys a store and one PQXDH setup draw, in order: Bob's signed
+/// prekey secret 0x03.., his last-resort KEM seed 0x08.. (d = z = 0x08..),
+/// the one-time prekey's X25519 secret 0x04.. and KEM seed 0x09.., then
+/// Alice's base key secret 0x05.. and encapsulation randomness 0x0a.. .
+const SETUP_KEYS: [[u8; 32]; 8] =
+    [[0x03; 32], [0x08; 32], [0x08; 32], [0x04; 32], [0x09; 32], [0x09; 32], [0x05; 32], [0x0a; 32]];
+
+/// PQXDH from fixed keys: identity seeds 0x01.. (Alice) and 0x02.. (Bob),
+/// and [`SETUP_KEYS`]; a second setup without the one-time prekey draws
+/// base key 0x05.. and encapsulation randomness 0x0b.. . Both sides derive
+/// the same first root key; the ML-KEM-1024 ciphertexts are pinned by
+/// their SHA-256.
+#[test]
+fn pqxdh_shared_secret() {
+    let alice = IdentityKeyPair::from_seed(&[0x01; 32]);
+    let bob = IdentityKeyPair::from_seed(&[0x02; 32]);
+    let mut keys = FixedKeys(SETUP_KEYS.iter().copied().chain([[0x05; 32], [0x0b; 32]]).collect());
+    let mut store = PreKeyStore::new(&bob, 1_700_000_000_000, &mut keys);
+    assert_eq!(store.generate_one_time(&bob, 1, &mut keys).unwrap(), vec![1]);
+    let policy = SetupPolicy::RequirePostQuantum;
+
+    // With the one-time prekey (four DH results and the KEM secret).
+    let bundle = store.bundle(&bob, Some(1)).unwrap();
+    assert_eq!(sha256_hex(&bundle.to_bytes()), BUNDLE_WITH_ONE_TIME_PREKEY_SHA256);
+    let (initiator, setup) = x3dh::initiate(&alice, &bundle, policy, &mut keys).unwrap();
+    let responder = x3dh::respond(&bob, &store, &setup, policy).unwrap();
+    assert_eq!(root_of(&initiator), root_of(&responder));
+    assert_eq!(root_of(&initiator), PQXDH_WITH_ONE_TIME_PREKEY);
+    assert_eq!(hex(&setup.base_key), BASE_KEY_PUBLIC);
+    assert_eq!(sha256_hex(&setup.kem_ciphertext.unwrap()[..]), KEM_CIPHERTEXT_ONE_TIME_SHA256);
+
+    // Without it (three DH results, the last-resort KEM prekey).
+    let bundle = store.bundle(&bob, None).unwrap();
+    let (initiator, setup) = x3dh::initiate(&alice, &bundle, policy, &mut keys).unwrap();
+    let responder = x3dh::respond(&bob, &store, &setup, policy).unwrap();
+    assert_eq!(root_of(&initiator), root_of(&responder));
+    assert_eq!(root_of(&initiator), PQXDH_WITHOUT_ONE_TIME_PREKEY);
+    assert_eq!(sha256_hex(&setup.kem_ciphertext.unwrap()[..]), KEM_CIPHERTEXT_LAST_RESORT_SHA256);
+    assert!(keys.0.is_empty());
+}
+
+/// The PQXDH key derivation alone: DH results 0x11.., 0x22.., 0x33..
+/// (0x44..) and KEM secret 0x55.., and the classical X3DH derivation of
+/// the same DH results.
+#[test]
+fn setup_kdf() {
+    let dhs: [&[u8; 32]; 4] = [&[0x11; 32], &[0x22; 32], &[0x33; 32], &[0x44; 32]];
+    assert_eq!(hex(&x3dh::derive(&dhs, Some(&[0x55; 32])).0), PQXDH_KDF_FOUR);
+    assert_eq!(hex(&x3dh::derive(&dhs[..3], Some(&[0x55; 32])).0), PQXDH_KDF_THREE);
+    assert_eq!(hex(&x3dh::derive(&dhs, None).0), X3DH_KDF_FOUR);
+}
+
+/// Classical X3DH (a bundle without a KEM prekey, accepted under
+/// [`SetupPolicy::AllowClassical`]): the same keys as format version 2.
 #[test]
 fn x3dh_shared_secret() {
     let alice = IdentityKeyPair::from_seed(&[0x01; 32]);
     let bob = IdentityKeyPair::from_seed(&[0x02; 32]);
-    let mut keys = FixedKeys([[0x03; 32], [0x04; 32], [0x05; 32], [0x05; 32]].into());
+    let mut keys = FixedKeys(SETUP_KEYS[..6].iter().copied().chain([[0x05; 32], [0x05; 32]]).collect());
     let mut store = PreKeyStore::new(&bob, 1_700_000_000_000, &mut keys);
-    assert_eq!(store.generate_one_time(1, &mut keys).unwrap(), vec![1]);
-
-    // With the one-time prekey (four DH results).
-    let bundle = store.bundle(&bob, Some(1)).unwrap();
-    let (initiator, setup) = x3dh::initiate(&alice, &bundle, &mut keys).unwrap();
-    let responder = x3dh::respond(&bob, &store, &setup).unwrap();
-    assert_eq!(root_of(&initiator), root_of(&responder));
-    assert_eq!(root_of(&initiator), X3DH_WITH_ONE_TIME_PREKEY);
-    assert_eq!(hex(&setup.base_key), BASE_KEY_PUBLIC);
-
-    // Without it (three DH results), same base key.
-    let bundle = store.bundle(&bob, None).unwrap();
-    let (initiator, setup) = x3dh::initiate(&alice, &bundle, &mut keys).unwrap();
-    let responder = x3dh::respond(&bob, &store, &setup).unwrap();
-    assert_eq!(root_of(&initiator), root_of(&responder));
-    assert_eq!(root_of(&initiator), X3DH_WITHOUT_ONE_TIME_PREKEY);
+    store.generate_one_time(&bob, 1, &mut keys).unwrap();
+    let policy = SetupPolicy::AllowClassical;
+    for (one_time, expected) in [(Some(1), X3DH_WITH_ONE_TIME_PREKEY), (None, X3DH_WITHOUT_ONE_TIME_PREKEY)] {
+        let bundle = store.classical_bundle(&bob, one_time).unwrap();
+        let (initiator, setup) = x3dh::initiate(&alice, &bundle, policy, &mut keys).unwrap();
+        assert!(setup.kem_ciphertext.is_none());
+        let responder = x3dh::respond(&bob, &store, &setup, policy).unwrap();
+        assert_eq!(root_of(&initiator), root_of(&responder));
+        assert_eq!(root_of(&initiator), expected);
+    }
     assert!(keys.0.is_empty());
 }
 
@@ -119,27 +172,53 @@ fn message_key_expansion() {
     assert_eq!(hex(&aead.nonce), EXPANDED_NONCE);
 }
 
-/// One complete ratchet message from fixed keys: the initiator state of
-/// `x3dh_shared_secret` (with one-time prekey) encrypts "vector" with
-/// sending ratchet key 0x06.. and header salt 0x07.. .
+/// One complete setup message from fixed keys: the initiator state of
+/// `pqxdh_shared_secret` (with one-time prekey) draws its first braid KEM
+/// seed 0x0c.. (the key of epoch 1), then encrypts "vector" with sending
+/// ratchet key 0x06.. and header salt 0x07.. . The 1,568-byte KEM
+/// ciphertext in the middle is pinned by its SHA-256, the rest byte by
+/// byte.
 #[test]
 fn first_message_bytes() {
     let alice = IdentityKeyPair::from_seed(&[0x01; 32]);
     let bob = IdentityKeyPair::from_seed(&[0x02; 32]);
-    let mut keys = FixedKeys([[0x03; 32], [0x04; 32], [0x05; 32], [0x06; 32], [0x07; 32]].into());
+    let mut keys =
+        FixedKeys(SETUP_KEYS.iter().copied().chain([[0x0c; 32], [0x0c; 32], [0x06; 32], [0x07; 32]]).collect());
     let mut store = PreKeyStore::new(&bob, 1_700_000_000_000, &mut keys);
-    store.generate_one_time(1, &mut keys).unwrap();
+    store.generate_one_time(&bob, 1, &mut keys).unwrap();
     let bundle = store.bundle(&bob, Some(1)).unwrap();
-    let (mut initiator, setup) = x3dh::initiate(&alice, &bundle, &mut keys).unwrap();
+    let (mut initiator, setup) = x3dh::initiate(&alice, &bundle, SetupPolicy::RequirePostQuantum, &mut keys).unwrap();
     let mut message = Vec::new();
     initiator.encrypt(b"vector", &[0x00], Some(&setup), &mut keys, &mut message).unwrap();
     assert_eq!(
         initiator.our_ratchet_public().map(|k| hex(&k)),
         Some(hex(&RatchetKeyPair::from_secret(StaticSecret::from([0x06; 32])).public))
     );
-    assert_eq!(hex(&message), FIRST_MESSAGE.concat());
+    let before = FIRST_MESSAGE_BEFORE_KEM.concat();
+    let (head, rest) = message.split_at(before.len() / 2);
+    let (kem_ciphertext, tail) = rest.split_at(1568);
+    assert_eq!(hex(head), before);
+    assert_eq!(sha256_hex(kem_ciphertext), KEM_CIPHERTEXT_ONE_TIME_SHA256);
+    // The header's braid chunk: point 0 of the encapsulation key, so its
+    // first 128 bytes.
+    let seed: [u8; 64] = [0x0c; 64];
+    let braid_key = crate::kem::braid::public_key(&crate::kem::KemSeed::from_bytes(seed));
+    let (fixed, tail) = tail.split_at(32 + 8 + 16 + 4 + 1 + 1);
+    let (chunk, tail) = tail.split_at(128);
+    assert_eq!(chunk, &braid_key[..128]);
+    assert_eq!(sha256_hex(&braid_key[..]), BRAID_KEY_SHA256);
+    assert_eq!(hex(fixed), FIRST_MESSAGE_HEADER.concat());
+    assert_eq!(hex(tail), FIRST_MESSAGE_SEALED);
 }
 
+const PQXDH_WITH_ONE_TIME_PREKEY: &str = "53184f56c8c3e2875465d160824b9a3a86c252b4ba95471b89d187b9bf60f52d";
+const PQXDH_WITHOUT_ONE_TIME_PREKEY: &str = "c51128ba2f994ec3e05b5e95df9e31ab6b608af9cfe2078644a36eb3ebfcd5d3";
+const BUNDLE_WITH_ONE_TIME_PREKEY_SHA256: &str = "d2012fd4aede85c9c430cd1f0e3b18cb7b1e1ddec9b57f1a12d6275aa96099b5";
+const KEM_CIPHERTEXT_ONE_TIME_SHA256: &str = "22bec26ea04300bd92b86a00b04206e404a1d6707f5a6296144a48bc065aabcb";
+const KEM_CIPHERTEXT_LAST_RESORT_SHA256: &str = "9e03f2045969c4de6aa4ff499a610cd8e6ea92b5a49cce3819bcf386c30d0379";
+const PQXDH_KDF_FOUR: &str = "0ff39d832018872b6eca9690419a2603b24aae54eaf702d61e0b48ae22faa536";
+const PQXDH_KDF_THREE: &str = "3e5d0616d30e50301a057a26fbeca2a5e18a2b40864f782dacc13d2684e6f2f9";
+const X3DH_KDF_FOUR: &str = "4a9b798235f26cff6d82fd48c3c5228df7e05c756067ce088f5e986c3798cd51";
 const X3DH_WITH_ONE_TIME_PREKEY: &str = "689be644a5a6b885d5f0022cf5c26d0b1eaaa5631621fe27796abbdaaa558a15";
 const X3DH_WITHOUT_ONE_TIME_PREKEY: &str = "64eb4c667d24a8b6514ceca64f2c0336f37b6341692ef80051411c0b2ddc6b6f";
 const BASE_KEY_PUBLIC: &str = "50a61409b1ddd0325e9b16b700e719e9772c07000b1bd7786e907c653d20495d";
@@ -154,22 +233,35 @@ const CHAIN_MESSAGE_KEYS: [&str; 4] = [
 const CHAIN_KEY_AFTER_FOUR: &str = "ff04cc0d0a2f3d008ad6a3297e0c2838b7ed8794eb07a483631b33186eca3c33";
 const EXPANDED_KEY: &str = "d260be87ff982e71ce17178163df0d444532aedcb3afd2672ddd252167053d9f";
 const EXPANDED_NONCE: &str = "fd1d88d0a6adb76403661ce6";
-/// The message of `first_message_bytes`, field by field.
-const FIRST_MESSAGE: [&str; 8] = [
+/// The message of `first_message_bytes`, field by field, up to the KEM
+/// ciphertext.
+const FIRST_MESSAGE_BEFORE_KEM: [&str; 5] = [
     // version, type
-    "0203",
+    "0303",
     // initiator identity
     "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
     // base key
     "50a61409b1ddd0325e9b16b700e719e9772c07000b1bd7786e907c653d20495d",
-    // signed prekey id, has one-time prekey, its id, KEM kind
-    "00000001010000000100",
+    // signed prekey id, has one-time prekey, its id
+    "000000010100000001",
+    // KEM kind: ML-KEM-1024
+    "01",
+];
+/// SHA-256 of the ML-KEM-768 key of seed 0x0c.. (`d = z = 0x0c..`).
+const BRAID_KEY_SHA256: &str = "6beef27717a1f04d3534b8d7c1ee87751c497576eedf2128aa5f2bddff7d4bbb";
+/// The header of `first_message_bytes`, after the KEM ciphertext and up to
+/// the braid chunk's data.
+const FIRST_MESSAGE_HEADER: [&str; 5] = [
     // ratchet key
     "f5b2d6e60f9477e310c2982daaa6c9136c108a1777c5947e448fa37d68174557",
     // previous chain length, message number
     "0000000000000000",
     // salt
     "07070707070707070707070707070707",
-    // ciphertext ("vector" || kind 0x00) and tag
-    "f6a69e1d7df0b43ab0f5592658ce572176bf7047415f29",
+    // post-quantum epoch 0
+    "00000000",
+    // a chunk of the encapsulation key, at point 0
+    "0100",
 ];
+/// The ciphertext ("vector" || kind 0x00) and tag of `first_message_bytes`.
+const FIRST_MESSAGE_SEALED: &str = "8b8c0fd8b3b49017c8ac78a5b76e9c5b8c03b703ab5a0d";

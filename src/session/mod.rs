@@ -36,7 +36,7 @@ mod state;
 mod verdict;
 
 pub(crate) use state::SessionState;
-use state::Slot;
+use state::{Origin, Slot};
 pub(crate) use verdict::{Verdict, app_payload, split_kind};
 
 /// An end-to-end encrypted 1:1 session with one peer.
@@ -102,6 +102,44 @@ impl Session {
     /// on both sides once they have converged.
     pub fn session_id(&self) -> [u8; 32] {
         self.current.base_key
+    }
+
+    /// Whether the current state was set up post-quantum (PQXDH, with an
+    /// ML-KEM-1024 encapsulation), rather than with classical X3DH (only
+    /// where a [`SetupPolicy`](crate::SetupPolicy) allows it).
+    pub fn is_post_quantum(&self) -> bool {
+        self.current.post_quantum_setup
+    }
+
+    /// The current state's post-quantum ratchet epoch: how many fresh
+    /// ML-KEM-768 secrets have been mixed into its root key since setup.
+    /// It advances about once per two round trips of [`KEY_CHUNKS`] and
+    /// [`CIPHERTEXT_CHUNKS`] messages; see
+    /// [PROTOCOL](crate::docs::protocol), "Post-quantum ratchet".
+    ///
+    /// [`KEY_CHUNKS`]: crate::limits::BRAID_KEY_CHUNKS
+    /// [`CIPHERTEXT_CHUNKS`]: crate::limits::BRAID_CIPHERTEXT_CHUNKS
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut a = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"hi", &mut rng)?)?;
+    /// assert_eq!(a.post_quantum_epoch(), 0);
+    /// // A conversation that alternates: the epoch moves on by itself.
+    /// for _ in 0..20 {
+    ///     let m = b.encrypt(b"ping", &mut rng)?;
+    ///     a.decrypt(&m)?;
+    ///     let m = a.encrypt(b"pong", &mut rng)?;
+    ///     b.decrypt(&m)?;
+    /// }
+    /// assert!(a.post_quantum_epoch() >= 1);
+    /// assert!(b.is_post_quantum());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn post_quantum_epoch(&self) -> u32 {
+        self.current.ratchet.braid_epoch()
     }
 
     /// Whether we have received a message in the current state (so our
@@ -306,9 +344,12 @@ impl Session {
         rng: &mut R,
         out: &mut Vec<u8>,
     ) -> Result<()> {
-        let state = &mut self.current;
-        let setup = state.pending_setup().copied();
-        state.ratchet.encrypt(content, trailer, setup.as_ref(), rng, out)
+        let SessionState { ratchet, origin, .. } = &mut self.current;
+        let setup = match origin {
+            Origin::Ours { pending_setup, .. } => pending_setup.as_ref(),
+            Origin::Theirs => None,
+        };
+        ratchet.encrypt(content, trailer, setup, rng, out)
     }
 
     /// Decrypts an application message from the peer.
@@ -582,5 +623,7 @@ impl Session {
 
 persist_via_inherent!(Session, MessageType::SessionState);
 
+#[cfg(test)]
+mod adversary_tests;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 use crate::error::WireError;
 use crate::identity::IdentityKey;
+use crate::prekey::KEM_ML_KEM_1024;
 use crate::ratchet::RatchetState;
 use crate::wire::codec::{Reader, Writer};
 use crate::wire::session_message::SetupData;
@@ -29,6 +30,9 @@ pub(crate) struct SessionState {
     pub(crate) origin: Origin,
     /// Whether we have received at least one message in this state.
     pub(crate) confirmed: bool,
+    /// Whether the state was set up with PQXDH (a KEM ciphertext), not
+    /// classical X3DH.
+    pub(crate) post_quantum_setup: bool,
 }
 
 /// Where a state sits in its session: the current one, or the `n`-th
@@ -45,6 +49,7 @@ impl SessionState {
         Self {
             ratchet,
             base_key: setup.base_key,
+            post_quantum_setup: setup.kem_ciphertext.is_some(),
             origin: Origin::Ours { pending_setup: Some(setup), started_at_ms },
             confirmed: false,
         }
@@ -62,8 +67,8 @@ impl SessionState {
 
     /// A state the peer initiated, created by its (authenticated) setup
     /// message.
-    pub(crate) fn accepted(ratchet: RatchetState, base_key: [u8; 32]) -> Self {
-        Self { ratchet, base_key, origin: Origin::Theirs, confirmed: true }
+    pub(crate) fn accepted(ratchet: RatchetState, base_key: [u8; 32], post_quantum_setup: bool) -> Self {
+        Self { ratchet, base_key, origin: Origin::Theirs, confirmed: true, post_quantum_setup }
     }
 
     pub(crate) fn initiated_by_us(&self) -> bool {
@@ -87,15 +92,20 @@ impl SessionState {
         }
     }
 
-    /// `base key | initiated by us | confirmed | has setup [| spk id | has otk [| otk id]]
+    /// `base key | initiated by us | confirmed | post-quantum setup | has setup [| spk id | has otk [| otk id] | KEM kind [| KEM ciphertext]]
     /// [| started at (u64), iff initiated by us] | ratchet`
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.bytes(&self.base_key).u8(u8::from(self.initiated_by_us())).u8(u8::from(self.confirmed));
+        w.u8(u8::from(self.post_quantum_setup));
         match self.pending_setup() {
             Some(s) => {
                 w.u8(1).u32(s.signed_prekey_id);
                 match s.one_time_prekey_id {
                     Some(id) => w.u8(1).u32(id),
+                    None => w.u8(0),
+                };
+                match &s.kem_ciphertext {
+                    Some(ct) => w.u8(KEM_ML_KEM_1024).bytes(&ct[..]),
                     None => w.u8(0),
                 };
             }
@@ -114,10 +124,16 @@ impl SessionState {
         let base_key = r.array()?;
         let initiated_by_us = r.bool()?;
         let confirmed = r.bool()?;
+        let post_quantum_setup = r.bool()?;
         let pending_setup = if r.bool()? {
             let signed_prekey_id = r.u32()?;
             let one_time_prekey_id = if r.bool()? { Some(r.u32()?) } else { None };
-            Some(SetupData { initiator: local, base_key, signed_prekey_id, one_time_prekey_id })
+            let kem_ciphertext = match r.u8()? {
+                0 => None,
+                KEM_ML_KEM_1024 => Some(Box::new(r.array()?)),
+                _ => return Err(WireError::InvalidField("KEM ciphertext kind")),
+            };
+            Some(SetupData { initiator: local, base_key, signed_prekey_id, one_time_prekey_id, kem_ciphertext })
         } else {
             None
         };
@@ -126,7 +142,12 @@ impl SessionState {
             (false, None) => Origin::Theirs,
             (false, Some(_)) => return Err(WireError::InvalidField("setup data on a state the peer initiated")),
         };
+        if let Origin::Ours { pending_setup: Some(s), .. } = &origin
+            && s.kem_ciphertext.is_some() != post_quantum_setup
+        {
+            return Err(WireError::InvalidField("post-quantum setup flag and setup data disagree"));
+        }
         let ratchet = RatchetState::decode(r)?;
-        Ok(Self { ratchet, base_key, origin, confirmed })
+        Ok(Self { ratchet, base_key, origin, confirmed, post_quantum_setup })
     }
 }

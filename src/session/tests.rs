@@ -89,7 +89,11 @@ fn a_forgery_on_the_signed_prekey_is_an_authentication_failure_not_a_state_error
         forged.extend_from_slice(bundle.signed_prekey());
         forged.extend_from_slice(&0u32.to_be_bytes());
         forged.extend_from_slice(&index.to_be_bytes());
-        let mut junk = [0u8; 16 + 40]; // salt, ciphertext and tag
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        forged.extend_from_slice(&salt);
+        forged.extend_from_slice(&[0; 4 + 1]); // post-quantum epoch 0, no chunk
+        let mut junk = [0u8; 40]; // ciphertext and tag
         rng.fill_bytes(&mut junk);
         forged.extend_from_slice(&junk);
         assert_eq!(a.decrypt(&forged), Err(Error::AuthenticationFailed));

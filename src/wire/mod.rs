@@ -47,7 +47,7 @@ macro_rules! message_types {
             ///
             /// ```
             /// use sealpost::wire::MessageType;
-            /// assert_eq!(MessageType::Ratchet.version(), 2);
+            /// assert_eq!(MessageType::Ratchet.version(), 3);
             /// assert_eq!(MessageType::ForkoutBundle.version(), 1);
             /// ```
             pub fn version(self) -> u8 {
@@ -61,11 +61,11 @@ macro_rules! message_types {
 
 message_types! {
     /// A public [`PreKeyBundle`](crate::PreKeyBundle).
-    PreKeyBundle = 0x01, version 2;
+    PreKeyBundle = 0x01, version 3;
     /// A Double Ratchet message inside an established session.
-    Ratchet = 0x02, version 2;
+    Ratchet = 0x02, version 3;
     /// A Double Ratchet message that also carries X3DH setup data.
-    Setup = 0x03, version 2;
+    Setup = 0x03, version 3;
     /// A group (sender-key) message.
     Group = 0x10, version 2;
     /// A group sender-key distribution (sent inside a 1:1 session).
@@ -75,9 +75,9 @@ message_types! {
     /// The part of a Forkout bundle addressed to one recipient.
     ForkoutDelivery = 0x21, version 1;
     /// Serialized [`Account`](crate::Account) state.
-    AccountState = 0x30, version 2;
+    AccountState = 0x30, version 3;
     /// Serialized [`Session`](crate::Session) state.
-    SessionState = 0x31, version 2;
+    SessionState = 0x31, version 3;
     /// Serialized group state.
     GroupState = 0x32, version 2;
     /// Serialized Burnout vault.
@@ -138,16 +138,16 @@ pub(crate) fn payload_refusal(kind: u8) -> String {
 ///
 /// ```
 /// use sealpost::wire::{MessageType, peek_type};
-/// assert_eq!(peek_type(&[2, 0x03]), Ok(MessageType::Setup));
+/// assert_eq!(peek_type(&[3, 0x03]), Ok(MessageType::Setup));
 /// ```
 ///
 /// Only the two bytes are read; a version other than the type's is refused
-/// (here a 1:1 message of format version 1, before per-message salts):
+/// (here a 1:1 message of format version 2, before post-quantum setup):
 ///
 /// ```
 /// use sealpost::{WireError, wire::{MessageType, peek_type}};
-/// assert_eq!(peek_type(&[2, 0x02, 0xff]), Ok(MessageType::Ratchet));
-/// assert_eq!(peek_type(&[1, 0x02]), Err(WireError::UnsupportedVersion(1)));
+/// assert_eq!(peek_type(&[3, 0x02, 0xff]), Ok(MessageType::Ratchet));
+/// assert_eq!(peek_type(&[2, 0x02]), Err(WireError::UnsupportedVersion(2)));
 /// assert!(peek_type(&[9, 0x02]).is_err());
 /// ```
 pub fn peek_type(bytes: &[u8]) -> Result<MessageType, crate::error::WireError> {

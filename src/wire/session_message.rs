@@ -6,15 +6,19 @@
 //!
 //! Every byte before the ciphertext is authenticated as AEAD associated
 //! data, after the session's own associated data (both identity keys). The
-//! KEM-share byte reserves room for a post-quantum share: version 1 only
-//! accepts `0`; a later version can define a length-prefixed share there.
+//! setup block's KEM byte says whether an ML-KEM-1024 ciphertext (PQXDH)
+//! follows: `1` and 1,568 bytes, or `0` for a classical setup.
 
 use super::MessageType;
 use super::codec::{Reader, Writer};
 use crate::crypto::TAG_LEN;
 use crate::error::WireError;
 use crate::identity::IdentityKey;
+use crate::kem::setup as kem;
 use crate::limits::MAX_MESSAGE;
+use crate::prekey::KEM_ML_KEM_1024;
+use crate::ratchet::braid::{Chunk, ChunkKind};
+use crate::ratchet::erasure::CHUNK_LEN;
 
 /// Length of an X25519 public key on the wire.
 pub(crate) const KEY_LEN: usize = 32;
@@ -22,10 +26,13 @@ pub(crate) const KEY_LEN: usize = 32;
 /// Length of the per-message salt in the header.
 pub(crate) const SALT_LEN: usize = 16;
 
-/// Length of the encoded header.
-pub(crate) const HEADER_LEN: usize = KEY_LEN + 4 + 4 + SALT_LEN;
+/// Length of the encoded header without a post-quantum ratchet chunk.
+pub(crate) const HEADER_LEN: usize = KEY_LEN + 4 + 4 + SALT_LEN + 4 + 1;
 
-/// The Double Ratchet header.
+/// Length of an encoded post-quantum ratchet chunk (point and data).
+pub(crate) const CHUNK_ENCODED_LEN: usize = 1 + CHUNK_LEN;
+
+/// The Double Ratchet header, with the post-quantum ratchet's fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
     pub(crate) ratchet_key: [u8; KEY_LEN],
@@ -35,16 +42,33 @@ pub(crate) struct Header {
     /// message key: a state restored from an old export that encrypts at
     /// the same chain position again uses a different AEAD key and nonce.
     pub(crate) salt: [u8; SALT_LEN],
+    /// The post-quantum epoch of the sending chain (the last one mixed
+    /// into the root key when the chain was made).
+    pub(crate) epoch: u32,
+    /// A chunk of the next epoch's KEM key or ciphertext.
+    pub(crate) chunk: Option<Chunk>,
 }
 
-/// X3DH data carried by an initiator's messages until the first reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+impl Header {
+    fn encoded_len(&self) -> usize {
+        HEADER_LEN + self.chunk.map_or(0, |_| CHUNK_ENCODED_LEN)
+    }
+}
+
+/// PQXDH data carried by an initiator's messages until the first reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SetupData {
     pub(crate) initiator: IdentityKey,
     pub(crate) base_key: [u8; KEY_LEN],
     pub(crate) signed_prekey_id: u32,
     pub(crate) one_time_prekey_id: Option<u32>,
+    /// The ML-KEM-1024 ciphertext to the bundle's KEM prekey; `None` in a
+    /// classical (X3DH-only) setup.
+    pub(crate) kem_ciphertext: Option<KemCiphertext>,
 }
+
+/// An ML-KEM-1024 ciphertext of a setup message.
+pub(crate) type KemCiphertext = Box<[u8; kem::CIPHERTEXT_LEN]>;
 
 /// A parsed (not yet authenticated) 1:1 message.
 ///
@@ -78,6 +102,7 @@ impl<'a> SessionMessage<'a> {
                 base_key: raw.base_key,
                 signed_prekey_id: raw.signed_prekey_id,
                 one_time_prekey_id: raw.one_time_prekey_id,
+                kem_ciphertext: raw.kem_ciphertext,
             }),
         };
         let (authenticated, ciphertext) = bytes.split_at(split);
@@ -106,7 +131,13 @@ impl<'a> SessionMessage<'a> {
     /// For a setup message, the identity key it claims to come from
     /// (unauthenticated until decrypted).
     pub fn claimed_sender(&self) -> Option<IdentityKey> {
-        self.setup.map(|s| s.initiator)
+        self.setup.as_ref().map(|s| s.initiator)
+    }
+
+    /// For a setup message, whether it carries a KEM ciphertext (a
+    /// post-quantum, PQXDH setup).
+    pub fn is_post_quantum_setup(&self) -> bool {
+        self.setup.as_ref().is_some_and(|s| s.kem_ciphertext.is_some())
     }
 
     /// The message number within its sending chain.
@@ -121,6 +152,7 @@ struct RawSetup {
     base_key: [u8; 32],
     signed_prekey_id: u32,
     one_time_prekey_id: Option<u32>,
+    kem_ciphertext: Option<KemCiphertext>,
 }
 
 /// A message's framing: setup fields, header, and where the ciphertext
@@ -146,7 +178,21 @@ fn frame(bytes: &[u8]) -> Result<Frame, WireError> {
         t if t == MessageType::Setup as u8 => Some(parse_setup(&mut r)?),
         found => return Err(WireError::UnexpectedType { found, expected: MessageType::Ratchet as u8 }),
     };
-    let header = Header { ratchet_key: r.array()?, previous_chain_length: r.u32()?, index: r.u32()?, salt: r.array()? };
+    let header = Header {
+        ratchet_key: r.array()?,
+        previous_chain_length: r.u32()?,
+        index: r.u32()?,
+        salt: r.array()?,
+        epoch: r.u32()?,
+        chunk: match r.u8()? {
+            0 => None,
+            kind => Some(Chunk {
+                kind: ChunkKind::from_byte(kind).ok_or(WireError::InvalidField("post-quantum chunk kind"))?,
+                point: r.u8()?,
+                data: r.array()?,
+            }),
+        },
+    };
     let ciphertext_len = r.remaining();
     if ciphertext_len < TAG_LEN + 1 {
         return Err(WireError::Truncated { needed: TAG_LEN + 1 - ciphertext_len });
@@ -159,29 +205,32 @@ fn parse_setup(r: &mut Reader<'_>) -> Result<RawSetup, WireError> {
     let base_key = r.array()?;
     let signed_prekey_id = r.u32()?;
     let one_time_prekey_id = if r.bool()? { Some(r.u32()?) } else { None };
-    if r.u8()? != 0 {
-        return Err(WireError::InvalidField("KEM share is not defined in this version"));
-    }
-    Ok(RawSetup { initiator, base_key, signed_prekey_id, one_time_prekey_id })
+    let kem_ciphertext = match r.u8()? {
+        0 => None,
+        KEM_ML_KEM_1024 => Some(Box::new(r.array()?)),
+        _ => return Err(WireError::InvalidField("KEM ciphertext kind not defined in this version")),
+    };
+    Ok(RawSetup { initiator, base_key, signed_prekey_id, one_time_prekey_id, kem_ciphertext })
 }
 
 /// Writes everything up to the ciphertext; the caller appends the sealed
 /// payload. `capacity` is the payload length to reserve.
 #[cfg(any(fuzzing, feature = "test-hooks"))]
 pub(crate) fn encode_prefix(setup: Option<&SetupData>, header: &Header, capacity: usize) -> Writer {
-    let mut w = Writer::with_capacity(prefix_len(setup) + capacity + TAG_LEN);
+    let mut w = Writer::with_capacity(prefix_len(setup, header) + capacity + TAG_LEN);
     write_prefix(&mut w, setup, header);
     w
 }
 
-/// Longest authenticated prefix (`version | type`, setup, header): a setup
-/// without a one-time prekey is 4 bytes shorter.
-pub(crate) fn prefix_len(setup: Option<&SetupData>) -> usize {
-    2 + setup.map_or(0, |_| SETUP_LEN) + HEADER_LEN
+/// Length of the authenticated prefix (`version | type`, setup, header), at
+/// most: a setup without a one-time prekey is 4 bytes shorter, a classical
+/// one 1,568.
+pub(crate) fn prefix_len(setup: Option<&SetupData>, header: &Header) -> usize {
+    2 + setup.map_or(0, |_| SETUP_LEN) + header.encoded_len()
 }
 
-/// Encoded length of a setup block.
-const SETUP_LEN: usize = 32 + 32 + 4 + 1 + 4 + 1;
+/// Longest encoded setup block.
+pub(crate) const SETUP_LEN: usize = 32 + 32 + 4 + 1 + 4 + 1 + kem::CIPHERTEXT_LEN;
 
 /// Writes the authenticated prefix of a message: `version | type`, the
 /// setup block if any, and the header.
@@ -194,7 +243,15 @@ pub(crate) fn write_prefix(w: &mut Writer, setup: Option<&SetupData>, header: &H
             Some(id) => w.u8(1).u32(id),
             None => w.u8(0),
         };
-        w.u8(0);
+        match &s.kem_ciphertext {
+            Some(ct) => w.u8(KEM_ML_KEM_1024).bytes(&ct[..]),
+            None => w.u8(0),
+        };
     }
     w.bytes(&header.ratchet_key).u32(header.previous_chain_length).u32(header.index).bytes(&header.salt);
+    w.u32(header.epoch);
+    match &header.chunk {
+        Some(c) => w.u8(c.kind as u8).u8(c.point).bytes(&c.data),
+        None => w.u8(0),
+    };
 }

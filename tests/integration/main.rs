@@ -19,6 +19,7 @@ mod fuzz_corpus;
 mod group;
 mod messages;
 mod persistence;
+mod post_quantum;
 mod proptest_conversation;
 mod replay_and_bounds;
 mod safety_numbers;

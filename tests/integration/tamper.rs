@@ -18,9 +18,14 @@ mod bundle_layout {
     pub(crate) const SIGNED: Range<usize> = 34..142; // id, created at, key, signature
     pub(crate) const SIGNATURE: Range<usize> = 78..142;
     pub(crate) const HAS_ONE_TIME: usize = 142;
-    pub(crate) const ONE_TIME: Range<usize> = 143..179; // id, key: not signed
+    /// Signed by the KEM prekey's signature, which names its one-time id.
+    pub(crate) const ONE_TIME_ID: Range<usize> = 143..147;
+    /// Not signed.
+    pub(crate) const ONE_TIME_KEY: Range<usize> = 147..179;
     pub(crate) const KEM: usize = 179;
-    pub(crate) const LEN: usize = 180;
+    pub(crate) const KEM_KEY: Range<usize> = 180..1748;
+    pub(crate) const KEM_SIGNATURE: Range<usize> = 1748..1812;
+    pub(crate) const LEN: usize = 1812;
 }
 
 /// Layout of a setup message whose bundle had a one-time prekey.
@@ -30,7 +35,9 @@ mod setup_layout {
     pub(crate) const BASE_KEY: Range<usize> = 34..66;
     pub(crate) const SIGNED_PREKEY_ID: Range<usize> = 66..70;
     pub(crate) const ONE_TIME_ID: Range<usize> = 71..75;
-    pub(crate) const HEADER: usize = 76;
+    pub(crate) const KEM: usize = 75;
+    pub(crate) const KEM_CIPHERTEXT: Range<usize> = 76..1644;
+    pub(crate) const HEADER: usize = 1644;
 }
 
 /// Counts errors by kind, to show in failure messages what was seen.
@@ -140,6 +147,21 @@ fn setup_message_every_byte() {
                     "{i}: {e:?}"
                 )
             }
+            // A KEM kind of 0 reads as a classical setup, which Bob's
+            // policy refuses before any key is used.
+            KEM => {
+                assert!(matches!(e, Error::Wire(_) | Error::Session(SessionError::PostQuantumRequired)), "{i}: {e:?}")
+            }
+            // ML-KEM's implicit rejection: another secret, so the AEAD fails.
+            _ if KEM_CIPHERTEXT.contains(&i) => assert_eq!(e, Error::AuthenticationFailed, "byte {i}"),
+            // The post-quantum ratchet's chunk kind: another defined kind
+            // (or none) shifts the framing, so the AEAD fails; an
+            // undefined one does not parse.
+            _ if i == HEADER + 60 => assert!(
+                matches!(e, Error::Wire(WireError::InvalidField(_)) | Error::AuthenticationFailed),
+                "byte {i}: {e:?}"
+            ),
+            // Salt, epoch, chunk, ciphertext: authenticated.
             _ if i >= HEADER + 40 => assert_eq!(e, Error::AuthenticationFailed, "byte {i}"),
             _ => {}
         }
@@ -147,8 +169,7 @@ fn setup_message_every_byte() {
     for bad in truncations_and_extensions(&m1) {
         inbound_fails(&mut bob, &bad, &mut seen);
     }
-    // A ratchet message is not a setup message.
-    assert!(seen.contains_key("NotASetupMessage"), "{seen:?}");
+    assert!(seen.contains_key("AuthenticationFailed") && seen.contains_key("Wire"), "{seen:?}");
 
     // The genuine message still works and consumes exactly one prekey.
     let (mut b, text) = bob.create_inbound_session(&m1).unwrap();
@@ -159,6 +180,11 @@ fn setup_message_every_byte() {
     // (for a known state) go through Account::decrypt and Session::decrypt.
     assert_every_variant_refused(&mut bob, &mut b, &m2, b"second");
     assert_eq!(bob.remaining_one_time_prekeys(), 3);
+
+    // A ratchet message is not a setup message.
+    a.decrypt(&b.encrypt(b"reply", &mut rng).unwrap()).unwrap();
+    let ratchet = a.encrypt(b"third", &mut rng).unwrap();
+    assert_eq!(bob.create_inbound_session(&ratchet).map(|_| ()), Err(Error::Session(SessionError::NotASetupMessage)));
 }
 
 #[test]
@@ -266,12 +292,12 @@ fn bad_bundle_signature() {
     assert_eq!(alice.create_outbound_session(&parsed, &mut rng).unwrap_err(), Error::InvalidSignature("signed prekey"));
 }
 
-/// Every byte of a bundle flipped: the signed part and the framing are
+/// Every byte of a bundle flipped: the signed parts and the framing are
 /// refused when the initiator parses or uses the bundle. The one-time
-/// prekey is not covered by the signature (as in Signal's X3DH: the
-/// signature is made once per signed prekey, one-time prekeys come and go),
-/// so tampering with it is refused by the owner instead: the first message
-/// of the resulting session does not open, and no prekey is burnt.
+/// X25519 key is not covered by a signature (as in Signal's X3DH and
+/// PQXDH, where only the KEM prekeys are signed one by one), so tampering
+/// with it is refused by the owner instead: the first message of the
+/// resulting session does not open, and no prekey is burnt.
 #[test]
 fn prekey_bundle_every_byte() {
     let mut rng = rng(15);
@@ -293,15 +319,24 @@ fn prekey_bundle_every_byte() {
                 assert!(matches!(e, Error::Wire(_) | Error::InvalidSignature(_)), "byte {i}: {e:?}")
             }
             (_, Err(e)) if SIGNED.contains(&i) => assert_eq!(*e, Error::InvalidSignature("signed prekey"), "byte {i}"),
-            (_, Ok(_)) if ONE_TIME.contains(&i) => {}
-            (_, Err(Error::WeakKey)) if ONE_TIME.contains(&i) => {}
+            (_, Err(e)) if ONE_TIME_ID.contains(&i) || KEM_SIGNATURE.contains(&i) => {
+                assert_eq!(*e, Error::InvalidSignature("KEM prekey"), "byte {i}")
+            }
+            // An ML-KEM key with a coefficient out of range does not parse;
+            // any other change breaks its signature.
+            (_, Err(e)) if KEM_KEY.contains(&i) => assert!(
+                matches!(e, Error::Wire(WireError::InvalidField("KEM prekey")) | Error::InvalidSignature("KEM prekey")),
+                "byte {i}: {e:?}"
+            ),
+            (_, Ok(_)) if ONE_TIME_KEY.contains(&i) => {}
+            (_, Err(Error::WeakKey)) if ONE_TIME_KEY.contains(&i) => {}
             _ => panic!("byte {i}: unexpected outcome {:?}", created.map(|_| ())),
         }
         if let Err(e) = &created {
             tally(&mut seen, e);
             continue;
         }
-        // Only the unsigned one-time prekey fields get here.
+        // Only the unsigned one-time prekey key gets here.
         let m1 = created.unwrap().encrypt(b"hi", &mut rng).unwrap();
         let e = bob.create_inbound_session(&m1).map(|_| ()).expect_err(&format!("byte {i} accepted"));
         assert!(

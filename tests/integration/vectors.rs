@@ -3,12 +3,12 @@
 //!
 //! The expected values were computed once by this implementation and are
 //! hard-coded. They are not from an external specification: they pin
-//! sealpost's own derivation and encodings (X3DH, root/chain/message keys,
+//! sealpost's own derivation and encodings (PQXDH, root/chain/message keys,
 //! AEAD, wire formats, signed-prekey signatures), so that any change in
 //! them, intended or not, fails here. An intended change needs a new
-//! protocol version and deliberately regenerated vectors (last: 1:1 messages
-//! of format version 2, with the per-message header salt; bundles of format
-//! version 2, whose signature covers the KEM kind byte). The individual
+//! protocol version and deliberately regenerated vectors (last: bundles and
+//! 1:1 messages of format version 3, with PQXDH and the post-quantum
+//! ratchet). The individual
 //! KDF steps are pinned (and were cross-checked against an independent
 //! reimplementation) in `src/ratchet/vectors.rs`.
 //!
@@ -116,39 +116,87 @@ fn transcript() -> Transcript {
 }
 
 const ALICE_IDENTITY: &str = "7a17f10dcee9dbd111420f9d5b1ded14069b18c00dee0024d60a7644cf45a8d7";
-const BOB_IDENTITY: &str = "76719d59253f593b625a9f46a427785002d23d47d520e4e10d31179b2e5bff61";
-const BUNDLE: [&str; 6] = [
-    "020176719d59253f593b625a9f46a427785002d23d47d520e4e10d31179b2e5b",
-    "ff61000000010000018bcfe56800b8ecfb1012c5b50654cade0822fd9a3c6ab6",
-    "dd061999c4d953d4960bbcd70622aa8a7a82b98ceb1004fc29de33d08c21a54a",
-    "88dc9d1261526bf685807db9844114acf431d14f87778c3a0a91f8d5b4b73b1a",
-    "3c7cddd3ddc5a448d3e12de57e040100000001fdf3cb0134ac447fe80cfbca0e",
-    "da7d1f5a27412b4aa6dabea1f026734d23df4300",
+const BOB_IDENTITY: &str = "4ccdb0e1081fb5452d13a20dcfc69437d4d05765bfa245be6214682d92923dcc";
+/// Bob's bundle in full (1,812 bytes: with a one-time prekey and the
+/// ML-KEM-1024 prekey that goes with it).
+const BUNDLE: [&str; 57] = [
+    "03014ccdb0e1081fb5452d13a20dcfc69437d4d05765bfa245be6214682d9292",
+    "3dcc000000010000018bcfe5680048a2eed14ba67c6b75223e77fba64930551b",
+    "83cc735d90f894b804d57222097a5776a0dab62366db41c8dd2a263e3d8eedc3",
+    "d9abdd390e16e5b7d55b06f39b29aeb2fa02de10feb4e5bf6b173f69c1b4a23f",
+    "0719e17b40997eda5db7665c8e0901000000018e8da7f1881c48687d820bd4fd",
+    "57d7ae2370c9532db044fca79534746470694f0181e0456d578f82040c8e1174",
+    "914469693c5554dc2c8300c7965717e7a855493148ce5a14ae5ca829b57d3749",
+    "31275b5d858a412765a2439643bde44f6b49a825921a1dc5c82434acb2155137",
+    "013275258d692081ceb45ffe80ac7828bfe3d05498d60149d00c0553c4eec363",
+    "ac07bca12457bb9567f57c37263707d17bb32bc72fa7548ecc191d423a7a7163",
+    "aba892685c202e0399c886b68705769b99d82aae323f47f570e5630325796c1c",
+    "2983f406ca639277410781e026b32a646201c22b6a061bad2c2554898f0897cd",
+    "d95a9ff09378f22b76312c30585374fe2ac38e664a3cd7b1a1b99e0b45c7fa57",
+    "49732a69419c17d7c327c9ba22eef163d456b67da3be08c64bc43a284e866e9f",
+    "4c01ddf9141b52a037c874511a8807cb6be2d50abe1035a866ca2a474ee1a136",
+    "f5f88b04661d431c93956783e3da599a8960e202b7af080b1bc7277d4cc81457",
+    "c10ff485464115d4f31b7b1a4897c436281008cf7950dc591f43478271955a91",
+    "ec20f67acb49962186b186d892236e3a762caa2e30ea231a72867e7b7bc750ae",
+    "9d14b103385cbdeb213921a034acb8fd700d887b7c4a50ac2a6267256a42bda2",
+    "75f9894e18b5cd3250c4ee371e0df4033a20c6541242aac229ecb823b662aec4",
+    "ca9661fc5945210d96cc4da8f68c8cf60a1d07ce58f106d83a0f41197eac61be",
+    "523c9482a0be3a04a0defc48a5720c517216b2339a9ab534f8946a4a418287dc",
+    "bbda184d1fbb5696b255a0274b3aa33166b449ae38b5f1456c69438d17828671",
+    "a2a32599234d0088c178492c564026191a4f010d446372fadc3adc0494b2d741",
+    "011132ad5a644e763cc9497e4e38559a519b89610a76970a845ccc8e67610127",
+    "631f570330c344d888ccb21249370b698764595a1500889cadd3ea603dac5fa3",
+    "86abf95a472dcbc8f4412063d457daa8714801270b6799307c018228173133c8",
+    "3892c0ab1c5fe4b52e38a97ce5a82b1a2640327bb76c7673394546cf8c7ef40b",
+    "64a6ab927804c15e3800a705060bac3887365d935995ee493ceb356bc3b648a8",
+    "5886d2c47b92308cb9215a57a277e8e2272e90b188358bb30022d78aa874080c",
+    "34c45e8f986a9433ba6d306ecdeb4f1c46447d3c57d0c78f006b5bd05817064b",
+    "875d2cc910dbb80631c6aa414c6f533c1899220ab74980fb414f91bfffe98cc3",
+    "e9573874bc3b5c82c22889f5894856991bc201ab89447deb490411968354c7a7",
+    "a9a68b2c2163f9393502e0648afc76e162380b70630a5a1e869397a0e683453b",
+    "bcd1401f1bf37a6526c54e90548e778481c64e1563b32f885c9449ccedc65461",
+    "a05143b3c28aac92ef1c5977e24c6812b065e1702b84bb219a18f32786aceb7d",
+    "ada7bbd9cc7b6ec779eee1c78e1458565b7951281ed59219317b9fe4d299def3",
+    "3755d451535179fadb5484785b79a2877ab012a8d9103e023dab9546db936ce5",
+    "165c80d96676577c56444d70577cd652c51d11735a83900941842ee2ced7f79e",
+    "e62855953b55966c5ee410ab2702cbc61179e96b4fc1796076f4a28a79942354",
+    "146f87671fe151e3455c9078cfba7c324c27a081354f7913a3f53b64aaf47f1f",
+    "bb1194ba741557a8103193ba90a6ae840a67434cce64a56f691d512232160187",
+    "609653875864fc041c1c41410dda36298c9e3b2131c81477cc2602d60a9204f9",
+    "1dd7c3c2b783563ec68735ecc49c118e685b12d5c5471051c266b74e30765772",
+    "72c2f4cccc85c23c75dccac393caaa3115396130256617988288f87a94353b52",
+    "0cb0aded43932682aadfd4b721563d9545cd711787862227afa4b3178874b35c",
+    "47d5615dba914496b7b18fdb75cae7c1b93366389971418ba47623c127971578",
+    "9b4ec32171bac6909d71ab056704a7f55481e21ecc0453e0baa488b74c6ca955",
+    "9354c1a8c96599bc1bb03ab2cfc73440b090369a699b0a341071573e520574a8",
+    "29d0f45e321475b9a57e97a6a8c9a5254f6720cba75f50f30848921949466f95",
+    "81cfac7a36d4c54e93b30141c3700bb12ec3025418910b214306a9a6c4e4b735",
+    "40c733b4c043d0482d44b07fab5511c11aaaf0f6a409ba9094a46d6499920e84",
+    "57b37a9aebdc3d65336b042aa04c81ae9f2594a4c88ca703672a3b9c46daa9c9",
+    "5364783a3776144affd251d404b461a63b871213ae5ef3a0be13ad42cb7fc17c",
+    "7aa83770cb84f57b4bb41429e6db5824a7c5663a216d5ed68996f3765d95f90f",
+    "5c839dac2f50bdac754046cfae05842f6e4dbc062d7ab60915e3ed417e00c60b",
+    "860fb121801764c508e339866f01af6c5109c506",
 ];
-/// The first message (a setup message), in full.
-const FIRST_MESSAGE: [&str; 5] = [
-    "02037a17f10dcee9dbd111420f9d5b1ded14069b18c00dee0024d60a7644cf45",
-    "a8d70afc65142208de75702a038f4a28cb95ea14db405322c152db97e2bb7310",
-    "1248000000010100000001001969a23c1bd31549312f29963f64611a8480fb51",
-    "5c123857102c5e04cb24c33e000000000000000040277ea53e28c24ca32e45e3",
-    "ffe100faec87ca1eaac7f235c98241603bd6fe56f67127dedc77d13770a9",
-];
+/// SHA-256 of the first message (a setup message of 1,900 bytes: PQXDH
+/// data with its KEM ciphertext, and the first post-quantum ratchet chunk).
+const FIRST_MESSAGE_SHA256: &str = "631a870e3e71de6a79ba6f953ca7918d15b1eaef6f3827c38aca3ef038473513";
 /// SHA-256 of each message, in the order they were sent.
 const MESSAGE_HASHES: [&str; 7] = [
-    "55eba612dec8cca1dc44424d3d25075815d0c5cc2831a46978eff87d136ec8b0",
-    "2e7a466ca74feddfce735201e68004f20305f1545b9ec17c077d28f4b9a1593d",
-    "b37293a086270843813e1aec1223a4b51e4413cd8c2c9357c4810199d75ad522",
-    "e3ec9fa1a2bccdb958a4063756b67fddd1af761ab44c63b5a52b586acc354ada",
-    "250077c5c66ed56e8d1b3d0083b610f3dd2731b2a165753838198bfe97664156",
-    "faf466500d4bede31243b1ff3a13b4281da3799d11f925b11dc1a4c71afb526d",
-    "5798885467332a63b2aeb053188d592f9154602df65431db33bbf171b43cc682",
+    "631a870e3e71de6a79ba6f953ca7918d15b1eaef6f3827c38aca3ef038473513",
+    "943ffd15d9e2a9d6880ad7ff0673b68862e86ed5c52d9d1ce5e0dc81afa57654",
+    "87359bf6fb67d24710c4ded956a79abe0cbcb13b85add624fb9181f9fbee0fa7",
+    "6b387dcc8deeb258aca89ac42b2979ad54fd4b76de4fe52747770bcd166d091d",
+    "92b56b847a4597af7b4a13e2e66feb511e153cd05d2f44fdf8b5fcff6f1def5f",
+    "c4ea6d74b6945b96d590e7f55b7fdd34efccefcc1835e2668655e4cfaa2c3a53",
+    "23bbf56d64d95e7b23abc51ed02c405b6a7124cb2dc79df35cf9a8c3115c5a59",
 ];
 /// SHA-256 of the concatenation of all messages.
-const TRANSCRIPT_HASH: &str = "c9c4b8415389c92a94cd36117a21afd9facfe6cfa9ffe567826fd9cb35f70e23";
+const TRANSCRIPT_HASH: &str = "4826db43a30853830ba1662824a7dd415e23ef3925f4f199e8c7e8432e2f02f7";
 /// SHA-256 of both final session serializations (pins the state format,
 /// which stored sessions depend on).
-const ALICE_SESSION_HASH: &str = "24bab406144cca73686af986fa776c32aa451bdeb07441de1c2db861854056bc";
-const BOB_SESSION_HASH: &str = "f619bbba97eb22892e329bf9439d8b5950d293ac4d9f36a39fd8a48a556d09f5";
+const ALICE_SESSION_HASH: &str = "8bbf7bd9aca83b57f9d8d7bf7c9f941a0bbb895a96114e4bbc6ba7cb80cee1dc";
+const BOB_SESSION_HASH: &str = "2e9618a8acd50a72bcc779a5f1514c14a1e54cf8970a98aef2799147abb9c872";
 
 #[test]
 fn transcript_is_deterministic() {
@@ -163,7 +211,7 @@ fn transcript_vectors() {
     assert_eq!(t.alice_identity, ALICE_IDENTITY);
     assert_eq!(t.bob_identity, BOB_IDENTITY);
     assert_eq!(hex(&t.bundle), BUNDLE.concat());
-    assert_eq!(hex(&t.messages[0]), FIRST_MESSAGE.concat());
+    assert_eq!(sha256_hex(&t.messages[0]), FIRST_MESSAGE_SHA256);
     let hashes: Vec<String> = t.messages.iter().map(|m| sha256_hex(m)).collect();
     assert_eq!(hashes, MESSAGE_HASHES);
     assert_eq!(sha256_hex(&t.messages.concat()), TRANSCRIPT_HASH);

@@ -27,8 +27,13 @@ pub(crate) fn position(from: usize, bytes: &[u8]) -> Position {
             Position::Group { sender: *m.sender_bytes(), key_id: m.key_id(), iteration: m.iteration() }
         }
         kind => {
+            // initiator, base key, signed prekey id, [one-time id], KEM
+            // kind [| ML-KEM-1024 ciphertext].
             let setup = match kind {
-                MessageType::Setup => 32 + 32 + 4 + 1 + if bytes[2 + 68] == 1 { 4 } else { 0 } + 1,
+                MessageType::Setup => {
+                    let kem_at = 2 + 32 + 32 + 4 + 1 + if bytes[2 + 68] == 1 { 4 } else { 0 };
+                    kem_at - 2 + 1 + if bytes[kem_at] == 1 { 1568 } else { 0 }
+                }
                 _ => 0,
             };
             let at = 2 + setup;

@@ -178,7 +178,7 @@ pub fn forkout_program(data: &[u8]) {
         let Some(op) = p.op() else { break };
         match op & 3 {
             0 => {
-                let peer_bundle = if op & 16 != 0 { PreKeyBundle::from_bytes(&p.bytes(255)).ok() } else { None };
+                let peer_bundle = if op & 16 != 0 { PreKeyBundle::from_bytes(&p.long_bytes(4096)).ok() } else { None };
                 let body = p.bytes(255);
                 let envelope = (op & 64 != 0).then(|| Envelope::with_ttl(NOW_MS, 60_000));
                 let policy = if op & 32 != 0 { SealPolicy::SkipUnreachable } else { SealPolicy::AllOrNothing };

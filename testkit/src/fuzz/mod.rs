@@ -131,6 +131,13 @@ impl<'a> Program<'a> {
         (0..len).map(|_| self.byte()).collect()
     }
 
+    /// Up to `max` bytes, a big-endian u16 length first (for values over
+    /// 255 bytes, such as prekey bundles).
+    pub fn long_bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = usize::from(self.u16()).min(max);
+        (0..len).map(|_| self.byte()).collect()
+    }
+
     /// Everything not read yet.
     pub fn rest(&mut self) -> &'a [u8] {
         self.bytes.as_slice()

@@ -221,7 +221,8 @@ fn program_seeds(out: &mut Vec<Seed>) {
     // upload it).
     let world = forkout_world();
     let bundle = world.carol.prekey_bundle_with(Some(1)).unwrap().to_bytes();
-    let mut prog = vec![4 | 16, u8::try_from(bundle.len()).unwrap()];
+    let mut prog = vec![4 | 16];
+    prog.extend_from_slice(&u16::try_from(bundle.len()).unwrap().to_be_bytes());
     prog.extend_from_slice(&bundle);
     prog.extend_from_slice(&[2, b'h', b'i', 1, 0, 0]);
     push(out, "forkout_program", "peer-bundle", prog);

@@ -1,0 +1,157 @@
+//! ML-KEM (FIPS 203) as sealpost uses it: fixed-size byte arrays in and
+//! out, secret keys kept as their 64-byte seeds.
+//!
+//! Two parameter sets, each in its own module with the same functions:
+//! [`setup`] is ML-KEM-1024, the KEM of the hybrid session setup (PQXDH
+//! uses it for the prekeys in bundles); [`braid`] is ML-KEM-768, the KEM of
+//! the post-quantum ratchet, whose keys and ciphertexts travel in chunks
+//! inside ordinary messages (smaller keys, fewer chunks; the same category
+//! 3 choice as Signal's SPQR).
+//!
+//! A secret key is stored as its seed `d || z` (FIPS 203, section 7.1:
+//! `ML-KEM.KeyGen_internal(d, z)`), 64 bytes whatever the parameter set,
+//! and expanded when it is used. The seed is the canonical form: every
+//! seed is a valid key, and the expanded key is a function of it.
+//!
+//! Public keys are checked when parsed (the FIPS 203 modulus check, which
+//! also makes their encoding canonical). Decapsulation never fails: a
+//! ciphertext that was not made for the key gives a pseudorandom secret
+//! (implicit rejection), so a tampered ciphertext shows up as a failed
+//! AEAD check of the message that carries it.
+
+use rand_core::CryptoRng;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// A KEM secret key as its FIPS 203 seed `d || z`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct KemSeed([u8; 64]);
+
+impl KemSeed {
+    pub(crate) fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut seed = [0u8; 64];
+        rng.fill_bytes(&mut seed);
+        Self(seed)
+    }
+
+    pub(crate) fn from_bytes(seed: [u8; 64]) -> Self {
+        Self(seed)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8; 64] {
+        &self.0
+    }
+}
+
+/// Generates `mod $name` for one parameter set.
+macro_rules! kem_parameter_set {
+    ($(#[$doc:meta])* $name:ident, $kem:ident, public $public_len:literal, ciphertext $ciphertext_len:literal) => {
+        $(#[$doc])*
+        pub(crate) mod $name {
+            use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport};
+            use ml_kem::$kem;
+            use rand_core::CryptoRng;
+            use zeroize::{Zeroize, Zeroizing};
+
+            use super::KemSeed;
+            use crate::error::WireError;
+
+            /// Length of an encapsulation (public) key.
+            pub(crate) const PUBLIC_LEN: usize = $public_len;
+            /// Length of a ciphertext.
+            pub(crate) const CIPHERTEXT_LEN: usize = $ciphertext_len;
+
+            type DecapsulationKey = ml_kem::DecapsulationKey<$kem>;
+            type EncapsulationKey = ml_kem::EncapsulationKey<$kem>;
+
+            fn expand(seed: &KemSeed) -> DecapsulationKey {
+                let mut bytes = ml_kem::Seed::from(*seed.as_bytes());
+                let key = DecapsulationKey::from_seed(bytes);
+                bytes.zeroize();
+                key
+            }
+
+            /// The encapsulation key of `seed`.
+            pub(crate) fn public_key(seed: &KemSeed) -> Box<[u8; PUBLIC_LEN]> {
+                Box::new(expand(seed).encapsulation_key().to_bytes().into())
+            }
+
+            /// Accepts `key` only if it is a valid (and so canonically
+            /// encoded) encapsulation key.
+            pub(crate) fn check_public_key(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<(), WireError> {
+                parse_public_key(key, what).map(|_| ())
+            }
+
+            fn parse_public_key(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<EncapsulationKey, WireError> {
+                EncapsulationKey::new(&(*key).into()).map_err(|_| WireError::InvalidField(what))
+            }
+
+            /// Encapsulates a fresh secret to `key`: the ciphertext and the
+            /// shared secret.
+            pub(crate) fn encapsulate<R: CryptoRng + ?Sized>(
+                key: &[u8; PUBLIC_LEN],
+                rng: &mut R,
+            ) -> Result<(Box<[u8; CIPHERTEXT_LEN]>, Zeroizing<[u8; 32]>), WireError> {
+                let key = parse_public_key(key, "KEM public key")?;
+                let (ciphertext, mut shared) = key.encapsulate_with_rng(rng);
+                let secret = Zeroizing::new(shared.into());
+                shared.zeroize();
+                Ok((Box::new(ciphertext.into()), secret))
+            }
+
+            /// The shared secret of `ciphertext` under `seed`'s key
+            /// (pseudorandom if the ciphertext was not made for it).
+            pub(crate) fn decapsulate(seed: &KemSeed, ciphertext: &[u8; CIPHERTEXT_LEN]) -> Zeroizing<[u8; 32]> {
+                let mut shared = expand(seed).decapsulate(&(*ciphertext).into());
+                let secret = Zeroizing::new(shared.into());
+                shared.zeroize();
+                secret
+            }
+        }
+    };
+}
+
+kem_parameter_set!(
+    /// ML-KEM-1024: the KEM prekeys of the hybrid session setup.
+    setup, MlKem1024, public 1568, ciphertext 1568
+);
+
+kem_parameter_set!(
+    /// ML-KEM-768: the post-quantum ratchet.
+    braid, MlKem768, public 1184, ciphertext 1088
+);
+
+/// Zeroizing 32-byte secret, as the KEM functions return it.
+pub(crate) type SharedSecret = Zeroizing<[u8; 32]>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    #[test]
+    fn encapsulated_secrets_match_and_tampering_changes_them() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let seed = KemSeed::generate(&mut rng);
+        let public = setup::public_key(&seed);
+        setup::check_public_key(&public, "key").unwrap();
+        let (mut ciphertext, sent) = setup::encapsulate(&public, &mut rng).unwrap();
+        assert_eq!(*setup::decapsulate(&seed, &ciphertext), *sent);
+        ciphertext[0] ^= 1;
+        assert_ne!(*setup::decapsulate(&seed, &ciphertext), *sent);
+
+        let seed = KemSeed::generate(&mut rng);
+        let (ciphertext, sent) = braid::encapsulate(&braid::public_key(&seed), &mut rng).unwrap();
+        assert_eq!(*braid::decapsulate(&seed, &ciphertext), *sent);
+    }
+
+    #[test]
+    fn public_keys_out_of_range_are_refused() {
+        // Coefficients are 12-bit values below q = 3329; 0xfff is not.
+        assert!(setup::check_public_key(&[0xff; setup::PUBLIC_LEN], "key").is_err());
+        assert!(braid::encapsulate(&[0xff; braid::PUBLIC_LEN], &mut StdRng::seed_from_u64(1)).is_err());
+    }
+}

@@ -1,0 +1,368 @@
+//! The post-quantum ratchet: fresh ML-KEM-768 secrets mixed into the root
+//! chain during the conversation, their keys and ciphertexts spread over
+//! ordinary messages in erasure-coded chunks.
+//!
+//! The design follows the idea of Signal's Sparse Post-Quantum Ratchet
+//! (SPQR, the ML-KEM Braid) in a simpler form; [PROTOCOL](crate::docs::protocol)
+//! has the specification and the security argument. In short:
+//!
+//! * The conversation moves through **epochs** `1, 2, ...` (epoch 0 is the
+//!   PQXDH setup). For each epoch one side is the **holder**: it makes an
+//!   ML-KEM-768 key pair and sends the encapsulation key (1,184 bytes) in
+//!   chunks; the other side, the **encapsulator**, rebuilds the key from any
+//!   [`KEY_CHUNKS`] distinct chunks, encapsulates, and sends the ciphertext
+//!   (1,088 bytes) back the same way. Roles alternate: the encapsulator of
+//!   one epoch holds the key of the next.
+//! * Every message header names the epoch of its sending chain and carries
+//!   at most one chunk, for the next epoch. Chunks are coded
+//!   ([`erasure`](super::erasure)): each message carries a new point, so
+//!   lost or reordered messages cost only the time to send a few more.
+//! * The holder, once it has decapsulated, mixes the epoch's secret into
+//!   the root key at its next sending DH-ratchet step (`KDF_RK(rk, dh ||
+//!   ss)`) and names the new epoch in that chain's headers; the
+//!   encapsulator mixes the same secret at the matching receiving step.
+//!   From there every chain and message key depends on it.
+
+use rand_core::CryptoRng;
+
+use super::erasure::{self, CHUNK_LEN};
+use crate::error::{Error, Result, WireError};
+use crate::kem::{KemSeed, SharedSecret, braid as kem};
+use crate::wire::codec::{Reader, Writer};
+
+/// Distinct chunks that rebuild an encapsulation key (10).
+pub(crate) const KEY_CHUNKS: usize = erasure::chunks_for(kem::PUBLIC_LEN);
+/// Distinct chunks that rebuild a ciphertext (9).
+pub(crate) const CIPHERTEXT_CHUNKS: usize = erasure::chunks_for(kem::CIPHERTEXT_LEN);
+
+/// What a chunk is a piece of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChunkKind {
+    /// The holder's encapsulation key.
+    Key = 1,
+    /// The encapsulator's ciphertext.
+    Ciphertext = 2,
+}
+
+impl ChunkKind {
+    pub(crate) fn from_byte(b: u8) -> Option<Self> {
+        match b {
+            1 => Some(Self::Key),
+            2 => Some(Self::Ciphertext),
+            _ => None,
+        }
+    }
+}
+
+/// One erasure-coded chunk, as a message header carries it. It is for the
+/// epoch after the one the header names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    pub(crate) kind: ChunkKind,
+    /// The evaluation point (see [`erasure`](super::erasure)).
+    pub(crate) point: u8,
+    pub(crate) data: [u8; CHUNK_LEN],
+}
+
+/// Chunks received so far, at distinct points.
+type Received = Vec<(u8, [u8; CHUNK_LEN])>;
+
+/// The post-quantum ratchet state of one session state.
+#[derive(Clone)]
+pub(crate) struct Braid {
+    /// The last epoch mixed into the root chain.
+    epoch: u32,
+    role: Role,
+}
+
+/// Our part in establishing epoch `epoch + 1`.
+#[derive(Clone)]
+enum Role {
+    Holder {
+        /// Made at our next encryption (which has randomness).
+        key: Option<HolderKey>,
+        /// Ciphertext chunks; the first one tells us the peer has our key,
+        /// and we stop sending it.
+        received: Received,
+        /// Decapsulated: mixed at our next sending step.
+        secret: Option<SharedSecret>,
+    },
+    Encapsulator {
+        received: Received,
+        /// The rebuilt key: we encapsulate to it at our next encryption.
+        key: Option<Box<[u8; kem::PUBLIC_LEN]>>,
+        sent: Option<Encapsulated>,
+    },
+}
+
+#[derive(Clone)]
+struct HolderKey {
+    seed: KemSeed,
+    public: Box<[u8; kem::PUBLIC_LEN]>,
+    /// Chunks sent so far (the next point).
+    sent: u32,
+}
+
+#[derive(Clone)]
+struct Encapsulated {
+    ciphertext: Box<[u8; kem::CIPHERTEXT_LEN]>,
+    secret: SharedSecret,
+    sent: u32,
+}
+
+/// What accepting a message changes in the braid; see [`Braid::apply`].
+pub(crate) struct BraidCommit {
+    /// The message's chain mixed epoch `epoch + 1` (we were its
+    /// encapsulator): we become the holder of the next one.
+    mixed: bool,
+    /// The epoch the header named, and its chunk.
+    header_epoch: u32,
+    chunk: Option<Chunk>,
+}
+
+impl Braid {
+    /// After setup: the initiator holds the key of epoch 1, so chunks flow
+    /// from the first message on.
+    pub(crate) fn new(initiator: bool) -> Self {
+        let role = if initiator {
+            Role::Holder { key: None, received: Vec::new(), secret: None }
+        } else {
+            Role::Encapsulator { received: Vec::new(), key: None, sent: None }
+        };
+        Self { epoch: 0, role }
+    }
+
+    /// The last epoch mixed into the root chain.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Whether the next [`Self::prepare`] draws ML-KEM randomness: 64
+    /// bytes for a key pair, or 32 for an encapsulation (for the adversary
+    /// tests, which must tell those draws from the X25519 ones).
+    #[cfg(test)]
+    pub(crate) fn kem_draw_due(&self) -> bool {
+        matches!(self.role, Role::Holder { key: None, .. } | Role::Encapsulator { key: Some(_), sent: None, .. })
+    }
+
+    /// Whether we hold a decapsulation key (for the epoch after
+    /// [`Self::epoch`]).
+    #[cfg(test)]
+    pub(crate) fn holds_key(&self) -> bool {
+        matches!(self.role, Role::Holder { key: Some(_), .. })
+    }
+
+    /// Before an encryption: draws the KEM key pair or encapsulates, if
+    /// that is due.
+    pub(crate) fn prepare<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Result<()> {
+        match &mut self.role {
+            Role::Holder { key: key @ None, .. } => {
+                let seed = KemSeed::generate(rng);
+                let public = kem::public_key(&seed);
+                *key = Some(HolderKey { seed, public, sent: 0 });
+            }
+            Role::Encapsulator { key: Some(public), sent: sent @ None, .. } => {
+                let (ciphertext, secret) = kem::encapsulate(public, rng)?;
+                *sent = Some(Encapsulated { ciphertext, secret, sent: 0 });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// At our sending DH-ratchet step: the secret to mix, if we hold a
+    /// decapsulated one. Mixing it moves us to the next epoch, as its
+    /// encapsulator.
+    pub(crate) fn take_secret_for_send_step(&mut self) -> Option<SharedSecret> {
+        let Role::Holder { secret, .. } = &mut self.role else { return None };
+        let secret = secret.take()?;
+        self.epoch = self.epoch.saturating_add(1);
+        self.role = Role::Encapsulator { received: Vec::new(), key: None, sent: None };
+        Some(secret)
+    }
+
+    /// The chunk for our next message, if we have one to send.
+    pub(crate) fn next_chunk(&mut self) -> Option<Chunk> {
+        let (kind, value, sent): (_, &[u8], _) = match &mut self.role {
+            Role::Holder { key: Some(k), received, secret: None } if received.is_empty() => {
+                (ChunkKind::Key, &k.public[..], &mut k.sent)
+            }
+            Role::Encapsulator { sent: Some(e), .. } => (ChunkKind::Ciphertext, &e.ciphertext[..], &mut e.sent),
+            _ => return None,
+        };
+        // Points 0..=255 in turn: the data chunks first (no coding work
+        // when nothing is lost), then parity.
+        let point = (*sent % 256) as u8;
+        *sent = sent.wrapping_add(1);
+        Some(Chunk { kind, point, data: erasure::encode(value, point) })
+    }
+
+    /// For a message that starts a new receiving chain: the secret its
+    /// root step mixes, if its header names the next epoch. Refuses an
+    /// epoch the peer cannot be in. Changes nothing.
+    pub(crate) fn secret_for_receive_step(&self, header_epoch: u32) -> Result<Option<&SharedSecret>> {
+        if header_epoch == self.epoch {
+            return Ok(None);
+        }
+        match &self.role {
+            Role::Encapsulator { sent: Some(e), .. } if Some(header_epoch) == self.epoch.checked_add(1) => {
+                Ok(Some(&e.secret))
+            }
+            _ => Err(Error::AuthenticationFailed),
+        }
+    }
+
+    /// The braid part of accepting a message (after it authenticated).
+    pub(crate) fn commit(&self, header_epoch: u32, new_chain: bool, chunk: Option<Chunk>) -> BraidCommit {
+        let mixed = new_chain && Some(header_epoch) == self.epoch.checked_add(1);
+        BraidCommit { mixed, header_epoch, chunk }
+    }
+
+    /// Applies an accepted message: a mixed epoch, then its chunk.
+    pub(crate) fn apply(&mut self, commit: BraidCommit) {
+        if commit.mixed && matches!(self.role, Role::Encapsulator { sent: Some(_), .. }) {
+            self.epoch = self.epoch.saturating_add(1);
+            self.role = Role::Holder { key: None, received: Vec::new(), secret: None };
+        }
+        if let Some(chunk) = commit.chunk
+            && commit.header_epoch == self.epoch
+        {
+            self.absorb(chunk);
+        }
+    }
+
+    /// Adds a chunk for epoch `epoch + 1`; rebuilds and uses the value once
+    /// enough distinct chunks are in.
+    fn absorb(&mut self, chunk: Chunk) {
+        match (&mut self.role, chunk.kind) {
+            (Role::Holder { key: Some(k), received, secret: secret @ None }, ChunkKind::Ciphertext) => {
+                if let Some(value) = add(received, &chunk, kem::CIPHERTEXT_LEN) {
+                    if let Ok(ciphertext) = <[u8; kem::CIPHERTEXT_LEN]>::try_from(value.as_slice()) {
+                        *secret = Some(kem::decapsulate(&k.seed, &ciphertext));
+                    }
+                    // Keep one chunk: a non-empty list also says "stop
+                    // sending the key".
+                    received.truncate(1);
+                }
+            }
+            (Role::Encapsulator { received, key: key @ None, .. }, ChunkKind::Key) => {
+                if let Some(value) = add(received, &chunk, kem::PUBLIC_LEN) {
+                    match <[u8; kem::PUBLIC_LEN]>::try_from(value.as_slice()) {
+                        Ok(public) if kem::check_public_key(&public, "braid key").is_ok() => {
+                            *key = Some(Box::new(public));
+                            received.clear();
+                        }
+                        // Not a valid key (only a misbehaving peer sends
+                        // one): start over.
+                        _ => received.clear(),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `epoch | role ...`, see [PROTOCOL](crate::docs::protocol).
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u32(self.epoch);
+        let put_received = |w: &mut Writer, received: &Received| {
+            w.u8(received.len() as u8);
+            for (point, data) in received {
+                w.u8(*point).bytes(data);
+            }
+        };
+        match &self.role {
+            Role::Holder { key, received, secret } => {
+                w.u8(0);
+                match key {
+                    Some(k) => w.u8(1).bytes(k.seed.as_bytes()).bytes(&k.public[..]).u32(k.sent),
+                    None => w.u8(0),
+                };
+                put_received(w, received);
+                match secret {
+                    Some(s) => w.u8(1).bytes(&s[..]),
+                    None => w.u8(0),
+                };
+            }
+            Role::Encapsulator { received, key, sent } => {
+                w.u8(1);
+                put_received(w, received);
+                match key {
+                    Some(k) => w.u8(1).bytes(&k[..]),
+                    None => w.u8(0),
+                };
+                match sent {
+                    Some(e) => w.u8(1).bytes(&e.ciphertext[..]).bytes(&e.secret[..]).u32(e.sent),
+                    None => w.u8(0),
+                };
+            }
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> core::result::Result<Self, WireError> {
+        let epoch = r.u32()?;
+        let get_received = |r: &mut Reader<'_>, max: usize| -> core::result::Result<Received, WireError> {
+            let n = usize::from(r.u8()?);
+            if n >= max {
+                return Err(WireError::InvalidField("braid chunks"));
+            }
+            let mut received: Received = Vec::with_capacity(n);
+            for _ in 0..n {
+                let point = r.u8()?;
+                // Strictly ascending is not how they arrive; distinct is
+                // what matters, and what `add` keeps.
+                if received.iter().any(|(p, _)| *p == point) {
+                    return Err(WireError::InvalidField("braid chunk points must be distinct"));
+                }
+                received.push((point, r.array()?));
+            }
+            Ok(received)
+        };
+        let role = match r.u8()? {
+            0 => {
+                let key = if r.bool()? {
+                    let seed = KemSeed::from_bytes(r.array()?);
+                    let public = Box::new(r.array()?);
+                    Some(HolderKey { seed, public, sent: r.u32()? })
+                } else {
+                    None
+                };
+                let received = get_received(r, CIPHERTEXT_CHUNKS)?;
+                let secret = if r.bool()? { Some(SharedSecret::new(r.array()?)) } else { None };
+                Role::Holder { key, received, secret }
+            }
+            1 => {
+                let received = get_received(r, KEY_CHUNKS)?;
+                let key = if r.bool()? { Some(Box::new(r.array()?)) } else { None };
+                let sent = if r.bool()? {
+                    let ciphertext = Box::new(r.array()?);
+                    let secret = SharedSecret::new(r.array()?);
+                    Some(Encapsulated { ciphertext, secret, sent: r.u32()? })
+                } else {
+                    None
+                };
+                Role::Encapsulator { received, key, sent }
+            }
+            _ => return Err(WireError::InvalidField("braid role")),
+        };
+        Ok(Self { epoch, role })
+    }
+}
+
+/// Adds `chunk` to `received` unless its point is there already; returns
+/// the rebuilt value once `chunks_for(len)` distinct chunks are in.
+fn add(received: &mut Received, chunk: &Chunk, len: usize) -> Option<Vec<u8>> {
+    if received.iter().any(|(p, _)| *p == chunk.point) {
+        return None;
+    }
+    received.push((chunk.point, chunk.data));
+    if received.len() < erasure::chunks_for(len) {
+        return None;
+    }
+    let value = erasure::decode(len, received);
+    if value.is_none() {
+        // Chunks that do not fit together: start over.
+        received.clear();
+    }
+    value
+}
