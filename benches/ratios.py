@@ -38,6 +38,14 @@ AREAS = {
             "session_raw/ed25519_sign",
             "session_raw/ed25519_verify_strict",
             "session_raw/identity_decode",
+            "session_raw/mlkem1024_keygen_from_seed",
+            "session_raw/mlkem1024_parse_key",
+            "session_raw/mlkem1024_encaps",
+            "session_raw/mlkem1024_decaps",
+            "session_raw/mlkem768_keygen_from_seed",
+            "session_raw/mlkem768_parse_key",
+            "session_raw/mlkem768_encaps",
+            "session_raw/mlkem768_decaps",
         ],
         "rows": [
             {
@@ -84,14 +92,41 @@ AREAS = {
                 "target": 1.3,
             },
             {
-                "what": "setup, initiator (parse bundle, X3DH, first encrypt)",
+                "what": "post-quantum ratchet: one epoch of alternating round trips, with it / without it",
+                "lib": "session_lib/epoch_of_round_trips",
+                "floor": "session_lib/epoch_of_round_trips_classical",
+                "raw": {"session_lib/epoch_of_round_trips_classical": 1},
+                "target": None,
+            },
+            {
+                "what": "post-quantum ratchet: its amortized cost (with - without) / its ML-KEM-768 work",
+                "lib": ["session_lib/epoch_of_round_trips", "-session_lib/epoch_of_round_trips_classical"],
+                "floor": [
+                    "session_raw/mlkem768_keygen_from_seed",
+                    "session_raw/mlkem768_parse_key",
+                    "session_raw/mlkem768_encaps",
+                    "session_raw/mlkem768_decaps",
+                ],
+                "raw": {
+                    "session_raw/mlkem768_keygen_from_seed": 1,
+                    "session_raw/mlkem768_parse_key": 1,
+                    "session_raw/mlkem768_encaps": 1,
+                    "session_raw/mlkem768_decaps": 1,
+                },
+                "target": 1.3,
+            },
+            {
+                "what": "setup, initiator (parse bundle, PQXDH, first encrypt)",
                 "lib": "session_lib/setup_initiator",
                 "floor": "session_floor/setup_initiator",
                 "raw": {
                     "session_raw/identity_decode": 1,
-                    "session_raw/ed25519_verify_strict": 1,
+                    "session_raw/ed25519_verify_strict": 2,
+                    "session_raw/mlkem1024_parse_key": 1,
+                    "session_raw/mlkem1024_encaps": 1,
                     "session_raw/x25519_keygen": 2,
                     "session_raw/x25519_dh": 5,
+                    "session_raw/mlkem768_keygen_from_seed": 1,
                 },
                 "target": 1.3,
             },
@@ -99,7 +134,12 @@ AREAS = {
                 "what": "setup, responder (create_inbound_session)",
                 "lib": "session_lib/setup_responder",
                 "floor": "session_floor/setup_responder",
-                "raw": {"session_raw/identity_decode": 1, "session_raw/x25519_dh": 5},
+                "raw": {
+                    "session_raw/identity_decode": 1,
+                    "session_raw/x25519_dh": 5,
+                    "session_raw/mlkem1024_keygen_from_seed": 1,
+                    "session_raw/mlkem1024_decaps": 1,
+                },
                 "target": 1.3,
             },
             {
@@ -108,9 +148,14 @@ AREAS = {
                 "floor": ["session_floor/setup_initiator", "session_floor/setup_responder"],
                 "raw": {
                     "session_raw/identity_decode": 2,
-                    "session_raw/ed25519_verify_strict": 1,
+                    "session_raw/ed25519_verify_strict": 2,
+                    "session_raw/mlkem1024_parse_key": 1,
+                    "session_raw/mlkem1024_encaps": 1,
+                    "session_raw/mlkem1024_keygen_from_seed": 1,
+                    "session_raw/mlkem1024_decaps": 1,
                     "session_raw/x25519_keygen": 2,
                     "session_raw/x25519_dh": 10,
+                    "session_raw/mlkem768_keygen_from_seed": 1,
                 },
                 "target": 1.3,
             },
@@ -206,9 +251,11 @@ def load(root, bench_id, stat):
 
 
 def total(root, ids, stat):
+    """Sum of the benchmarks named; an id starting with "-" is subtracted."""
     ids = ids if isinstance(ids, list) else [ids]
-    values = [load(root, i, stat) for i in ids]
-    return None if any(v is None for v in values) else sum(values)
+    signs = [(-1, i[1:]) if i.startswith("-") else (1, i) for i in ids]
+    values = [(sign, load(root, i, stat)) for sign, i in signs]
+    return None if any(v is None for _, v in values) else sum(sign * v for sign, v in values)
 
 
 def formula(root, terms, stat):

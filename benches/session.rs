@@ -12,7 +12,10 @@
 //!   the ratio targets; measuring it as one benchmark (rather than summing
 //!   `session_raw` entries) keeps it next to the library measurement in
 //!   time, which matters on a shared, noisy machine.
-//! * `session_lib`: the library operations.
+//! * `session_lib`: the library operations, including a run of
+//!   alternating round trips one post-quantum epoch long, with the
+//!   post-quantum ratchet and without it (turned off through the test
+//!   hooks), whose difference is the ratchet's amortized cost.
 //!
 //! Times are **thread CPU time** by default (the testkit's
 //! [`BenchClock`](sealpost_testkit::bench::BenchClock)): on the shared
@@ -39,6 +42,8 @@ use criterion::{BatchSize, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
+use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport};
+use ml_kem::{MlKem768, MlKem1024};
 use rand::rngs::StdRng;
 use rand_core::Rng as _;
 use sealpost::PreKeyBundle;
@@ -118,6 +123,28 @@ fn identity_decode(bytes: &[u8; 32]) -> (VerifyingKey, PublicKey) {
     (key, agreement)
 }
 
+type Dk<P> = ml_kem::DecapsulationKey<P>;
+type Ek<P> = ml_kem::EncapsulationKey<P>;
+
+/// ML-KEM key generation from a 64-byte seed (how the library expands a
+/// stored KEM secret).
+fn mlkem1024_expand(seed: &[u8; 64]) -> Dk<MlKem1024> {
+    Dk::<MlKem1024>::from_seed((*seed).into())
+}
+
+fn mlkem768_expand(seed: &[u8; 64]) -> Dk<MlKem768> {
+    Dk::<MlKem768>::from_seed((*seed).into())
+}
+
+/// Parses an encapsulation key from bytes (the FIPS 203 check).
+fn mlkem1024_parse(bytes: &ml_kem::Key<Ek<MlKem1024>>) -> Ek<MlKem1024> {
+    Ek::<MlKem1024>::new(bytes).unwrap()
+}
+
+fn mlkem768_parse(bytes: &ml_kem::Key<Ek<MlKem768>>) -> Ek<MlKem768> {
+    Ek::<MlKem768>::new(bytes).unwrap()
+}
+
 /// The signed-prekey signature input: label || id || created at || key.
 fn signed_prekey_message() -> Vec<u8> {
     let mut m = SIGNED_PREKEY_LABEL.to_vec();
@@ -182,6 +209,29 @@ fn bench_raw(c: &mut C) {
         b.iter(|| k.verifying.verify_strict(black_box(&k.message), black_box(&k.signature)).unwrap())
     });
     g.bench_function("identity_decode", |b| b.iter(|| identity_decode(black_box(&k.identity_bytes))));
+
+    // ML-KEM-1024 (PQXDH) and ML-KEM-768 (the post-quantum ratchet).
+    let seed = [5u8; 64];
+    let dk1024 = mlkem1024_expand(&seed);
+    let ek1024 = dk1024.encapsulation_key().to_bytes();
+    let (ct1024, _) = mlkem1024_parse(&ek1024).encapsulate_with_rng(&mut k.rng);
+    g.bench_function("mlkem1024_keygen_from_seed", |b| {
+        b.iter(|| mlkem1024_expand(black_box(&seed)).encapsulation_key().to_bytes())
+    });
+    g.bench_function("mlkem1024_parse_key", |b| b.iter(|| mlkem1024_parse(black_box(&ek1024))));
+    let parsed1024 = mlkem1024_parse(&ek1024);
+    g.bench_function("mlkem1024_encaps", |b| b.iter(|| black_box(&parsed1024).encapsulate_with_rng(&mut k.rng)));
+    g.bench_function("mlkem1024_decaps", |b| b.iter(|| black_box(&dk1024).decapsulate(black_box(&ct1024))));
+    let dk768 = mlkem768_expand(&seed);
+    let ek768 = dk768.encapsulation_key().to_bytes();
+    let parsed768 = mlkem768_parse(&ek768);
+    let (ct768, _) = parsed768.encapsulate_with_rng(&mut k.rng);
+    g.bench_function("mlkem768_keygen_from_seed", |b| {
+        b.iter(|| mlkem768_expand(black_box(&seed)).encapsulation_key().to_bytes())
+    });
+    g.bench_function("mlkem768_parse_key", |b| b.iter(|| mlkem768_parse(black_box(&ek768))));
+    g.bench_function("mlkem768_encaps", |b| b.iter(|| black_box(&parsed768).encapsulate_with_rng(&mut k.rng)));
+    g.bench_function("mlkem768_decaps", |b| b.iter(|| black_box(&dk768).decapsulate(black_box(&ct768))));
     g.finish();
 }
 
@@ -231,29 +281,39 @@ fn bench_floor(c: &mut C) {
         })
     });
 
-    // Initiator: decode the bundle's identity, verify the signed prekey,
-    // base key, DH1-DH4, then the first ratchet key and its DH.
+    // Initiator: decode the bundle's identity, verify the signed prekey
+    // and the KEM prekey, parse the KEM prekey and encapsulate to it, base
+    // key, DH1-DH4, then the first ratchet key and its DH, and the post-
+    // quantum ratchet's first key pair (its encoded key goes out in chunks).
+    let seed = [5u8; 64];
+    let ek1024 = mlkem1024_expand(&seed).encapsulation_key().to_bytes();
     g.bench_function("setup_initiator", |b| {
         b.iter(|| {
             black_box(identity_decode(black_box(&k.identity_bytes)));
             k.verifying.verify_strict(&k.message, &k.signature).unwrap();
+            k.verifying.verify_strict(&k.message, &k.signature).unwrap();
+            black_box(mlkem1024_parse(black_box(&ek1024)).encapsulate_with_rng(&mut k.rng));
             for _ in 0..2 {
                 black_box(x25519_keygen(&mut k.rng));
             }
             for _ in 0..5 {
                 black_box(x25519_dh(&k.secret, black_box(&k.public)));
             }
+            black_box(mlkem768_expand(black_box(&seed)).encapsulation_key().to_bytes());
         })
     });
 
     // Responder: decode the initiator's identity, DH1-DH4, the DH of the
-    // first message's ratchet key.
+    // first message's ratchet key, and the KEM prekey expanded from its
+    // seed and decapsulated.
+    let (ct1024, _) = mlkem1024_parse(&ek1024).encapsulate_with_rng(&mut k.rng);
     g.bench_function("setup_responder", |b| {
         b.iter(|| {
             black_box(identity_decode(black_box(&k.identity_bytes)));
             for _ in 0..5 {
                 black_box(x25519_dh(&k.secret, black_box(&k.public)));
             }
+            black_box(mlkem1024_expand(black_box(&seed)).decapsulate(black_box(&ct1024)));
         })
     });
     g.finish();
@@ -269,6 +329,33 @@ fn pair() -> (StdRng, Conversation) {
     let mut c = Conversation::established(&mut rng);
     c.a_to_b(b"warm", &mut rng);
     (rng, c)
+}
+
+/// A new session, confirmed both ways, with the post-quantum ratchet on or
+/// off (off before either side sends in it).
+fn fresh_pair(braid: bool) -> (StdRng, Conversation) {
+    let mut rng = rng(14);
+    let (alice, mut bob) = accounts(&mut rng, 1);
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    if !braid {
+        sealpost::test_hooks::disable_post_quantum_ratchet(&mut a);
+    }
+    let first = a.encrypt(b"hi", &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&first).unwrap();
+    a.decrypt(&b.encrypt(b"hello", &mut rng).unwrap()).unwrap();
+    (rng, Conversation { alice, bob, a, b })
+}
+
+/// Alternating round trips per post-quantum epoch, counted over 20 epochs.
+fn round_trips_per_epoch() -> usize {
+    let (mut rng, mut p) = fresh_pair(true);
+    let mut trips = 0;
+    while p.a.post_quantum_epoch() < 20 {
+        p.b.decrypt(&p.a.encrypt(b"x", &mut rng).unwrap()).unwrap();
+        p.a.decrypt(&p.b.encrypt(b"y", &mut rng).unwrap()).unwrap();
+        trips += 1;
+    }
+    trips / 20
 }
 
 fn bench_lib(c: &mut C) {
@@ -329,6 +416,30 @@ fn bench_lib(c: &mut C) {
             p.alice.decrypt(&mut p.a, &r).unwrap();
         })
     });
+
+    // A run of alternating round trips one post-quantum epoch long (the
+    // braid's KEM work happens once in it), with the post-quantum ratchet
+    // and without it.
+    let per_epoch = round_trips_per_epoch();
+    println!("post-quantum epoch: {per_epoch} alternating round trips (strict alternation)");
+    for (name, braid) in [("epoch_of_round_trips", true), ("epoch_of_round_trips_classical", false)] {
+        let (mut rng, mut p) = fresh_pair(braid);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for _ in 0..per_epoch {
+                    let m = p.a.encrypt(black_box(&small), &mut rng).unwrap();
+                    p.b.decrypt(&m).unwrap();
+                    let r = p.b.encrypt(black_box(&small), &mut rng).unwrap();
+                    p.a.decrypt(&r).unwrap();
+                }
+            })
+        });
+        if braid {
+            assert!(p.a.post_quantum_epoch() > 2, "the benchmark ran whole epochs");
+        } else {
+            assert_eq!(p.a.post_quantum_epoch() + p.b.post_quantum_epoch(), 0, "the braid stayed off");
+        }
+    }
 
     // Session setup. Initiator: parse the fetched bundle, start the session,
     // encrypt the first message. Responder: accept that message (each

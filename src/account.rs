@@ -63,6 +63,16 @@ impl Account {
     }
 
     /// Sets the [`SetupPolicy`]; it is kept in the account's state.
+    ///
+    /// ```
+    /// use sealpost::{Account, SetupPolicy};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut account = Account::new(&mut rng, 1_700_000_000_000);
+    /// account.set_setup_policy(SetupPolicy::AllowClassical);
+    /// let restored = Account::from_bytes(&account.to_bytes())?;
+    /// assert_eq!(restored.setup_policy(), SetupPolicy::AllowClassical);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn set_setup_policy(&mut self, policy: SetupPolicy) {
         self.setup_policy = policy;
     }
@@ -125,7 +135,7 @@ impl Account {
         self.prekeys.one_time_ids().map(|id| self.prekeys.bundle(&self.identity, Some(id))).collect()
     }
 
-    /// Starts a session from a peer's bundle (X3DH, initiator side). The
+    /// Starts a session from a peer's bundle (PQXDH, initiator side). The
     /// bundle's signature is checked. Messages can be encrypted at once;
     /// they carry setup data until the peer's first reply arrives.
     ///
@@ -184,7 +194,7 @@ impl Account {
         Ok(Session::new(*self.identity(), *bundle.identity(), state))
     }
 
-    /// Accepts a peer's setup message (X3DH, responder side): returns the
+    /// Accepts a peer's setup message (PQXDH, responder side): returns the
     /// new session and the first plaintext. The one-time prekey it names is
     /// consumed only if the message authenticates; on any error the account
     /// is unchanged.
@@ -291,7 +301,7 @@ impl Account {
     }
 
     /// The account side of the one 1:1 receive path: a setup message for a
-    /// state `session` does not hold runs X3DH with our prekeys; everything
+    /// state `session` does not hold runs PQXDH with our prekeys; everything
     /// else goes to [`Session::decrypt_parsed`].
     pub(crate) fn decrypt_parsed<T>(
         &mut self,
@@ -334,7 +344,7 @@ impl Account {
         Ok((Session::new(*self.identity(), initiator, state), verdict.finish()))
     }
 
-    /// Runs X3DH for a setup message and decrypts it; commits (consumes the
+    /// Runs PQXDH for a setup message and decrypts it; commits (consumes the
     /// one-time prekey) unless the handler rejects. A `Verdict::Consume`
     /// comes back with the state, which the caller must keep.
     fn accept_setup<T>(

@@ -9,7 +9,7 @@
 //!
 //! | module | document | covers |
 //! |---|---|---|
-//! | [`protocol`] | `docs/PROTOCOL.md` | conventions, type bytes, identity keys, prekey bundles, X3DH, the Double Ratchet, 1:1 messages and payloads, state export, labels, limits |
+//! | [`protocol`] | `docs/PROTOCOL.md` | conventions, type bytes, identity keys, prekey bundles, PQXDH, the Double Ratchet and the post-quantum ratchet, 1:1 messages and payloads, state export, labels, limits |
 //! | [`group`] | `docs/GROUP.md` | group messaging with sender keys: the ratchet, group messages, distributions, membership, group state |
 //! | [`forkout`] | `docs/FORKOUT.md` | one body to many 1:1 recipients: body encryption and commitment, key slots, bundles and deliveries |
 //! | [`burnout`] | `docs/BURNOUT.md` | self-destructing messages: the envelope, the opening rule, the vault and its state |

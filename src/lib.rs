@@ -13,10 +13,13 @@
 //!    a [`PreKeyStore`]. Two people compare a [`SafetyNumber`] out of band.
 //! 2. **Publish.** Bob uploads [`PreKeyBundle`]s: his identity, a signed
 //!    prekey, and one one-time prekey per bundle. Then he may go offline.
-//! 3. **Start offline (X3DH).** Alice fetches one bundle, and
+//! 3. **Start offline (PQXDH).** Alice fetches one bundle, and
 //!    [`Account::create_outbound_session`] verifies it and derives a shared
-//!    secret from three or four Diffie-Hellman results. She can encrypt at
-//!    once; her messages carry the setup data until Bob replies.
+//!    secret from three or four Diffie-Hellman results and an ML-KEM-1024
+//!    encapsulation to Bob's KEM prekey (so a recording of the session stays
+//!    safe from a future quantum computer). She can encrypt at once; her
+//!    messages carry the setup data until Bob replies. A
+//!    [`SetupPolicy`] refuses classical setup by default.
 //! 4. **Accept.** When Bob comes online, [`Account::create_inbound_session`]
 //!    turns Alice's first message (any of them: earlier ones may be lost)
 //!    into his session, consuming the one-time prekey only once the message
@@ -24,6 +27,10 @@
 //! 5. **Talk (Double Ratchet).** Every message uses a fresh key from a
 //!    symmetric chain (forward secrecy); every change of speaker mixes a new
 //!    Diffie-Hellman result into the root key (post-compromise security).
+//!    Beside it, a post-quantum ratchet mixes a fresh ML-KEM-768 secret into
+//!    the root key every few dozen messages
+//!    ([`Session::post_quantum_epoch`]), so the session also heals against
+//!    an adversary who breaks X25519.
 //!    Messages may arrive late, out of order, or twice: bounded skipped
 //!    keys handle the first two, and replays are refused.
 //!
@@ -144,7 +151,7 @@
 //!
 //! The wire formats, every domain-separation label and every deviation from
 //! the specifications followed (Signal's
-//! [X3DH](https://signal.org/docs/specifications/x3dh/) and
+//! [PQXDH](https://signal.org/docs/specifications/pqxdh/) and
 //! [Double Ratchet](https://signal.org/docs/specifications/doubleratchet/),
 //! Matrix's [Megolm](https://gitlab.matrix.org/matrix-org/olm/-/blob/master/docs/megolm.md))
 //! are in [`docs`].

@@ -121,6 +121,16 @@ impl PreKeyBundle {
     /// Whether the bundle carries a KEM prekey, so that a session started
     /// from it is post-quantum (PQXDH). Every bundle an [`Account`](crate::Account)
     /// makes does.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert!(bundle.is_post_quantum());
+    /// assert_eq!(bundle.to_bytes().len(), 1776); // no one-time prekey left
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_post_quantum(&self) -> bool {
         self.kem_prekey.is_some()
     }
@@ -161,7 +171,7 @@ impl PreKeyBundle {
         self.one_time_prekey
     }
 
-    /// Encodes the bundle (1,812 bytes with a one-time prekey, 1,807
+    /// Encodes the bundle (1,812 bytes with a one-time prekey, 1,776
     /// without).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = writer_for(MessageType::PreKeyBundle, BUNDLE_LEN);

@@ -241,3 +241,11 @@ pub fn export_seal(
 pub fn classical_prekey_bundle(account: &Account, one_time_prekey_id: Option<u32>) -> Result<crate::PreKeyBundle> {
     account.prekey_store().classical_bundle(account.identity_keypair(), one_time_prekey_id)
 }
+
+/// Turns the post-quantum ratchet of `session`'s current state off (no
+/// chunks, no ML-KEM work on either side; the 5-byte epoch field is still
+/// sent), for benchmarks that measure a session with and without it. Call
+/// it on the initiator's new session, before its first message.
+pub fn disable_post_quantum_ratchet(session: &mut Session) {
+    session.disable_post_quantum_ratchet();
+}

@@ -18,6 +18,9 @@ pub struct PreKeyBundleInfo {
     pub signed_prekey_id: u32,
     /// Id of the one-time prekey in the bundle, if it has one.
     pub one_time_prekey_id: Option<u32>,
+    /// Whether the bundle carries a KEM prekey (a session from it is
+    /// post-quantum). Every bundle sealpost makes does.
+    pub is_post_quantum: bool,
 }
 
 /// A session accepted from a peer's first message, and that message's text.
@@ -79,6 +82,19 @@ impl Account {
         let count = usize::try_from(count)
             .map_err(|_| SealpostError::InvalidArgument(format!("prekey count {count} is too large")))?;
         self.with(|a| Ok(a.generate_one_time_prekeys(count, &mut rand::rng())?))
+    }
+
+    /// Whether classical (not post-quantum) session setup is accepted.
+    pub fn setup_policy(&self) -> Result<SetupPolicy> {
+        self.with(|a| Ok(a.setup_policy().into()))
+    }
+
+    /// Sets the setup policy (kept in the account's state).
+    pub fn set_setup_policy(&self, policy: SetupPolicy) -> Result<()> {
+        self.with(|a| {
+            a.set_setup_policy(policy.into());
+            Ok(())
+        })
     }
 
     /// How many unused one-time prekeys remain (top up when low).
@@ -146,6 +162,7 @@ pub fn verify_prekey_bundle(bundle: Vec<u8>) -> Result<PreKeyBundleInfo> {
         identity_key: *bundle.identity(),
         signed_prekey_id: bundle.signed_prekey_id(),
         one_time_prekey_id: bundle.one_time_prekey_id(),
+        is_post_quantum: bundle.is_post_quantum(),
     })
 }
 
@@ -154,4 +171,35 @@ pub fn verify_prekey_bundle(bundle: Vec<u8>) -> Result<PreKeyBundleInfo> {
 #[uniffi::export]
 pub fn safety_number(identity_key_a: IdentityKey, identity_key_b: IdentityKey) -> Result<String> {
     Ok(sealpost::SafetyNumber::new(&identity_key_a, &identity_key_b).to_string())
+}
+
+/// Whether an account accepts session setup without post-quantum
+/// protection. Every bundle sealpost publishes is post-quantum; a classical
+/// one comes from a peer without post-quantum support, or from an attacker
+/// who can break X25519.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SetupPolicy {
+    /// Refuse classical bundles and setup messages (`PostQuantumRequired`).
+    /// The default.
+    RequirePostQuantum,
+    /// Accept them too, for peers known to lack post-quantum support.
+    AllowClassical,
+}
+
+impl From<sealpost::SetupPolicy> for SetupPolicy {
+    fn from(p: sealpost::SetupPolicy) -> Self {
+        match p {
+            sealpost::SetupPolicy::RequirePostQuantum => Self::RequirePostQuantum,
+            sealpost::SetupPolicy::AllowClassical => Self::AllowClassical,
+        }
+    }
+}
+
+impl From<SetupPolicy> for sealpost::SetupPolicy {
+    fn from(p: SetupPolicy) -> Self {
+        match p {
+            SetupPolicy::RequirePostQuantum => Self::RequirePostQuantum,
+            SetupPolicy::AllowClassical => Self::AllowClassical,
+        }
+    }
 }

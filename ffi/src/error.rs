@@ -65,6 +65,11 @@ pub enum SealpostError {
     /// `createOutboundSession` got the account's own bundle.
     #[error("{0}")]
     OwnBundle(String),
+    /// A classical (not post-quantum) bundle or setup message, refused by
+    /// the account's setup policy (`SetupPolicy.REQUIRE_POST_QUANTUM`, the
+    /// default). Nothing changed.
+    #[error("{0}")]
+    PostQuantumRequired(String),
     /// The session passed to an `Account` call belongs to another account.
     #[error("{0}")]
     NotThisAccount(String),
@@ -310,6 +315,7 @@ impl SealpostError {
             SessionError::UnknownSessionSetup => Self::UnknownSessionSetup(message),
             SessionError::NotASetupMessage => Self::NotASetupMessage(message),
             SessionError::OwnBundle => Self::OwnBundle(message),
+            SessionError::PostQuantumRequired => Self::PostQuantumRequired(message),
             SessionError::NotThisAccount => Self::NotThisAccount(message),
             SessionError::SetupReplayed => Self::SetupReplayed(message),
             SessionError::StaleBundle => Self::StaleBundle(message),

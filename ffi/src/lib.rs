@@ -76,7 +76,7 @@ mod locked;
 mod persist;
 mod session;
 
-pub use account::{Account, InboundSession, PreKeyBundleInfo, safety_number, verify_prekey_bundle};
+pub use account::{Account, InboundSession, PreKeyBundleInfo, SetupPolicy, safety_number, verify_prekey_bundle};
 pub use attachment::{
     AttachmentInfo, AttachmentMetadata, AttachmentProgress, EncryptedAttachment, attachment_decrypt,
     attachment_decrypt_file, attachment_encrypt, attachment_encrypt_file, attachment_info, attachment_read_range,

@@ -9,7 +9,8 @@ use crate::keys::Key32;
 use crate::locked::{Locked, locked};
 use crate::persist::persist_exports;
 
-/// An end-to-end encrypted session with one peer (X3DH + Double Ratchet).
+/// An end-to-end encrypted session with one peer (PQXDH, the Double
+/// Ratchet and the post-quantum ratchet).
 ///
 /// Created by `Account.create_outbound_session` or
 /// `Account.create_inbound_session`, or restored from an export.
@@ -66,6 +67,19 @@ impl Session {
     /// messages no longer carry setup data).
     pub fn is_confirmed(&self) -> Result<bool> {
         self.with(|s| Ok(s.is_confirmed()))
+    }
+
+    /// Whether the current state was set up post-quantum (PQXDH): always,
+    /// unless the account's setup policy allows classical peers.
+    pub fn is_post_quantum(&self) -> Result<bool> {
+        self.with(|s| Ok(s.is_post_quantum()))
+    }
+
+    /// How many fresh ML-KEM-768 secrets the post-quantum ratchet has mixed
+    /// into the current state since setup (it advances by itself while
+    /// both sides send).
+    pub fn post_quantum_epoch(&self) -> Result<u32> {
+        self.with(|s| Ok(s.post_quantum_epoch()))
     }
 
     /// Message keys kept for messages that have not arrived yet.

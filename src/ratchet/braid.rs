@@ -35,6 +35,15 @@ pub(crate) const KEY_CHUNKS: usize = erasure::chunks_for(kem::PUBLIC_LEN);
 /// Distinct chunks that rebuild a ciphertext (9).
 pub(crate) const CIPHERTEXT_CHUNKS: usize = erasure::chunks_for(kem::CIPHERTEXT_LEN);
 
+/// Chunks a side sends in a row without hearing from its peer: one and a
+/// half times what rebuilds the value, so a third of them may be lost.
+/// Any message from the peer (which still needs chunks, or it would have
+/// moved on) allows as many again. A one-way stream of messages so stops
+/// carrying chunks after a few, instead of 129 bytes each for ever.
+const fn chunk_budget(chunks: usize) -> u8 {
+    (chunks + chunks.div_ceil(2)) as u8
+}
+
 /// What a chunk is a piece of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ChunkKind {
@@ -99,16 +108,53 @@ enum Role {
 struct HolderKey {
     seed: KemSeed,
     public: Box<[u8; kem::PUBLIC_LEN]>,
-    /// Chunks sent so far (the next point).
-    sent: u32,
+    sending: Sending,
 }
 
 #[derive(Clone)]
 struct Encapsulated {
     ciphertext: Box<[u8; kem::CIPHERTEXT_LEN]>,
     secret: SharedSecret,
-    sent: u32,
+    sending: Sending,
 }
+
+/// Where a side is in sending its value's chunks.
+#[derive(Clone, Copy, Default)]
+struct Sending {
+    /// Chunks sent so far: the next point is `sent mod 256`.
+    sent: u32,
+    /// Chunks sent since the last message from the peer.
+    unheard: u8,
+}
+
+impl Sending {
+    /// The next point, if the budget allows a chunk now.
+    fn next_point(&mut self, budget: u8) -> Option<u8> {
+        if self.unheard >= budget {
+            return None;
+        }
+        let point = (self.sent % 256) as u8;
+        self.sent = self.sent.wrapping_add(1);
+        self.unheard += 1;
+        Some(point)
+    }
+
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.sent).u8(self.unheard);
+    }
+
+    fn decode(r: &mut Reader<'_>, budget: u8) -> core::result::Result<Self, WireError> {
+        let sent = r.u32()?;
+        let unheard = r.u8()?;
+        if unheard > budget {
+            return Err(WireError::InvalidField("braid chunks sent past the budget"));
+        }
+        Ok(Self { sent, unheard })
+    }
+}
+
+const KEY_BUDGET: u8 = chunk_budget(KEY_CHUNKS);
+const CIPHERTEXT_BUDGET: u8 = chunk_budget(CIPHERTEXT_CHUNKS);
 
 /// What accepting a message changes in the braid; see [`Braid::apply`].
 pub(crate) struct BraidCommit {
@@ -130,6 +176,17 @@ impl Braid {
             Role::Encapsulator { received: Vec::new(), key: None, sent: None }
         };
         Self { epoch: 0, role }
+    }
+
+    /// For the initiator of a session, a braid under which neither side
+    /// ever sends, draws or mixes anything: for benchmarks that measure a
+    /// session without the post-quantum ratchet
+    /// (`test_hooks::disable_post_quantum_ratchet`). It is an ordinary
+    /// state, not a mode: both sides then wait, as encapsulators, for a
+    /// key that never comes.
+    #[cfg(any(fuzzing, feature = "test-hooks"))]
+    pub(crate) fn inert() -> Self {
+        Self::new(false)
     }
 
     /// The last epoch mixed into the root chain.
@@ -159,11 +216,11 @@ impl Braid {
             Role::Holder { key: key @ None, .. } => {
                 let seed = KemSeed::generate(rng);
                 let public = kem::public_key(&seed);
-                *key = Some(HolderKey { seed, public, sent: 0 });
+                *key = Some(HolderKey { seed, public, sending: Sending::default() });
             }
             Role::Encapsulator { key: Some(public), sent: sent @ None, .. } => {
                 let (ciphertext, secret) = kem::encapsulate(public, rng)?;
-                *sent = Some(Encapsulated { ciphertext, secret, sent: 0 });
+                *sent = Some(Encapsulated { ciphertext, secret, sending: Sending::default() });
             }
             _ => {}
         }
@@ -181,19 +238,20 @@ impl Braid {
         Some(secret)
     }
 
-    /// The chunk for our next message, if we have one to send.
+    /// The chunk for our next message, if we have one to send and the
+    /// budget allows it.
     pub(crate) fn next_chunk(&mut self) -> Option<Chunk> {
-        let (kind, value, sent): (_, &[u8], _) = match &mut self.role {
+        let (kind, value, point) = match &mut self.role {
             Role::Holder { key: Some(k), received, secret: None } if received.is_empty() => {
-                (ChunkKind::Key, &k.public[..], &mut k.sent)
+                (ChunkKind::Key, &k.public[..], k.sending.next_point(KEY_BUDGET)?)
             }
-            Role::Encapsulator { sent: Some(e), .. } => (ChunkKind::Ciphertext, &e.ciphertext[..], &mut e.sent),
+            Role::Encapsulator { sent: Some(e), .. } => {
+                (ChunkKind::Ciphertext, &e.ciphertext[..], e.sending.next_point(CIPHERTEXT_BUDGET)?)
+            }
             _ => return None,
         };
         // Points 0..=255 in turn: the data chunks first (no coding work
         // when nothing is lost), then parity.
-        let point = (*sent % 256) as u8;
-        *sent = sent.wrapping_add(1);
         Some(Chunk { kind, point, data: erasure::encode(value, point) })
     }
 
@@ -218,8 +276,14 @@ impl Braid {
         BraidCommit { mixed, header_epoch, chunk }
     }
 
-    /// Applies an accepted message: a mixed epoch, then its chunk.
+    /// Applies an accepted message: we heard from the peer (a new chunk
+    /// budget), a mixed epoch, then its chunk.
     pub(crate) fn apply(&mut self, commit: BraidCommit) {
+        match &mut self.role {
+            Role::Holder { key: Some(k), .. } => k.sending.unheard = 0,
+            Role::Encapsulator { sent: Some(e), .. } => e.sending.unheard = 0,
+            _ => {}
+        }
         if commit.mixed && matches!(self.role, Role::Encapsulator { sent: Some(_), .. }) {
             self.epoch = self.epoch.saturating_add(1);
             self.role = Role::Holder { key: None, received: Vec::new(), secret: None };
@@ -275,9 +339,14 @@ impl Braid {
             Role::Holder { key, received, secret } => {
                 w.u8(0);
                 match key {
-                    Some(k) => w.u8(1).bytes(k.seed.as_bytes()).bytes(&k.public[..]).u32(k.sent),
-                    None => w.u8(0),
-                };
+                    Some(k) => {
+                        w.u8(1).bytes(k.seed.as_bytes()).bytes(&k.public[..]);
+                        k.sending.encode(w);
+                    }
+                    None => {
+                        w.u8(0);
+                    }
+                }
                 put_received(w, received);
                 match secret {
                     Some(s) => w.u8(1).bytes(&s[..]),
@@ -292,9 +361,14 @@ impl Braid {
                     None => w.u8(0),
                 };
                 match sent {
-                    Some(e) => w.u8(1).bytes(&e.ciphertext[..]).bytes(&e.secret[..]).u32(e.sent),
-                    None => w.u8(0),
-                };
+                    Some(e) => {
+                        w.u8(1).bytes(&e.ciphertext[..]).bytes(&e.secret[..]);
+                        e.sending.encode(w);
+                    }
+                    None => {
+                        w.u8(0);
+                    }
+                }
             }
         }
     }
@@ -323,7 +397,7 @@ impl Braid {
                 let key = if r.bool()? {
                     let seed = KemSeed::from_bytes(r.array()?);
                     let public = Box::new(r.array()?);
-                    Some(HolderKey { seed, public, sent: r.u32()? })
+                    Some(HolderKey { seed, public, sending: Sending::decode(r, KEY_BUDGET)? })
                 } else {
                     None
                 };
@@ -337,7 +411,7 @@ impl Braid {
                 let sent = if r.bool()? {
                     let ciphertext = Box::new(r.array()?);
                     let secret = SharedSecret::new(r.array()?);
-                    Some(Encapsulated { ciphertext, secret, sent: r.u32()? })
+                    Some(Encapsulated { ciphertext, secret, sending: Sending::decode(r, CIPHERTEXT_BUDGET)? })
                 } else {
                     None
                 };

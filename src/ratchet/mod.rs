@@ -160,13 +160,13 @@ enum Step {
 }
 
 impl RatchetState {
-    /// The initiator's state right after X3DH: the peer's signed prekey is
+    /// The initiator's state right after PQXDH: the peer's signed prekey is
     /// its first ratchet key; the sending step runs at the first encrypt.
     pub(crate) fn new_initiator(ad: [u8; AD_LEN], shared_secret: RootKey, their_signed_prekey: [u8; 32]) -> Self {
         Self::blank(ad, shared_secret, Own::Unkeyed, Peer::Known(their_signed_prekey), true, Braid::new(true))
     }
 
-    /// The responder's state right after X3DH: our signed prekey is our
+    /// The responder's state right after PQXDH: our signed prekey is our
     /// first ratchet key pair.
     pub(crate) fn new_responder(ad: [u8; AD_LEN], shared_secret: RootKey, our_signed_prekey: RatchetKeyPair) -> Self {
         let own = Own::Keyed { pair: our_signed_prekey, sending: None };
@@ -394,6 +394,11 @@ impl RatchetState {
     #[cfg(test)]
     pub(crate) fn braid(&self) -> &Braid {
         &self.braid
+    }
+
+    #[cfg(any(fuzzing, feature = "test-hooks"))]
+    pub(crate) fn disable_braid(&mut self) {
+        self.braid = Braid::inert();
     }
 
     /// Deletes every skipped message key; returns how many.

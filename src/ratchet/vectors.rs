@@ -11,11 +11,13 @@
 //! (last: format version 3 of bundles and 1:1 messages, PQXDH).
 //! `tests/integration/vectors.rs` pins a complete transcript through the public API.
 //!
-//! When they were generated, every value here was also recomputed
-//! independently from the description in [PROTOCOL](crate::docs::protocol) with Python's
-//! `cryptography` package (HKDF-SHA256, HMAC-SHA256, X25519 with the
-//! Ed25519-to-X25519 identity conversion, ChaCha20-Poly1305), and matched:
-//! see `tests/vectors_crosscheck.py`.
+//! Every value here is also recomputed independently from the description
+//! in [PROTOCOL](crate::docs::protocol) with Python's `cryptography`
+//! package (HKDF-SHA256, HMAC-SHA256, X25519 with the Ed25519-to-X25519
+//! identity conversion, Ed25519, and OpenSSL's ML-KEM-768 and
+//! ML-KEM-1024, so the `ml-kem` crate is checked against a second
+//! implementation) and a small GF(2^8) of its own for the erasure code:
+//! `tests/vectors_crosscheck.py`, which CI runs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -98,7 +100,9 @@ fn pqxdh_shared_secret() {
     assert_eq!(root_of(&initiator), root_of(&responder));
     assert_eq!(root_of(&initiator), PQXDH_WITH_ONE_TIME_PREKEY);
     assert_eq!(hex(&setup.base_key), BASE_KEY_PUBLIC);
-    assert_eq!(sha256_hex(&setup.kem_ciphertext.unwrap()[..]), KEM_CIPHERTEXT_ONE_TIME_SHA256);
+    let ciphertext = setup.kem_ciphertext.unwrap();
+    assert_eq!(sha256_hex(&ciphertext[..]), KEM_CIPHERTEXT_ONE_TIME_SHA256);
+    assert_eq!(hex(&ciphertext[..]), KEM_CIPHERTEXT_ONE_TIME.concat());
 
     // Without it (three DH results, the last-resort KEM prekey).
     let bundle = store.bundle(&bob, None).unwrap();
@@ -142,12 +146,25 @@ fn x3dh_shared_secret() {
     assert!(keys.0.is_empty());
 }
 
-/// `KDF_RK(root = 0x11.., dh = 0x22..)`.
+/// `KDF_RK(root = 0x11.., dh = 0x22..)`, and the step that mixes a
+/// post-quantum epoch secret 0x33.. .
 #[test]
 fn root_step() {
     let (root, chain) = RootKey([0x11; 32]).step(&[0x22; 32]);
     assert_eq!(hex(&root.0), ROOT_STEP_ROOT);
     assert_eq!(hex(&chain.0), ROOT_STEP_CHAIN);
+    let (root, chain) = RootKey([0x11; 32]).step_hybrid(&[0x22; 32], &[0x33; 32]);
+    assert_eq!(hex(&root.0), ROOT_STEP_BRAID_ROOT);
+    assert_eq!(hex(&chain.0), ROOT_STEP_BRAID_CHAIN);
+}
+
+/// The post-quantum ratchet's erasure code: chunks of the 1,184-byte value
+/// `i mod 251` at a data point (3) and a parity point (200).
+#[test]
+fn erasure_chunks() {
+    let value: Vec<u8> = (0..1184).map(|i| (i % 251) as u8).collect();
+    assert_eq!(hex(&super::erasure::encode(&value, 3)), hex(&value[384..512]));
+    assert_eq!(hex(&super::erasure::encode(&value, 200)), ERASURE_PARITY_200);
 }
 
 /// `KDF_CK` four times from chain key 0x33..: message keys 0..3 and the
@@ -222,6 +239,60 @@ const X3DH_KDF_FOUR: &str = "4a9b798235f26cff6d82fd48c3c5228df7e05c756067ce088f5
 const X3DH_WITH_ONE_TIME_PREKEY: &str = "689be644a5a6b885d5f0022cf5c26d0b1eaaa5631621fe27796abbdaaa558a15";
 const X3DH_WITHOUT_ONE_TIME_PREKEY: &str = "64eb4c667d24a8b6514ceca64f2c0336f37b6341692ef80051411c0b2ddc6b6f";
 const BASE_KEY_PUBLIC: &str = "50a61409b1ddd0325e9b16b700e719e9772c07000b1bd7786e907c653d20495d";
+const KEM_CIPHERTEXT_ONE_TIME: [&str; 49] = [
+    "2503930749d508beab6bd021796918bec56334495e48bba23d9880685fcdf522",
+    "ab4968c0ac3a61bbfa8c6ef5ba840ddaf90643ff0d17c8777360bb768f46142f",
+    "3c4bbd7781fa22d92c922d63e3bd91251ae30ae2b122ea56eff0976e6d5636c0",
+    "d605e93660387c665fe3dbffea962246250cb267762f9e67fe1d7b68a28d18c8",
+    "4be14432d6d0125f07685ec632c6dd0f1aa10819d0b123d16c4497a543e7860a",
+    "4b6550a544126b7e56b9c9b9b83478d7e44040b830ad729b2ff821e46950fa51",
+    "29142f3e05cce815077ca85587ac9026d813352a9779f373a742222dca593844",
+    "11e75b5da87a721a49f8a9b84e4121d83d0f048938e4389f6b11055579019f70",
+    "18b1a2ab3a82a9a57d350f693096313fcf4a242306039ab90d481fb769b71cc4",
+    "d3ec7043053469115f2bab8091ce1d11e8d16957bf7312c4eef773391207c1ab",
+    "fc654abb68436e0337d96296def564966ad3a9f2dda94fc253dec4fd7c6a9fab",
+    "19a04ccf429d8fbbb03db89e7b899bf551fd65d3fef1033bfa9554d6d8a42509",
+    "393457dcc4f7ac994d5739deda7524670882763e16b63b23dd2a985733964d72",
+    "844650bec84a57e21c5c9a9a127618dc959ca2450d2a8f323307ad91276bcfcd",
+    "76cd278541596c4be1e266c9de439281922c9eafeece7411afc746abb98677e4",
+    "3cbfbd4feaf88be3987b013109a41a1beedabc6c80b0ef159b703b13d0b92de6",
+    "e5ee4eae908a002aebc036cf653670981c46d7b9a710b803ac1199c59f58d867",
+    "47724191bf6a4bf3c21623ea7b0245b89f57d289171641eaba61f2ff92d09978",
+    "76fd75a4150e13f6388d0c3e1b6b0d760d3e753b71fd4e314f3e030a15310ab3",
+    "a771beceeb993fd87dc27f367c30690560f5fbd005ed40938cbe2d8c7a1aa1ce",
+    "c0762bf988f240cd971175a59f6f3ce71191bd4623e6c60ea7bcdac621106ebc",
+    "347953e2467cb661d98268c72496aa1ee7b05cdbd55f4f2f8a2b836b921f28b4",
+    "5024911c72677d3ab711539ba5ba6c74b751504980d2136fcc58d561409836a8",
+    "6544880c07f66b81c6f8874e9ccdcbb0ce6d68239ff30703b8c459637a3a225d",
+    "854fa63e2d3a11e7cfeb94d9118c05a316bc5ad6c3181456fcafbcafa2853acb",
+    "9cb78537e00c448f5f3759d966bcb110513d32df6f83b4490f1c982cf53e1784",
+    "a5b7b68505d890c40350275052da86293c858e81b782dd662760f41dda20fd9a",
+    "f1c14ef5ca671774d5b44df87ab0dcf6c55bc0b998b0f0ac3321a80398bbc77e",
+    "085d0cd03cba4a54989a5a8953e60465da60f481770bb6da3ad509b3c593b6b9",
+    "57fbdf3fd835ce14e487879b6814ee3ac0754d032c4bfe5eaf1838d6b4b392de",
+    "4970d79ad1259e830ec4972498d4b4f77f39107fd338850ac494478b11a72c18",
+    "34e411d8275124e4a403ec517f6c33d89455f39a4b0c070489eb9fdda22321f5",
+    "e0435008f432c38afdfaf4c2ed6fe9323b0699cba70927944351f10db8de844d",
+    "fc796fe1f6ae94674ac8e9dfce3d1ee77bef59f44f5f478949aa2ff4a63610ff",
+    "ecf5d0dfd204803fbe3136f8cb380ea61e62b216fdea5c4cf9367be6460b75d5",
+    "713530ddd951ff6b003a43ac1b4240207cd16692bbdcadfd20cbf8b8c846e84a",
+    "8248007b8f5c1d9c36c06570c2c6c8fbfb925fba181f60cf52ab4f5c26d9032d",
+    "eafeed7eacc50d90725c9f4e2aa84b0007aaf5aac46bedd8c350bf8ea28f54a6",
+    "816917c86f740f3179a3bc18391c84604bb396383d8db6c008d1ad411fbda432",
+    "e1d9642326abe2433006142a36e242ded712086835e02b1b6a4bd212e1bc950a",
+    "bd927a932487654aab6769075705add4912d48ce14ba8108e8b4b3c498eda734",
+    "9b5a5b5acff35810560ca8444d629da71bbf9217fb8c9a3000750f329e23464f",
+    "1908aeb5d6b4e2767ea803a6f7c8fb2a9339654bf8bfd49e8f07d3e7650c98ff",
+    "fd88c9c8af28e957e4fbfd93cf4d6d9c6c6d0bd6b067c75970f9f222ed40b779",
+    "550118affe2f4a471528dc26f883c408b29691a59f21584ae568b32a2e269ba1",
+    "0943d758752c82fee0626d3fbd56d017714daf2edf87d472c9c3cf5067a9b204",
+    "01210ebdf176b6b7fca3da65c3d8e39a5bb04644014da5640a20e09dd08fdcdf",
+    "af843294d3a901f53db6219742f4519b017fd25c0b2bbf712c83ad03dbc5136d",
+    "86b477cb4b978135ea16d81bbb1f69f84bfc0b8ce05153bdc1e52549cc65f196",
+];
+const ROOT_STEP_BRAID_ROOT: &str = "dcf3665aa15336d46055c86236458ef766b025187a35f5bea9c288a439a5748b";
+const ROOT_STEP_BRAID_CHAIN: &str = "43947da54390fab659bc474eda21387c8218d0dd07de870d891f92874c2f9594";
+const ERASURE_PARITY_200: &str = "88ccbfea6040ac19d92e5dd5321214a1251a693cb696b306c631426d371711a4da37a25e8d040e12aaf461404ac3233fc3a336ca1990dcc07826b36627ae4e522bc653af7cf5ffe35b0590b1c940a0bc40d643bf6ce5263a82dc49cf8e07e7fb8f62f70bd8515b47ffa13415fffa950676be17fe3d8b15f206692e51e86e1148";
 const ROOT_STEP_ROOT: &str = "fd06a369a2940e085432274b0f5e00ee43b3746161538aee379515e7f6419d26";
 const ROOT_STEP_CHAIN: &str = "5147412f65d9dd8c2e7fbacc48073ce21e30e4900263e21b85164929672978b7";
 const CHAIN_MESSAGE_KEYS: [&str; 4] = [

@@ -98,7 +98,7 @@ impl Session {
         &self.local
     }
 
-    /// Identifies the current state: the initiator's X3DH base key, equal
+    /// Identifies the current state: the initiator's PQXDH base key, equal
     /// on both sides once they have converged.
     pub fn session_id(&self) -> [u8; 32] {
         self.current.base_key
@@ -107,6 +107,15 @@ impl Session {
     /// Whether the current state was set up post-quantum (PQXDH, with an
     /// ML-KEM-1024 encapsulation), rather than with classical X3DH (only
     /// where a [`SetupPolicy`](crate::SetupPolicy) allows it).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let session = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert!(session.is_post_quantum());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_post_quantum(&self) -> bool {
         self.current.post_quantum_setup
     }
@@ -140,6 +149,12 @@ impl Session {
     /// ```
     pub fn post_quantum_epoch(&self) -> u32 {
         self.current.ratchet.braid_epoch()
+    }
+
+    /// See `test_hooks::disable_post_quantum_ratchet`.
+    #[cfg(any(fuzzing, feature = "test-hooks"))]
+    pub(crate) fn disable_post_quantum_ratchet(&mut self) {
+        self.current.ratchet.disable_braid();
     }
 
     /// Whether we have received a message in the current state (so our

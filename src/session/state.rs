@@ -12,7 +12,7 @@ use crate::wire::session_message::SetupData;
 #[derive(Clone)]
 #[allow(clippy::large_enum_variant, reason = "80 bytes inline beat a heap allocation per session state")]
 pub(crate) enum Origin {
-    /// We initiated (X3DH from the peer's bundle). Until the peer's first
+    /// We initiated (PQXDH from the peer's bundle). Until the peer's first
     /// reply, our messages carry this setup data. `started_at_ms` is when
     /// the state was started (or, without a clock, when the bundle's signed
     /// prekey was made): an unanswered setup goes stale from there.
@@ -25,7 +25,7 @@ pub(crate) enum Origin {
 #[derive(Clone)]
 pub(crate) struct SessionState {
     pub(crate) ratchet: RatchetState,
-    /// The initiator's X3DH base key: identifies the state on both sides.
+    /// The initiator's PQXDH base key: identifies the state on both sides.
     pub(crate) base_key: [u8; 32],
     pub(crate) origin: Origin,
     /// Whether we have received at least one message in this state.

@@ -64,7 +64,7 @@ message_types! {
     PreKeyBundle = 0x01, version 3;
     /// A Double Ratchet message inside an established session.
     Ratchet = 0x02, version 3;
-    /// A Double Ratchet message that also carries X3DH setup data.
+    /// A Double Ratchet message that also carries PQXDH setup data.
     Setup = 0x03, version 3;
     /// A group (sender-key) message.
     Group = 0x10, version 2;

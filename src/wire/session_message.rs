@@ -1,7 +1,7 @@
 //! Encoding of 1:1 session messages.
 //!
 //! A ratchet message (type `0x02`) is a header and a ciphertext; a setup
-//! message (type `0x03`) puts the X3DH setup data before them. The layouts
+//! message (type `0x03`) puts the PQXDH setup data before them. The layouts
 //! are specified in [PROTOCOL](crate::docs::protocol).
 //!
 //! Every byte before the ciphertext is authenticated as AEAD associated
@@ -122,7 +122,7 @@ impl<'a> SessionMessage<'a> {
         self.bytes
     }
 
-    /// Whether this message carries X3DH setup data (the sender has not yet
+    /// Whether this message carries PQXDH setup data (the sender has not yet
     /// received a reply in this session).
     pub fn is_setup(&self) -> bool {
         self.setup.is_some()
@@ -136,6 +136,16 @@ impl<'a> SessionMessage<'a> {
 
     /// For a setup message, whether it carries a KEM ciphertext (a
     /// post-quantum, PQXDH setup).
+    ///
+    /// ```
+    /// use sealpost::{Account, wire::SessionMessage};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let first = to_bob.encrypt(b"hi", &mut rng)?;
+    /// assert!(SessionMessage::parse(&first)?.is_post_quantum_setup());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_post_quantum_setup(&self) -> bool {
         self.setup.as_ref().is_some_and(|s| s.kem_ciphertext.is_some())
     }

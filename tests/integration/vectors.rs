@@ -195,7 +195,7 @@ const MESSAGE_HASHES: [&str; 7] = [
 const TRANSCRIPT_HASH: &str = "4826db43a30853830ba1662824a7dd415e23ef3925f4f199e8c7e8432e2f02f7";
 /// SHA-256 of both final session serializations (pins the state format,
 /// which stored sessions depend on).
-const ALICE_SESSION_HASH: &str = "8bbf7bd9aca83b57f9d8d7bf7c9f941a0bbb895a96114e4bbc6ba7cb80cee1dc";
+const ALICE_SESSION_HASH: &str = "19a4b96f46cd28bdb3e2fbb369cf502d1fcb9eb84ef80d053e30180ad299f769";
 const BOB_SESSION_HASH: &str = "2e9618a8acd50a72bcc779a5f1514c14a1e54cf8970a98aef2799147abb9c872";
 
 #[test]

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::thread;
 
-use sealpost_ffi::{Account, Key32, SealpostError, Session, generate_export_key, safety_number, verify_prekey_bundle};
+use sealpost_ffi::{
+    Account, Key32, SealpostError, Session, SetupPolicy, generate_export_key, safety_number, verify_prekey_bundle,
+};
 use sealpost_testkit::NOW;
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -38,6 +40,7 @@ fn bundle_identity_and_safety_numbers_agree() {
     let info = verify_prekey_bundle(bob.prekey_bundle().unwrap()).unwrap();
     assert_eq!(info.identity_key, bob.identity_key());
     assert_eq!(info.one_time_prekey_id, Some(1));
+    assert!(info.is_post_quantum);
     assert_eq!(bob.prekey_bundles().unwrap().len(), 3);
 
     let n = alice.safety_number(bob.identity_key()).unwrap();
@@ -134,4 +137,21 @@ fn limits_are_errors() {
     assert_eq!(bob.remaining_one_time_prekeys().unwrap(), 0);
     assert_eq!(bob.rotate_signed_prekey(NOW + 1).unwrap(), 2);
     bob.expire_signed_prekeys(NOW + 1).unwrap();
+}
+
+#[test]
+fn sessions_are_post_quantum_and_the_setup_policy_is_kept() {
+    let (alice, a, _bob, b) = pair();
+    assert!(a.is_post_quantum().unwrap() && b.is_post_quantum().unwrap());
+    for _ in 0..30 {
+        assert_eq!(alice.decrypt(a.clone(), b.encrypt(b"ping".to_vec()).unwrap()).unwrap(), b"ping");
+        assert_eq!(b.decrypt(a.encrypt(b"pong".to_vec()).unwrap()).unwrap(), b"pong");
+    }
+    assert!(a.post_quantum_epoch().unwrap() >= 1, "the post-quantum ratchet advanced");
+
+    assert_eq!(alice.setup_policy().unwrap(), SetupPolicy::RequirePostQuantum);
+    alice.set_setup_policy(SetupPolicy::AllowClassical).unwrap();
+    let key = generate_export_key();
+    let restored = Account::import_encrypted(key.clone(), alice.export_encrypted(key).unwrap()).unwrap();
+    assert_eq!(restored.setup_policy().unwrap(), SetupPolicy::AllowClassical);
 }

@@ -42,6 +42,8 @@ fun coreSessionsReplayAndPersistence() {
     check(inbound.plaintext.contentEquals("hello bob".toByteArray()), "setup message opens")
     val toAlice = inbound.session
     assertThrows<SealpostException.DuplicateMessage>("a replay is refused") { bob.decrypt(toAlice, m1) }
+    check(toBob.isPostQuantum() && toAlice.isPostQuantum(), "sessions are post-quantum (PQXDH)")
+    check(bob.setupPolicy() == SetupPolicy.REQUIRE_POST_QUANTUM, "classical setup is refused by default")
     val reply = toAlice.encrypt("hi alice".toByteArray())
     // Persistence: the session survives an encrypted export.
     val exportKey = generateExportKey()

@@ -92,6 +92,27 @@ class OfflineSetupAndReordering(unittest.TestCase):
         self.assertEqual(b.decrypt(a.encrypt(big)), big)
 
 
+class PostQuantum(unittest.TestCase):
+    def test_sessions_are_post_quantum_and_the_ratchet_advances(self):
+        alice, bob = Account(NOW), Account(NOW)
+        to_bob = alice.create_outbound_session(bob.prekey_bundle())
+        inbound = bob.create_inbound_session(to_bob.encrypt(b"hi"))
+        to_alice = inbound.session
+        self.assertTrue(to_bob.is_post_quantum() and to_alice.is_post_quantum())
+        for _ in range(30):
+            self.assertEqual(alice.decrypt(to_bob, to_alice.encrypt(b"ping")), b"ping")
+            self.assertEqual(to_alice.decrypt(to_bob.encrypt(b"pong")), b"pong")
+        self.assertGreaterEqual(to_bob.post_quantum_epoch(), 1)
+
+    def test_the_setup_policy_defaults_to_post_quantum_and_is_kept(self):
+        alice = Account(NOW)
+        self.assertEqual(alice.setup_policy(), sealpost.SetupPolicy.REQUIRE_POST_QUANTUM)
+        alice.set_setup_policy(sealpost.SetupPolicy.ALLOW_CLASSICAL)
+        key = sealpost.generate_export_key()
+        restored = Account.import_encrypted(key, alice.export_encrypted(key))
+        self.assertEqual(restored.setup_policy(), sealpost.SetupPolicy.ALLOW_CLASSICAL)
+
+
 class ExportImportResume(unittest.TestCase):
     def test_export_import_and_resume_both_ways(self):
         alice, bob = Account(NOW), Account(NOW)
