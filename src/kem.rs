@@ -71,14 +71,64 @@ macro_rules! kem_parameter_set {
             }
 
             /// The encapsulation key of `seed`.
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn public_key(seed: &KemSeed) -> Box<[u8; PUBLIC_LEN]> {
                 Box::new(expand(seed).encapsulation_key().to_bytes().into())
             }
 
             /// Accepts `key` only if it is a valid (and so canonically
             /// encoded) encapsulation key.
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn check_public_key(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<(), WireError> {
                 parse_public_key(key, what).map(|_| ())
+            }
+
+            /// A decapsulation key expanded from its seed, kept in memory
+            /// so that a key made in this process decapsulates without a
+            /// second expansion (states store the seed only).
+            #[derive(Clone)]
+            pub(crate) struct Expanded(Box<DecapsulationKey>);
+
+            /// An encapsulation key parsed and checked once.
+            #[derive(Clone, PartialEq, Eq)]
+            pub(crate) struct Parsed(Box<EncapsulationKey>);
+
+            /// Expands `seed` (key generation from the seed).
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
+            pub(crate) fn expand_seed(seed: &KemSeed) -> Expanded {
+                Expanded(Box::new(expand(seed)))
+            }
+
+            /// The encapsulation key of an expanded key.
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
+            pub(crate) fn expanded_public_key(key: &Expanded) -> Box<[u8; PUBLIC_LEN]> {
+                Box::new(key.0.encapsulation_key().to_bytes().into())
+            }
+
+            /// [`decapsulate`] with a key already expanded.
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
+            pub(crate) fn decapsulate_expanded(key: &Expanded, ciphertext: &[u8; CIPHERTEXT_LEN]) -> Zeroizing<[u8; 32]> {
+                let mut shared = key.0.decapsulate(&(*ciphertext).into());
+                let secret = Zeroizing::new(shared.into());
+                shared.zeroize();
+                secret
+            }
+
+            /// Parses and checks an encapsulation key, for encapsulating
+            /// to it later without a second parse.
+            pub(crate) fn parse(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<Parsed, WireError> {
+                parse_public_key(key, what).map(|k| Parsed(Box::new(k)))
+            }
+
+            /// [`encapsulate`] to a key already parsed.
+            pub(crate) fn encapsulate_parsed<R: CryptoRng + ?Sized>(
+                key: &Parsed,
+                rng: &mut R,
+            ) -> (Box<[u8; CIPHERTEXT_LEN]>, Zeroizing<[u8; 32]>) {
+                let (ciphertext, mut shared) = key.0.encapsulate_with_rng(rng);
+                let secret = Zeroizing::new(shared.into());
+                shared.zeroize();
+                (Box::new(ciphertext.into()), secret)
             }
 
             fn parse_public_key(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<EncapsulationKey, WireError> {
@@ -87,6 +137,7 @@ macro_rules! kem_parameter_set {
 
             /// Encapsulates a fresh secret to `key`: the ciphertext and the
             /// shared secret.
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn encapsulate<R: CryptoRng + ?Sized>(
                 key: &[u8; PUBLIC_LEN],
                 rng: &mut R,
@@ -100,6 +151,7 @@ macro_rules! kem_parameter_set {
 
             /// The shared secret of `ciphertext` under `seed`'s key
             /// (pseudorandom if the ciphertext was not made for it).
+            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn decapsulate(seed: &KemSeed, ciphertext: &[u8; CIPHERTEXT_LEN]) -> Zeroizing<[u8; 32]> {
                 let mut shared = expand(seed).decapsulate(&(*ciphertext).into());
                 let secret = Zeroizing::new(shared.into());

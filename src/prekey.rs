@@ -73,15 +73,22 @@ pub(crate) struct KemPreKey(Box<KemPreKeyParts>);
 struct KemPreKeyParts {
     key: [u8; kem::PUBLIC_LEN],
     signature: [u8; 64],
+    /// `key` parsed and checked (once, when the bundle was parsed or made).
+    parsed: kem::Parsed,
 }
 
 impl KemPreKey {
-    fn new(key: &[u8; kem::PUBLIC_LEN], signature: [u8; 64]) -> Self {
-        Self(Box::new(KemPreKeyParts { key: *key, signature }))
+    fn new(key: &[u8; kem::PUBLIC_LEN], signature: [u8; 64]) -> core::result::Result<Self, WireError> {
+        let parsed = kem::parse(key, "KEM prekey")?;
+        Ok(Self(Box::new(KemPreKeyParts { key: *key, signature, parsed })))
     }
 
     pub(crate) fn key(&self) -> &[u8; kem::PUBLIC_LEN] {
         &self.0.key
+    }
+
+    pub(crate) fn parsed(&self) -> &kem::Parsed {
+        &self.0.parsed
     }
 
     fn signature(&self) -> &[u8; 64] {
@@ -207,8 +214,7 @@ impl PreKeyBundle {
             KEM_NONE => None,
             KEM_ML_KEM_1024 => {
                 let key = r.array::<{ kem::PUBLIC_LEN }>()?;
-                kem::check_public_key(&key, "KEM prekey")?;
-                Some(KemPreKey::new(&key, r.array()?))
+                Some(KemPreKey::new(&key, r.array()?)?)
             }
             _ => return Err(WireError::InvalidField("KEM prekey kind not defined in this version").into()),
         };
@@ -287,7 +293,7 @@ impl KemSecret {
         Self { seed, signature }
     }
 
-    fn public(&self) -> KemPreKey {
+    fn public(&self) -> core::result::Result<KemPreKey, WireError> {
         KemPreKey::new(&kem::public_key(&self.seed), self.signature)
     }
 
@@ -434,10 +440,10 @@ impl PreKeyStore {
     /// The bundle for one one-time prekey, or for none.
     pub(crate) fn bundle(&self, identity: &IdentityKeyPair, one_time_id: Option<u32>) -> Result<PreKeyBundle> {
         let (one_time_prekey, kem_prekey) = match one_time_id {
-            None => (None, self.current.kem.public()),
+            None => (None, self.current.kem.public()?),
             Some(id) => {
                 let one_time = self.one_time_prekey(id)?;
-                (Some((id, X25519Public::from(&one_time.x25519).to_bytes())), one_time.kem.public())
+                (Some((id, X25519Public::from(&one_time.x25519).to_bytes())), one_time.kem.public()?)
             }
         };
         Ok(PreKeyBundle {

@@ -99,7 +99,7 @@ enum Role {
     Encapsulator {
         received: Received,
         /// The rebuilt key: we encapsulate to it at our next encryption.
-        key: Option<Box<[u8; kem::PUBLIC_LEN]>>,
+        key: Option<RebuiltKey>,
         sent: Option<Encapsulated>,
     },
 }
@@ -107,8 +107,19 @@ enum Role {
 #[derive(Clone)]
 struct HolderKey {
     seed: KemSeed,
+    /// The key expanded from `seed` when this process made it (not
+    /// stored: a restored state expands the seed when it decapsulates).
+    expanded: Option<kem::Expanded>,
     public: Box<[u8; kem::PUBLIC_LEN]>,
     sending: Sending,
+}
+
+/// The holder's key as the encapsulator rebuilt it: its bytes (stored)
+/// and the key parsed and checked when it was rebuilt.
+#[derive(Clone)]
+struct RebuiltKey {
+    bytes: Box<[u8; kem::PUBLIC_LEN]>,
+    parsed: kem::Parsed,
 }
 
 #[derive(Clone)]
@@ -215,11 +226,12 @@ impl Braid {
         match &mut self.role {
             Role::Holder { key: key @ None, .. } => {
                 let seed = KemSeed::generate(rng);
-                let public = kem::public_key(&seed);
-                *key = Some(HolderKey { seed, public, sending: Sending::default() });
+                let expanded = kem::expand_seed(&seed);
+                let public = kem::expanded_public_key(&expanded);
+                *key = Some(HolderKey { seed, expanded: Some(expanded), public, sending: Sending::default() });
             }
-            Role::Encapsulator { key: Some(public), sent: sent @ None, .. } => {
-                let (ciphertext, secret) = kem::encapsulate(public, rng)?;
+            Role::Encapsulator { key: Some(rebuilt), sent: sent @ None, .. } => {
+                let (ciphertext, secret) = kem::encapsulate_parsed(&rebuilt.parsed, rng);
                 *sent = Some(Encapsulated { ciphertext, secret, sending: Sending::default() });
             }
             _ => {}
@@ -302,7 +314,10 @@ impl Braid {
             (Role::Holder { key: Some(k), received, secret: secret @ None }, ChunkKind::Ciphertext) => {
                 if let Some(value) = add(received, &chunk, kem::CIPHERTEXT_LEN) {
                     if let Ok(ciphertext) = <[u8; kem::CIPHERTEXT_LEN]>::try_from(value.as_slice()) {
-                        *secret = Some(kem::decapsulate(&k.seed, &ciphertext));
+                        *secret = Some(match &k.expanded {
+                            Some(expanded) => kem::decapsulate_expanded(expanded, &ciphertext),
+                            None => kem::decapsulate(&k.seed, &ciphertext),
+                        });
                     }
                     // Keep one chunk: a non-empty list also says "stop
                     // sending the key".
@@ -311,15 +326,15 @@ impl Braid {
             }
             (Role::Encapsulator { received, key: key @ None, .. }, ChunkKind::Key) => {
                 if let Some(value) = add(received, &chunk, kem::PUBLIC_LEN) {
-                    match <[u8; kem::PUBLIC_LEN]>::try_from(value.as_slice()) {
-                        Ok(public) if kem::check_public_key(&public, "braid key").is_ok() => {
-                            *key = Some(Box::new(public));
-                            received.clear();
-                        }
-                        // Not a valid key (only a misbehaving peer sends
-                        // one): start over.
-                        _ => received.clear(),
+                    let parsed = <[u8; kem::PUBLIC_LEN]>::try_from(value.as_slice())
+                        .ok()
+                        .and_then(|bytes| Some((kem::parse(&bytes, "braid key").ok()?, bytes)));
+                    // Not a valid key (only a misbehaving peer sends one):
+                    // start over.
+                    if let Some((parsed, bytes)) = parsed {
+                        *key = Some(RebuiltKey { bytes: Box::new(bytes), parsed });
                     }
+                    received.clear();
                 }
             }
             _ => {}
@@ -357,7 +372,7 @@ impl Braid {
                 w.u8(1);
                 put_received(w, received);
                 match key {
-                    Some(k) => w.u8(1).bytes(&k[..]),
+                    Some(k) => w.u8(1).bytes(&k.bytes[..]),
                     None => w.u8(0),
                 };
                 match sent {
@@ -397,7 +412,7 @@ impl Braid {
                 let key = if r.bool()? {
                     let seed = KemSeed::from_bytes(r.array()?);
                     let public = Box::new(r.array()?);
-                    Some(HolderKey { seed, public, sending: Sending::decode(r, KEY_BUDGET)? })
+                    Some(HolderKey { seed, expanded: None, public, sending: Sending::decode(r, KEY_BUDGET)? })
                 } else {
                     None
                 };
@@ -407,7 +422,12 @@ impl Braid {
             }
             1 => {
                 let received = get_received(r, KEY_CHUNKS)?;
-                let key = if r.bool()? { Some(Box::new(r.array()?)) } else { None };
+                let key = if r.bool()? {
+                    let bytes: [u8; kem::PUBLIC_LEN] = r.array()?;
+                    Some(RebuiltKey { parsed: kem::parse(&bytes, "braid key")?, bytes: Box::new(bytes) })
+                } else {
+                    None
+                };
                 let sent = if r.bool()? {
                     let ciphertext = Box::new(r.array()?);
                     let secret = SharedSecret::new(r.array()?);
