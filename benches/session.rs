@@ -516,7 +516,7 @@ fn braid_paired(_: &mut C) {
     let (mut ra, mut with) = fresh_pair(true);
     let (mut rb, mut without) = fresh_pair(false);
     let mut kem_rng = rng(15);
-    let mut run = |rng: &mut StdRng, p: &mut Conversation| {
+    let run = |rng: &mut StdRng, p: &mut Conversation| {
         cpu_timed(|| {
             for _ in 0..per_epoch {
                 let m = p.a.encrypt(&small, rng).unwrap();

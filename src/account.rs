@@ -45,12 +45,31 @@ pub struct Account {
 impl Account {
     /// A new account with a fresh identity and a first signed prekey
     /// created at `now_ms` (milliseconds since the Unix epoch).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let account = Account::new(&mut rng, 1_700_000_000_000);
+    /// assert_eq!(account.prekey_bundle()?.signed_prekey_id(), 1);
+    /// assert_eq!(account.remaining_one_time_prekeys(), 0);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn new<R: CryptoRng + ?Sized>(rng: &mut R, now_ms: u64) -> Self {
         let identity = IdentityKeyPair::generate(rng);
         Self::from_identity(identity, rng, now_ms)
     }
 
     /// An account for an existing identity, with a fresh prekey store.
+    ///
+    /// ```
+    /// use sealpost::{Account, IdentityKeyPair};
+    /// let mut rng = sealpost::default_rng();
+    /// let identity = IdentityKeyPair::generate(&mut rng);
+    /// let key = *identity.public();
+    /// let account = Account::from_identity(identity, &mut rng, 1_700_000_000_000);
+    /// assert_eq!(account.identity(), &key);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_identity<R: CryptoRng + ?Sized>(identity: IdentityKeyPair, rng: &mut R, now_ms: u64) -> Self {
         let prekeys = PreKeyStore::new(&identity, now_ms, rng);
         Self { identity, prekeys, export_generation: 0, setup_policy: SetupPolicy::default() }
@@ -58,6 +77,14 @@ impl Account {
 
     /// Whether classical (non-post-quantum) session setup is accepted, in
     /// either direction. Default: [`SetupPolicy::RequirePostQuantum`].
+    ///
+    /// ```
+    /// use sealpost::{Account, SetupPolicy};
+    /// let mut rng = sealpost::default_rng();
+    /// let account = Account::new(&mut rng, 1_700_000_000_000);
+    /// assert_eq!(account.setup_policy(), SetupPolicy::RequirePostQuantum);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn setup_policy(&self) -> SetupPolicy {
         self.setup_policy
     }
@@ -78,16 +105,43 @@ impl Account {
     }
 
     /// Our public identity key.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let account = Account::new(&mut rng, 1_700_000_000_000);
+    /// assert_eq!(account.identity(), account.prekey_bundle()?.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn identity(&self) -> &IdentityKey {
         self.identity.public()
     }
 
     /// Our identity key pair (for signing or safety numbers).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let signature = alice.identity_keypair().sign("my app: status", b"away until Monday");
+    /// alice.identity().verify("my app: status", b"away until Monday", &signature, "status")?;
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn identity_keypair(&self) -> &IdentityKeyPair {
         &self.identity
     }
 
     /// The prekey store (read-only view, for inspection).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut account = Account::new(&mut rng, 0);
+    /// account.rotate_signed_prekey(&mut rng, 1_000)?;
+    /// // Debug shows counts and ids, never a key.
+    /// assert!(format!("{:?}", account.prekey_store()).contains("signed_prekey_id: 2"));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn prekey_store(&self) -> &PreKeyStore {
         &self.prekeys
     }
@@ -96,11 +150,32 @@ impl Account {
     /// [`MAX_ONE_TIME_PREKEYS`](crate::limits::MAX_ONE_TIME_PREKEYS) are held.
     /// Each is an X25519 key and a signed ML-KEM-1024 key under one id
     /// (about 60 µs each to make).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// assert_eq!(bob.generate_one_time_prekeys(3, &mut rng)?, vec![1, 2, 3]);
+    /// assert_eq!(bob.generate_one_time_prekeys(2, &mut rng)?, vec![4, 5]); // ids never repeat
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn generate_one_time_prekeys<R: CryptoRng + ?Sized>(&mut self, count: usize, rng: &mut R) -> Result<Vec<u32>> {
         self.prekeys.generate_one_time(&self.identity, count, rng)
     }
 
     /// How many unused one-time prekeys remain (top up when low).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// bob.generate_one_time_prekeys(2, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// assert_eq!(bob.remaining_one_time_prekeys(), 1); // consumed by the authentic setup
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn remaining_one_time_prekeys(&self) -> usize {
         self.prekeys.remaining_one_time()
     }
@@ -108,29 +183,86 @@ impl Account {
     /// Replaces the signed prekey (returns the new id). The previous one
     /// still opens setup messages for
     /// [`SIGNED_PREKEY_GRACE_MS`](crate::limits::SIGNED_PREKEY_GRACE_MS).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// let old_bundle = bob.prekey_bundle()?;
+    /// assert_eq!(bob.rotate_signed_prekey(&mut rng, 1_000)?, 2);
+    /// // A session started from the old bundle still opens during the grace period.
+    /// let mut to_bob = alice.create_outbound_session(&old_bundle, &mut rng)?;
+    /// assert!(bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?).is_ok());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn rotate_signed_prekey<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now_ms: u64) -> Result<u32> {
         self.prekeys.rotate(&self.identity, now_ms, rng)
     }
 
     /// Forgets rotated-out signed prekeys whose grace period has ended.
+    ///
+    /// ```
+    /// use sealpost::{Account, Error, SessionError, limits::SIGNED_PREKEY_GRACE_MS};
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// let old_bundle = bob.prekey_bundle()?;
+    /// bob.rotate_signed_prekey(&mut rng, 1_000)?;
+    /// bob.expire_signed_prekeys(1_000 + SIGNED_PREKEY_GRACE_MS);
+    /// let mut to_bob = alice.create_outbound_session(&old_bundle, &mut rng)?;
+    /// let refused = bob.create_inbound_session(&to_bob.encrypt(b"late", &mut rng)?);
+    /// assert_eq!(refused.err(), Some(Error::Session(SessionError::UnknownSignedPreKey(1))));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn expire_signed_prekeys(&mut self, now_ms: u64) {
         self.prekeys.expire(now_ms);
     }
 
     /// A bundle with the lowest unused one-time prekey, or with none when
     /// all are used (the signed prekey alone still works).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// assert_eq!(bob.prekey_bundle()?.one_time_prekey_id(), None); // none made yet
+    /// bob.generate_one_time_prekeys(2, &mut rng)?;
+    /// assert_eq!(bob.prekey_bundle()?.one_time_prekey_id(), Some(1));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn prekey_bundle(&self) -> Result<PreKeyBundle> {
         let id = self.prekeys.one_time_ids().next();
         self.prekeys.bundle(&self.identity, id)
     }
 
     /// A bundle naming a specific one-time prekey, or none.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// bob.generate_one_time_prekeys(3, &mut rng)?;
+    /// assert_eq!(bob.prekey_bundle_with(Some(3))?.one_time_prekey_id(), Some(3));
+    /// assert!(bob.prekey_bundle_with(Some(9)).is_err()); // never issued
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn prekey_bundle_with(&self, one_time_prekey_id: Option<u32>) -> Result<PreKeyBundle> {
         self.prekeys.bundle(&self.identity, one_time_prekey_id)
     }
 
     /// One bundle per unused one-time prekey, for a server to hand out one
     /// per initiator.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// bob.generate_one_time_prekeys(3, &mut rng)?;
+    /// let ids: Vec<_> = bob.prekey_bundles()?.iter().map(|b| b.one_time_prekey_id()).collect();
+    /// assert_eq!(ids, [Some(1), Some(2), Some(3)]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn prekey_bundles(&self) -> Result<Vec<PreKeyBundle>> {
         self.prekeys.one_time_ids().map(|id| self.prekeys.bundle(&self.identity, Some(id))).collect()
     }
@@ -198,6 +330,21 @@ impl Account {
     /// new session and the first plaintext. The one-time prekey it names is
     /// consumed only if the message authenticates; on any error the account
     /// is unchanged.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let first = to_bob.encrypt(b"hello", &mut rng)?;
+    /// let (to_alice, text) = bob.create_inbound_session(&first)?;
+    /// assert_eq!(text, b"hello");
+    /// assert_eq!(to_alice.peer_identity(), alice.identity());
+    /// assert!(bob.create_inbound_session(&first).is_err()); // a replay: the prekey is used up
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn create_inbound_session(&mut self, message: &[u8]) -> Result<(Session, Vec<u8>)> {
         let (session, plaintext) = self.accept_inbound(&SessionMessage::parse(message)?, app_payload)?;
         Ok((session, plaintext?))
@@ -248,6 +395,20 @@ impl Account {
     /// once). On any error, the session and the account are unchanged.
     /// Burnout messages are refused with [`Error::UnexpectedPayload`](crate::error::Error::UnexpectedPayload)
     /// (and change nothing): use [`Account::open_burnout`] or [`Account::open`].
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"one", &mut rng)?)?;
+    /// // Alice starts over (say, on a new phone): Account::decrypt takes the new setup.
+    /// let mut again = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(bob.decrypt(&mut to_alice, &again.encrypt(b"two", &mut rng)?)?, b"two");
+    /// assert_eq!(bob.decrypt(&mut to_alice, &to_bob.encrypt(b"three", &mut rng)?)?, b"three");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn decrypt(&mut self, session: &mut Session, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_parsed(session, &SessionMessage::parse(message)?, app_payload)
     }
@@ -398,6 +559,17 @@ impl Account {
 
     /// Serializes the account, secrets included: store it only encrypted
     /// (see [`Persist`](crate::Persist)).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// bob.generate_one_time_prekeys(2, &mut rng)?;
+    /// let restored = Account::from_bytes(&bob.to_bytes())?;
+    /// assert_eq!(restored.identity(), bob.identity());
+    /// assert_eq!(restored.remaining_one_time_prekeys(), 2);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut w = writer_for(MessageType::AccountState, 4096);
         w.bytes(self.identity.to_seed().as_ref());
@@ -407,6 +579,17 @@ impl Account {
     }
 
     /// Restores an account from [`Self::to_bytes`].
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let bob = Account::new(&mut rng, 0);
+    /// let mut bytes = bob.to_bytes().to_vec();
+    /// assert!(Account::from_bytes(&bytes).is_ok());
+    /// bytes.push(0);
+    /// assert!(Account::from_bytes(&bytes).is_err()); // trailing bytes: refused
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = state_reader(bytes, MessageType::AccountState)?;
         let seed = Zeroizing::new(r.array::<32>()?);

@@ -47,6 +47,16 @@ impl IdentityKey {
     /// component (`A + T`, `T` of small order): every identity has exactly
     /// one encoding, and two DH-equivalent keys cannot pass for two
     /// identities.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKey, IdentityKeyPair};
+    /// let mut rng = sealpost::default_rng();
+    /// let key = *IdentityKeyPair::generate(&mut rng).public();
+    /// assert_eq!(IdentityKey::from_bytes(key.as_bytes())?, key);
+    /// assert!(IdentityKey::from_bytes(&[0u8; 32]).is_err()); // a small-order point
+    /// assert!(IdentityKey::from_bytes(&[1u8; 31]).is_err()); // wrong length
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let arr: [u8; IDENTITY_KEY_LEN] =
             bytes.try_into().map_err(|_| WireError::InvalidField("identity key length"))?;
@@ -55,11 +65,27 @@ impl IdentityKey {
     }
 
     /// The 32-byte encoding (the Ed25519 public key).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKey, IdentityKeyPair};
+    /// let mut rng = sealpost::default_rng();
+    /// let key = *IdentityKeyPair::generate(&mut rng).public();
+    /// let stored: [u8; 32] = key.to_bytes();
+    /// assert_eq!(IdentityKey::from_bytes(&stored)?, key);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> [u8; IDENTITY_KEY_LEN] {
         self.signing.to_bytes()
     }
 
     /// Borrows the 32-byte encoding.
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// let pair = IdentityKeyPair::from_seed(&[7; 32]);
+    /// assert_eq!(pair.public().as_bytes(), &pair.public().to_bytes());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn as_bytes(&self) -> &[u8; IDENTITY_KEY_LEN] {
         self.signing.as_bytes()
     }
@@ -68,6 +94,18 @@ impl IdentityKey {
     /// `message` under `context` (strict Ed25519 verification: no malleable
     /// or small-order signatures). Fails with [`Error::InvalidSignature`]
     /// naming `what`.
+    ///
+    /// ```
+    /// use sealpost::{Error, IdentityKeyPair};
+    /// let mut rng = sealpost::default_rng();
+    /// let pair = IdentityKeyPair::generate(&mut rng);
+    /// let signature = pair.sign("my app: invite", b"join #design");
+    /// pair.public().verify("my app: invite", b"join #design", &signature, "invite")?;
+    /// // Another context (or message) is refused, naming what was checked.
+    /// let wrong = pair.public().verify("my app: status", b"join #design", &signature, "invite");
+    /// assert_eq!(wrong, Err(Error::InvalidSignature("invite")));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn verify(&self, context: &str, message: &[u8], signature: &[u8; 64], what: &'static str) -> Result<()> {
         self.verify_raw(&app_signed(context, message), signature, what)
     }
@@ -170,6 +208,14 @@ pub struct IdentityKeyPair {
 
 impl IdentityKeyPair {
     /// Generates a fresh identity.
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// let mut rng = sealpost::default_rng();
+    /// let (a, b) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
+    /// assert_ne!(a.public(), b.public());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut seed = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(seed.as_mut());
@@ -178,6 +224,15 @@ impl IdentityKeyPair {
 
     /// Rebuilds an identity from its 32-byte secret seed (see
     /// [`Self::to_seed`]).
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// let mut rng = sealpost::default_rng();
+    /// let pair = IdentityKeyPair::generate(&mut rng);
+    /// let again = IdentityKeyPair::from_seed(&pair.to_seed());
+    /// assert_eq!(again.public(), pair.public());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         let signing = SigningKey::from_bytes(seed);
         let agreement = StaticSecret::from(signing.to_scalar_bytes());
@@ -188,11 +243,25 @@ impl IdentityKeyPair {
     }
 
     /// The secret 32-byte seed. Handle as a secret.
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// let pair = IdentityKeyPair::from_seed(&[3; 32]);
+    /// assert_eq!(*pair.to_seed(), [3; 32]); // zeroized when dropped
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_seed(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.signing.to_bytes())
     }
 
     /// The public half.
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// let pair = IdentityKeyPair::from_seed(&[3; 32]);
+    /// assert_eq!(pair.public(), IdentityKeyPair::from_seed(&[3; 32]).public());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn public(&self) -> &IdentityKey {
         &self.public
     }
@@ -207,6 +276,14 @@ impl IdentityKeyPair {
     /// no application message can ever be made to read as one of them, and
     /// two contexts can never produce the same signed bytes. Verify with
     /// [`IdentityKey::verify`] and the same context.
+    ///
+    /// ```
+    /// use sealpost::IdentityKeyPair;
+    /// let pair = IdentityKeyPair::from_seed(&[3; 32]);
+    /// let signature = pair.sign("my app: profile", b"name=Ann");
+    /// pair.public().verify("my app: profile", b"name=Ann", &signature, "profile")?;
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn sign(&self, context: &str, message: &[u8]) -> [u8; 64] {
         self.sign_raw(&app_signed(context, message))
     }
@@ -270,6 +347,14 @@ pub struct SafetyNumber {
 
 impl SafetyNumber {
     /// Computes the safety number of the pair (order does not matter).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, SafetyNumber};
+    /// let (a, b) = (IdentityKeyPair::from_seed(&[1; 32]), IdentityKeyPair::from_seed(&[2; 32]));
+    /// let ours = SafetyNumber::new(a.public(), b.public());
+    /// assert!(ours.ct_eq(&SafetyNumber::new(b.public(), a.public())));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn new(a: &IdentityKey, b: &IdentityKey) -> Self {
         let (first, second) = if a <= b { (a, b) } else { (b, a) };
         let mut digits = [0u8; 60];
@@ -280,11 +365,29 @@ impl SafetyNumber {
     }
 
     /// The 60 digits as ASCII without separators.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, SafetyNumber};
+    /// let (a, b) = (IdentityKeyPair::from_seed(&[1; 32]), IdentityKeyPair::from_seed(&[2; 32]));
+    /// let digits = SafetyNumber::new(a.public(), b.public()).digits();
+    /// assert_eq!(digits.len(), 60);
+    /// assert!(digits.bytes().all(|d| d.is_ascii_digit()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn digits(&self) -> String {
         self.digits.iter().map(|d| char::from(b'0' + d)).collect()
     }
 
     /// Compares in constant time.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, SafetyNumber};
+    /// let keys: Vec<_> = (1..=3u8).map(|i| *IdentityKeyPair::from_seed(&[i; 32]).public()).collect();
+    /// let shown = SafetyNumber::new(&keys[0], &keys[1]);
+    /// assert!(shown.ct_eq(&SafetyNumber::new(&keys[1], &keys[0])));
+    /// assert!(!shown.ct_eq(&SafetyNumber::new(&keys[0], &keys[2])));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn ct_eq(&self, other: &Self) -> bool {
         self.digits.ct_eq(&other.digits).into()
     }

@@ -105,22 +105,65 @@ impl core::fmt::Debug for KemPreKey {
 
 impl PreKeyBundle {
     /// The owner's identity key.
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert_eq!(bundle.identity(), bob.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn identity(&self) -> &IdentityKey {
         &self.identity
     }
 
     /// Id of the signed prekey.
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert_eq!(bundle.signed_prekey_id(), 1);
+    /// bob.rotate_signed_prekey(&mut rng, 1_700_000_001_000)?;
+    /// assert_eq!(bob.prekey_bundle()?.signed_prekey_id(), 2);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn signed_prekey_id(&self) -> u32 {
         self.signed_prekey_id
     }
 
     /// When the signed prekey was made (ms since the Unix epoch, as its
     /// owner's clock said; covered by the signature).
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert_eq!(bundle.signed_prekey_created_at(), 1_700_000_000_000);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn signed_prekey_created_at(&self) -> u64 {
         self.signed_prekey_created_at
     }
 
     /// Id of the one-time prekey, if the bundle carries one.
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert_eq!(bundle.one_time_prekey_id(), Some(1));
+    /// assert_eq!(bob.prekey_bundle_with(None)?.one_time_prekey_id(), None);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn one_time_prekey_id(&self) -> Option<u32> {
         self.one_time_prekey.map(|(id, _)| id)
     }
@@ -146,6 +189,20 @@ impl PreKeyBundle {
     /// (which also covers whether a KEM prekey is present) and the KEM
     /// prekey's (which covers its role and id: the one-time prekey's id in
     /// a bundle with one, else the signed prekey's).
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// bundle.verify()?;
+    /// let mut forged = bundle.to_bytes();
+    /// let last = forged.len() - 1;
+    /// forged[last] ^= 1; // in the KEM prekey's signature
+    /// assert!(PreKeyBundle::from_bytes(&forged)?.verify().is_err());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn verify(&self) -> Result<()> {
         let kind = if self.kem_prekey.is_some() { KEM_ML_KEM_1024 } else { KEM_NONE };
         let msg =
@@ -180,6 +237,17 @@ impl PreKeyBundle {
 
     /// Encodes the bundle (1,812 bytes with a one-time prekey, 1,776
     /// without).
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// assert_eq!(bundle.to_bytes().len(), 1812);
+    /// assert_eq!(PreKeyBundle::from_bytes(&bundle.to_bytes())?, bundle);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = writer_for(MessageType::PreKeyBundle, BUNDLE_LEN);
         w.bytes(self.identity.as_bytes())
@@ -200,6 +268,18 @@ impl PreKeyBundle {
 
     /// Parses a bundle. This does not verify the signature; session setup
     /// does, and [`Self::verify`] can be called directly.
+    ///
+    /// ```
+    /// use sealpost::{Account, PreKeyBundle};
+    /// let mut rng = sealpost::default_rng();
+    /// let mut bob = Account::new(&mut rng, 1_700_000_000_000);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let bundle = bob.prekey_bundle()?;
+    /// let bytes = bundle.to_bytes();
+    /// assert_eq!(PreKeyBundle::from_bytes(&bytes)?, bundle);
+    /// assert!(PreKeyBundle::from_bytes(&bytes[..100]).is_err()); // truncated
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
         r.header(MessageType::PreKeyBundle)?;

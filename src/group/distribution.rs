@@ -234,6 +234,21 @@ impl Group {
     /// Refused with [`GroupError::RotationRequired`] on a state just loaded
     /// (see [`needs_rotation`](Group::needs_rotation)): distribute after
     /// [`rotate`](Group::rotate).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let out = alices.distribute([&mut to_bob], &mut rng)?;
+    /// assert_eq!(out[0].0, *bob.identity()); // (recipient, 1:1 message) pairs
+    /// let (_, installed) = bobs.install_distribution_from_new_session(&mut bob, &out[0].1)?;
+    /// assert_eq!(installed.sender, *alice.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn distribute<'s, R: CryptoRng + ?Sized>(
         &self,
         sessions: impl IntoIterator<Item = &'s mut Session>,
@@ -263,6 +278,24 @@ impl Group {
     /// [`receive_distribution`](super::receive_distribution) for the checks;
     /// on any error nothing changes (a message that is not a distribution
     /// gives [`Error::UnexpectedPayload`]).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// let (mut to_alice, _) = bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// // Later distributions travel in the session Bob now has.
+    /// let _ = alices.rotate(&mut rng);
+    /// let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// let installed = bobs.install_distribution(&mut bob, &mut to_alice, &d[0].1)?;
+    /// assert_eq!(installed.key_id, alices.own_key_id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn install_distribution(
         &mut self,
         account: &mut Account,
@@ -274,6 +307,21 @@ impl Group {
 
     /// Like [`install_distribution`](Self::install_distribution) for a
     /// distribution that opens a new 1:1 session; returns the session.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// let (session, installed) = bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// assert_eq!(session.peer_identity(), alice.identity());
+    /// assert_eq!(installed.key_id, alices.own_key_id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn install_distribution_from_new_session(
         &mut self,
         account: &mut Account,

@@ -233,54 +233,192 @@ impl Group {
     }
 
     /// The group id.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(alices.id(), bobs.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn id(&self) -> &GroupId {
         &self.id
     }
 
     /// Our own identity.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(alices.own_identity(), alice.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn own_identity(&self) -> &IdentityKey {
         &self.own
     }
 
     /// Our current sender key id.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let before = alices.own_key_id();
+    /// let _ = alices.rotate(&mut rng);
+    /// assert_ne!(alices.own_key_id(), before);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn own_key_id(&self) -> u32 {
         self.sender.key_id
     }
 
     /// The iteration our next message will have.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(alices.own_iteration(), 0);
+    /// alices.encrypt(b"hi", &mut rng)?;
+    /// assert_eq!(alices.own_iteration(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn own_iteration(&self) -> u32 {
         self.sender.ratchet.counter()
     }
 
     /// The other members, in identity-key order.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(alices.members().collect::<Vec<_>>(), [bob.identity()]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn members(&self) -> impl Iterator<Item = &IdentityKey> {
         self.members.values().map(|m| &m.identity)
     }
 
     /// Number of other members.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(alices.member_count(), 1); // the others, not us
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn member_count(&self) -> usize {
         self.members.len()
     }
 
     /// Whether `identity` is another member of the group.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert!(alices.is_member(bob.identity()));
+    /// assert!(!alices.is_member(alice.identity())); // not ourselves
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_member(&self, identity: &IdentityKey) -> bool {
         self.members.contains_key(identity.as_bytes())
     }
 
     /// The key id of the member's current sender key, or `None` if it is not
     /// a member or its distribution has not arrived.
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(bobs.member_key_id(alice.identity()), None);
+    /// let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// assert_eq!(bobs.member_key_id(alice.identity()), Some(alices.own_key_id()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn member_key_id(&self, identity: &IdentityKey) -> Option<u32> {
         self.members.get(identity.as_bytes())?.current.as_ref().map(|r| r.key_id)
     }
 
     /// Members whose distribution we have not received yet (ask them for it,
     /// or wait: their messages fail with [`GroupError::UnknownSenderKey`]).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// assert_eq!(bobs.members_without_key().count(), 0);
+    /// assert_eq!(alices.members_without_key().count(), 1); // Bob has not sent his yet
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn members_without_key(&self) -> impl Iterator<Item = &IdentityKey> {
         self.members.values().filter(|m| m.current.is_none()).map(|m| &m.identity)
     }
 
     /// Stored out-of-order entries across all sender keys (at most
     /// [`MAX_GROUP_STORED_KEYS`](crate::limits::MAX_GROUP_STORED_KEYS)).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// let first = alices.encrypt(b"1", &mut rng)?;
+    /// let second = alices.encrypt(b"2", &mut rng)?;
+    /// bobs.decrypt(&second, 0)?;
+    /// assert_eq!(bobs.stored_key_count(), 1); // kept for the first, still missing
+    /// bobs.decrypt(&first, 0)?;
+    /// assert_eq!(bobs.stored_key_count(), 0);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn stored_key_count(&self) -> usize {
         self.stored
     }
@@ -343,6 +481,24 @@ impl Group {
     ///
     /// Also the way out of a loaded state (see
     /// [`needs_rotation`](Self::needs_rotation)).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// let rotated = alices.rotate(&mut rng);
+    /// assert_eq!(rotated.key_id, alices.own_key_id());
+    /// // Members need the new key: distribute it again.
+    /// let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// assert_eq!(d.len(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn rotate<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Rotated {
         self.sender = self.sender.next(rng);
         self.loaded = false;
@@ -388,6 +544,17 @@ impl Group {
     /// on an older state, no key and nonce is reused (every message has its
     /// own salt), but members refuse the repeated iterations as
     /// [`Error::DuplicateMessage`] until the chain passes where it was.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let mut loaded = Group::from_bytes(&group.to_bytes())?; // the newest save
+    /// loaded.resume_without_rotation();
+    /// assert!(loaded.encrypt(b"hi", &mut rng).is_ok());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn resume_without_rotation(&mut self) {
         self.loaded = false;
     }
@@ -407,6 +574,23 @@ impl Group {
     ///
     /// Refused with [`GroupError::RotationRequired`] on a state just loaded
     /// (see [`needs_rotation`](Self::needs_rotation)).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// let m = alices.encrypt(b"standup in 5", &mut rng)?; // one message for everyone
+    /// let read = bobs.decrypt(&m, 0)?;
+    /// assert_eq!(read.sender, *alice.identity());
+    /// assert_eq!(read.into_opened().into_message().unwrap(), b"standup in 5");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn encrypt<R: CryptoRng + ?Sized>(&mut self, plaintext: &[u8], rng: &mut R) -> Result<Vec<u8>> {
         self.ensure_may_send()?;
         self.sender.encrypt(&self.id, &self.own, plaintext, None, rng)
@@ -467,6 +651,23 @@ impl Group {
     /// [`BurnoutError::Expired`]: crate::error::BurnoutError::Expired
     /// [`BurnoutError::MalformedEnvelope`]: crate::error::BurnoutError::MalformedEnvelope
     /// [`BurnoutError::ClockSkew`]: crate::error::BurnoutError::ClockSkew
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// let m = alices.encrypt(b"hi all", &mut rng)?;
+    /// let read = bobs.decrypt(&m, 1_700_000_000_000)?;
+    /// assert_eq!((read.key_id, read.iteration), (alices.own_key_id(), 0));
+    /// assert_eq!(bobs.decrypt(&m, 1_700_000_000_000).err(), Some(sealpost::Error::DuplicateMessage));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn decrypt(&mut self, message: &[u8], now_ms: u64) -> Result<GroupPlaintext> {
         let result = self.decrypt_inner(message, now_ms);
         if let Err(e) = &result {

@@ -74,6 +74,18 @@ pub struct GroupMessage<'a> {
 
 impl<'a> GroupMessage<'a> {
     /// Parses a group message (structure only: no signature or key check).
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId, GroupMessage}};
+    /// # let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let bytes = group.encrypt(b"hi", &mut rng)?;
+    /// let m = GroupMessage::parse(&bytes)?;
+    /// assert_eq!(m.group_id(), group.id()); // routing data, unauthenticated until decrypted
+    /// assert!(GroupMessage::parse(&bytes[..10]).is_err());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
         if bytes.len() > MAX_GROUP_MESSAGE {
             return Err(WireError::TooLarge { what: "group message", len: bytes.len(), max: MAX_GROUP_MESSAGE });
@@ -107,6 +119,17 @@ impl<'a> GroupMessage<'a> {
     }
 
     /// The group the message claims to belong to.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId, GroupMessage}};
+    /// # let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let bytes = group.encrypt(b"hi", &mut rng)?;
+    /// let m = GroupMessage::parse(&bytes)?;
+    /// assert_eq!(m.group_id(), group.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn group_id(&self) -> &GroupId {
         &self.group_id
     }
@@ -114,21 +137,66 @@ impl<'a> GroupMessage<'a> {
     /// The identity key of the member who claims to have sent it. Fails if
     /// the bytes are not a valid identity key (such a message can never
     /// decrypt).
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId, GroupMessage}};
+    /// # let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let bytes = group.encrypt(b"hi", &mut rng)?;
+    /// let m = GroupMessage::parse(&bytes)?;
+    /// assert_eq!(m.sender()?, me);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn sender(&self) -> crate::error::Result<IdentityKey> {
         IdentityKey::from_bytes(&self.sender)
     }
 
     /// The claimed sender's identity key bytes, unparsed.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId, GroupMessage}};
+    /// # let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let bytes = group.encrypt(b"hi", &mut rng)?;
+    /// let m = GroupMessage::parse(&bytes)?;
+    /// assert_eq!(m.sender_bytes(), me.as_bytes());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn sender_bytes(&self) -> &[u8; IDENTITY_KEY_LEN] {
         &self.sender
     }
 
     /// The sender key id it was encrypted under.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId, GroupMessage}};
+    /// # let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let bytes = group.encrypt(b"hi", &mut rng)?;
+    /// let m = GroupMessage::parse(&bytes)?;
+    /// assert_eq!(m.key_id(), group.own_key_id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn key_id(&self) -> u32 {
         self.key_id
     }
 
     /// Its iteration in the sender key's chain.
+    ///
+    /// ```
+    /// # use sealpost::{IdentityKeyPair, group::{Group, GroupId, GroupMessage}};
+    /// # let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let mut group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let bytes = group.encrypt(b"hi", &mut rng)?;
+    /// let m = GroupMessage::parse(&bytes)?;
+    /// assert_eq!(m.iteration(), 0);
+    /// assert_eq!(GroupMessage::parse(&group.encrypt(b"again", &mut rng)?)?.iteration(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn iteration(&self) -> u32 {
         self.iteration
     }

@@ -127,6 +127,13 @@ crate::text::hex_text!(GroupId, 32, "group id (64 lower-case hex digits)", |g| g
 
 impl GroupId {
     /// A fresh random id.
+    ///
+    /// ```
+    /// use sealpost::group::GroupId;
+    /// let mut rng = sealpost::default_rng();
+    /// assert_ne!(GroupId::random(&mut rng), GroupId::random(&mut rng));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut id = [0u8; 32];
         rng.fill_bytes(&mut id);
@@ -134,11 +141,24 @@ impl GroupId {
     }
 
     /// An id from its bytes.
+    ///
+    /// ```
+    /// use sealpost::group::GroupId;
+    /// let id = GroupId::from_bytes([0xab; 32]);
+    /// assert_eq!(id.to_string(), "ab".repeat(32)); // the text form is hex
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
     /// The id's bytes.
+    ///
+    /// ```
+    /// use sealpost::group::GroupId;
+    /// assert_eq!(GroupId::from_bytes([1; 32]).as_bytes(), &[1; 32]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -89,17 +89,45 @@ impl Session {
     }
 
     /// The peer's identity key.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(to_bob.peer_identity(), bob.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn peer_identity(&self) -> &IdentityKey {
         &self.peer
     }
 
     /// Our own identity key.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// assert_eq!(to_bob.local_identity(), alice.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn local_identity(&self) -> &IdentityKey {
         &self.local
     }
 
     /// Identifies the current state: the initiator's PQXDH base key, equal
     /// on both sides once they have converged.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// assert_eq!(to_alice.session_id(), to_bob.session_id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn session_id(&self) -> [u8; 32] {
         self.current.base_key
     }
@@ -159,12 +187,38 @@ impl Session {
 
     /// Whether we have received a message in the current state (so our
     /// messages no longer carry setup data).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// assert!(!to_bob.is_confirmed()); // still sending setup data
+    /// to_bob.decrypt(&to_alice.encrypt(b"hello", &mut rng)?)?;
+    /// assert!(to_bob.is_confirmed());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_confirmed(&self) -> bool {
         self.current.confirmed
     }
 
     /// Skipped message keys stored by the current state (at most
     /// [`MAX_SKIPPED_TOTAL`](crate::limits::MAX_SKIPPED_TOTAL)).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let first = to_bob.encrypt(b"1", &mut rng)?;
+    /// let _lost = to_bob.encrypt(b"2", &mut rng)?;
+    /// let third = to_bob.encrypt(b"3", &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&first)?;
+    /// to_alice.decrypt(&third)?;
+    /// assert_eq!(to_alice.skipped_key_count(), 1); // the key of message 2, kept
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn skipped_key_count(&self) -> usize {
         self.current.ratchet.skipped_len()
     }
@@ -203,11 +257,35 @@ impl Session {
     }
 
     /// Number of previous states kept (at most [`MAX_PREVIOUS_STATES`]).
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"one", &mut rng)?)?;
+    /// let mut again = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// bob.decrypt(&mut to_alice, &again.encrypt(b"two", &mut rng)?)?;
+    /// assert_eq!(to_alice.previous_state_count(), 1); // the first state, for messages in flight
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn previous_state_count(&self) -> usize {
         self.previous.len()
     }
 
     /// Encrypts an application message for the peer.
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let m1 = to_bob.encrypt(b"first", &mut rng)?;
+    /// let m2 = to_bob.encrypt(b"second", &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&m2)?; // any of them starts Bob's side
+    /// assert_eq!(to_alice.decrypt(&m1)?, b"first");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn encrypt<R: CryptoRng + ?Sized>(&mut self, plaintext: &[u8], rng: &mut R) -> Result<Vec<u8>> {
         self.encrypt_payload(plaintext, &[], PayloadKind::App, rng)
     }
@@ -313,6 +391,19 @@ impl Session {
     /// When the current state's unanswered setup goes stale (see
     /// [`Self::encrypt_at`]), or `None` once the peer has answered (or if
     /// the peer started this state).
+    ///
+    /// ```
+    /// use sealpost::{Account, limits::MAX_UNANSWERED_SETUP_MS};
+    /// let mut rng = sealpost::default_rng();
+    /// let now = 1_700_000_000_000;
+    /// let (alice, mut bob) = (Account::new(&mut rng, now), Account::new(&mut rng, now));
+    /// let mut to_bob = alice.create_outbound_session_at(&bob.prekey_bundle()?, now, &mut rng)?;
+    /// assert_eq!(to_bob.setup_stale_at_ms(), Some(now + MAX_UNANSWERED_SETUP_MS));
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// to_bob.decrypt(&to_alice.encrypt(b"hello", &mut rng)?)?;
+    /// assert_eq!(to_bob.setup_stale_at_ms(), None);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn setup_stale_at_ms(&self) -> Option<u64> {
         self.current.stale_at_ms()
     }
@@ -378,6 +469,18 @@ impl Session {
     /// A Burnout message is refused with [`Error::UnexpectedPayload`] and
     /// nothing changes: open it with [`Session::open_burnout`] or
     /// [`Session::open`], which enforce its envelope.
+    ///
+    /// ```
+    /// use sealpost::{Account, Error};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let m = to_bob.encrypt(b"twice?", &mut rng)?;
+    /// assert_eq!(to_alice.decrypt(&m)?, b"twice?");
+    /// assert_eq!(to_alice.decrypt(&m), Err(Error::DuplicateMessage));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>> {
         self.decrypt_parsed(&SessionMessage::parse(message)?, app_payload)
     }
@@ -388,6 +491,18 @@ impl Session {
     /// suffices. On error nothing changes in the session and `out` is left
     /// empty (its capacity zeroized and possibly released); the same errors
     /// as [`Session::decrypt`]. Example: [`Session::encrypt_into`].
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let mut text = Vec::with_capacity(64); // reused from message to message
+    /// to_alice.decrypt_into(&to_bob.encrypt(b"into", &mut rng)?, &mut text)?;
+    /// assert_eq!(text, b"into");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn decrypt_into(&mut self, message: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let buf = core::mem::take(out);
         *out = self.decrypt_parsed_in(&SessionMessage::parse(message)?, buf, app_payload)?;
@@ -617,6 +732,16 @@ impl Session {
     }
 
     /// Restores a session from [`Self::to_bytes`].
+    ///
+    /// ```
+    /// use sealpost::{Account, Session};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let restored = Session::from_bytes(&to_bob.to_bytes())?;
+    /// assert_eq!(restored.session_id(), to_bob.session_id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = state_reader(bytes, MessageType::SessionState)?;
         let local = IdentityKey::from_bytes(&r.array::<32>()?)?;

@@ -92,6 +92,18 @@ pub struct SessionMessage<'a> {
 
 impl<'a> SessionMessage<'a> {
     /// Parses a ratchet or setup message.
+    ///
+    /// ```
+    /// use sealpost::{Account, wire::SessionMessage};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let bytes = to_bob.encrypt(b"hi", &mut rng)?;
+    /// let m = SessionMessage::parse(&bytes)?;
+    /// assert!(m.is_setup());
+    /// assert!(SessionMessage::parse(&bytes[..40]).is_err()); // truncated
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
         let Frame { setup, header, split } = frame(bytes)?;
         let setup = match setup {
@@ -118,18 +130,51 @@ impl<'a> SessionMessage<'a> {
     }
 
     /// The bytes the message was parsed from.
+    ///
+    /// ```
+    /// use sealpost::{Account, wire::SessionMessage};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let bytes = to_bob.encrypt(b"hi", &mut rng)?;
+    /// let m = SessionMessage::parse(&bytes)?;
+    /// assert_eq!(m.as_bytes(), &bytes[..]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// Whether this message carries PQXDH setup data (the sender has not yet
     /// received a reply in this session).
+    ///
+    /// ```
+    /// use sealpost::{Account, wire::SessionMessage};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let bytes = to_bob.encrypt(b"hi", &mut rng)?;
+    /// let m = SessionMessage::parse(&bytes)?;
+    /// assert!(m.is_setup()); // until Bob replies
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_setup(&self) -> bool {
         self.setup.is_some()
     }
 
     /// For a setup message, the identity key it claims to come from
     /// (unauthenticated until decrypted).
+    ///
+    /// ```
+    /// use sealpost::{Account, wire::SessionMessage};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let bytes = to_bob.encrypt(b"hi", &mut rng)?;
+    /// let m = SessionMessage::parse(&bytes)?;
+    /// assert_eq!(m.claimed_sender(), Some(*alice.identity())); // route it to Alice's session
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn claimed_sender(&self) -> Option<IdentityKey> {
         self.setup.as_ref().map(|s| s.initiator)
     }
@@ -151,6 +196,19 @@ impl<'a> SessionMessage<'a> {
     }
 
     /// The message number within its sending chain.
+    ///
+    /// ```
+    /// use sealpost::{Account, wire::SessionMessage};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let bytes = to_bob.encrypt(b"hi", &mut rng)?;
+    /// let m = SessionMessage::parse(&bytes)?;
+    /// assert_eq!(m.message_number(), 0);
+    /// let next = to_bob.encrypt(b"again", &mut rng)?;
+    /// assert_eq!(SessionMessage::parse(&next)?.message_number(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn message_number(&self) -> u32 {
         self.header.index
     }
