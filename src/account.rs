@@ -274,6 +274,19 @@ impl Account {
     /// Without a clock, the session's unanswered setup ages from the
     /// bundle's signed-prekey creation time; prefer
     /// [`Self::create_outbound_session_at`].
+    ///
+    /// ```
+    /// use sealpost::Account;
+    /// let mut rng = sealpost::default_rng();
+    /// let alice = Account::new(&mut rng, 0);
+    /// let mut bob = Account::new(&mut rng, 0);
+    /// bob.generate_one_time_prekeys(1, &mut rng)?;
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?; // Bob may be offline
+    /// assert!(to_bob.is_post_quantum());
+    /// let first = to_bob.encrypt(b"see you at 10", &mut rng)?;
+    /// assert_eq!(bob.create_inbound_session(&first)?.1, b"see you at 10");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn create_outbound_session<R: CryptoRng + ?Sized>(
         &self,
         bundle: &PreKeyBundle,

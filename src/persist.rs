@@ -91,6 +91,18 @@ pub fn generate_export_key() -> zeroize::Zeroizing<[u8; 32]> {
 /// Implemented by [`Account`](crate::Account), [`Session`](crate::Session),
 /// [`Group`](crate::group::Group) and [`Vault`](crate::burnout::Vault); it
 /// cannot be implemented outside this crate.
+///
+/// ```
+/// use sealpost::{Account, Persist, generate_export_key};
+/// let mut rng = sealpost::default_rng();
+/// let mut account = Account::new(&mut rng, 0);
+/// let key = generate_export_key(); // keep it in the platform keystore
+/// let saved = account.export_encrypted(&key, &mut rng);
+/// let restored = Account::import_encrypted(&key, &saved)?;
+/// assert_eq!(restored.identity(), account.identity());
+/// assert!(Account::import_encrypted(&[0; 32], &saved).is_err()); // wrong key
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub trait Persist: Sized + sealed::Generation {
     /// The type byte of the plaintext serialization.
     const STATE_TYPE: MessageType;

@@ -428,6 +428,17 @@ impl SignedPreKey {
 /// issued ([`SessionError::UnknownOneTimePreKey`]) without remembering every
 /// consumed id.
 #[derive(Clone)]
+///
+/// ```
+/// use sealpost::Account;
+/// let mut rng = sealpost::default_rng();
+/// let mut account = Account::new(&mut rng, 0);
+/// account.generate_one_time_prekeys(5, &mut rng)?;
+/// // Read-only; Debug shows counts and ids, never a key.
+/// let shown = format!("{:?}", account.prekey_store());
+/// assert!(shown.contains("one_time_prekeys: 5"));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct PreKeyStore {
     current: SignedPreKey,
     previous: Vec<(SignedPreKey, u64)>,

@@ -72,6 +72,17 @@ impl<R: Read> Decryptor<R> {
     /// Reads the header of the upload `input` (positioned at its start) and
     /// checks it against `pointer`: [`AttachmentError::KeyMismatch`] if the
     /// upload is another attachment's (or its header was tampered with).
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Decryptor, Metadata};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[5u8; 70_000], Metadata::new("image/png"), &mut rng)?;
+    /// let mut image = Decryptor::new(&upload[..], &pointer)?; // checks the header and key
+    /// let mut out = Vec::new();
+    /// std::io::Read::read_to_end(&mut image, &mut out)?;
+    /// assert_eq!(out, [5u8; 70_000]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(mut input: R, pointer: &Pointer) -> Result<Self> {
         let mut header = [0u8; HEADER_LEN];
         if read_full(&mut input, &mut header)? < HEADER_LEN {
@@ -93,16 +104,42 @@ impl<R: Read> Decryptor<R> {
     }
 
     /// The plaintext length.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Decryptor, Metadata};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[5u8; 70_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert_eq!(Decryptor::new(&upload[..], &pointer)?.len(), 70_000);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn len(&self) -> u64 {
         self.pointer.len
     }
 
     /// Whether the attachment is empty.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Decryptor, Metadata};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[5u8; 70_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert!(!Decryptor::new(&upload[..], &pointer)?.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.pointer.len == 0
     }
 
     /// The upload reader, handed back.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Decryptor, Metadata};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[5u8; 70_000], Metadata::new("image/png"), &mut rng)?;
+    /// let reader = Decryptor::new(std::io::Cursor::new(upload.clone()), &pointer)?;
+    /// let cursor = reader.into_inner(); // the source back, e.g. to close a file
+    /// assert_eq!(cursor.get_ref().len(), upload.len());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn into_inner(self) -> R {
         self.input
     }
@@ -205,6 +242,18 @@ impl<R: Read> Read for Decryptor<R> {
 impl<R: Read + Seek> Decryptor<R> {
     /// Reads exactly `out.len()` plaintext bytes from `offset`, loading and
     /// authenticating only the chunks that hold them.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Decryptor, Metadata};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[5u8; 70_000], Metadata::new("image/png"), &mut rng)?;
+    /// let mut image = Decryptor::new(std::io::Cursor::new(&upload), &pointer)?;
+    /// let mut tail = [0u8; 10];
+    /// image.read_at(69_990, &mut tail)?; // reads and authenticates only the last chunk
+    /// assert_eq!(tail, [5u8; 10]);
+    /// assert!(image.read_at(69_995, &mut tail).is_err()); // past the end
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn read_at(&mut self, offset: u64, out: &mut [u8]) -> Result<()> {
         self.seek(SeekFrom::Start(offset)).map_err(AttachmentError::from)?;
         self.read_exact(out).map_err(AttachmentError::from)?;
@@ -255,6 +304,21 @@ impl<R: Read + Seek> Seek for Decryptor<R> {
 /// [`AttachmentError::Cancelled`]). Nothing of a chunk reaches `output`
 /// before it is authenticated; on an error, what `output` holds is an
 /// incomplete plaintext: discard it.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use sealpost::attachment::{self, Metadata};
+/// let mut rng = sealpost::default_rng();
+/// let (pointer, upload) = attachment::encrypt(&[3u8; 200_000], Metadata::new("video/webm"), &mut rng)?;
+/// let mut file = Vec::new(); // a File in an app
+/// let mut chunks = 0;
+/// attachment::decrypt_stream(&upload[..], &mut file, &pointer, |_progress| {
+///     chunks += 1;
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!((file.len(), chunks), (200_000, 4));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub fn decrypt_stream<Rd: Read, W: Write>(
     input: Rd,
     mut output: W,
@@ -281,6 +345,17 @@ pub fn decrypt_stream<Rd: Read, W: Write>(
 }
 
 /// Decrypts an upload held in memory (zeroized on drop).
+///
+/// ```
+/// use sealpost::attachment::{self, Metadata};
+/// let mut rng = sealpost::default_rng();
+/// let (pointer, mut upload) = attachment::encrypt(b"small file", Metadata::new("text/plain"), &mut rng)?;
+/// assert_eq!(attachment::decrypt(&pointer, &upload)?.as_slice(), b"small file");
+/// let last = upload.len() - 1;
+/// upload[last] ^= 1;
+/// assert!(attachment::decrypt(&pointer, &upload).is_err()); // tampered: refused
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub fn decrypt(pointer: &Pointer, upload: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     // The upload bounds the plaintext, whatever the pointer claims.
     let mut out = Zeroizing::new(Vec::with_capacity(usize::try_from(pointer.len).unwrap_or(0).min(upload.len())));

@@ -68,6 +68,18 @@ impl<W: Write> Encryptor<W> {
     /// An encryptor with the default chunk size
     /// ([`DEFAULT_CHUNK_SIZE`]); writes the header to `out` at once. The
     /// file key and salt come from `rng`.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Encryptor, Metadata};
+    /// use std::io::Write;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut enc = Encryptor::new(Vec::new(), Metadata::new("text/plain"), &mut rng)?;
+    /// enc.write_all(b"written in pieces, ")?;
+    /// enc.write_all(b"as they come")?;
+    /// let (pointer, upload) = enc.finish_into()?;
+    /// assert_eq!(attachment::decrypt(&pointer, &upload)?.as_slice(), b"written in pieces, as they come");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new<R: CryptoRng + ?Sized>(out: W, metadata: Metadata, rng: &mut R) -> Result<Self> {
         Self::with_chunk_size(out, metadata, DEFAULT_CHUNK_SIZE, rng)
     }
@@ -76,6 +88,17 @@ impl<W: Write> Encryptor<W> {
     /// [`MIN_ATTACHMENT_CHUNK`](crate::limits::MIN_ATTACHMENT_CHUNK) to
     /// [`MAX_ATTACHMENT_CHUNK`](crate::limits::MAX_ATTACHMENT_CHUNK)).
     /// Larger chunks cost less per byte; smaller ones make a seek read less.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Encryptor, Metadata};
+    /// use std::io::Write;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut enc = Encryptor::with_chunk_size(Vec::new(), Metadata::new("audio/ogg"), 16 * 1024, &mut rng)?;
+    /// enc.write_all(&[1u8; 40_000])?;
+    /// let (pointer, _upload) = enc.finish_into()?;
+    /// assert_eq!(pointer.chunk_size(), 16 * 1024);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_chunk_size<R: CryptoRng + ?Sized>(
         mut out: W,
         metadata: Metadata,
@@ -95,6 +118,16 @@ impl<W: Write> Encryptor<W> {
     }
 
     /// Plaintext bytes taken so far.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Encryptor, Metadata};
+    /// use std::io::Write;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut enc = Encryptor::new(Vec::new(), Metadata::new("text/plain"), &mut rng)?;
+    /// enc.write_all(&[0u8; 1234])?;
+    /// assert_eq!(enc.bytes_written(), 1234);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bytes_written(&self) -> u64 {
         self.len
     }
@@ -145,11 +178,34 @@ impl<W: Write> Encryptor<W> {
 
     /// Seals the last chunk, flushes `W` and returns the pointer (and
     /// nothing else: the upload is complete in `W`).
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Encryptor, Metadata};
+    /// use std::io::Write;
+    /// let mut rng = sealpost::default_rng();
+    /// let file = std::io::Cursor::new(Vec::new()); // a File in an app
+    /// let mut enc = Encryptor::new(file, Metadata::new("text/plain"), &mut rng)?;
+    /// enc.write_all(b"done")?;
+    /// let pointer = enc.finish()?; // the last chunk is sealed and flushed
+    /// assert_eq!(pointer.len(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn finish(self) -> Result<Pointer> {
         Ok(self.finish_into()?.0)
     }
 
     /// [`finish`](Self::finish), also handing `W` back.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Encryptor, Metadata};
+    /// use std::io::Write;
+    /// let mut rng = sealpost::default_rng();
+    /// let mut enc = Encryptor::new(Vec::new(), Metadata::new("text/plain"), &mut rng)?;
+    /// enc.write_all(b"done")?;
+    /// let (pointer, upload) = enc.finish_into()?;
+    /// assert_eq!(pointer.ciphertext_len(), upload.len() as u64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn finish_into(mut self) -> Result<(Pointer, W)> {
         if self.failed {
             return Err(AttachmentError::EncryptorFailed.into());

@@ -123,6 +123,20 @@ pub use pointer::{Metadata, Pointer};
 /// How far a long operation is: plaintext bytes done, and the total when
 /// known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use sealpost::attachment::{self, Metadata};
+/// let mut rng = sealpost::default_rng();
+/// let (pointer, upload) = attachment::encrypt(&[1u8; 150_000], Metadata::new("image/png"), &mut rng)?;
+/// let mut seen = Vec::new();
+/// attachment::decrypt_stream(&upload[..], std::io::sink(), &pointer, |p| {
+///     seen.push((p.done, p.total));
+///     ControlFlow::Continue(()) // Break cancels
+/// })?;
+/// assert_eq!(seen.last(), Some(&(150_000, Some(150_000))));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct Progress {
     /// Plaintext bytes encrypted or decrypted so far.
     pub done: u64,

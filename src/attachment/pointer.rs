@@ -39,55 +39,121 @@ pub struct Metadata {
 impl Metadata {
     /// Metadata with a content type (a MIME type such as `image/png`; may be
     /// empty), and nothing else.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// let metadata = Metadata::new("image/png");
+    /// assert_eq!(metadata.content_type(), "image/png");
+    /// assert_eq!(metadata.file_name(), None);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn new(content_type: impl Into<String>) -> Self {
         Self { content_type: content_type.into(), ..Self::default() }
     }
 
     /// With a file name.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// let metadata = Metadata::new("application/pdf").with_file_name("q3.pdf");
+    /// assert_eq!(metadata.file_name(), Some("q3.pdf"));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn with_file_name(mut self, name: impl Into<String>) -> Self {
         self.file_name = Some(name.into());
         self
     }
 
     /// With a duration (voice notes, video), in milliseconds.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// let note = Metadata::new("audio/ogg").with_duration_ms(12_500);
+    /// assert_eq!(note.duration_ms(), Some(12_500));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn with_duration_ms(mut self, duration_ms: u64) -> Self {
         self.duration_ms = Some(duration_ms);
         self
     }
 
     /// With a waveform (a voice note's amplitude, one byte per sample).
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// let note = Metadata::new("audio/ogg").with_waveform(vec![0, 40, 255, 40]);
+    /// assert_eq!(note.waveform(), Some(&[0, 40, 255, 40][..]));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn with_waveform(mut self, waveform: Vec<u8>) -> Self {
         self.waveform = Some(waveform);
         self
     }
 
     /// With a thumbnail (an image's preview bytes, in any format).
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// let photo = Metadata::new("image/jpeg").with_thumbnail(vec![0xff, 0xd8]);
+    /// assert_eq!(photo.thumbnail(), Some(&[0xff, 0xd8][..]));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn with_thumbnail(mut self, thumbnail: Vec<u8>) -> Self {
         self.thumbnail = Some(thumbnail);
         self
     }
 
     /// The content type.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// assert_eq!(Metadata::new("video/webm").content_type(), "video/webm");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn content_type(&self) -> &str {
         &self.content_type
     }
 
     /// The file name, if given.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// assert_eq!(Metadata::new("text/plain").with_file_name("notes.txt").file_name(), Some("notes.txt"));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn file_name(&self) -> Option<&str> {
         self.file_name.as_deref()
     }
 
     /// The duration in milliseconds, if given.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// assert_eq!(Metadata::new("audio/ogg").duration_ms(), None);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn duration_ms(&self) -> Option<u64> {
         self.duration_ms
     }
 
     /// The waveform, if given.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// assert_eq!(Metadata::new("audio/ogg").waveform(), None);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn waveform(&self) -> Option<&[u8]> {
         self.waveform.as_deref()
     }
 
     /// The thumbnail, if given.
+    ///
+    /// ```
+    /// use sealpost::attachment::Metadata;
+    /// assert_eq!(Metadata::new("image/png").thumbnail(), None);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn thumbnail(&self) -> Option<&[u8]> {
         self.thumbnail.as_deref()
     }
@@ -114,6 +180,16 @@ impl Metadata {
 /// `Debug` shows the length and metadata only. Its bytes leave memory only
 /// inside a message's encryption.
 #[derive(Clone, PartialEq, Eq)]
+///
+/// ```
+/// use sealpost::attachment::{self, Metadata, Pointer};
+/// let mut rng = sealpost::default_rng();
+/// let (pointer, upload) = attachment::encrypt(b"minutes", Metadata::new("text/plain").with_file_name("m.txt"), &mut rng)?;
+/// // Upload `upload` anywhere; send the pointer inside a sealpost message.
+/// let received = Pointer::parse(&pointer.to_bytes())?;
+/// assert_eq!(attachment::decrypt(&received, &upload)?.as_slice(), b"minutes");
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct Pointer {
     pub(crate) key: FileKey,
     pub(crate) chunk: ChunkSize,
@@ -133,27 +209,67 @@ impl core::fmt::Debug for Pointer {
 
 impl Pointer {
     /// The plaintext length in bytes.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Metadata, Pointer};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[7u8; 100_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert_eq!(pointer.len(), 100_000); // plaintext bytes
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn len(&self) -> u64 {
         self.len
     }
 
     /// Whether the attachment is empty.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Metadata, Pointer};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[7u8; 100_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert!(!pointer.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The chunk size in bytes.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Metadata, Pointer};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[7u8; 100_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert_eq!(pointer.chunk_size(), attachment::DEFAULT_CHUNK_SIZE);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn chunk_size(&self) -> usize {
         self.chunk.bytes()
     }
 
     /// The length of the upload (the ciphertext) in bytes: what to expect
     /// from the server.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Metadata, Pointer};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[7u8; 100_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert_eq!(pointer.ciphertext_len(), upload.len() as u64); // what to expect from the server
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn ciphertext_len(&self) -> u64 {
         self.chunk.ciphertext_len(self.len)
     }
 
     /// The app's metadata.
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Metadata, Pointer};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[7u8; 100_000], Metadata::new("image/png"), &mut rng)?;
+    /// assert_eq!(pointer.metadata().content_type(), "image/png");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
@@ -165,6 +281,15 @@ impl Pointer {
     /// length + UTF-8)] | [duration (u64)] | [waveform (u32 length +
     /// bytes)] | [thumbnail (u32 length + bytes)]`, the optional fields in
     /// that order, present as the flags say (bits 0 to 3).
+    ///
+    /// ```
+    /// use sealpost::attachment::{self, Metadata, Pointer};
+    /// let mut rng = sealpost::default_rng();
+    /// let (pointer, upload) = attachment::encrypt(&[7u8; 100_000], Metadata::new("image/png"), &mut rng)?;
+    /// let sent = pointer.to_bytes(); // holds the file key: send it end-to-end encrypted
+    /// assert_eq!(Pointer::parse(&sent)?.len(), pointer.len());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let m = &self.metadata;
         let extra = m.file_name.as_ref().map_or(0, String::len)

@@ -102,22 +102,50 @@ impl Envelope {
     }
 
     /// When the sender says it sent the message.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// assert_eq!(Envelope::with_ttl(1_000, 60_000).sent_at_ms(), 1_000);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn sent_at_ms(&self) -> u64 {
         self.sent_at_ms
     }
 
     /// When the message expires, if ever.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// assert_eq!(Envelope::with_ttl(1_000, 60_000).expires_at_ms(), Some(61_000));
+    /// assert_eq!(Envelope::new(1_000).expires_at_ms(), None); // never expires
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn expires_at_ms(&self) -> Option<u64> {
         self.expires_at_ms
     }
 
     /// Whether the message is erased after its first read.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// assert!(Envelope::new(0).burn_after_reading().is_burn_after_reading());
+    /// assert!(!Envelope::new(0).is_burn_after_reading());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_burn_after_reading(&self) -> bool {
         self.burn_after_reading
     }
 
     /// Whether the message has expired at `now_ms` (readable while
     /// `now_ms < expires_at`).
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// let envelope = Envelope::with_ttl(1_000, 60_000);
+    /// assert!(!envelope.is_expired(60_999));
+    /// assert!(envelope.is_expired(61_000));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expires_at_ms.is_some_and(|at| now_ms >= at)
     }
@@ -153,6 +181,13 @@ impl Envelope {
     }
 
     /// The 18-byte encoding.
+    ///
+    /// ```
+    /// use sealpost::burnout::Envelope;
+    /// let envelope = Envelope::with_ttl(1_000, 60_000).burn_after_reading();
+    /// assert_eq!(Envelope::from_bytes(&envelope.to_bytes())?, envelope);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> [u8; ENVELOPE_LEN] {
         let mut w = Writer::with_capacity(ENVELOPE_LEN);
         let mut flags = 0;

@@ -56,27 +56,67 @@ impl BurnoutMessage {
     /// The sender's own copy of a message it sent, to keep in its
     /// [`Vault`](super::Vault) under the same rule as the recipients'
     /// copies. `own_identity` is the local identity (the sender).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let copy = BurnoutMessage::outgoing(b"the code is 4711", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert!(copy.is_outgoing()); // our own copy, kept under the same rule
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn outgoing(plaintext: &[u8], envelope: Envelope, own_identity: IdentityKey) -> Self {
         Self { plaintext: Zeroizing::new(plaintext.to_vec()), envelope, sender: own_identity, outgoing: true }
     }
 
     /// The authenticated envelope.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let copy = BurnoutMessage::outgoing(b"the code is 4711", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert_eq!(copy.envelope().expires_at_ms(), Some(61_000));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn envelope(&self) -> &Envelope {
         &self.envelope
     }
 
     /// Who sent the message (our own identity for an
     /// [outgoing](Self::outgoing) copy).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let copy = BurnoutMessage::outgoing(b"the code is 4711", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert_eq!(copy.sender(), &me);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn sender(&self) -> &IdentityKey {
         &self.sender
     }
 
     /// Whether this is the sender's own copy.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let copy = BurnoutMessage::outgoing(b"the code is 4711", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert!(copy.is_outgoing());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_outgoing(&self) -> bool {
         self.outgoing
     }
 
     /// Length of the plaintext in bytes.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let copy = BurnoutMessage::outgoing(b"the code is 4711", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert_eq!(copy.plaintext_len(), 16); // without reading it
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn plaintext_len(&self) -> usize {
         self.plaintext.len()
     }
@@ -85,6 +125,16 @@ impl BurnoutMessage {
     /// burn-after-reading message is read at most once this way too).
     /// Refused with [`BurnoutError::Expired`](crate::error::BurnoutError::Expired) at or after
     /// the expiry, in which case the plaintext is zeroized.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let copy = BurnoutMessage::outgoing(b"the code is 4711", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert_eq!(copy.into_plaintext(2_000)?.as_slice(), b"the code is 4711");
+    /// let late = BurnoutMessage::outgoing(b"too late", Envelope::with_ttl(1_000, 60_000), me);
+    /// assert!(late.into_plaintext(61_000).is_err()); // expired: refused, never returned
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn into_plaintext(self, now_ms: u64) -> Result<Zeroizing<Vec<u8>>> {
         self.envelope.check_expiry(now_ms)?;
         Ok(self.plaintext)
@@ -124,6 +174,21 @@ impl fmt::Debug for BurnoutMessage {
 // Returned once and matched at once: boxing the larger variant would cost
 // an allocation per message for no benefit.
 #[allow(clippy::large_enum_variant)]
+///
+/// ```
+/// use sealpost::{Account, burnout::{Envelope, Opened}};
+/// let mut rng = sealpost::default_rng();
+/// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+/// for m in [to_bob.encrypt(b"plain", &mut rng)?, to_bob.encrypt_burnout(b"brief", &Envelope::with_ttl(0, 60_000), &mut rng)?] {
+///     match to_alice.open(&m, 1_000)? {
+///         Opened::Message(text) => assert_eq!(text, b"plain"),
+///         Opened::Burnout(message) => assert_eq!(message.plaintext_len(), 5), // into the vault
+///     }
+/// }
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum Opened {
     /// An ordinary message (as [`Session::decrypt`](crate::Session::decrypt)
     /// returns it).
@@ -134,6 +199,17 @@ pub enum Opened {
 
 impl Opened {
     /// The plaintext of an ordinary message, if this is one.
+    ///
+    /// ```
+    /// use sealpost::{Account, burnout::Opened};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let opened: Opened = to_alice.open(&to_bob.encrypt(b"plain", &mut rng)?, 0)?;
+    /// assert_eq!(opened.into_message(), Some(b"plain".to_vec()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn into_message(self) -> Option<Vec<u8>> {
         match self {
             Self::Message(m) => Some(m),
@@ -142,6 +218,18 @@ impl Opened {
     }
 
     /// The Burnout message, if this is one.
+    ///
+    /// ```
+    /// use sealpost::{Account, burnout::Envelope};
+    /// let mut rng = sealpost::default_rng();
+    /// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+    /// let m = to_bob.encrypt_burnout(b"brief", &Envelope::with_ttl(0, 5_000), &mut rng)?;
+    /// let burnout = to_alice.open(&m, 1_000)?.into_burnout().unwrap();
+    /// assert_eq!(burnout.into_plaintext(1_000)?.as_slice(), b"brief");
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn into_burnout(self) -> Option<BurnoutMessage> {
         match self {
             Self::Burnout(m) => Some(m),

@@ -101,11 +101,24 @@ crate::text::serde_via_text!(VaultId);
 
 impl VaultId {
     /// The number, for the application's own index.
+    ///
+    /// ```
+    /// use sealpost::burnout::VaultId;
+    /// assert_eq!(VaultId::from_u64(7).to_u64(), 7);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_u64(self) -> u64 {
         self.0
     }
 
     /// An id from [`Self::to_u64`].
+    ///
+    /// ```
+    /// use sealpost::burnout::VaultId;
+    /// let id = VaultId::from_u64(42); // as stored in the app's database
+    /// assert_eq!(id.to_u64(), 42);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_u64(id: u64) -> Self {
         Self(id)
     }
@@ -113,6 +126,17 @@ impl VaultId {
 
 /// What the vault knows about an entry, without its plaintext.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// ```
+/// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+/// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+/// let mut vault = Vault::new();
+/// let id = vault.insert(BurnoutMessage::outgoing(b"hello", Envelope::with_ttl(0, 60_000), me), 0)?;
+/// let info = vault.info(id).unwrap(); // for the list view, without burning
+/// assert_eq!((info.sender, info.outgoing, info.len), (me, true, 5));
+/// assert_eq!(info.envelope.expires_at_ms(), Some(60_000));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct EntryInfo {
     /// The entry's authenticated envelope.
     pub envelope: Envelope,
@@ -130,6 +154,17 @@ pub struct EntryInfo {
 /// zeroized when the guard is dropped; otherwise it borrows the entry from
 /// the vault (so the vault cannot purge while it is held). Not `Clone`;
 /// `Debug` shows the length only.
+///
+/// ```
+/// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+/// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+/// let mut vault = Vault::new();
+/// let id = vault.insert(BurnoutMessage::outgoing(b"hello", Envelope::new(0), me), 0)?;
+/// let text = vault.read(id, 1)?;
+/// assert_eq!(&*text, b"hello"); // derefs to the bytes
+/// assert!(!text.was_burned());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct Plaintext<'a> {
     inner: Inner<'a>,
 }
@@ -141,6 +176,15 @@ enum Inner<'a> {
 
 impl Plaintext<'_> {
     /// Whether this read burned the entry (it is no longer in the vault).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"once", Envelope::new(0).burn_after_reading(), me), 0)?;
+    /// assert!(vault.read(id, 1)?.was_burned());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn was_burned(&self) -> bool {
         matches!(self.inner, Inner::Burned(_))
     }
@@ -238,6 +282,13 @@ impl fmt::Debug for Vault {
 
 impl Vault {
     /// An empty vault.
+    ///
+    /// ```
+    /// use sealpost::burnout::Vault;
+    /// let vault = Vault::new();
+    /// assert!(vault.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -315,6 +366,16 @@ impl Vault {
     /// it (does not burn). `None` if the vault does not hold it. Entries
     /// expired since the last call that took a clock are still listed:
     /// call [`Self::purge`] first when the list is shown.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// let info = vault.info(id).unwrap();
+    /// assert_eq!((info.len, info.outgoing), (11, true));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn info(&self, id: VaultId) -> Option<EntryInfo> {
         self.entries.get(&id.0).map(|m| EntryInfo {
             envelope: *m.envelope(),
@@ -325,12 +386,31 @@ impl Vault {
     }
 
     /// Ids of the entries held, oldest first.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert_eq!(vault.ids().collect::<Vec<_>>(), [id]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn ids(&self) -> impl Iterator<Item = VaultId> + '_ {
         self.entries.keys().map(|&id| VaultId(id))
     }
 
     /// Erases an entry now (the user deleted it). Returns whether it was
     /// held.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert!(vault.remove(id));
+    /// assert!(vault.read(id, 1).is_err());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn remove(&mut self, id: VaultId) -> bool {
         self.erase(id.0, Erased::Removed).is_some()
     }
@@ -343,6 +423,17 @@ impl Vault {
     /// latest one the vault was given (a device clock set back, a restored
     /// export) counts as that latest one, so it extends nothing. This holds
     /// for every method that takes a clock.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert_eq!(vault.purge(3_599_999), 0);
+    /// assert_eq!(vault.purge(3_600_000), 1);
+    /// assert!(vault.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn purge(&mut self, now_ms: u64) -> usize {
         let now_ms = self.clock_ms.max(now_ms);
         self.clock_ms = now_ms;
@@ -359,21 +450,57 @@ impl Vault {
 
     /// The earliest expiry among the entries: when the application should
     /// next call [`Self::purge`]. `None` if no entry expires.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert_eq!(vault.next_expiry(), Some(3_600_000)); // schedule the next purge
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn next_expiry(&self) -> Option<u64> {
         self.entries.values().filter_map(|m| m.envelope().expires_at_ms()).min()
     }
 
     /// Number of entries held.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert_eq!(vault.len(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the vault holds no entry.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert!(!vault.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Total plaintext bytes held (at most [`MAX_VAULT_BYTES`]).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// assert_eq!(vault.plaintext_bytes(), 11);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn plaintext_bytes(&self) -> usize {
         self.bytes
     }
@@ -382,11 +509,32 @@ impl Vault {
     /// [`Self::read`], [`Self::purge`] or [`Self::export_encrypted_at`]; it
     /// never moves backwards). Serialization drops entries expired at this
     /// time.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// vault.purge(5_000);
+    /// vault.purge(1_000); // a clock set back does not move it
+    /// assert_eq!(vault.clock_ms(), 5_000);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn clock_ms(&self) -> u64 {
         self.clock_ms
     }
 
     /// Erases every entry.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, burnout::{BurnoutMessage, Envelope, Vault}};
+    /// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+    /// let mut vault = Vault::new();
+    /// let id = vault.insert(BurnoutMessage::outgoing(b"for an hour", Envelope::with_ttl(0, 3_600_000), me), 0)?;
+    /// vault.clear();
+    /// assert!(vault.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn clear(&mut self) {
         let ids: Vec<u64> = self.entries.keys().copied().collect();
         for id in ids {

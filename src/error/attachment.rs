@@ -9,6 +9,16 @@ use thiserror::Error;
 /// 0.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{AttachmentError, Error, attachment::{self, Metadata}};
+/// let mut rng = sealpost::default_rng();
+/// let (pointer, upload) = attachment::encrypt(b"file", Metadata::new("text/plain"), &mut rng)?;
+/// let (other, _) = attachment::encrypt(b"file", Metadata::new("text/plain"), &mut rng)?;
+/// assert_eq!(attachment::decrypt(&other, &upload).err(), Some(Error::Attachment(AttachmentError::KeyMismatch)));
+/// assert!(attachment::decrypt(&pointer, &upload[..upload.len() - 1]).is_err()); // truncated
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum AttachmentError {
     /// The ciphertext's header does not match the pointer's key (its key
     /// check differs): another attachment's upload, or a tampered header.

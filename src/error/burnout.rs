@@ -11,6 +11,18 @@ use super::WireError;
 /// changes nothing (see [`burnout`](crate::burnout)).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{BurnoutError, Error, burnout::Envelope};
+/// use sealpost::Account;
+/// let mut rng = sealpost::default_rng();
+/// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+/// let m = to_bob.encrypt_burnout(b"brief", &Envelope::with_ttl(0, 1_000), &mut rng)?;
+/// assert_eq!(to_alice.open(&m, 1_000).err(), Some(Error::Burnout(BurnoutError::Expired { expired_at_ms: 1_000 })));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum BurnoutError {
     /// A Burnout message opened (or a vault entry read) at or after its
     /// expiry time. Its plaintext is not returned; when opening, its message
@@ -45,6 +57,16 @@ pub enum BurnoutError {
 /// Why a [`Vault`](crate::burnout::Vault) lookup returned nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Error, IdentityKeyPair, VaultError, burnout::{BurnoutMessage, Envelope, Vault}};
+/// let me = *IdentityKeyPair::from_seed(&[1; 32]).public();
+/// let mut vault = Vault::new();
+/// let id = vault.insert(BurnoutMessage::outgoing(b"once", Envelope::new(0).burn_after_reading(), me), 0)?;
+/// vault.read(id, 1)?;
+/// assert_eq!(vault.read(id, 2).err(), Some(Error::Vault(VaultError::BurnedAfterReading)));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum VaultError {
     /// The vault entry was burned after its first read; its plaintext is
     /// gone.

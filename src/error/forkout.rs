@@ -13,6 +13,16 @@ use crate::identity::IdentityKey;
 /// Why a Forkout could not be sealed or opened. No state was changed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Account, Error, ForkoutError, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, bob, carol) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+/// let refused = forkout::seal(&manager, b"x".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng);
+/// assert!(matches!(refused, Err(Error::Forkout(ForkoutError::RecipientsUnreachable { .. }))));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum ForkoutError {
     /// A Forkout key slot names a different Forkout than the delivery
     /// carrying it (a slot moved from another Forkout).
@@ -57,6 +67,18 @@ pub enum ForkoutError {
 /// A recipient that could not be given a slot, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Account, Error, ForkoutError, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, bob, carol) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// use sealpost::forkout::UnreachableReason;
+/// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+/// let (_, report) = forkout::seal(&manager, b"x".to_vec(), recipients, SealPolicy::SkipUnreachable, None, &mut rng)?;
+/// assert_eq!(report.unreachable[0].identity, *carol.identity());
+/// assert_eq!(report.unreachable[0].reason, UnreachableReason::NoSessionOrBundle);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct Unreachable {
     /// The recipient.
     pub identity: IdentityKey,
@@ -67,6 +89,18 @@ pub struct Unreachable {
 /// Why a recipient could not be reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Account, Error, ForkoutError, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, bob, carol) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// use sealpost::forkout::UnreachableReason;
+/// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Bundle(manager.prekey_bundle()?)];
+/// let (_, report) = forkout::seal(&manager, b"x".to_vec(), recipients, SealPolicy::SkipUnreachable, None, &mut rng)?;
+/// // The sender's own bundle is refused as a recipient.
+/// assert!(matches!(report.unreachable[0].reason, UnreachableReason::InvalidBundle(_)));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum UnreachableReason {
     /// The caller has neither a session nor a prekey bundle for them.
     NoSessionOrBundle,

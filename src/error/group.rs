@@ -6,6 +6,19 @@ use thiserror::Error;
 /// state was changed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Error, GroupError, IdentityKeyPair, group::{Group, GroupId}};
+/// let mut rng = sealpost::default_rng();
+/// let (me, other) = (*IdentityKeyPair::generate(&mut rng).public(), *IdentityKeyPair::generate(&mut rng).public());
+/// let id = GroupId::random(&mut rng);
+/// let mut theirs = Group::new(id, other, [me], &mut rng)?;
+/// let mut mine = Group::new(id, me, [other], &mut rng)?;
+/// let m = theirs.encrypt(b"hi", &mut rng)?;
+/// // No distribution from them yet: a typed error, nothing changes.
+/// assert!(matches!(mine.decrypt(&m, 0), Err(Error::Group(GroupError::UnknownSenderKey { .. }))));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum GroupError {
     /// A group message or distribution comes from someone who is not a
     /// member of the group (never added, or removed).

@@ -45,6 +45,14 @@ pub use session::SessionError;
 /// Parsers are total: every input yields either a value or one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Error, WireError, wire::SessionMessage};
+/// assert!(matches!(SessionMessage::parse(&[3, 0x02]), Err(WireError::Truncated { .. })));
+/// let e: Error = WireError::UnsupportedVersion(2).into(); // inside Error::Wire
+/// assert!(matches!(e, Error::Wire(WireError::UnsupportedVersion(2))));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum WireError {
     /// The input ended before the structure was complete.
     #[error("input truncated: needed {needed} more bytes")]
@@ -92,6 +100,24 @@ pub enum WireError {
 /// in one variant per protocol (shared variants first, then one per protocol).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Account, Error};
+/// let mut rng = sealpost::default_rng();
+/// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+/// let mut m = to_bob.encrypt(b"hello", &mut rng)?;
+/// let last = m.len() - 1;
+/// m[last] ^= 1;
+/// match to_alice.decrypt(&m) {
+///     Err(Error::AuthenticationFailed) => {} // forged or corrupted: drop it, nothing changed
+///     other => panic!("{other:?}"),
+/// }
+/// // Every error says what happened in words.
+/// assert!(!Error::AuthenticationFailed.to_string().is_empty());
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum Error {
     /// The input bytes are malformed.
     #[error("malformed input: {0}")]

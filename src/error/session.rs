@@ -5,6 +5,20 @@ use thiserror::Error;
 /// Why a 1:1 message or session setup was refused. No state was changed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::Account;
+/// let mut rng = sealpost::default_rng();
+/// let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let (mut to_alice, _) = bob.create_inbound_session(&to_bob.encrypt(b"hi", &mut rng)?)?;
+/// let (mut again, _) = (alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?, ());
+/// let setup = again.encrypt(b"new start", &mut rng)?;
+/// // Session::decrypt cannot take a setup message of a new state; Account::decrypt can.
+/// assert_eq!(to_alice.decrypt(&setup), Err(sealpost::SessionError::UnknownSessionSetup.into()));
+/// assert_eq!(bob.decrypt(&mut to_alice, &setup)?, b"new start");
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum SessionError {
     /// The message is further ahead in its chain than
     /// [`MAX_FORWARD_JUMP`](crate::limits::MAX_FORWARD_JUMP) allows.

@@ -84,16 +84,59 @@ pub struct DeliveryRef<'a> {
 
 impl DeliveryRef<'_> {
     /// Length of the encoded delivery.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?;
+    /// assert_eq!(delivery.encoded_len(), delivery.to_vec().len());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn encoded_len(&self) -> usize {
         2 + FORKOUT_ID_LEN + 4 + self.slot.len() + self.body.encoded_len()
     }
 
     /// Encodes the delivery into a new buffer.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// assert!(ForkoutDelivery::parse(&delivery).is_ok());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_vec(&self) -> Vec<u8> {
         collect(self.encoded_len(), |mut out| self.emit(&mut out))
     }
 
     /// Streams the encoded delivery into `w` without building it in memory.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let mut out = Vec::new(); // a socket or a file in a relay
+    /// bundle.delivery(bob.identity())?.write_to(&mut out).expect("writing to a Vec");
+    /// assert_eq!(out, bundle.delivery(bob.identity())?.to_vec());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
         self.emit(&mut |b: &[u8]| w.write_all(b))
     }
@@ -155,6 +198,20 @@ impl<'a> ForkoutBundle<'a> {
     /// and refused if invalid, when the recipient parses its delivery
     /// ([`ForkoutDelivery::parse`]). That keeps a relay's split at O(slot)
     /// per recipient: decoding an identity key is about 40 µs.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// assert_eq!(bundle.id(), sealed.id());
+    /// assert!(ForkoutBundle::parse(&bytes[..40]).is_err());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.header(MessageType::ForkoutBundle)?;
@@ -185,32 +242,113 @@ impl<'a> ForkoutBundle<'a> {
     }
 
     /// The Forkout's id.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// assert_eq!(bundle.id(), sealed.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn id(&self) -> ForkoutId {
         ForkoutId::from_bytes(*self.id)
     }
 
     /// How many recipients the bundle addresses.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// assert_eq!(bundle.recipient_count(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn recipient_count(&self) -> usize {
         self.entries.len()
     }
 
     /// The recipient ids (identity-key bytes, not validated as keys: a relay
     /// only routes by them), ascending.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// assert_eq!(bundle.recipients().collect::<Vec<_>>(), [bob.identity().as_bytes()]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn recipients(&self) -> impl ExactSizeIterator<Item = &'a [u8; 32]> + '_ {
         self.entries.iter().map(|(id, _)| *id)
     }
 
     /// Length of the (encrypted) body.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// assert_eq!(bundle.body_len(), 4);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn body_len(&self) -> usize {
         self.body.ciphertext.len()
     }
 
     /// The delivery for one recipient, or [`ForkoutError::NotARecipient`].
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// assert!(bundle.delivery(bob.identity()).is_ok());
+    /// assert!(bundle.delivery(manager.identity()).is_err()); // not a recipient
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn delivery(&self, recipient: &IdentityKey) -> Result<DeliveryRef<'a>> {
         self.delivery_for_id(recipient.as_bytes())
     }
 
     /// The delivery for a raw recipient id, or [`ForkoutError::NotARecipient`].
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// // A relay that routes by raw id bytes need not parse an identity key.
+    /// let id: [u8; 32] = bob.identity().to_bytes();
+    /// assert!(bundle.delivery_for_id(&id).is_ok());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn delivery_for_id(&self, recipient: &[u8; 32]) -> Result<DeliveryRef<'a>> {
         let at = self
             .entries
@@ -227,6 +365,22 @@ impl<'a> ForkoutBundle<'a> {
     }
 
     /// Every recipient's id and delivery, ascending by id, built lazily.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// for (recipient, delivery) in bundle.deliveries() {
+    ///     assert_eq!(recipient, bob.identity().as_bytes());
+    ///     assert!(!delivery.to_vec().is_empty());
+    /// }
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn deliveries(&self) -> impl ExactSizeIterator<Item = (&'a [u8; 32], DeliveryRef<'a>)> + '_ {
         self.entries.iter().map(|(recipient, slot)| (*recipient, DeliveryRef { id: self.id, slot, body: self.body }))
     }
@@ -258,6 +412,21 @@ pub struct ForkoutDelivery<'a> {
 
 impl<'a> ForkoutDelivery<'a> {
     /// Parses a delivery.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// let parsed = ForkoutDelivery::parse(&delivery)?;
+    /// assert_eq!(parsed.id(), sealed.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn parse(bytes: &'a [u8]) -> core::result::Result<Self, WireError> {
         let mut r = Reader::new(bytes);
         r.header(MessageType::ForkoutDelivery)?;
@@ -270,11 +439,41 @@ impl<'a> ForkoutDelivery<'a> {
 
     /// The Forkout id the delivery claims (checked against the slot at
     /// open).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// let parsed = ForkoutDelivery::parse(&delivery)?;
+    /// assert_eq!(parsed.id(), sealed.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn id(&self) -> ForkoutId {
         ForkoutId::from_bytes(*self.inner.id)
     }
 
     /// The key-slot 1:1 message.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// let parsed = ForkoutDelivery::parse(&delivery)?;
+    /// assert!(sealpost::wire::SessionMessage::parse(parsed.slot_message())?.is_setup());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn slot_message(&self) -> &'a [u8] {
         self.inner.slot
     }
@@ -282,17 +481,62 @@ impl<'a> ForkoutDelivery<'a> {
     /// Whether the slot is a session-setup message: if the recipient has no
     /// session with [`Self::claimed_sender`], open with
     /// [`open_new`](super::open_new).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// let parsed = ForkoutDelivery::parse(&delivery)?;
+    /// assert!(parsed.is_first_contact()); // Bob was reached through his bundle
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn is_first_contact(&self) -> bool {
         self.slot.is_setup()
     }
 
     /// For a first-contact slot, the identity it claims to come from
     /// (authenticated only once opened).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// let parsed = ForkoutDelivery::parse(&delivery)?;
+    /// assert_eq!(parsed.claimed_sender(), Some(*manager.identity())); // unauthenticated until opened
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn claimed_sender(&self) -> Option<IdentityKey> {
         self.slot.claimed_sender()
     }
 
     /// Length of the (encrypted) body.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, ForkoutBundle, ForkoutDelivery, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bytes = sealed.to_bytes();
+    /// let bundle = ForkoutBundle::parse(&bytes)?;
+    /// let delivery = bundle.delivery(bob.identity())?.to_vec();
+    /// let parsed = ForkoutDelivery::parse(&delivery)?;
+    /// assert_eq!(parsed.body_len(), 4);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn body_len(&self) -> usize {
         self.inner.body.ciphertext.len()
     }

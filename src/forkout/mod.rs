@@ -195,16 +195,35 @@ crate::text::hex_text!(ForkoutId, FORKOUT_ID_LEN, "Forkout id (64 lower-case hex
 
 impl ForkoutId {
     /// Wraps 32 bytes.
+    ///
+    /// ```
+    /// use sealpost::forkout::ForkoutId;
+    /// let id = ForkoutId::from_bytes([9; 32]);
+    /// assert_eq!(id.to_string().parse::<ForkoutId>()?, id); // hex text form
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: [u8; FORKOUT_ID_LEN]) -> Self {
         Self(bytes)
     }
 
     /// The 32 bytes.
+    ///
+    /// ```
+    /// use sealpost::forkout::ForkoutId;
+    /// assert_eq!(ForkoutId::from_bytes([9; 32]).to_bytes(), [9; 32]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> [u8; FORKOUT_ID_LEN] {
         self.0
     }
 
     /// Borrows the 32 bytes.
+    ///
+    /// ```
+    /// use sealpost::forkout::ForkoutId;
+    /// assert_eq!(ForkoutId::from_bytes([9; 32]).as_bytes(), &[9; 32]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn as_bytes(&self) -> &[u8; FORKOUT_ID_LEN] {
         &self.0
     }

@@ -33,6 +33,18 @@ use crate::wire::PayloadKind;
 /// [`BurnoutMessage`](crate::burnout::BurnoutMessage) (zeroized on drop,
 /// for the [`Vault`](crate::burnout::Vault)). Not `Clone`, and `Debug`
 /// shows no content.
+///
+/// ```
+/// use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let (sealed, _) = forkout::seal(&manager, b"memo".to_vec(), [Recipient::Bundle(bob.prekey_bundle()?)], SealPolicy::AllOrNothing, None, &mut rng)?;
+/// let delivery = sealed.delivery(bob.identity())?.to_vec();
+/// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+/// let opened = opened?;
+/// assert_eq!((opened.sender(), opened.body()), (manager.identity(), Some(&b"memo"[..])));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct OpenedForkout {
     id: ForkoutId,
     commitment: [u8; 32],
@@ -52,6 +64,20 @@ impl core::fmt::Debug for OpenedForkout {
 
 impl OpenedForkout {
     /// The Forkout's id (the same for every recipient).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert_eq!(opened.id(), sealed.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn id(&self) -> ForkoutId {
         self.id
     }
@@ -61,17 +87,59 @@ impl OpenedForkout {
     /// the id, which the sender picks, it binds the content: two recipients
     /// (or two deliveries) with the same commitment hold the same body, so
     /// apps can deduplicate on it.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert_eq!(opened.commitment(), sealed.commitment()); // the same body for everyone
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn commitment(&self) -> [u8; 32] {
         self.commitment
     }
 
     /// Who sent it: the session's peer, authenticated by the slot.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert_eq!(opened.sender(), manager.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn sender(&self) -> &IdentityKey {
         &self.sender
     }
 
     /// The body of a plain Forkout; `None` under a Burnout envelope (use
     /// [`into_opened`](Self::into_opened)).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert_eq!(opened.body(), Some(&b"plan"[..]));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn body(&self) -> Option<&[u8]> {
         match &self.content {
             Opened::Message(body) => Some(body),
@@ -81,6 +149,20 @@ impl OpenedForkout {
 
     /// Takes the body of a plain Forkout; `None` under a Burnout envelope
     /// (use [`into_opened`](Self::into_opened)).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert_eq!(opened.into_body(), Some(b"plan".to_vec()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn into_body(self) -> Option<Vec<u8>> {
         self.content.into_message()
     }
@@ -89,6 +171,20 @@ impl OpenedForkout {
     /// [`Opened::Burnout`] ready for the [`Vault`](crate::burnout::Vault)
     /// (the body was moved, never copied, into its zeroizing buffer); any
     /// other body is [`Opened::Message`].
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert_eq!(opened.into_opened().into_message(), Some(b"plan".to_vec()));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn into_opened(self) -> Opened {
         self.content
     }
@@ -96,6 +192,20 @@ impl OpenedForkout {
     /// The Burnout envelope, if the sender set one (already checked against
     /// the clock given to [`open`]; burn-after-reading is the app's to
     /// enforce).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_session, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// let opened = opened?;
+    /// assert!(opened.envelope().is_none()); // a plain Forkout
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn envelope(&self) -> Option<&Envelope> {
         match &self.content {
             Opened::Burnout(message) => Some(message.envelope()),

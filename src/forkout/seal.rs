@@ -25,6 +25,21 @@ use crate::wire::PayloadKind;
 /// [`peer_identity`](Session::peer_identity), the bundle's
 /// [`identity`](PreKeyBundle::identity), or the key given.
 #[derive(Debug)]
+///
+/// ```
+/// use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let carol = Account::new(&mut rng, 0);
+/// let mut to_bob = manager.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let recipients = [
+///     Recipient::Session(&mut to_bob),               // an existing 1:1 session
+///     Recipient::Bundle(carol.prekey_bundle()?),     // first contact
+/// ];
+/// let (sealed, _) = forkout::seal(&manager, b"memo".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+/// assert_eq!(sealed.recipient_count(), 2);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum Recipient<'s> {
     /// An existing 1:1 session: the slot is the session's next message.
     Session(&'s mut Session),
@@ -40,6 +55,12 @@ pub enum Recipient<'s> {
 
 /// What to do when some recipients cannot be reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// ```
+/// use sealpost::forkout::SealPolicy;
+/// assert_eq!(SealPolicy::default(), SealPolicy::AllOrNothing);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub enum SealPolicy {
     /// Refuse with [`ForkoutError::RecipientsUnreachable`] and seal nothing (no
     /// session is touched).
@@ -53,6 +74,16 @@ pub enum SealPolicy {
 /// What [`seal`] reports besides the sealed Forkout.
 #[derive(Debug)]
 #[non_exhaustive]
+///
+/// ```
+/// use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let (_, report) = forkout::seal(&manager, b"memo".to_vec(), [Recipient::Bundle(bob.prekey_bundle()?)], SealPolicy::AllOrNothing, None, &mut rng)?;
+/// assert!(report.unreachable.is_empty());
+/// assert_eq!(report.new_sessions[0].peer_identity(), bob.identity()); // store it
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct SealReport {
     /// Recipients that got no slot (always empty under
     /// [`SealPolicy::AllOrNothing`]), ascending by identity.
@@ -138,6 +169,20 @@ impl<'s> ForkoutPlan<'s> {
     /// any form), [`Error::LimitReached`] past
     /// [`MAX_FORKOUT_RECIPIENTS`], [`SessionError::PeerMismatch`] for a session that
     /// belongs to another account.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// use sealpost::forkout::ForkoutPlan;
+    /// let carol = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+    /// let plan = ForkoutPlan::new(&manager, recipients, &mut rng)?;
+    /// assert_eq!(plan.reachable().count(), 1);
+    /// assert_eq!(plan.unreachable()[0].identity, *carol.identity());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn new<R: CryptoRng + ?Sized>(
         account: &Account,
         recipients: impl IntoIterator<Item = Recipient<'s>>,
@@ -196,11 +241,37 @@ impl<'s> ForkoutPlan<'s> {
     }
 
     /// The recipients that will get a slot, ascending.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// use sealpost::forkout::ForkoutPlan;
+    /// let carol = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+    /// let plan = ForkoutPlan::new(&manager, recipients, &mut rng)?;
+    /// assert_eq!(plan.reachable().collect::<Vec<_>>(), [bob.identity()]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn reachable(&self) -> impl ExactSizeIterator<Item = &IdentityKey> + '_ {
         self.targets.iter().map(|(_, t)| t.peer())
     }
 
     /// The recipients that cannot be reached, ascending.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// use sealpost::forkout::ForkoutPlan;
+    /// let carol = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+    /// let plan = ForkoutPlan::new(&manager, recipients, &mut rng)?;
+    /// assert_eq!(plan.unreachable().len(), 1); // ask the user before sealing without Carol
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn unreachable(&self) -> &[Unreachable] {
         &self.unreachable
     }
@@ -215,6 +286,22 @@ impl<'s> ForkoutPlan<'s> {
     /// reachable. A body over [`MAX_FORKOUT_BODY`] is [`Error::TooLarge`];
     /// an envelope already expired at its own sent-at time is
     /// [`BurnoutError::Expired`](crate::error::BurnoutError::Expired) (nobody could ever read it).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// use sealpost::forkout::ForkoutPlan;
+    /// let carol = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?), Recipient::Unreachable(*carol.identity())];
+    /// let plan = ForkoutPlan::new(&manager, recipients, &mut rng)?;
+    /// let (sealed, report) = plan.seal(b"plan".to_vec(), None, SealPolicy::SkipUnreachable, &mut rng)?;
+    /// assert_eq!(sealed.recipient_count(), 1);
+    /// assert_eq!(report.unreachable.len(), 1);
+    /// assert_eq!(report.new_sessions.len(), 1); // keep Bob's new session
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn seal<R: CryptoRng + ?Sized>(
         self,
         body: impl Into<Vec<u8>>,
@@ -289,6 +376,17 @@ impl<'s> ForkoutPlan<'s> {
 /// the [module documentation](super) for an example.
 ///
 /// Errors: those of [`ForkoutPlan::new`] and [`ForkoutPlan::seal`].
+///
+/// ```
+/// use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+/// let mut rng = sealpost::default_rng();
+/// let (manager, bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+/// let (sealed, report) = forkout::seal(&manager, b"all hands at 3".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+/// assert_eq!(sealed.recipient_count(), 1);
+/// assert_eq!(report.new_sessions.len(), 1);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub fn seal<'s, R: CryptoRng + ?Sized>(
     account: &Account,
     body: impl Into<Vec<u8>>,
@@ -343,48 +441,154 @@ impl core::fmt::Debug for SealedForkout {
 
 impl SealedForkout {
     /// The Forkout's id.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// assert_eq!(forkout::ForkoutDelivery::parse(&delivery)?.id(), sealed.id());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn id(&self) -> ForkoutId {
         self.id
     }
 
     /// The commitment to the sealed body, as every recipient sees it in
     /// [`OpenedForkout::commitment`](super::OpenedForkout::commitment).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let delivery = sealed.delivery(bob.identity())?.to_vec();
+    /// let (_, opened) = forkout::open_new(&mut bob, &delivery, 0)?;
+    /// assert_eq!(opened?.commitment(), sealed.commitment());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn commitment(&self) -> [u8; 32] {
         self.commitment
     }
 
     /// How many recipients got a slot.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// assert_eq!(sealed.recipient_count(), 1);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn recipient_count(&self) -> usize {
         self.slots.len()
     }
 
     /// The recipients, ascending by identity.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// assert_eq!(sealed.recipients().collect::<Vec<_>>(), [bob.identity()]);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn recipients(&self) -> impl ExactSizeIterator<Item = &IdentityKey> + '_ {
         self.slots.iter().map(|(id, _)| id)
     }
 
     /// The body's length (its ciphertext has the same length).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// assert_eq!(sealed.body_len(), 4);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn body_len(&self) -> usize {
         self.ciphertext.len()
     }
 
     /// Length of the encoded bundle.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// assert_eq!(sealed.encoded_len(), sealed.to_bytes().len());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn encoded_len(&self) -> usize {
         let entries: usize = self.slots.iter().map(|(_, s)| 32 + 4 + s.len()).sum();
         2 + self.id.as_bytes().len() + self.body().encoded_len() + 4 + entries
     }
 
     /// Encodes the bundle (one copy of the sealed body).
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let bundle = sealed.to_bytes(); // for the relay
+    /// assert!(!forkout::split(&bundle, bob.identity())?.is_empty());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         collect(self.encoded_len(), |mut out| self.emit(&mut out))
     }
 
     /// Streams the encoded bundle into `w` without building it in memory.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// let mut upload = Vec::new(); // or a socket
+    /// sealed.write_to(&mut upload).expect("writing to a Vec");
+    /// assert_eq!(upload, sealed.to_bytes());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn write_to<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
         self.emit(&mut |b: &[u8]| w.write_all(b))
     }
 
     /// The delivery for one recipient, or [`ForkoutError::NotARecipient`].
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// assert!(sealed.delivery(bob.identity()).is_ok());
+    /// assert!(sealed.delivery(manager.identity()).is_err());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn delivery(&self, recipient: &IdentityKey) -> Result<DeliveryRef<'_>> {
         let at = self
             .slots
@@ -395,6 +599,20 @@ impl SealedForkout {
     }
 
     /// Every recipient and their delivery, ascending, built on demand.
+    ///
+    /// ```
+    /// # use sealpost::{Account, forkout::{self, Recipient, SealPolicy}};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let manager = Account::new(&mut rng, 0);
+    /// # let mut bob = Account::new(&mut rng, 0);
+    /// let recipients = [Recipient::Bundle(bob.prekey_bundle()?)];
+    /// let (sealed, _) = forkout::seal(&manager, b"plan".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)?;
+    /// for (recipient, delivery) in sealed.deliveries() {
+    ///     assert_eq!(recipient, bob.identity()); // hand delivery.to_vec() to their inbox
+    ///     assert!(delivery.encoded_len() > 4);
+    /// }
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn deliveries(&self) -> impl ExactSizeIterator<Item = (&IdentityKey, DeliveryRef<'_>)> + '_ {
         let body = self.body();
         self.slots.iter().map(move |(id, slot)| (id, DeliveryRef { id: self.id.as_bytes(), slot, body }))

@@ -96,6 +96,21 @@ impl core::fmt::Debug for Distribution {
 /// Returned by [`Group::install_distribution`] and [`receive_distribution`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// ```
+/// # use sealpost::{Account, group::{Group, GroupId}};
+/// # let mut rng = sealpost::default_rng();
+/// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// # let id = GroupId::random(&mut rng);
+/// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+/// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+/// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let d = alices.distribute([&mut to_bob], &mut rng)?;
+/// let (_, installed) = bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+/// assert_eq!((installed.group_id, installed.sender), (id, *alice.identity()));
+/// assert!(installed.newly_installed);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct InstalledSenderKey {
     /// The group it belongs to.
     pub group_id: GroupId,

@@ -122,6 +122,22 @@ pub struct Group {
 /// [`Vault`](crate::burnout::Vault) enforces. Not `Clone`, and `Debug`
 /// shows no content.
 #[non_exhaustive]
+///
+/// ```
+/// # use sealpost::{Account, group::{Group, GroupId}};
+/// # let mut rng = sealpost::default_rng();
+/// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// # let id = GroupId::random(&mut rng);
+/// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+/// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+/// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let d = alices.distribute([&mut to_bob], &mut rng)?;
+/// bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+/// let read = bobs.decrypt(&alices.encrypt(b"hi all", &mut rng)?, 0)?;
+/// assert_eq!((read.sender, read.iteration), (*alice.identity(), 0));
+/// assert_eq!(read.into_opened().into_message(), Some(b"hi all".to_vec()));
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct GroupPlaintext {
     /// Who sent it: verified by the sender key's signature.
     pub sender: IdentityKey,
@@ -136,6 +152,23 @@ pub struct GroupPlaintext {
 impl GroupPlaintext {
     /// The Burnout envelope, if the sender attached one (already checked
     /// against the clock passed to [`Group::decrypt`]).
+    ///
+    /// ```
+    /// # use sealpost::{Account, group::{Group, GroupId}, burnout::Envelope};
+    /// # let mut rng = sealpost::default_rng();
+    /// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+    /// # let id = GroupId::random(&mut rng);
+    /// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+    /// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+    /// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+    /// # let d = alices.distribute([&mut to_bob], &mut rng)?;
+    /// # bobs.install_distribution_from_new_session(&mut bob, &d[0].1)?;
+    /// let m = alices.encrypt_with_envelope(b"brief", &Envelope::with_ttl(0, 60_000), &mut rng)?;
+    /// assert_eq!(bobs.decrypt(&m, 1_000)?.envelope().and_then(|e| e.expires_at_ms()), Some(60_000));
+    /// let plain = alices.encrypt(b"plain", &mut rng)?;
+    /// assert!(bobs.decrypt(&plain, 1_000)?.envelope().is_none());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn envelope(&self) -> Option<&Envelope> {
         match &self.content {
             Opened::Burnout(message) => Some(message.envelope()),
@@ -187,6 +220,22 @@ impl core::fmt::Debug for GroupPlaintext {
 /// Our sender key was replaced: send [`Group::distribute`] to every member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "distribute the new sender key to every remaining member"]
+///
+/// ```
+/// # use sealpost::{Account, group::{Group, GroupId}};
+/// # let mut rng = sealpost::default_rng();
+/// # let (alice, mut bob) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0));
+/// # let id = GroupId::random(&mut rng);
+/// # let mut alices = Group::new(id, *alice.identity(), [*bob.identity()], &mut rng)?;
+/// # let mut bobs = Group::new(id, *bob.identity(), [*alice.identity()], &mut rng)?;
+/// # let mut to_bob = alice.create_outbound_session(&bob.prekey_bundle()?, &mut rng)?;
+/// let d = alices.distribute([&mut to_bob], &mut rng)?;
+/// let rotated = alices.rotate(&mut rng); // after removing a member, say
+/// assert_eq!(rotated.key_id, alices.own_key_id());
+/// let _again = alices.distribute([&mut to_bob], &mut rng)?; // the new key to everyone left
+/// # let _ = (d, &mut bobs);
+/// # Ok::<(), sealpost::Error>(())
+/// ```
 pub struct Rotated {
     /// The new sender key id.
     pub key_id: u32,

@@ -103,6 +103,17 @@ impl Group {
     }
 
     /// Restores a group from [`Self::to_bytes`].
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, group::{Group, GroupId}};
+    /// let mut rng = sealpost::default_rng();
+    /// let me = *IdentityKeyPair::generate(&mut rng).public();
+    /// let group = Group::new(GroupId::random(&mut rng), me, [], &mut rng)?;
+    /// let restored = Group::from_bytes(&group.to_bytes())?; // store it encrypted (Persist)
+    /// assert_eq!(restored.id(), group.id());
+    /// assert!(restored.needs_rotation()); // a loaded group rotates before it sends
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = state_reader(bytes, MessageType::GroupState)?;
         let id = GroupId(r.array()?);
