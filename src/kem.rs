@@ -50,9 +50,9 @@ macro_rules! kem_parameter_set {
             use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport};
             use ml_kem::$kem;
             use rand_core::CryptoRng;
-            use zeroize::{Zeroize, Zeroizing};
+            use zeroize::Zeroize;
 
-            use super::KemSeed;
+            use super::{KemSeed, SharedSecret, take_secret};
             use crate::error::WireError;
 
             /// Length of an encapsulation (public) key.
@@ -73,14 +73,7 @@ macro_rules! kem_parameter_set {
             /// The encapsulation key of `seed`.
             #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn public_key(seed: &KemSeed) -> Box<[u8; PUBLIC_LEN]> {
-                Box::new(expand(seed).encapsulation_key().to_bytes().into())
-            }
-
-            /// Accepts `key` only if it is a valid (and so canonically
-            /// encoded) encapsulation key.
-            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
-            pub(crate) fn check_public_key(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<(), WireError> {
-                parse_public_key(key, what).map(|_| ())
+                expanded_public_key(&expand_seed(seed))
             }
 
             /// A decapsulation key expanded from its seed, kept in memory
@@ -94,69 +87,41 @@ macro_rules! kem_parameter_set {
             pub(crate) struct Parsed(Box<EncapsulationKey>);
 
             /// Expands `seed` (key generation from the seed).
-            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn expand_seed(seed: &KemSeed) -> Expanded {
                 Expanded(Box::new(expand(seed)))
             }
 
             /// The encapsulation key of an expanded key.
-            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn expanded_public_key(key: &Expanded) -> Box<[u8; PUBLIC_LEN]> {
                 Box::new(key.0.encapsulation_key().to_bytes().into())
             }
 
-            /// [`decapsulate`] with a key already expanded.
-            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
-            pub(crate) fn decapsulate_expanded(key: &Expanded, ciphertext: &[u8; CIPHERTEXT_LEN]) -> Zeroizing<[u8; 32]> {
-                let mut shared = key.0.decapsulate(&(*ciphertext).into());
-                let secret = Zeroizing::new(shared.into());
-                shared.zeroize();
-                secret
-            }
-
-            /// Parses and checks an encapsulation key, for encapsulating
-            /// to it later without a second parse.
+            /// Parses `key`, accepting it only if it is a valid (and so
+            /// canonically encoded) encapsulation key, for encapsulating to
+            /// it without a second parse.
             pub(crate) fn parse(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<Parsed, WireError> {
-                parse_public_key(key, what).map(|k| Parsed(Box::new(k)))
-            }
-
-            /// [`encapsulate`] to a key already parsed.
-            pub(crate) fn encapsulate_parsed<R: CryptoRng + ?Sized>(
-                key: &Parsed,
-                rng: &mut R,
-            ) -> (Box<[u8; CIPHERTEXT_LEN]>, Zeroizing<[u8; 32]>) {
-                let (ciphertext, mut shared) = key.0.encapsulate_with_rng(rng);
-                let secret = Zeroizing::new(shared.into());
-                shared.zeroize();
-                (Box::new(ciphertext.into()), secret)
-            }
-
-            fn parse_public_key(key: &[u8; PUBLIC_LEN], what: &'static str) -> Result<EncapsulationKey, WireError> {
-                EncapsulationKey::new(&(*key).into()).map_err(|_| WireError::InvalidField(what))
+                EncapsulationKey::new(&(*key).into()).map(|k| Parsed(Box::new(k))).map_err(|_| WireError::InvalidField(what))
             }
 
             /// Encapsulates a fresh secret to `key`: the ciphertext and the
             /// shared secret.
-            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
             pub(crate) fn encapsulate<R: CryptoRng + ?Sized>(
-                key: &[u8; PUBLIC_LEN],
+                key: &Parsed,
                 rng: &mut R,
-            ) -> Result<(Box<[u8; CIPHERTEXT_LEN]>, Zeroizing<[u8; 32]>), WireError> {
-                let key = parse_public_key(key, "KEM public key")?;
-                let (ciphertext, mut shared) = key.encapsulate_with_rng(rng);
-                let secret = Zeroizing::new(shared.into());
-                shared.zeroize();
-                Ok((Box::new(ciphertext.into()), secret))
+            ) -> (Box<[u8; CIPHERTEXT_LEN]>, SharedSecret) {
+                let (ciphertext, shared) = key.0.encapsulate_with_rng(rng);
+                (Box::new(ciphertext.into()), take_secret(shared))
             }
 
-            /// The shared secret of `ciphertext` under `seed`'s key
+            /// The shared secret of `ciphertext` under an expanded key
             /// (pseudorandom if the ciphertext was not made for it).
-            #[allow(dead_code, reason = "generated for both parameter sets; each uses what it needs")]
-            pub(crate) fn decapsulate(seed: &KemSeed, ciphertext: &[u8; CIPHERTEXT_LEN]) -> Zeroizing<[u8; 32]> {
-                let mut shared = expand(seed).decapsulate(&(*ciphertext).into());
-                let secret = Zeroizing::new(shared.into());
-                shared.zeroize();
-                secret
+            pub(crate) fn decapsulate_expanded(key: &Expanded, ciphertext: &[u8; CIPHERTEXT_LEN]) -> SharedSecret {
+                take_secret(key.0.decapsulate(&(*ciphertext).into()))
+            }
+
+            /// [`decapsulate_expanded`] with the key expanded from `seed`.
+            pub(crate) fn decapsulate(seed: &KemSeed, ciphertext: &[u8; CIPHERTEXT_LEN]) -> SharedSecret {
+                decapsulate_expanded(&expand_seed(seed), ciphertext)
             }
         }
     };
@@ -175,6 +140,13 @@ kem_parameter_set!(
 /// Zeroizing 32-byte secret, as the KEM functions return it.
 pub(crate) type SharedSecret = Zeroizing<[u8; 32]>;
 
+/// Moves ML-KEM's shared key into a [`SharedSecret`] and wipes the original.
+fn take_secret(mut shared: ml_kem::array::Array<u8, ml_kem::array::sizes::U32>) -> SharedSecret {
+    let secret = Zeroizing::new(shared.into());
+    shared.zeroize();
+    secret
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -188,22 +160,21 @@ mod tests {
     fn encapsulated_secrets_match_and_tampering_changes_them() {
         let mut rng = StdRng::seed_from_u64(7);
         let seed = KemSeed::generate(&mut rng);
-        let public = setup::public_key(&seed);
-        setup::check_public_key(&public, "key").unwrap();
-        let (mut ciphertext, sent) = setup::encapsulate(&public, &mut rng).unwrap();
+        let public = setup::parse(&setup::public_key(&seed), "key").unwrap();
+        let (mut ciphertext, sent) = setup::encapsulate(&public, &mut rng);
         assert_eq!(*setup::decapsulate(&seed, &ciphertext), *sent);
         ciphertext[0] ^= 1;
         assert_ne!(*setup::decapsulate(&seed, &ciphertext), *sent);
 
         let seed = KemSeed::generate(&mut rng);
-        let (ciphertext, sent) = braid::encapsulate(&braid::public_key(&seed), &mut rng).unwrap();
+        let (ciphertext, sent) = braid::encapsulate(&braid::parse(&braid::public_key(&seed), "key").unwrap(), &mut rng);
         assert_eq!(*braid::decapsulate(&seed, &ciphertext), *sent);
     }
 
     #[test]
     fn public_keys_out_of_range_are_refused() {
         // Coefficients are 12-bit values below q = 3329; 0xfff is not.
-        assert!(setup::check_public_key(&[0xff; setup::PUBLIC_LEN], "key").is_err());
-        assert!(braid::encapsulate(&[0xff; braid::PUBLIC_LEN], &mut StdRng::seed_from_u64(1)).is_err());
+        assert!(setup::parse(&[0xff; setup::PUBLIC_LEN], "key").is_err());
+        assert!(braid::parse(&[0xff; braid::PUBLIC_LEN], "key").is_err());
     }
 }

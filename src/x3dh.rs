@@ -126,7 +126,7 @@ pub(crate) fn initiate<R: CryptoRng + ?Sized>(
     let dh4 = bundle.one_time_prekey().map(|(_, opk)| crypto::dh(&base, &X25519Public::from(opk))).transpose()?;
     let (kem_ciphertext, kem_secret): (_, Option<SharedSecret>) = match bundle.kem_prekey() {
         Some(k) => {
-            let (ct, ss) = kem::encapsulate_parsed(k.parsed(), rng);
+            let (ct, ss) = kem::encapsulate(k.parsed(), rng);
             (Some(ct), Some(ss))
         }
         None => (None, None),

@@ -231,7 +231,7 @@ impl Braid {
                 *key = Some(HolderKey { seed, expanded: Some(expanded), public, sending: Sending::default() });
             }
             Role::Encapsulator { key: Some(rebuilt), sent: sent @ None, .. } => {
-                let (ciphertext, secret) = kem::encapsulate_parsed(&rebuilt.parsed, rng);
+                let (ciphertext, secret) = kem::encapsulate(&rebuilt.parsed, rng);
                 *sent = Some(Encapsulated { ciphertext, secret, sending: Sending::default() });
             }
             _ => {}
