@@ -1,0 +1,173 @@
+//! The error every exported function throws, and the argument checks
+//! (times, 32-byte keys, identity keys).
+
+use wasm_bindgen::JsValue;
+
+/// A failure on its way to JavaScript.
+///
+/// A failed call throws a JavaScript `Error` whose `name` is
+/// `"SealpostError"`, whose `message` is the readable text of the Rust
+/// error ("message authentication failed"), and whose `code` names what
+/// went wrong, for programs to branch on:
+///
+/// * `"Malformed"`: the bytes are not a well-formed sealpost structure
+///   (the core's [`sealpost::Error::Wire`]);
+/// * `"InvalidArgument"`: an argument this layer checks before calling the
+///   core (a key or id that is not 32 bytes, a time that is not a
+///   non-negative integer, an object listed twice, a message already taken);
+/// * otherwise the name of the core error's variant, the innermost one for
+///   the per-protocol errors: `"AuthenticationFailed"`,
+///   `"DuplicateMessage"`, `"Expired"` ([`sealpost::BurnoutError`]),
+///   `"PostQuantumRequired"` ([`sealpost::SessionError`]),
+///   `"UnknownSenderKey"` ([`sealpost::GroupError`]), ... as documented on
+///   [`sealpost::Error`] and its per-protocol enums.
+///
+/// Every error leaves the objects of the call as they were, exactly as in
+/// the core (the documented exceptions, such as an expired Burnout message
+/// using up its key, are the core's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    code: String,
+    message: String,
+}
+
+/// What exported functions return (a `Failure` throws a `SealpostError`).
+pub type JsResult<T> = Result<T, Failure>;
+
+/// The per-protocol variants of [`sealpost::Error`]: their `code` is the
+/// name of the variant they wrap.
+const CATEGORIES: [&str; 6] = ["Session(", "Burnout(", "Vault(", "Group(", "Forkout(", "Attachment("];
+
+impl Failure {
+    /// An argument this layer refuses before the core sees it.
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self { code: "InvalidArgument".to_owned(), message: message.into() }
+    }
+
+    /// The code JavaScript sees.
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> &str {
+        &self.code
+    }
+}
+
+/// The name of the (innermost) variant, from the derived `Debug` form
+/// (`Session(PeerMismatch)` → `PeerMismatch`). Core errors hold no secret,
+/// and only the leading identifier is kept.
+fn code_of(error: &sealpost::Error) -> String {
+    if matches!(error, sealpost::Error::Wire(_)) {
+        return "Malformed".to_owned();
+    }
+    let debug = format!("{error:?}");
+    let inner = CATEGORIES.iter().find_map(|category| debug.strip_prefix(category)).unwrap_or(&debug);
+    inner.chars().take_while(char::is_ascii_alphanumeric).collect()
+}
+
+impl From<sealpost::Error> for Failure {
+    fn from(error: sealpost::Error) -> Self {
+        Self { code: code_of(&error), message: error.to_string() }
+    }
+}
+
+impl From<sealpost::WireError> for Failure {
+    fn from(error: sealpost::WireError) -> Self {
+        sealpost::Error::from(error).into()
+    }
+}
+
+impl From<Failure> for JsValue {
+    fn from(failure: Failure) -> Self {
+        let error = js_sys::Error::new(&failure.message);
+        error.set_name("SealpostError");
+        // Setting a property on a fresh `Error` object cannot fail; if it
+        // ever did, the error would still carry its name and message.
+        let _ = js_sys::Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(&failure.code));
+        error.into()
+    }
+}
+
+/// A time from JavaScript (`Date.now()`: milliseconds since the Unix
+/// epoch, a `number`) as the core's `u64`. Refuses what is not a
+/// non-negative integer up to `Number.MAX_SAFE_INTEGER`.
+pub(crate) fn millis(value: f64, what: &str) -> JsResult<u64> {
+    const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+    if (0.0..=MAX_SAFE_INTEGER).contains(&value) && value.fract() == 0.0 {
+        // Exact: an integer in [0, 2^53).
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(value as u64)
+    } else {
+        Err(Failure::invalid(format!(
+            "{what} must be a whole number of milliseconds since the Unix epoch (such as Date.now()), got {value}"
+        )))
+    }
+}
+
+/// A `u64` time or count from the core as a JavaScript `number` (exact
+/// below 2^53; larger values, which no clock reaches, saturate there).
+pub(crate) fn to_number(value: u64) -> f64 {
+    const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+    // Exact: at most 2^53 - 1.
+    #[allow(clippy::cast_precision_loss)]
+    let number = value.min(MAX_SAFE_INTEGER) as f64;
+    number
+}
+
+/// A count from the core as a JavaScript `number` (`u32`, saturating;
+/// every count is bounded far below).
+pub(crate) fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A 32-byte key or id from a `Uint8Array`, erased when dropped.
+pub(crate) fn key32(bytes: &[u8], what: &str) -> JsResult<zeroize::Zeroizing<[u8; 32]>> {
+    let key: [u8; 32] =
+        bytes.try_into().map_err(|_| Failure::invalid(format!("{what} must be 32 bytes, got {}", bytes.len())))?;
+    Ok(zeroize::Zeroizing::new(key))
+}
+
+/// A peer's identity key from its 32 bytes (checked by the core).
+pub(crate) fn identity(bytes: &[u8]) -> JsResult<sealpost::IdentityKey> {
+    Ok(sealpost::IdentityKey::from_bytes(bytes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealpost::{BurnoutError, SessionError, WireError};
+
+    #[test]
+    fn codes_name_the_innermost_variant() {
+        let cases: [(sealpost::Error, &str); 5] = [
+            (sealpost::Error::AuthenticationFailed, "AuthenticationFailed"),
+            (sealpost::Error::DuplicateMessage, "DuplicateMessage"),
+            (SessionError::PeerMismatch.into(), "PeerMismatch"),
+            (BurnoutError::Expired { expired_at_ms: 5 }.into(), "Expired"),
+            (WireError::TrailingBytes(3).into(), "Malformed"),
+        ];
+        for (error, code) in cases {
+            assert_eq!(Failure::from(error).code(), code);
+        }
+        assert_eq!(Failure::from(sealpost::Error::LimitReached { what: "prekeys", max: 3 }).code(), "LimitReached");
+    }
+
+    #[test]
+    fn times_must_be_whole_non_negative_safe_integers() {
+        assert_eq!(millis(1_700_000_000_000.0, "now"), Ok(1_700_000_000_000));
+        assert_eq!(millis(0.0, "now"), Ok(0));
+        assert_eq!(millis(9_007_199_254_740_991.0, "now"), Ok(9_007_199_254_740_991));
+        for bad in [-1.0, 0.5, f64::NAN, f64::INFINITY, 9_007_199_254_740_992.0] {
+            assert_eq!(millis(bad, "now").map_err(|f| f.code().to_owned()), Err("InvalidArgument".to_owned()));
+        }
+        assert_eq!(to_number(u64::MAX), 9_007_199_254_740_991.0);
+        assert_eq!(to_number(1_700_000_000_000), 1_700_000_000_000.0);
+    }
+
+    #[test]
+    fn keys_must_be_32_bytes() {
+        assert!(key32(&[7; 32], "key").is_ok());
+        assert_eq!(
+            key32(&[7; 31], "export key").map(|_| ()),
+            Err(Failure::invalid("export key must be 32 bytes, got 31"))
+        );
+    }
+}

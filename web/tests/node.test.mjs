@@ -1,0 +1,22 @@
+// The scenarios under Node's test runner, against the package as installed
+// (`require("sealpost")` resolves to its CommonJS build). Run by
+// web/scripts/test.sh from a scratch project that installed the tarball.
+import { test } from "node:test";
+import { createRequire } from "node:module";
+import { scenarios } from "./scenarios.mjs";
+
+const require = createRequire(import.meta.url);
+const sp = require("sealpost");
+
+for (const [name, run] of scenarios(sp)) {
+  test(name, run);
+}
+
+test("the ES module build loads in Node too, from its bytes", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const web = await import("sealpost/web");
+  const wasm = await readFile(require.resolve("sealpost/web").replace(/sealpost\.js$/, "sealpost_bg.wasm"));
+  await web.default({ module_or_path: wasm });
+  const alice = new web.Account(Date.now());
+  if (alice.identityKey.length !== 32) throw new Error("no identity key");
+});
