@@ -57,6 +57,7 @@ pub(crate) fn encoded_len(counter: u32) -> usize {
 
 /// The longest [`encoded_len`] (a frontier of 8 subtrees, one iteration
 /// into a block).
+#[allow(dead_code, reason = "read only by a compile-time assertion, which Rust 1.88 does not count as a use")]
 pub(crate) const MAX_ENCODED_LEN: usize = 4 + PARTS * 32 + 8 * 32;
 
 /// Bit `l` set: the frontier at `counter` holds a subtree of level `l`.

@@ -37,6 +37,7 @@ use crate::wire::codec::{Reader, Writer, writer_for};
 /// current and a previous key at their longest, and the whole stored-entry
 /// budget. It must fit [`MAX_STATE`], so that every group can be exported
 /// and imported again.
+#[allow(dead_code, reason = "read only by the compile-time assertion below, which Rust 1.88 does not count as a use")]
 const WORST_CASE_STATE: usize = 2
     + 32
     + IDENTITY_KEY_LEN
