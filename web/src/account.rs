@@ -44,7 +44,7 @@ impl Account {
 #[wasm_bindgen]
 pub struct InboundSession {
     session: Session,
-    plaintext: Vec<u8>,
+    plaintext: zeroize::Zeroizing<Vec<u8>>,
 }
 
 #[wasm_bindgen]
@@ -57,8 +57,8 @@ impl InboundSession {
 
     /// The plaintext of the message that started it.
     #[wasm_bindgen(getter)]
-    pub fn plaintext(&self) -> Vec<u8> {
-        self.plaintext.clone()
+    pub fn plaintext(&self) -> Uint8Array {
+        crate::error::secret_out(&self.plaintext)
     }
 }
 
@@ -82,8 +82,9 @@ impl Account {
     /// The 60-digit safety number (12 groups of 5, space separated) of this
     /// account and a peer's identity key; both sides see the same.
     #[wasm_bindgen(js_name = safetyNumber)]
-    pub fn safety_number(&self, peer_identity_key: &[u8]) -> JsResult<String> {
-        crate::safety_number(&self.identity_key(), peer_identity_key)
+    pub fn safety_number(&self, peer_identity_key: &js_sys::Uint8Array) -> JsResult<String> {
+        let peer = identity(&crate::error::bytes(peer_identity_key, "peerIdentityKey")?)?;
+        Ok(sealpost::SafetyNumber::new(&self.identity, &peer).to_string())
     }
 
     /// Adds `count` one-time prekeys and returns their ids. Throws
@@ -157,7 +158,8 @@ impl Account {
     /// once, before the peer is online. Throws `OwnBundle` for this
     /// account's own bundle, `InvalidSignature` for a forged one.
     #[wasm_bindgen(js_name = createOutboundSession)]
-    pub fn create_outbound_session(&self, bundle: &[u8]) -> JsResult<Session> {
+    pub fn create_outbound_session(&self, bundle: &js_sys::Uint8Array) -> JsResult<Session> {
+        let bundle = &crate::error::bytes(bundle, "bundle")?;
         let bundle = sealpost::PreKeyBundle::from_bytes(bundle)?;
         let session = self.with(|a| Ok(a.create_outbound_session(&bundle, &mut sealpost::default_rng())?))?;
         Ok(Session::wrap(session))
@@ -169,16 +171,18 @@ impl Account {
     /// changes. A Burnout first message throws `UnexpectedPayload`: use
     /// `createInboundSessionAt`.
     #[wasm_bindgen(js_name = createInboundSession)]
-    pub fn create_inbound_session(&self, message: &[u8]) -> JsResult<InboundSession> {
+    pub fn create_inbound_session(&self, message: &js_sys::Uint8Array) -> JsResult<InboundSession> {
+        let message = &crate::error::bytes(message, "message")?;
         let (session, plaintext) = self.with(|a| Ok(a.create_inbound_session(message)?))?;
-        Ok(InboundSession { session: Session::wrap(session), plaintext })
+        Ok(InboundSession { session: Session::wrap(session), plaintext: zeroize::Zeroizing::new(plaintext) })
     }
 
     /// Decrypts any message from `session`'s peer, including setup messages
     /// that start a new state (the peer re-installed, or both sides
     /// started at once). Prefer it to `Session.decrypt`. On any error the
     /// account and the session are unchanged.
-    pub fn decrypt(&self, session: &Session, message: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn decrypt(&self, session: &Session, message: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+        let message = &crate::error::bytes(message, "message")?;
         self.with(|a| session.with(|s| Ok(a.decrypt(s, message)?)))
     }
 }
@@ -186,7 +190,8 @@ impl Account {
 /// Checks a prekey bundle's signatures and returns its owner's identity
 /// key. Throws `InvalidSignature` (or `Malformed`) otherwise.
 #[wasm_bindgen(js_name = verifyPrekeyBundle)]
-pub fn verify_prekey_bundle(bundle: &[u8]) -> JsResult<Vec<u8>> {
+pub fn verify_prekey_bundle(bundle: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+    let bundle = &crate::error::bytes(bundle, "bundle")?;
     let bundle = sealpost::PreKeyBundle::from_bytes(bundle)?;
     bundle.verify()?;
     Ok(bundle.identity().to_bytes().to_vec())
@@ -194,7 +199,7 @@ pub fn verify_prekey_bundle(bundle: &[u8]) -> JsResult<Vec<u8>> {
 
 /// The identity keys of a list from JavaScript, each checked.
 pub(crate) fn identities(keys: &[Uint8Array]) -> JsResult<Vec<IdentityKey>> {
-    keys.iter().map(|key| identity(&key.to_vec())).collect()
+    keys.iter().map(|key| identity(&crate::error::bytes(key, "an identity key")?)).collect()
 }
 
 /// Identity keys as a JavaScript array of `Uint8Array`s.

@@ -14,13 +14,15 @@
 //! nothing. `Session.decrypt` refuses Burnout content (`UnexpectedPayload`),
 //! so nothing hands it out without the check.
 
+use js_sys::Uint8Array;
 use sealpost::IdentityKey;
 use sealpost::burnout::VaultId;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
+use zeroize::Zeroizing;
 
 use crate::account::Account;
-use crate::error::{Failure, JsResult, count, identity, millis, to_number};
+use crate::error::{Failure, JsResult, count, identity, key32, millis, secret_out, to_number};
 use crate::session::Session;
 use crate::shared::Shared;
 
@@ -133,7 +135,13 @@ impl BurnoutMessage {
 impl BurnoutMessage {
     /// The sender's own copy of a message it sent, to keep in its vault
     /// under the same rule as the recipients' copies.
-    pub fn outgoing(plaintext: &[u8], envelope: &Envelope, own_identity_key: &[u8]) -> JsResult<BurnoutMessage> {
+    pub fn outgoing(
+        plaintext: &js_sys::Uint8Array,
+        envelope: &Envelope,
+        own_identity_key: &js_sys::Uint8Array,
+    ) -> JsResult<BurnoutMessage> {
+        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
+        let own_identity_key = &crate::error::bytes(own_identity_key, "ownIdentityKey")?;
         let own = identity(own_identity_key)?;
         Ok(Self::wrap(sealpost::burnout::BurnoutMessage::outgoing(plaintext, envelope.core(), own)))
     }
@@ -172,23 +180,25 @@ impl BurnoutMessage {
     /// `nowMs` (`Expired` otherwise, and the content is erased). Apps
     /// that honour burn-after-reading use a `Vault` instead.
     #[wasm_bindgen(js_name = takePlaintext)]
-    pub fn take_plaintext(&mut self, now_ms: f64) -> JsResult<Vec<u8>> {
+    pub fn take_plaintext(&mut self, now_ms: f64) -> JsResult<Uint8Array> {
         let now_ms = millis(now_ms, "nowMs")?;
-        Ok(self.take()?.into_plaintext(now_ms)?.to_vec())
+        Ok(secret_out(&self.take()?.into_plaintext(now_ms)?))
     }
 }
 
 /// What an open returned: plain content, or a Burnout message.
 #[wasm_bindgen]
 pub struct Opened {
-    plaintext: Option<Vec<u8>>,
+    plaintext: Option<Zeroizing<Vec<u8>>>,
     burnout: Option<BurnoutMessage>,
 }
 
 impl From<sealpost::burnout::Opened> for Opened {
     fn from(opened: sealpost::burnout::Opened) -> Self {
         match opened {
-            sealpost::burnout::Opened::Message(plaintext) => Self { plaintext: Some(plaintext), burnout: None },
+            sealpost::burnout::Opened::Message(plaintext) => {
+                Self { plaintext: Some(Zeroizing::new(plaintext)), burnout: None }
+            }
             sealpost::burnout::Opened::Burnout(m) => Self { plaintext: None, burnout: Some(BurnoutMessage::wrap(m)) },
         }
     }
@@ -204,8 +214,8 @@ impl Opened {
 
     /// The content of a plain message; `undefined` for a Burnout message.
     #[wasm_bindgen(getter)]
-    pub fn plaintext(&self) -> Option<Vec<u8>> {
-        self.plaintext.clone()
+    pub fn plaintext(&self) -> Option<Uint8Array> {
+        self.plaintext.as_deref().map(|p| secret_out(p))
     }
 
     /// The Burnout message, once (`undefined` for plain content or when
@@ -254,14 +264,16 @@ impl Session {
     /// for an envelope already expired at its own sent-at time (it could
     /// never be read).
     #[wasm_bindgen(js_name = encryptBurnout)]
-    pub fn encrypt_burnout(&self, plaintext: &[u8], envelope: &Envelope) -> JsResult<Vec<u8>> {
+    pub fn encrypt_burnout(&self, plaintext: &js_sys::Uint8Array, envelope: &Envelope) -> JsResult<Vec<u8>> {
+        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
         self.with(|s| Ok(s.encrypt_burnout(plaintext, &envelope.core(), &mut sealpost::default_rng())?))
     }
 
     /// Opens any message from the peer at `nowMs`: plain content, or a
     /// Burnout message (its expiry checked). `Expired` uses the message's
     /// key up; every other error changes nothing.
-    pub fn open(&self, message: &[u8], now_ms: f64) -> JsResult<Opened> {
+    pub fn open(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<Opened> {
+        let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         Ok(self.with(|s| Ok(s.open(message, now_ms)?))?.into())
     }
@@ -271,7 +283,8 @@ impl Session {
 impl Account {
     /// `Session.open` that also takes setup messages starting a new state
     /// (as `Account.decrypt` does).
-    pub fn open(&self, session: &Session, message: &[u8], now_ms: f64) -> JsResult<Opened> {
+    pub fn open(&self, session: &Session, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<Opened> {
+        let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         Ok(self.with(|a| session.with(|s| Ok(a.open(s, message, now_ms)?)))?.into())
     }
@@ -280,7 +293,8 @@ impl Account {
     /// the session always (once the message authenticated), the content
     /// unless its envelope refuses it (`refusal`).
     #[wasm_bindgen(js_name = createInboundSessionAt)]
-    pub fn create_inbound_session_at(&self, message: &[u8], now_ms: f64) -> JsResult<InboundOpened> {
+    pub fn create_inbound_session_at(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<InboundOpened> {
+        let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let (session, content) = self.with(|a| Ok(a.create_inbound_session_at(message, now_ms)?))?;
         let (opened, refusal) = match content {
@@ -322,8 +336,9 @@ impl Vault {
     /// (`ExportCorrupted` otherwise). Entries that expired meanwhile are
     /// gone at the next read or purge.
     #[wasm_bindgen(js_name = importEncrypted)]
-    pub fn import_encrypted(key: &[u8], export: &[u8]) -> JsResult<Vault> {
-        let key = crate::error::key32(key, "an export key")?;
+    pub fn import_encrypted(key: &Uint8Array, export: &js_sys::Uint8Array) -> JsResult<Vault> {
+        let export = &crate::error::bytes(export, "export")?;
+        let key = key32(key, "an export key")?;
         let vault: sealpost::burnout::Vault = sealpost::Persist::import_encrypted(&key, export)?;
         Ok(Self { state: Shared::new(vault) })
     }
@@ -331,8 +346,8 @@ impl Vault {
     /// Its entries sealed under a 32-byte key, without those expired at
     /// `nowMs`.
     #[wasm_bindgen(js_name = exportEncrypted)]
-    pub fn export_encrypted(&self, key: &[u8], now_ms: f64) -> JsResult<Vec<u8>> {
-        let key = crate::error::key32(key, "an export key")?;
+    pub fn export_encrypted(&self, key: &Uint8Array, now_ms: f64) -> JsResult<Vec<u8>> {
+        let key = key32(key, "an export key")?;
         let now_ms = millis(now_ms, "nowMs")?;
         self.state.with("vault", |v| Ok(v.export_encrypted_at(now_ms, &key, &mut sealpost::default_rng())))
     }
@@ -349,10 +364,10 @@ impl Vault {
     /// Reads an entry at `nowMs`: `Expired` (and erased) past its expiry,
     /// erased after this read if burn-after-reading; an unknown or erased
     /// id throws a `Vault` error saying which.
-    pub fn read(&self, id: &str, now_ms: f64) -> JsResult<Vec<u8>> {
+    pub fn read(&self, id: &str, now_ms: f64) -> JsResult<Uint8Array> {
         let id = vault_id(id)?;
         let now_ms = millis(now_ms, "nowMs")?;
-        self.state.with("vault", |v| Ok(v.read(id, now_ms)?.to_vec()))
+        self.state.with("vault", |v| Ok(secret_out(&v.read(id, now_ms)?)))
     }
 
     /// Erases an entry; `false` if there was none.

@@ -1,7 +1,9 @@
 //! The error every exported function throws, and the argument checks
 //! (times, 32-byte keys, identity keys).
 
-use wasm_bindgen::JsValue;
+use js_sys::Uint8Array;
+use wasm_bindgen::{JsCast, JsValue};
+use zeroize::Zeroizing;
 
 /// A failure on its way to JavaScript.
 ///
@@ -118,11 +120,55 @@ pub(crate) fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A 32-byte key or id from a `Uint8Array`, erased when dropped.
-pub(crate) fn key32(bytes: &[u8], what: &str) -> JsResult<zeroize::Zeroizing<[u8; 32]>> {
-    let key: [u8; 32] =
-        bytes.try_into().map_err(|_| Failure::invalid(format!("{what} must be 32 bytes, got {}", bytes.len())))?;
-    Ok(zeroize::Zeroizing::new(key))
+/// `InvalidArgument` unless `value` is a `Uint8Array` (or a subclass,
+/// such as Node's `Buffer`). wasm-bindgen does not check the types of
+/// arguments: without this, a string or an array of numbers would be read
+/// as bytes (a string as zeros), silently.
+fn is_bytes(value: &Uint8Array, what: &str) -> JsResult<()> {
+    if value.is_instance_of::<Uint8Array>() {
+        Ok(())
+    } else {
+        Err(Failure::invalid(format!("{what} must be a Uint8Array")))
+    }
+}
+
+/// Bytes from JavaScript: a `Uint8Array` (checked), copied.
+pub(crate) fn bytes(value: &Uint8Array, what: &str) -> JsResult<Vec<u8>> {
+    is_bytes(value, what)?;
+    Ok(value.to_vec())
+}
+
+/// `InvalidArgument` unless a 32-byte argument is 32 bytes long.
+fn check_32(len: usize, what: &str) -> JsResult<()> {
+    if len == 32 { Ok(()) } else { Err(Failure::invalid(format!("{what} must be 32 bytes, got {len}"))) }
+}
+
+/// A 32-byte key or id from a `Uint8Array`, copied straight from
+/// JavaScript's memory into a buffer erased when dropped (a `&[u8]`
+/// argument would leave a copy in the WebAssembly heap, freed unerased).
+pub(crate) fn key32(bytes: &Uint8Array, what: &str) -> JsResult<Zeroizing<[u8; 32]>> {
+    is_bytes(bytes, what)?;
+    check_32(usize::try_from(bytes.length()).unwrap_or(usize::MAX), what)?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    bytes.copy_to(key.as_mut_slice());
+    Ok(key)
+}
+
+/// Secret bytes from JavaScript (a plaintext state), copied straight into
+/// a buffer erased when dropped.
+pub(crate) fn secret_in(bytes: &Uint8Array, what: &str) -> JsResult<Zeroizing<Vec<u8>>> {
+    is_bytes(bytes, what)?;
+    let mut copy = Zeroizing::new(vec![0u8; usize::try_from(bytes.length()).unwrap_or(0)]);
+    bytes.copy_to(copy.as_mut_slice());
+    Ok(copy)
+}
+
+/// Secret bytes for JavaScript (a plaintext state, Burnout content, a
+/// key), copied once, straight from the library's erasing buffer into a
+/// JavaScript `Uint8Array`: no unerased copy is left in the WebAssembly
+/// heap. (The JavaScript copy is the app's to handle.)
+pub(crate) fn secret_out(bytes: &[u8]) -> Uint8Array {
+    Uint8Array::from(bytes)
 }
 
 /// A peer's identity key from its 32 bytes (checked by the core).
@@ -164,10 +210,7 @@ mod tests {
 
     #[test]
     fn keys_must_be_32_bytes() {
-        assert!(key32(&[7; 32], "key").is_ok());
-        assert_eq!(
-            key32(&[7; 31], "export key").map(|_| ()),
-            Err(Failure::invalid("export key must be 32 bytes, got 31"))
-        );
+        assert!(check_32(32, "key").is_ok());
+        assert_eq!(check_32(31, "export key"), Err(Failure::invalid("export key must be 32 bytes, got 31")));
     }
 }

@@ -59,7 +59,8 @@ impl ForkoutRecipients {
     /// A recipient without a session, reached through its encoded prekey
     /// bundle: the new session comes back in `SealedForkout.newSessions`.
     #[wasm_bindgen(js_name = addBundle)]
-    pub fn add_bundle(&mut self, bundle: &[u8]) -> JsResult<()> {
+    pub fn add_bundle(&mut self, bundle: &js_sys::Uint8Array) -> JsResult<()> {
+        let bundle = &crate::error::bytes(bundle, "bundle")?;
         self.listed.push(Listed::Bundle(sealpost::PreKeyBundle::from_bytes(bundle)?));
         Ok(())
     }
@@ -67,7 +68,8 @@ impl ForkoutRecipients {
     /// Someone to reach but without a session or bundle: reported as
     /// unreachable (or refused, unless `skipUnreachable`).
     #[wasm_bindgen(js_name = addUnreachable)]
-    pub fn add_unreachable(&mut self, identity_key: &[u8]) -> JsResult<()> {
+    pub fn add_unreachable(&mut self, identity_key: &js_sys::Uint8Array) -> JsResult<()> {
+        let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         self.listed.push(Listed::Unreachable(identity(identity_key)?));
         Ok(())
     }
@@ -251,13 +253,16 @@ impl OpenedForkout {
 /// The delivery for one recipient, cut out of a bundle (no key needed).
 /// Throws a `Forkout` error if the bundle has no slot for it.
 #[wasm_bindgen(js_name = forkoutSplit)]
-pub fn forkout_split(bundle: &[u8], recipient_identity_key: &[u8]) -> JsResult<Vec<u8>> {
+pub fn forkout_split(bundle: &js_sys::Uint8Array, recipient_identity_key: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+    let bundle = &crate::error::bytes(bundle, "bundle")?;
+    let recipient_identity_key = &crate::error::bytes(recipient_identity_key, "recipientIdentityKey")?;
     Ok(core::split(bundle, &identity(recipient_identity_key)?)?)
 }
 
 /// Every recipient's delivery, cut out of a bundle (no key needed).
 #[wasm_bindgen(js_name = forkoutSplitAll)]
-pub fn forkout_split_all(bundle: &[u8]) -> JsResult<Vec<ForkoutDelivery>> {
+pub fn forkout_split_all(bundle: &js_sys::Uint8Array) -> JsResult<Vec<ForkoutDelivery>> {
+    let bundle = &crate::error::bytes(bundle, "bundle")?;
     Ok(core::split_all(bundle)?.map(|(recipient, delivery)| ForkoutDelivery { recipient, delivery }).collect())
 }
 
@@ -272,11 +277,12 @@ impl Account {
     #[wasm_bindgen(js_name = sealForkout)]
     pub fn seal_forkout(
         &self,
-        body: Vec<u8>,
+        body: &js_sys::Uint8Array,
         recipients: &ForkoutRecipients,
         skip_unreachable: Option<bool>,
         envelope: Option<Envelope>,
     ) -> JsResult<SealedForkout> {
+        let body = crate::error::bytes(body, "body")?;
         let policy =
             if skip_unreachable.unwrap_or(false) { SealPolicy::SkipUnreachable } else { SealPolicy::AllOrNothing };
         let mut borrowed = Vec::new();
@@ -315,7 +321,13 @@ impl Account {
     /// account and the session are unchanged (but `Expired` uses the slot
     /// up).
     #[wasm_bindgen(js_name = openForkout)]
-    pub fn open_forkout(&self, session: &Session, delivery: &[u8], now_ms: f64) -> JsResult<OpenedForkout> {
+    pub fn open_forkout(
+        &self,
+        session: &Session,
+        delivery: &js_sys::Uint8Array,
+        now_ms: f64,
+    ) -> JsResult<OpenedForkout> {
+        let delivery = &crate::error::bytes(delivery, "delivery")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let opened = self.with(|a| session.with(|s| Ok(core::open(a, s, delivery, now_ms)?)))?;
         Ok(OpenedForkout::new(opened, None))
@@ -325,7 +337,8 @@ impl Account {
     /// `nowMs`: the result carries the new session with the sender, kept
     /// even when the body is refused (`refusal`).
     #[wasm_bindgen(js_name = openForkoutNew)]
-    pub fn open_forkout_new(&self, delivery: &[u8], now_ms: f64) -> JsResult<OpenedForkout> {
+    pub fn open_forkout_new(&self, delivery: &js_sys::Uint8Array, now_ms: f64) -> JsResult<OpenedForkout> {
+        let delivery = &crate::error::bytes(delivery, "delivery")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let (session, content) = self.with(|a| Ok(core::open_new(a, delivery, now_ms)?))?;
         let session = Session::wrap(session);

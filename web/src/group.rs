@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::account::{Account, identities, identity_arrays};
 use crate::burnout::{Envelope, Opened};
-use crate::error::{Failure, JsResult, count, identity, key32, millis};
+use crate::error::{Failure, JsResult, count, identity, key32, millis, secret_out};
 use crate::persist::persist_exports;
 use crate::session::Session;
 use crate::shared::Shared;
@@ -67,7 +67,7 @@ pub struct GroupPlaintext {
     key_id: u32,
     iteration: u32,
     opened: Option<Opened>,
-    plaintext: Option<Vec<u8>>,
+    plaintext: Option<zeroize::Zeroizing<Vec<u8>>>,
     envelope: Option<Envelope>,
 }
 
@@ -94,8 +94,8 @@ impl GroupPlaintext {
     /// The content (`decrypt`), already checked against the Burnout
     /// envelope if there is one; `undefined` from `open`.
     #[wasm_bindgen(getter)]
-    pub fn plaintext(&self) -> Option<Vec<u8>> {
-        self.plaintext.clone()
+    pub fn plaintext(&self) -> Option<Uint8Array> {
+        self.plaintext.as_deref().map(|p| secret_out(p))
     }
 
     /// The Burnout envelope the sender attached, if any (`decrypt`).
@@ -216,7 +216,12 @@ impl Group {
     /// key in the list is ignored, duplicates merged) and a fresh sender
     /// key for us. Throws `LimitReached` past the member limit.
     #[wasm_bindgen(constructor)]
-    pub fn new(group_id: &[u8], own_identity_key: &[u8], member_identity_keys: Vec<Uint8Array>) -> JsResult<Group> {
+    pub fn new(
+        group_id: &Uint8Array,
+        own_identity_key: &js_sys::Uint8Array,
+        member_identity_keys: Vec<Uint8Array>,
+    ) -> JsResult<Group> {
+        let own_identity_key = &crate::error::bytes(own_identity_key, "ownIdentityKey")?;
         let id = GroupId::from_bytes(*key32(group_id, "a group id")?);
         let own = identity(own_identity_key)?;
         let members = identities(&member_identity_keys)?;
@@ -249,7 +254,8 @@ impl Group {
 
     /// Whether `identityKey` is another member.
     #[wasm_bindgen(js_name = isMember)]
-    pub fn is_member(&self, identity_key: &[u8]) -> JsResult<bool> {
+    pub fn is_member(&self, identity_key: &js_sys::Uint8Array) -> JsResult<bool> {
+        let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         let key = identity(identity_key)?;
         self.with(|g| Ok(g.is_member(&key)))
     }
@@ -263,7 +269,8 @@ impl Group {
     /// Adds a member; `false` if it already was one (or is us). Then
     /// distribute our sender key to it: it reads what we send from now on.
     #[wasm_bindgen(js_name = addMember)]
-    pub fn add_member(&self, identity_key: &[u8]) -> JsResult<bool> {
+    pub fn add_member(&self, identity_key: &js_sys::Uint8Array) -> JsResult<bool> {
+        let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         let key = identity(identity_key)?;
         self.with(|g| Ok(g.add_member(key)?))
     }
@@ -272,7 +279,8 @@ impl Group {
     /// `NotGroupMember`) and rotates ours; distribute the new key to the
     /// members the result lists. Every remaining member must apply it.
     #[wasm_bindgen(js_name = removeMember)]
-    pub fn remove_member(&self, identity_key: &[u8]) -> JsResult<GroupRotation> {
+    pub fn remove_member(&self, identity_key: &js_sys::Uint8Array) -> JsResult<GroupRotation> {
+        let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         let key = identity(identity_key)?;
         self.with(|g| {
             let rotated = g.remove_member(&key, &mut sealpost::default_rng())?;
@@ -308,13 +316,15 @@ impl Group {
     }
 
     /// Encrypts and signs one message for the whole group.
-    pub fn encrypt(&self, plaintext: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn encrypt(&self, plaintext: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
         self.with(|g| Ok(g.encrypt(plaintext, &mut sealpost::default_rng())?))
     }
 
     /// Encrypts with a Burnout envelope carried inside the ciphertext.
     #[wasm_bindgen(js_name = encryptBurnout)]
-    pub fn encrypt_burnout(&self, plaintext: &[u8], envelope: &Envelope) -> JsResult<Vec<u8>> {
+    pub fn encrypt_burnout(&self, plaintext: &js_sys::Uint8Array, envelope: &Envelope) -> JsResult<Vec<u8>> {
+        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
         self.with(|g| Ok(g.encrypt_with_envelope(plaintext, &envelope.core(), &mut sealpost::default_rng())?))
     }
 
@@ -324,15 +334,16 @@ impl Group {
     /// `NotGroupMember`, `GroupMismatch`, `InvalidSignature`,
     /// `DuplicateMessage`, `AuthenticationFailed`, `Expired`, ...; every
     /// error but `Expired` leaves the group as it was.
-    pub fn decrypt(&self, message: &[u8], now_ms: f64) -> JsResult<GroupPlaintext> {
+    pub fn decrypt(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<GroupPlaintext> {
+        let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let read = self.with(|g| Ok(g.decrypt(message, now_ms)?))?;
         let (sender, key_id, iteration) = (read.sender, read.key_id, read.iteration);
         let (plaintext, envelope) = match read.into_opened() {
-            sealpost::burnout::Opened::Message(plaintext) => (plaintext, None),
+            sealpost::burnout::Opened::Message(plaintext) => (zeroize::Zeroizing::new(plaintext), None),
             sealpost::burnout::Opened::Burnout(m) => {
                 let envelope = Envelope::from(*m.envelope());
-                (m.into_plaintext(now_ms)?.to_vec(), Some(envelope))
+                (m.into_plaintext(now_ms)?, Some(envelope))
             }
         };
         Ok(GroupPlaintext { sender, key_id, iteration, opened: None, plaintext: Some(plaintext), envelope })
@@ -340,7 +351,8 @@ impl Group {
 
     /// `decrypt` for apps that keep Burnout content in a `Vault`: the
     /// content comes back as `Opened` (`takeOpened`).
-    pub fn open(&self, message: &[u8], now_ms: f64) -> JsResult<GroupPlaintext> {
+    pub fn open(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<GroupPlaintext> {
+        let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let read = self.with(|g| Ok(g.decrypt(message, now_ms)?))?;
         let envelope = read.envelope().copied().map(Envelope::from);
@@ -375,8 +387,9 @@ impl Group {
         &self,
         account: &Account,
         session: &Session,
-        message: &[u8],
+        message: &js_sys::Uint8Array,
     ) -> JsResult<InstalledSenderKey> {
+        let message = &crate::error::bytes(message, "message")?;
         let inner = account.with(|a| session.with(|s| self.with(|g| Ok(g.install_distribution(a, s, message)?))))?;
         Ok(InstalledSenderKey { inner, session: None })
     }
@@ -387,8 +400,9 @@ impl Group {
     pub fn install_distribution_from_new_session(
         &self,
         account: &Account,
-        message: &[u8],
+        message: &js_sys::Uint8Array,
     ) -> JsResult<InstalledSenderKey> {
+        let message = &crate::error::bytes(message, "message")?;
         let (session, inner) =
             account.with(|a| self.with(|g| Ok(g.install_distribution_from_new_session(a, message)?)))?;
         Ok(InstalledSenderKey { inner, session: Some(Session::wrap(session)) })
@@ -404,9 +418,10 @@ impl Account {
     pub fn receive_group_distribution(
         &self,
         session: &Session,
-        message: &[u8],
+        message: &js_sys::Uint8Array,
         groups: &GroupList,
     ) -> JsResult<InstalledSenderKey> {
+        let message = &crate::error::bytes(message, "message")?;
         let inner = self.with(|a| {
             session.with(|s| {
                 let mut borrowed = borrow_all(groups)?;
@@ -422,9 +437,10 @@ impl Account {
     #[wasm_bindgen(js_name = receiveGroupDistributionNewSession)]
     pub fn receive_group_distribution_new_session(
         &self,
-        message: &[u8],
+        message: &js_sys::Uint8Array,
         groups: &GroupList,
     ) -> JsResult<InstalledSenderKey> {
+        let message = &crate::error::bytes(message, "message")?;
         let (session, inner) = self.with(|a| {
             let mut borrowed = borrow_all(groups)?;
             let find = find_in(&mut borrowed);

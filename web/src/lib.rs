@@ -67,7 +67,12 @@ pub fn version() -> String {
 /// identity keys; the order of the arguments does not matter. Users
 /// compare it out of band to rule out a man in the middle.
 #[wasm_bindgen(js_name = safetyNumber)]
-pub fn safety_number(identity_key_a: &[u8], identity_key_b: &[u8]) -> error::JsResult<String> {
+pub fn safety_number(
+    identity_key_a: &js_sys::Uint8Array,
+    identity_key_b: &js_sys::Uint8Array,
+) -> error::JsResult<String> {
+    let identity_key_a = &crate::error::bytes(identity_key_a, "identityKeyA")?;
+    let identity_key_b = &crate::error::bytes(identity_key_b, "identityKeyB")?;
     let (a, b) = (error::identity(identity_key_a)?, error::identity(identity_key_b)?);
     Ok(sealpost::SafetyNumber::new(&a, &b).to_string())
 }

@@ -21,14 +21,18 @@ macro_rules! persist_exports {
             /// Restores it from `toBytes` (plaintext state). Throws
             /// `Malformed` or `InvalidState` for bytes that are not one.
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = fromBytes)]
-            pub fn from_bytes(state: &[u8]) -> $crate::error::JsResult<$object> {
-                Ok(Self::wrap(sealpost::Persist::from_bytes(state)?))
+            pub fn from_bytes(state: &js_sys::Uint8Array) -> $crate::error::JsResult<$object> {
+                Ok(Self::wrap(sealpost::Persist::from_bytes(&$crate::error::secret_in(state, "state")?)?))
             }
 
             /// Restores it from `exportEncrypted` with the same 32-byte key.
             /// A wrong key or corrupted bytes throw `ExportCorrupted`.
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = importEncrypted)]
-            pub fn import_encrypted(key: &[u8], export: &[u8]) -> $crate::error::JsResult<$object> {
+            pub fn import_encrypted(
+                key: &js_sys::Uint8Array,
+                export: &js_sys::Uint8Array,
+            ) -> $crate::error::JsResult<$object> {
+                let export = &$crate::error::bytes(export, "export")?;
                 let key = $crate::error::key32(key, "an export key")?;
                 Ok(Self::wrap(sealpost::Persist::import_encrypted(&key, export)?))
             }
@@ -40,11 +44,13 @@ macro_rules! persist_exports {
             /// where a restore cannot roll it back; 0 accepts any).
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = importEncryptedFor)]
             pub fn import_encrypted_for(
-                key: &[u8],
-                export: &[u8],
-                context: &[u8],
+                key: &js_sys::Uint8Array,
+                export: &js_sys::Uint8Array,
+                context: &js_sys::Uint8Array,
                 min_generation: f64,
             ) -> $crate::error::JsResult<$object> {
+                let export = &$crate::error::bytes(export, "export")?;
+                let context = &$crate::error::bytes(context, "context")?;
                 let key = $crate::error::key32(key, "an export key")?;
                 let min_generation = $crate::error::millis(min_generation, "minGeneration")?;
                 Ok(Self::wrap(sealpost::Persist::import_encrypted_for(&key, export, context, min_generation)?))
@@ -55,7 +61,7 @@ macro_rules! persist_exports {
             /// every call that changes it, before acting on that call's
             /// result (sending its output, showing what it opened).
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = exportEncrypted)]
-            pub fn export_encrypted(&self, key: &[u8]) -> $crate::error::JsResult<Vec<u8>> {
+            pub fn export_encrypted(&self, key: &js_sys::Uint8Array) -> $crate::error::JsResult<Vec<u8>> {
                 let key = $crate::error::key32(key, "an export key")?;
                 self.state.with($name, |state| {
                     Ok(sealpost::Persist::export_encrypted(state, &key, &mut sealpost::default_rng()))
@@ -65,7 +71,12 @@ macro_rules! persist_exports {
             /// `exportEncrypted` bound to `context` (which object, which
             /// peer), with the next export generation.
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = exportEncryptedFor)]
-            pub fn export_encrypted_for(&self, key: &[u8], context: &[u8]) -> $crate::error::JsResult<Vec<u8>> {
+            pub fn export_encrypted_for(
+                &self,
+                key: &js_sys::Uint8Array,
+                context: &js_sys::Uint8Array,
+            ) -> $crate::error::JsResult<Vec<u8>> {
+                let context = &$crate::error::bytes(context, "context")?;
                 let key = $crate::error::key32(key, "an export key")?;
                 self.state.with($name, |state| {
                     Ok(sealpost::Persist::export_encrypted_for(state, &key, context, &mut sealpost::default_rng()))
@@ -83,8 +94,8 @@ macro_rules! persist_exports {
             /// Its state in plaintext, secrets included. Keep it only inside
             /// encrypted storage; prefer `exportEncrypted`.
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = toBytes)]
-            pub fn to_bytes(&self) -> $crate::error::JsResult<Vec<u8>> {
-                self.state.with($name, |state| Ok(sealpost::Persist::to_bytes(&*state).to_vec()))
+            pub fn to_bytes(&self) -> $crate::error::JsResult<js_sys::Uint8Array> {
+                self.state.with($name, |state| Ok($crate::error::secret_out(&sealpost::Persist::to_bytes(&*state))))
             }
         }
     };
@@ -94,6 +105,6 @@ pub(crate) use persist_exports;
 /// A fresh random 32-byte key for encrypted exports, from Web Crypto
 /// (`crypto.getRandomValues`). Keep it apart from the exports it opens.
 #[wasm_bindgen(js_name = generateExportKey)]
-pub fn generate_export_key() -> Vec<u8> {
-    sealpost::generate_export_key().to_vec()
+pub fn generate_export_key() -> js_sys::Uint8Array {
+    crate::error::secret_out(sealpost::generate_export_key().as_slice())
 }

@@ -49,7 +49,8 @@ impl Session {
 #[wasm_bindgen]
 impl Session {
     /// Encrypts an application message for the peer.
-    pub fn encrypt(&self, plaintext: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn encrypt(&self, plaintext: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
         self.with(|s| Ok(s.encrypt(plaintext, &mut sealpost::default_rng())?))
     }
 
@@ -57,7 +58,8 @@ impl Session {
     /// state throws `UnknownSessionSetup`: use `Account.decrypt`, which
     /// handles every case. A replay throws `DuplicateMessage`, a forgery
     /// `AuthenticationFailed`; on any error the session is unchanged.
-    pub fn decrypt(&self, message: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn decrypt(&self, message: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+        let message = &crate::error::bytes(message, "message")?;
         self.with(|s| Ok(s.decrypt(message)?))
     }
 

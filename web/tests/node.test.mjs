@@ -12,6 +12,14 @@ for (const [name, run] of scenarios(sp)) {
   test(name, run);
 }
 
+test("Node's Buffer is a Uint8Array and is accepted as bytes", () => {
+  const alice = new sp.Account(Date.now());
+  const bob = new sp.Account(Date.now());
+  const toBob = alice.createOutboundSession(Buffer.from(bob.prekeyBundle()));
+  const inbound = bob.createInboundSession(Buffer.from(toBob.encrypt(Buffer.from("from a Buffer"))));
+  if (Buffer.from(inbound.plaintext).toString() !== "from a Buffer") throw new Error("Buffer round trip");
+});
+
 test("the ES module build loads in Node too, from its bytes", async () => {
   const { readFile } = await import("node:fs/promises");
   const web = await import("sealpost/web");

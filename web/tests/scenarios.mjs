@@ -111,6 +111,16 @@ export function scenarios(sp) {
       refuses("InvalidArgument", () => new sp.Account(1.5), "fractional time");
       refuses("InvalidArgument", () => aliceToBob.exportEncrypted(new Uint8Array(31)), "short export key");
       refuses("Malformed", () => alice.safetyNumber(new Uint8Array(31)), "short identity key");
+      // Bytes must be a Uint8Array: wasm-bindgen would read a string as
+      // zeros, silently.
+      refuses("InvalidArgument", () => aliceToBob.encrypt("hello"), "a string is not bytes");
+      refuses("InvalidArgument", () => aliceToBob.encrypt([104, 105]), "an array of numbers is not bytes");
+      refuses("InvalidArgument", () => aliceToBob.exportEncrypted("k".repeat(32)), "a 32-character string key");
+      refuses("InvalidArgument", () => aliceToBob.decrypt(null), "null");
+      refuses("InvalidArgument", () => new sp.Group("g".repeat(32), alice.identityKey, []), "a string group id");
+      refuses("InvalidArgument", () => new sp.Group(sp.generateGroupId(), alice.identityKey, ["b".repeat(32)]),
+        "a string member");
+      equal(str(bobToAlice.decrypt(aliceToBob.encrypt(text("still fine")))), "still fine", "usable after refusals");
       const e = refuses("DuplicateMessage", () => {
         const m = aliceToBob.encrypt(text("once"));
         bobToAlice.decrypt(m);
