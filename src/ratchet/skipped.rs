@@ -232,6 +232,25 @@ mod tests {
     }
 
     #[test]
+    fn one_call_with_keys_of_several_chains_counts_each_chain_apart() {
+        // A DH ratchet step stores the rest of the old chain and the start
+        // of the new one in one call: the count of the second chain must
+        // not continue from the first.
+        let max = MAX_SKIPPED_PER_CHAIN as u32;
+        let (mut store, mut model) = (SkippedKeys::default(), VecDeque::new());
+        extend_both(&mut store, &mut model, chain(2, 0..max - 2));
+        let mut step = chain(1, 0..max - 1);
+        step.extend(chain(2, max - 2..max + 3));
+        extend_both(&mut store, &mut model, step);
+        assert_eq!(store.iter().filter(|e| e.ratchet == [1; 32]).count(), MAX_SKIPPED_PER_CHAIN - 1);
+        assert_eq!(store.iter().filter(|e| e.ratchet == [2; 32]).count(), MAX_SKIPPED_PER_CHAIN);
+        // 998 + 5 keys of chain 2: its three oldest went.
+        assert_eq!(store.find(&[2; 32], 2), None);
+        assert!(store.find(&[2; 32], 3).is_some());
+        assert!(store.find(&[1; 32], 0).is_some());
+    }
+
+    #[test]
     fn random_traffic_matches_the_plain_rule() {
         let (mut store, mut model) = (SkippedKeys::default(), VecDeque::new());
         let mut next: BTreeMap<u8, u32> = BTreeMap::new();
@@ -242,7 +261,15 @@ mod tests {
             let len = ((seed >> 20) % 700) as u32;
             let start = next.get(&ratchet).copied().unwrap_or(0);
             next.insert(ratchet, start + len);
-            extend_both(&mut store, &mut model, chain(ratchet, start..start + len));
+            let mut keys = chain(ratchet, start..start + len);
+            // Often a second chain in the same call (a ratchet step).
+            if seed & 1 == 1 {
+                let other = (ratchet + 1) % 4;
+                let (from, more) = (next.get(&other).copied().unwrap_or(0), ((seed >> 8) % 400) as u32);
+                next.insert(other, from + more);
+                keys.extend(chain(other, from..from + more));
+            }
+            extend_both(&mut store, &mut model, keys);
             // Some keys get used.
             if seed.is_multiple_of(3)
                 && let Some(pos) = store.find(&[ratchet; 32], start)
