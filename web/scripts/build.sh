@@ -7,8 +7,7 @@
 # Needs: the wasm32-unknown-unknown target (installed here if missing) and
 # wasm-bindgen-cli at exactly the version web/Cargo.toml pins for the
 # wasm-bindgen crate (installed with `cargo install` if missing or
-# different; about 2 minutes on 2 cores; not `--locked`: the registry
-# mirror here lacks one of its locked dependencies), and npm (`npm pack`).
+# different; about 2 minutes on 2 cores), and npm (`npm pack`).
 set -euo pipefail
 
 web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +22,10 @@ want="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' web/Cargo.toml)"
 have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
 if [ "$have" != "$want" ]; then
     echo "build: installing wasm-bindgen-cli $want (found: ${have:-none})"
-    cargo install --quiet wasm-bindgen-cli --version "$want" --no-default-features
+    # --locked first (reproducible); without it if a locked dependency is
+    # missing from the registry (the mirror here lacks one).
+    cargo install --quiet --locked wasm-bindgen-cli --version "$want" --no-default-features 2>/dev/null ||
+        cargo install --quiet wasm-bindgen-cli --version "$want" --no-default-features
 fi
 
 cargo build --quiet --release --target wasm32-unknown-unknown -p sealpost-wasm

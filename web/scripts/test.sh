@@ -21,6 +21,12 @@ root="$(cd "$web/.." && pwd)"
 artifacts="${CARGO_TARGET_DIR:-$root/target}/web-test"
 mkdir -p "$artifacts"
 
+node_major="$(node --version | sed 's/^v\([0-9]*\).*/\1/')"
+if [ "$node_major" -lt 20 ]; then
+    echo "test: Node.js $(node --version) is too old: the package needs 20 or newer (Web Crypto as globalThis.crypto)" >&2
+    exit 1
+fi
+
 "$web/scripts/build.sh"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$web/Cargo.toml" | head -n 1)"
 tarball="$web/pkg/sealpost-$version.tgz"
@@ -79,6 +85,7 @@ sed -n 's/<div class="[a-z]*">\([^<]*\)<\/div>/\1\n/gp' "$artifacts/browser.html
 echo "$summary"
 echo "test: screenshot and DOM in $artifacts/"
 case "$summary" in
+    "browser: 0 passed"*) echo "test: the browser ran no scenario" >&2; exit 1 ;;
     "browser: "*" passed, 0 failed") ;;
     *) echo "test: the browser run failed (see $artifacts/browser.html)" >&2; exit 1 ;;
 esac

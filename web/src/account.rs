@@ -70,6 +70,7 @@ impl Account {
     #[wasm_bindgen(constructor)]
     pub fn new(now_ms: f64) -> JsResult<Account> {
         let now_ms = millis(now_ms, "nowMs")?;
+        crate::error::randomness()?;
         Ok(Self::wrap(sealpost::Account::new(&mut sealpost::default_rng(), now_ms)))
     }
 
@@ -181,9 +182,10 @@ impl Account {
     /// that start a new state (the peer re-installed, or both sides
     /// started at once). Prefer it to `Session.decrypt`. On any error the
     /// account and the session are unchanged.
-    pub fn decrypt(&self, session: &Session, message: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+    pub fn decrypt(&self, session: &Session, message: &js_sys::Uint8Array) -> JsResult<Uint8Array> {
         let message = &crate::error::bytes(message, "message")?;
-        self.with(|a| session.with(|s| Ok(a.decrypt(s, message)?)))
+        let plaintext = zeroize::Zeroizing::new(self.with(|a| session.with(|s| Ok(a.decrypt(s, message)?)))?);
+        Ok(crate::error::secret_out(&plaintext))
     }
 }
 

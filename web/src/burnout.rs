@@ -9,9 +9,10 @@
 //!   moved into a [`Vault`] or taken out once (expiry checked again).
 //! * [`Vault`] enforces the envelope on every read.
 //!
-//! Opening an expired message throws `Expired` and uses up its key (the
-//! same bytes later throw `DuplicateMessage`); `ClockSkew` changes
-//! nothing. `Session.decrypt` refuses Burnout content (`UnexpectedPayload`),
+//! Opening an expired message throws `Expired`, and one whose envelope is
+//! malformed `MalformedEnvelope`: both use up its key (the message was
+//! authentic; the same bytes later throw `DuplicateMessage`). `ClockSkew`
+//! changes nothing. `Session.decrypt` refuses Burnout content (`UnexpectedPayload`),
 //! so nothing hands it out without the check.
 
 use js_sys::Uint8Array;
@@ -125,9 +126,7 @@ impl BurnoutMessage {
     }
 
     fn take(&mut self) -> JsResult<sealpost::burnout::BurnoutMessage> {
-        self.inner.take().ok_or_else(|| {
-            Failure::invalid("this BurnoutMessage was already read or put into a vault; its plaintext is gone")
-        })
+        self.inner.take().ok_or_else(Failure::consumed)
     }
 }
 
@@ -140,10 +139,10 @@ impl BurnoutMessage {
         envelope: &Envelope,
         own_identity_key: &js_sys::Uint8Array,
     ) -> JsResult<BurnoutMessage> {
-        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
+        let plaintext = crate::error::secret_in(plaintext, "plaintext")?;
         let own_identity_key = &crate::error::bytes(own_identity_key, "ownIdentityKey")?;
         let own = identity(own_identity_key)?;
-        Ok(Self::wrap(sealpost::burnout::BurnoutMessage::outgoing(plaintext, envelope.core(), own)))
+        Ok(Self::wrap(sealpost::burnout::BurnoutMessage::outgoing(&plaintext, envelope.core(), own)))
     }
 
     /// The authenticated envelope.
@@ -265,13 +264,14 @@ impl Session {
     /// never be read).
     #[wasm_bindgen(js_name = encryptBurnout)]
     pub fn encrypt_burnout(&self, plaintext: &js_sys::Uint8Array, envelope: &Envelope) -> JsResult<Vec<u8>> {
-        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
-        self.with(|s| Ok(s.encrypt_burnout(plaintext, &envelope.core(), &mut sealpost::default_rng())?))
+        let plaintext = crate::error::secret_in(plaintext, "plaintext")?;
+        self.with(|s| Ok(s.encrypt_burnout(&plaintext, &envelope.core(), &mut sealpost::default_rng())?))
     }
 
     /// Opens any message from the peer at `nowMs`: plain content, or a
-    /// Burnout message (its expiry checked). `Expired` uses the message's
-    /// key up; every other error changes nothing.
+    /// Burnout message (its expiry checked). `Expired` and
+    /// `MalformedEnvelope` use the message's key up; every other error
+    /// changes nothing.
     pub fn open(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<Opened> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
@@ -352,9 +352,10 @@ impl Vault {
         self.state.with("vault", |v| Ok(v.export_encrypted_at(now_ms, &key, &mut sealpost::default_rng())))
     }
 
-    /// Moves a message's plaintext into the vault (the message is used up)
-    /// and returns the entry id. Throws `Expired` for a message already
-    /// expired at `nowMs`.
+    /// Moves a message's plaintext into the vault and returns the entry id.
+    /// The message is used up whatever the outcome: on `Expired` (already
+    /// expired at `nowMs`), `TooLarge` or `LimitReached` its content is
+    /// erased, not kept.
     pub fn insert(&self, message: &mut BurnoutMessage, now_ms: f64) -> JsResult<String> {
         let now_ms = millis(now_ms, "nowMs")?;
         let core = message.take()?;

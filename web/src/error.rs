@@ -15,8 +15,13 @@ use zeroize::Zeroizing;
 /// * `"Malformed"`: the bytes are not a well-formed sealpost structure
 ///   (the core's [`sealpost::Error::Wire`]);
 /// * `"InvalidArgument"`: an argument this layer checks before calling the
-///   core (a key or id that is not 32 bytes, a time that is not a
-///   non-negative integer, an object listed twice, a message already taken);
+///   core (bytes that are not a `Uint8Array`, a key or id that is not 32
+///   bytes, a time that is not a non-negative integer, an object listed
+///   twice);
+/// * `"AlreadyConsumed"`: a `BurnoutMessage` whose plaintext was already
+///   taken or moved into a vault;
+/// * `"RandomnessUnavailable"`: the host has no Web Crypto
+///   (`crypto.getRandomValues`), so nothing can be generated;
 /// * otherwise the name of the core error's variant, the innermost one for
 ///   the per-protocol errors: `"AuthenticationFailed"`,
 ///   `"DuplicateMessage"`, `"Expired"` ([`sealpost::BurnoutError`]),
@@ -44,6 +49,15 @@ impl Failure {
     /// An argument this layer refuses before the core sees it.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self { code: "InvalidArgument".to_owned(), message: message.into() }
+    }
+
+    /// A `BurnoutMessage` whose plaintext was already taken or moved into
+    /// a vault (the code the native bindings use too).
+    pub(crate) fn consumed() -> Self {
+        Self {
+            code: "AlreadyConsumed".to_owned(),
+            message: "this BurnoutMessage was already read or put into a vault; its plaintext is gone".to_owned(),
+        }
     }
 
     /// The code JavaScript sees.
@@ -88,6 +102,28 @@ impl From<Failure> for JsValue {
     }
 }
 
+/// `RandomnessUnavailable` unless the host's random source works: Web
+/// Crypto's `crypto.getRandomValues` (browsers, Node.js 20+). Without
+/// this check the core's generator would trap on its first draw, leaving
+/// the WebAssembly instance unusable. Probed once, then remembered.
+pub(crate) fn randomness() -> JsResult<()> {
+    thread_local! {
+        static AVAILABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if AVAILABLE.get() {
+        return Ok(());
+    }
+    let mut probe = [0u8; 1];
+    getrandom::fill(&mut probe).map_err(|e| Failure {
+        code: "RandomnessUnavailable".to_owned(),
+        message: format!(
+            "no random source ({e}): sealpost needs Web Crypto (crypto.getRandomValues), as in browsers and Node.js 20 or newer"
+        ),
+    })?;
+    AVAILABLE.set(true);
+    Ok(())
+}
+
 /// A time from JavaScript (`Date.now()`: milliseconds since the Unix
 /// epoch, a `number`) as the core's `u64`. Refuses what is not a
 /// non-negative integer up to `Number.MAX_SAFE_INTEGER`.
@@ -121,15 +157,27 @@ pub(crate) fn count(n: usize) -> u32 {
 }
 
 /// `InvalidArgument` unless `value` is a `Uint8Array` (or a subclass,
-/// such as Node's `Buffer`). wasm-bindgen does not check the types of
-/// arguments: without this, a string or an array of numbers would be read
-/// as bytes (a string as zeros), silently.
+/// such as Node's `Buffer`, or one from another realm: an iframe, a `vm`
+/// context, a test runner's sandbox). wasm-bindgen does not check the
+/// types of arguments: without this, a string or an array of numbers
+/// would be read as bytes (a string as zeros), silently.
 fn is_bytes(value: &Uint8Array, what: &str) -> JsResult<()> {
-    if value.is_instance_of::<Uint8Array>() {
+    if value.is_instance_of::<Uint8Array>() || is_foreign_uint8_array(value) {
         Ok(())
     } else {
         Err(Failure::invalid(format!("{what} must be a Uint8Array")))
     }
+}
+
+/// A `Uint8Array` of another realm fails `instanceof`, but its typed-array
+/// tag still says what it is (`ArrayBuffer.isView` and
+/// `Symbol.toStringTag`, which typed arrays carry across realms).
+fn is_foreign_uint8_array(value: &JsValue) -> bool {
+    js_sys::ArrayBuffer::is_view(value)
+        && js_sys::Reflect::get(value, &js_sys::Symbol::to_string_tag())
+            .ok()
+            .and_then(|tag| tag.as_string())
+            .is_some_and(|tag| tag == "Uint8Array")
 }
 
 /// Bytes from JavaScript: a `Uint8Array` (checked), copied.

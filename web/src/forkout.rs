@@ -250,39 +250,14 @@ impl OpenedForkout {
     }
 }
 
-/// The delivery for one recipient, cut out of a bundle (no key needed).
-/// Throws a `Forkout` error if the bundle has no slot for it.
-#[wasm_bindgen(js_name = forkoutSplit)]
-pub fn forkout_split(bundle: &js_sys::Uint8Array, recipient_identity_key: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
-    let bundle = &crate::error::bytes(bundle, "bundle")?;
-    let recipient_identity_key = &crate::error::bytes(recipient_identity_key, "recipientIdentityKey")?;
-    Ok(core::split(bundle, &identity(recipient_identity_key)?)?)
-}
-
-/// Every recipient's delivery, cut out of a bundle (no key needed).
-#[wasm_bindgen(js_name = forkoutSplitAll)]
-pub fn forkout_split_all(bundle: &js_sys::Uint8Array) -> JsResult<Vec<ForkoutDelivery>> {
-    let bundle = &crate::error::bytes(bundle, "bundle")?;
-    Ok(core::split_all(bundle)?.map(|(recipient, delivery)| ForkoutDelivery { recipient, delivery }).collect())
-}
-
-#[wasm_bindgen]
 impl Account {
-    /// Seals `body` once for every listed recipient, with an optional
-    /// Burnout `envelope`. With `skipUnreachable` false (the default), a
-    /// recipient without a session or valid bundle refuses the whole seal
-    /// (`RecipientsUnreachable`) and no session changes; with it true,
-    /// those are listed in `unreachable`. A session listed twice throws
-    /// `InvalidArgument`.
-    #[wasm_bindgen(js_name = sealForkout)]
-    pub fn seal_forkout(
+    fn seal(
         &self,
-        body: &js_sys::Uint8Array,
+        body: Vec<u8>,
         recipients: &ForkoutRecipients,
         skip_unreachable: Option<bool>,
-        envelope: Option<Envelope>,
+        envelope: Option<sealpost::burnout::Envelope>,
     ) -> JsResult<SealedForkout> {
-        let body = crate::error::bytes(body, "body")?;
         let policy =
             if skip_unreachable.unwrap_or(false) { SealPolicy::SkipUnreachable } else { SealPolicy::AllOrNothing };
         let mut borrowed = Vec::new();
@@ -305,7 +280,6 @@ impl Account {
                 Listed::Unreachable(key) => Recipient::Unreachable(*key),
             });
         }
-        let envelope = envelope.map(|e| e.core());
         let (sealed, report) =
             self.with(|a| Ok(core::seal(a, body, list, policy, envelope, &mut sealpost::default_rng())?))?;
         Ok(SealedForkout {
@@ -315,6 +289,111 @@ impl Account {
             unreachable: report.unreachable.iter().map(|u| (u.identity, reason_text(&u.reason))).collect(),
             new_sessions: report.new_sessions.into_iter().map(Session::wrap).collect(),
         })
+    }
+}
+
+/// The delivery for one recipient, cut out of a bundle (no key needed).
+/// Throws a `Forkout` error if the bundle has no slot for it.
+#[wasm_bindgen(js_name = forkoutSplit)]
+pub fn forkout_split(bundle: &js_sys::Uint8Array, recipient_identity_key: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+    let bundle = &crate::error::bytes(bundle, "bundle")?;
+    let recipient_identity_key = &crate::error::bytes(recipient_identity_key, "recipientIdentityKey")?;
+    Ok(core::split(bundle, &identity(recipient_identity_key)?)?)
+}
+
+/// What a delivery says about itself before it is opened (nothing here
+/// is authenticated yet): which open to call and with which session.
+#[wasm_bindgen]
+pub struct ForkoutDeliveryInfo {
+    id: [u8; 32],
+    first_contact: bool,
+    claimed_sender: Option<IdentityKey>,
+    body_len: usize,
+}
+
+#[wasm_bindgen]
+impl ForkoutDeliveryInfo {
+    /// The Forkout's 32-byte id.
+    #[wasm_bindgen(getter, js_name = forkoutId)]
+    pub fn forkout_id(&self) -> Vec<u8> {
+        self.id.to_vec()
+    }
+
+    /// Whether its slot is a setup message: open it with `openForkoutNew`,
+    /// else with `openForkout` and the session with its sender.
+    #[wasm_bindgen(getter, js_name = isFirstContact)]
+    pub fn is_first_contact(&self) -> bool {
+        self.first_contact
+    }
+
+    /// On first contact, the identity key the setup message claims (checked
+    /// only when it is opened); otherwise `undefined`.
+    #[wasm_bindgen(getter, js_name = claimedSenderIdentityKey)]
+    pub fn claimed_sender_identity_key(&self) -> Option<Vec<u8>> {
+        self.claimed_sender.map(|k| k.to_bytes().to_vec())
+    }
+
+    /// The length of the sealed body in bytes.
+    #[wasm_bindgen(getter, js_name = bodyLength)]
+    pub fn body_length(&self) -> f64 {
+        crate::error::to_number(u64::try_from(self.body_len).unwrap_or(u64::MAX))
+    }
+}
+
+/// Reads a delivery's header without any key (see `ForkoutDeliveryInfo`).
+/// Throws `Malformed` for bytes that are not a delivery.
+#[wasm_bindgen(js_name = inspectForkoutDelivery)]
+pub fn inspect_forkout_delivery(delivery: &js_sys::Uint8Array) -> JsResult<ForkoutDeliveryInfo> {
+    let delivery = crate::error::bytes(delivery, "delivery")?;
+    let parsed = core::ForkoutDelivery::parse(&delivery)?;
+    Ok(ForkoutDeliveryInfo {
+        id: parsed.id().to_bytes(),
+        first_contact: parsed.is_first_contact(),
+        claimed_sender: parsed.claimed_sender(),
+        body_len: parsed.body_len(),
+    })
+}
+
+/// Every recipient's delivery, cut out of a bundle (no key needed).
+#[wasm_bindgen(js_name = forkoutSplitAll)]
+pub fn forkout_split_all(bundle: &js_sys::Uint8Array) -> JsResult<Vec<ForkoutDelivery>> {
+    let bundle = &crate::error::bytes(bundle, "bundle")?;
+    Ok(core::split_all(bundle)?.map(|(recipient, delivery)| ForkoutDelivery { recipient, delivery }).collect())
+}
+
+#[wasm_bindgen]
+impl Account {
+    /// Seals `body` once for every listed recipient. With
+    /// `skipUnreachable` false (the default), a recipient without a
+    /// session or valid bundle refuses the whole seal
+    /// (`RecipientsUnreachable`) and no session changes; with it true,
+    /// those are listed in `unreachable`. A session listed twice throws
+    /// `InvalidArgument`.
+    #[wasm_bindgen(js_name = sealForkout)]
+    pub fn seal_forkout(
+        &self,
+        body: &js_sys::Uint8Array,
+        recipients: &ForkoutRecipients,
+        skip_unreachable: Option<bool>,
+    ) -> JsResult<SealedForkout> {
+        let body = crate::error::bytes(body, "body")?;
+        self.seal(body, recipients, skip_unreachable, None)
+    }
+
+    /// `sealForkout` with a Burnout `envelope` on the body: every
+    /// recipient's copy expires (and burns after reading) by it.
+    #[wasm_bindgen(js_name = sealForkoutBurnout)]
+    pub fn seal_forkout_burnout(
+        &self,
+        body: &js_sys::Uint8Array,
+        recipients: &ForkoutRecipients,
+        envelope: &Envelope,
+        skip_unreachable: Option<bool>,
+    ) -> JsResult<SealedForkout> {
+        // The core encrypts the body in place in this buffer: no copy of
+        // the plaintext is left behind.
+        let body = crate::error::bytes(body, "body")?;
+        self.seal(body, recipients, skip_unreachable, Some(envelope.core()))
     }
 
     /// Opens a delivery from `session`'s peer at `nowMs`. On any error the
@@ -345,7 +424,7 @@ impl Account {
         Ok(match content {
             Ok(opened) => OpenedForkout::new(opened, Some(session)),
             Err(e) => {
-                let sender = IdentityKey::from_bytes(&session.peer_identity_key())?;
+                let sender = session.peer();
                 OpenedForkout {
                     id: None,
                     sender,

@@ -23,8 +23,9 @@ use crate::shared::Shared;
 
 /// A fresh random 32-byte group id (ids must never collide).
 #[wasm_bindgen(js_name = generateGroupId)]
-pub fn generate_group_id() -> Vec<u8> {
-    GroupId::random(&mut sealpost::default_rng()).as_bytes().to_vec()
+pub fn generate_group_id() -> JsResult<Vec<u8>> {
+    crate::error::randomness()?;
+    Ok(GroupId::random(&mut sealpost::default_rng()).as_bytes().to_vec())
 }
 
 /// One group as seen by one member: the members, every other member's
@@ -225,6 +226,7 @@ impl Group {
         let id = GroupId::from_bytes(*key32(group_id, "a group id")?);
         let own = identity(own_identity_key)?;
         let members = identities(&member_identity_keys)?;
+        crate::error::randomness()?;
         Ok(Self::wrap(sealpost::group::Group::new(id, own, members, &mut sealpost::default_rng())?))
     }
 
@@ -324,8 +326,8 @@ impl Group {
     /// Encrypts with a Burnout envelope carried inside the ciphertext.
     #[wasm_bindgen(js_name = encryptBurnout)]
     pub fn encrypt_burnout(&self, plaintext: &js_sys::Uint8Array, envelope: &Envelope) -> JsResult<Vec<u8>> {
-        let plaintext = &crate::error::bytes(plaintext, "plaintext")?;
-        self.with(|g| Ok(g.encrypt_with_envelope(plaintext, &envelope.core(), &mut sealpost::default_rng())?))
+        let plaintext = crate::error::secret_in(plaintext, "plaintext")?;
+        self.with(|g| Ok(g.encrypt_with_envelope(&plaintext, &envelope.core(), &mut sealpost::default_rng())?))
     }
 
     /// Verifies and decrypts a group message at `nowMs` (the clock is used
@@ -333,7 +335,11 @@ impl Group {
     /// message, retry once the sender's distribution arrived),
     /// `NotGroupMember`, `GroupMismatch`, `InvalidSignature`,
     /// `DuplicateMessage`, `AuthenticationFailed`, `Expired`, ...; every
-    /// error but `Expired` leaves the group as it was.
+    /// error but `Expired` and `MalformedEnvelope` (the message was
+    /// authentic and its key is used up) leaves the group as it was. The
+    /// content of a Burnout message is copied out here, checked against
+    /// the clock; honouring burn-after-reading is then the app's job (apps
+    /// that keep such content in a `Vault` use `open`).
     pub fn decrypt(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<GroupPlaintext> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;

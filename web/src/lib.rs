@@ -11,12 +11,16 @@
 //!   group ids, export keys) are `Uint8Array`s checked on arrival; times
 //!   are `number`s of milliseconds since the Unix epoch (`Date.now()`);
 //!   vault entry ids are decimal strings;
-//! * every failure throws an `Error` named `SealpostError` with a `code`
-//!   (see [`Failure`] for the codes), and no call panics;
+//! * every failure this crate or the core detects throws an `Error` named
+//!   `SealpostError` with a `code` (see [`Failure`] for the codes), and no
+//!   call panics; what wasm-bindgen's glue refuses before this crate runs
+//!   (an object of the wrong class, a freed handle, a `BigInt` where a
+//!   `number` goes) throws its own plain `Error`;
 //! * randomness comes from Web Crypto (`crypto.getRandomValues`, through
 //!   `getrandom`'s `wasm_js` backend), in browsers and in Node.js 20+;
-//! * persistence: every stateful class has `exportEncrypted(key)` and a
-//!   static `importEncrypted(key, bytes)` (XChaCha20-Poly1305); apps keep
+//! * persistence: every stateful class has `exportEncrypted(key)` (the
+//!   `Vault`: `exportEncrypted(key, nowMs)`) and a static
+//!   `importEncrypted(key, bytes)` (XChaCha20-Poly1305); apps keep
 //!   the bytes in IndexedDB or files. The SQLite-backed `Client` of the
 //!   native bindings is not part of this package.
 //!
@@ -48,8 +52,8 @@ pub use account::{Account, InboundSession, verify_prekey_bundle};
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Vault};
 pub use error::{Failure, JsResult};
 pub use forkout::{
-    ForkoutDelivery, ForkoutRecipients, OpenedForkout, SealedForkout, UnreachableRecipient, forkout_split,
-    forkout_split_all,
+    ForkoutDelivery, ForkoutDeliveryInfo, ForkoutRecipients, OpenedForkout, SealedForkout, UnreachableRecipient,
+    forkout_split, forkout_split_all, inspect_forkout_delivery,
 };
 pub use group::{Group, GroupList, GroupPlaintext, GroupRotation, InstalledSenderKey, generate_group_id};
 pub use persist::generate_export_key;

@@ -105,6 +105,7 @@ pub(crate) use persist_exports;
 /// A fresh random 32-byte key for encrypted exports, from Web Crypto
 /// (`crypto.getRandomValues`). Keep it apart from the exports it opens.
 #[wasm_bindgen(js_name = generateExportKey)]
-pub fn generate_export_key() -> js_sys::Uint8Array {
-    crate::error::secret_out(sealpost::generate_export_key().as_slice())
+pub fn generate_export_key() -> crate::error::JsResult<js_sys::Uint8Array> {
+    crate::error::randomness()?;
+    Ok(crate::error::secret_out(sealpost::generate_export_key().as_slice()))
 }

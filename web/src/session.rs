@@ -35,6 +35,11 @@ impl Session {
         Self { local: *session.local_identity(), peer: *session.peer_identity(), state: Shared::new(session) }
     }
 
+    /// The peer's identity key.
+    pub(crate) fn peer(&self) -> IdentityKey {
+        self.peer
+    }
+
     /// Another handle to the same session.
     pub(crate) fn handle(&self) -> Self {
         Self { local: self.local, peer: self.peer, state: self.state.clone() }
@@ -58,9 +63,10 @@ impl Session {
     /// state throws `UnknownSessionSetup`: use `Account.decrypt`, which
     /// handles every case. A replay throws `DuplicateMessage`, a forgery
     /// `AuthenticationFailed`; on any error the session is unchanged.
-    pub fn decrypt(&self, message: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+    pub fn decrypt(&self, message: &js_sys::Uint8Array) -> JsResult<js_sys::Uint8Array> {
         let message = &crate::error::bytes(message, "message")?;
-        self.with(|s| Ok(s.decrypt(message)?))
+        let plaintext = zeroize::Zeroizing::new(self.with(|s| Ok(s.decrypt(message)?))?);
+        Ok(crate::error::secret_out(&plaintext))
     }
 
     /// The peer's 32-byte identity key.

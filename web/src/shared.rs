@@ -31,12 +31,16 @@ impl<T> Shared<T> {
     /// Runs `f` on the value; `InvalidArgument` if this very call is
     /// already using it (the object was passed twice).
     pub(crate) fn with<R>(&self, what: &str, f: impl FnOnce(&mut T) -> JsResult<R>) -> JsResult<R> {
+        // Most calls draw randomness: a host without it is refused here,
+        // before any state is touched.
+        crate::error::randomness()?;
         let mut value = self.0.try_borrow_mut().map_err(|_| busy(what))?;
         f(&mut value)
     }
 
     /// The value, borrowed for the rest of a call that holds several.
     pub(crate) fn borrow(&self, what: &str) -> JsResult<std::cell::RefMut<'_, T>> {
+        crate::error::randomness()?;
         self.0.try_borrow_mut().map_err(|_| busy(what))
     }
 

@@ -163,7 +163,8 @@ export function scenarios(sp) {
       equal(installed.groupId, id, "for this group");
       const aliceToCarol = alice.createOutboundSession(carol.prekeyBundle());
       const viaNew = gc.installDistributionFromNewSession(carol, ga.distributeTo(aliceToCarol));
-      check(viaNew.session !== undefined, "Carol got the new session too");
+      // Carol's copy of the new session works: she replies through it.
+      equal(str(alice.decrypt(aliceToCarol, viaNew.session.encrypt(text("joined")))), "joined", "Carol's session");
       equal(gb.membersWithoutKey().length, 1, "Bob still lacks Carol's key");
 
       const wire = ga.encrypt(text("standup in 5"));
@@ -199,6 +200,11 @@ export function scenarios(sp) {
       const installed = bob.receiveGroupDistribution(bobToAlice, aliceTwo.distributeTo(aliceToBob), groups);
       equal(installed.groupId, two, "installed into the second group");
       equal(str(bobTwo.decrypt(aliceTwo.encrypt(text("in two")), NOW).plaintext), "in two", "readable there");
+      const twice = new sp.GroupList();
+      twice.push(bobTwo);
+      twice.push(bobTwo);
+      refuses("InvalidArgument", () => bob.receiveGroupDistribution(bobToAlice,
+        aliceTwo.distributeTo(aliceToBob), twice), "the same group listed twice");
       const lonely = new sp.GroupList();
       refuses("GroupMismatch", () => bob.receiveGroupDistribution(bobToAlice,
         aliceTwo.distributeTo(aliceToBob), lonely), "no matching group");
@@ -220,6 +226,14 @@ export function scenarios(sp) {
       equal(sealed.forkoutId.length, 32, "an id");
 
       const parts = sp.forkoutSplitAll(sealed.bundle);
+      const infoBob = sp.inspectForkoutDelivery(sp.forkoutSplit(sealed.bundle, bob.identityKey));
+      check(!infoBob.isFirstContact && infoBob.claimedSenderIdentityKey === undefined, "Bob: an existing session");
+      equal(infoBob.forkoutId, sealed.forkoutId, "the id before opening");
+      equal(infoBob.bodyLength, body.length, "the body length");
+      const infoCarol = sp.inspectForkoutDelivery(sp.forkoutSplit(sealed.bundle, carol.identityKey));
+      check(infoCarol.isFirstContact, "Carol: first contact");
+      equal(infoCarol.claimedSenderIdentityKey, alice.identityKey, "claimed sender");
+      refuses("Malformed", () => sp.inspectForkoutDelivery(text("nope")), "not a delivery");
       equal(parts.length, 2, "two deliveries");
       const forBob = sp.forkoutSplit(sealed.bundle, bob.identityKey);
       const atBob = bob.openForkout(bobToAlice, forBob, NOW);
@@ -269,7 +283,7 @@ export function scenarios(sp) {
       const vault = new sp.Vault();
       const id = vault.insert(message, NOW + 1_000);
       check(message.isConsumed, "moved into the vault");
-      refuses("InvalidArgument", () => message.takePlaintext(NOW), "used up");
+      refuses("AlreadyConsumed", () => message.takePlaintext(NOW), "used up");
       equal(vault.length, 1, "one entry");
       equal(vault.nextExpiry(), NOW + 60_000, "next expiry");
       equal(str(vault.read(id, NOW + 2_000)), "door code 4711", "read once");
@@ -287,6 +301,64 @@ export function scenarios(sp) {
       const plain = bob.open(bobToAlice, aliceToBob.encrypt(text("plain")), NOW);
       check(!plain.isBurnout && plain.takeBurnout() === undefined, "plain content");
       equal(str(plain.plaintext), "plain", "its text");
+    }],
+
+    ["Burnout through Forkout and groups, and the message taken out once", () => {
+      const { alice, bob, aliceToBob, bobToAlice } = pair(sp);
+      const carol = new sp.Account(NOW);
+      carol.generateOneTimePrekeys(1);
+      const envelope = sp.Envelope.withTtl(NOW, 1_000);
+      const to = new sp.ForkoutRecipients();
+      to.addSession(aliceToBob);
+      to.addBundle(carol.prekeyBundle());
+      const sealed = alice.sealForkoutBurnout(text("for a second"), to, envelope);
+      // The envelope object stays usable (it is borrowed, not consumed).
+      equal(envelope.expiresAtMs, NOW + 1_000, "envelope still readable");
+      const again = new sp.ForkoutRecipients();
+      again.addSession(aliceToBob);
+      const second = alice.sealForkoutBurnout(text("again"), again, envelope);
+      const atBob = bob.openForkout(bobToAlice, sp.forkoutSplit(sealed.bundle, bob.identityKey), NOW + 10);
+      equal(atBob.envelope.expiresAtMs, NOW + 1_000, "the envelope arrived");
+      const opened = atBob.takeOpened();
+      check(opened.isBurnout, "Burnout content");
+      const message = opened.takeBurnout();
+      equal(str(message.takePlaintext(NOW + 20)), "for a second", "taken out once");
+      refuses("AlreadyConsumed", () => message.takePlaintext(NOW + 20), "not twice");
+      const late = bob.openForkout(bobToAlice, sp.forkoutSplit(second.bundle, bob.identityKey), NOW + 10);
+      refuses("Expired", () => late.takeOpened().takeBurnout().takePlaintext(NOW + 1_000), "expired when taken");
+      // Carol opens hers after it expired: the session is kept, the body refused.
+      const atCarol = carol.openForkoutNew(sp.forkoutSplit(sealed.bundle, carol.identityKey), NOW + 5_000);
+      equal(atCarol.refusal.code, "Expired", "refused");
+      check(atCarol.forkoutId === undefined && atCarol.takeOpened() === undefined, "no content");
+      equal(str(alice.decrypt(sealed.newSessions[0], atCarol.session.encrypt(text("missed it")))), "missed it",
+        "the session from the refused delivery works");
+
+      // A group Burnout message: expiry checked, then the key is used up.
+      const id = sp.generateGroupId();
+      const ga = new sp.Group(id, alice.identityKey, [bob.identityKey]);
+      const gb = new sp.Group(id, bob.identityKey, [alice.identityKey]);
+      gb.installDistribution(bob, bobToAlice, ga.distributeTo(aliceToBob));
+      const live = ga.encryptBurnout(text("group secret"), sp.Envelope.withTtl(NOW, 1_000, true));
+      const read = gb.decrypt(live, NOW + 1);
+      equal(str(read.plaintext), "group secret", "read in time");
+      check(read.envelope.burnAfterReading, "with its envelope");
+      const expired = ga.encryptBurnout(text("too late"), sp.Envelope.withTtl(NOW, 1_000));
+      refuses("Expired", () => gb.decrypt(expired, NOW + 1_000), "group message expired");
+      refuses("DuplicateMessage", () => gb.decrypt(expired, NOW), "its key is gone");
+      const kept = gb.open(ga.encryptBurnout(text("vault me"), sp.Envelope.withTtl(NOW, 1_000, true)), NOW);
+      const vault = new sp.Vault();
+      const entry = vault.insert(kept.takeOpened().takeBurnout(), NOW);
+      equal(str(vault.read(entry, NOW + 1)), "vault me", "group Burnout into a vault");
+      refuses("BurnedAfterReading", () => vault.read(entry, NOW + 2), "burned");
+
+      // A first message carrying Burnout content cannot be read without the clock.
+      const dave = new sp.Account(NOW);
+      const toDave = alice.createOutboundSession(dave.prekeyBundle());
+      const first = toDave.encryptBurnout(text("hi"), sp.Envelope.withTtl(NOW, 1_000));
+      refuses("UnexpectedPayload", () => dave.createInboundSession(first), "createInboundSession refuses Burnout");
+      const inbound = dave.createInboundSessionAt(first, NOW);
+      check(inbound.refusal === undefined, "in time");
+      equal(str(inbound.takeOpened().takeBurnout().takePlaintext(NOW)), "hi", "first-contact Burnout content");
     }],
 
     ["Burnout on first contact: the session is kept even when the content expired", () => {

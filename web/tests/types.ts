@@ -19,7 +19,7 @@ const group = new Group(generateGroupId(), alice.identityKey, [bob.identityKey])
 const distribution: Uint8Array = group.distributeTo(toBob);
 const recipients = new ForkoutRecipients();
 recipients.addSession(toBob);
-const sealed = alice.sealForkout(new Uint8Array(10), recipients, true, Envelope.withTtl(now, 1000));
+const sealed = alice.sealForkoutBurnout(new Uint8Array(10), recipients, Envelope.withTtl(now, 1000), true);
 const firstReach: Uint8Array[] = sealed.recipients;
 
 const opened = toAlice.open(toBob.encryptBurnout(new Uint8Array(1), new Envelope(now, now + 5)), now);
