@@ -247,3 +247,87 @@ impl Envelope {
         Ok((body, Self::from_bytes(env)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SENT: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn readable_before_the_expiry_millisecond_and_never_after() {
+        let env = Envelope::expiring_at(SENT, SENT + 10);
+        assert!(!env.is_expired(SENT + 9));
+        assert!(env.is_expired(SENT + 10));
+        assert!(env.is_expired(SENT + 11));
+        assert!(env.check(SENT + 9).is_ok());
+        assert_eq!(env.check(SENT + 10), Err(Error::Burnout(BurnoutError::Expired { expired_at_ms: SENT + 10 })));
+        assert_eq!(env.check_expiry(SENT + 9), Ok(()));
+        assert!(env.check_expiry(SENT + 10).is_err());
+        let forever = Envelope::new(SENT);
+        assert!(!forever.is_expired(u64::MAX));
+        assert!(forever.check(u64::MAX).is_ok());
+    }
+
+    #[test]
+    fn a_sent_at_time_up_to_the_skew_bound_ahead_of_the_clock_is_accepted() {
+        let now = SENT;
+        assert!(Envelope::new(now + MAX_CLOCK_SKEW_MS).check(now).is_ok());
+        assert_eq!(
+            Envelope::new(now + MAX_CLOCK_SKEW_MS + 1).check(now),
+            Err(Error::Burnout(BurnoutError::ClockSkew { sent_at_ms: now + MAX_CLOCK_SKEW_MS + 1, now_ms: now }))
+        );
+        // No overflow at the end of time.
+        assert!(Envelope::new(u64::MAX).check(u64::MAX - 1).is_ok());
+    }
+
+    #[test]
+    fn every_envelope_has_one_encoding_and_nothing_else_decodes() {
+        let cases = [
+            (Envelope::new(SENT), 0u8),
+            (Envelope::new(SENT).burn_after_reading(), 0x01),
+            (Envelope::expiring_at(SENT, SENT + 5), 0x02),
+            (Envelope::with_ttl(SENT, 5).burn_after_reading(), 0x03),
+        ];
+        for (env, flags) in cases {
+            let bytes = env.to_bytes();
+            assert_eq!(bytes[0], ENVELOPE_VERSION);
+            assert_eq!(bytes[1..9], SENT.to_be_bytes());
+            assert_eq!(bytes[9..17], env.expires_at_ms().unwrap_or(0).to_be_bytes());
+            assert_eq!(bytes[17], flags);
+            assert_eq!(Envelope::from_bytes(&bytes), Ok(env));
+        }
+        let good = Envelope::expiring_at(SENT, SENT + 5).to_bytes();
+        for unknown in [0x04u8, 0x80, 0x06] {
+            let mut bad = good;
+            bad[17] = unknown;
+            assert_eq!(Envelope::from_bytes(&bad), Err(WireError::InvalidField("unknown envelope flags")));
+        }
+        let mut no_flag = good;
+        no_flag[17] = 0;
+        assert_eq!(
+            Envelope::from_bytes(&no_flag),
+            Err(WireError::InvalidField("envelope expiry without has-expiry flag"))
+        );
+        for version in [0u8, 2] {
+            let mut bad = good;
+            bad[0] = version;
+            assert_eq!(Envelope::from_bytes(&bad), Err(WireError::UnsupportedVersion(version)));
+        }
+        assert!(matches!(Envelope::from_bytes(&good[..17]), Err(WireError::Truncated { .. })));
+        let mut long = good.to_vec();
+        long.push(0);
+        assert_eq!(Envelope::from_bytes(&long), Err(WireError::TrailingBytes(1)));
+        assert_eq!(Envelope::with_ttl(u64::MAX - 1, 5).expires_at_ms(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn the_envelope_is_split_from_the_end_of_its_content() {
+        let env = Envelope::with_ttl(SENT, 60_000);
+        let mut content = b"body".to_vec();
+        content.extend_from_slice(&env.to_bytes());
+        assert_eq!(Envelope::split_from(&content), Ok((&b"body"[..], env)));
+        let short = content.get(..5).unwrap_or_default();
+        assert_eq!(Envelope::split_from(short), Err(WireError::Truncated { needed: ENVELOPE_LEN - 5 }));
+    }
+}
