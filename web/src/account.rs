@@ -68,7 +68,7 @@ impl Account {
     /// a first signed prekey created at `nowMs` (milliseconds since the
     /// Unix epoch, such as `Date.now()`).
     #[wasm_bindgen(constructor)]
-    pub fn new(now_ms: f64) -> JsResult<Account> {
+    pub fn new(#[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<Account> {
         let now_ms = millis(now_ms, "nowMs")?;
         crate::error::randomness()?;
         Ok(Self::wrap(sealpost::Account::new(&mut sealpost::default_rng(), now_ms)))
@@ -83,7 +83,10 @@ impl Account {
     /// The 60-digit safety number (12 groups of 5, space separated) of this
     /// account and a peer's identity key; both sides see the same.
     #[wasm_bindgen(js_name = safetyNumber)]
-    pub fn safety_number(&self, peer_identity_key: &js_sys::Uint8Array) -> JsResult<String> {
+    pub fn safety_number(
+        &self,
+        #[wasm_bindgen(js_name = peerIdentityKey)] peer_identity_key: &js_sys::Uint8Array,
+    ) -> JsResult<String> {
         let peer = identity(&crate::error::bytes(peer_identity_key, "peerIdentityKey")?)?;
         Ok(sealpost::SafetyNumber::new(&self.identity, &peer).to_string())
     }
@@ -105,14 +108,14 @@ impl Account {
     /// Replaces the signed prekey and returns its id; the previous one
     /// still opens setup messages for a grace period.
     #[wasm_bindgen(js_name = rotateSignedPrekey)]
-    pub fn rotate_signed_prekey(&self, now_ms: f64) -> JsResult<u32> {
+    pub fn rotate_signed_prekey(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<u32> {
         let now_ms = millis(now_ms, "nowMs")?;
         self.with(|a| Ok(a.rotate_signed_prekey(&mut sealpost::default_rng(), now_ms)?))
     }
 
     /// Forgets rotated-out signed prekeys whose grace period has ended.
     #[wasm_bindgen(js_name = expireSignedPrekeys)]
-    pub fn expire_signed_prekeys(&self, now_ms: f64) -> JsResult<()> {
+    pub fn expire_signed_prekeys(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<()> {
         let now_ms = millis(now_ms, "nowMs")?;
         self.with(|a| {
             a.expire_signed_prekeys(now_ms);

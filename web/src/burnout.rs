@@ -46,7 +46,11 @@ impl Envelope {
     /// (both milliseconds since the Unix epoch), erased after its first
     /// read if `burnAfterReading`.
     #[wasm_bindgen(constructor)]
-    pub fn new(sent_at_ms: f64, expires_at_ms: Option<f64>, burn_after_reading: Option<bool>) -> JsResult<Envelope> {
+    pub fn new(
+        #[wasm_bindgen(js_name = sentAtMs)] sent_at_ms: f64,
+        #[wasm_bindgen(js_name = expiresAtMs)] expires_at_ms: Option<f64>,
+        #[wasm_bindgen(js_name = burnAfterReading)] burn_after_reading: Option<bool>,
+    ) -> JsResult<Envelope> {
         let sent = millis(sent_at_ms, "sentAtMs")?;
         let inner = match expires_at_ms {
             Some(at) => sealpost::burnout::Envelope::expiring_at(sent, millis(at, "expiresAtMs")?),
@@ -57,7 +61,11 @@ impl Envelope {
 
     /// An envelope that expires `ttlMs` after `sentAtMs`.
     #[wasm_bindgen(js_name = withTtl)]
-    pub fn with_ttl(sent_at_ms: f64, ttl_ms: f64, burn_after_reading: Option<bool>) -> JsResult<Envelope> {
+    pub fn with_ttl(
+        #[wasm_bindgen(js_name = sentAtMs)] sent_at_ms: f64,
+        #[wasm_bindgen(js_name = ttlMs)] ttl_ms: f64,
+        #[wasm_bindgen(js_name = burnAfterReading)] burn_after_reading: Option<bool>,
+    ) -> JsResult<Envelope> {
         let inner = sealpost::burnout::Envelope::with_ttl(millis(sent_at_ms, "sentAtMs")?, millis(ttl_ms, "ttlMs")?);
         Ok(Self::from(if burn_after_reading.unwrap_or(false) { inner.burn_after_reading() } else { inner }))
     }
@@ -82,7 +90,7 @@ impl Envelope {
 
     /// Whether it has expired at `nowMs`.
     #[wasm_bindgen(js_name = isExpired)]
-    pub fn is_expired(&self, now_ms: f64) -> JsResult<bool> {
+    pub fn is_expired(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<bool> {
         Ok(self.inner.is_expired(millis(now_ms, "nowMs")?))
     }
 }
@@ -137,7 +145,7 @@ impl BurnoutMessage {
     pub fn outgoing(
         plaintext: &js_sys::Uint8Array,
         envelope: &Envelope,
-        own_identity_key: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = ownIdentityKey)] own_identity_key: &js_sys::Uint8Array,
     ) -> JsResult<BurnoutMessage> {
         let plaintext = crate::error::secret_in(plaintext, "plaintext")?;
         let own_identity_key = &crate::error::bytes(own_identity_key, "ownIdentityKey")?;
@@ -179,7 +187,7 @@ impl BurnoutMessage {
     /// `nowMs` (`Expired` otherwise, and the content is erased). Apps
     /// that honour burn-after-reading use a `Vault` instead.
     #[wasm_bindgen(js_name = takePlaintext)]
-    pub fn take_plaintext(&mut self, now_ms: f64) -> JsResult<Uint8Array> {
+    pub fn take_plaintext(&mut self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<Uint8Array> {
         let now_ms = millis(now_ms, "nowMs")?;
         Ok(secret_out(&self.take()?.into_plaintext(now_ms)?))
     }
@@ -272,7 +280,7 @@ impl Session {
     /// Burnout message (its expiry checked). `Expired` and
     /// `MalformedEnvelope` use the message's key up; every other error
     /// changes nothing.
-    pub fn open(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<Opened> {
+    pub fn open(&self, message: &js_sys::Uint8Array, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<Opened> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         Ok(self.with(|s| Ok(s.open(message, now_ms)?))?.into())
@@ -283,7 +291,12 @@ impl Session {
 impl Account {
     /// `Session.open` that also takes setup messages starting a new state
     /// (as `Account.decrypt` does).
-    pub fn open(&self, session: &Session, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<Opened> {
+    pub fn open(
+        &self,
+        session: &Session,
+        message: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<Opened> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         Ok(self.with(|a| session.with(|s| Ok(a.open(s, message, now_ms)?)))?.into())
@@ -293,7 +306,11 @@ impl Account {
     /// the session always (once the message authenticated), the content
     /// unless its envelope refuses it (`refusal`).
     #[wasm_bindgen(js_name = createInboundSessionAt)]
-    pub fn create_inbound_session_at(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<InboundOpened> {
+    pub fn create_inbound_session_at(
+        &self,
+        message: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<InboundOpened> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let (session, content) = self.with(|a| Ok(a.create_inbound_session_at(message, now_ms)?))?;
@@ -336,17 +353,21 @@ impl Vault {
     /// (`ExportCorrupted` otherwise). Entries that expired meanwhile are
     /// gone at the next read or purge.
     #[wasm_bindgen(js_name = importEncrypted)]
-    pub fn import_encrypted(key: &Uint8Array, export: &js_sys::Uint8Array) -> JsResult<Vault> {
-        let export = &crate::error::bytes(export, "export")?;
+    pub fn import_encrypted(key: &Uint8Array, exported: &js_sys::Uint8Array) -> JsResult<Vault> {
+        let exported = &crate::error::bytes(exported, "exported")?;
         let key = key32(key, "an export key")?;
-        let vault: sealpost::burnout::Vault = sealpost::Persist::import_encrypted(&key, export)?;
+        let vault: sealpost::burnout::Vault = sealpost::Persist::import_encrypted(&key, exported)?;
         Ok(Self { state: Shared::new(vault) })
     }
 
     /// Its entries sealed under a 32-byte key, without those expired at
     /// `nowMs`.
     #[wasm_bindgen(js_name = exportEncrypted)]
-    pub fn export_encrypted(&self, key: &Uint8Array, now_ms: f64) -> JsResult<Vec<u8>> {
+    pub fn export_encrypted(
+        &self,
+        key: &Uint8Array,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<Vec<u8>> {
         let key = key32(key, "an export key")?;
         let now_ms = millis(now_ms, "nowMs")?;
         self.state.with("vault", |v| Ok(v.export_encrypted_at(now_ms, &key, &mut sealpost::default_rng())))
@@ -356,7 +377,11 @@ impl Vault {
     /// The message is used up whatever the outcome: on `Expired` (already
     /// expired at `nowMs`), `TooLarge` or `LimitReached` its content is
     /// erased, not kept.
-    pub fn insert(&self, message: &mut BurnoutMessage, now_ms: f64) -> JsResult<String> {
+    pub fn insert(
+        &self,
+        message: &mut BurnoutMessage,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<String> {
         let now_ms = millis(now_ms, "nowMs")?;
         let core = message.take()?;
         self.state.with("vault", |v| Ok(v.insert(core, now_ms)?.to_string()))
@@ -365,7 +390,7 @@ impl Vault {
     /// Reads an entry at `nowMs`: `Expired` (and erased) past its expiry,
     /// erased after this read if burn-after-reading; an unknown or erased
     /// id throws a `Vault` error saying which.
-    pub fn read(&self, id: &str, now_ms: f64) -> JsResult<Uint8Array> {
+    pub fn read(&self, id: &str, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<Uint8Array> {
         let id = vault_id(id)?;
         let now_ms = millis(now_ms, "nowMs")?;
         self.state.with("vault", |v| Ok(secret_out(&v.read(id, now_ms)?)))
@@ -378,7 +403,7 @@ impl Vault {
     }
 
     /// Erases every entry expired at `nowMs`; returns how many.
-    pub fn purge(&self, now_ms: f64) -> JsResult<u32> {
+    pub fn purge(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<u32> {
         let now_ms = millis(now_ms, "nowMs")?;
         self.state.with("vault", |v| Ok(count(v.purge(now_ms))))
     }

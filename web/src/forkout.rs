@@ -68,7 +68,10 @@ impl ForkoutRecipients {
     /// Someone to reach but without a session or bundle: reported as
     /// unreachable (or refused, unless `skipUnreachable`).
     #[wasm_bindgen(js_name = addUnreachable)]
-    pub fn add_unreachable(&mut self, identity_key: &js_sys::Uint8Array) -> JsResult<()> {
+    pub fn add_unreachable(
+        &mut self,
+        #[wasm_bindgen(js_name = identityKey)] identity_key: &js_sys::Uint8Array,
+    ) -> JsResult<()> {
         let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         self.listed.push(Listed::Unreachable(identity(identity_key)?));
         Ok(())
@@ -295,7 +298,10 @@ impl Account {
 /// The delivery for one recipient, cut out of a bundle (no key needed).
 /// Throws a `Forkout` error if the bundle has no slot for it.
 #[wasm_bindgen(js_name = forkoutSplit)]
-pub fn forkout_split(bundle: &js_sys::Uint8Array, recipient_identity_key: &js_sys::Uint8Array) -> JsResult<Vec<u8>> {
+pub fn forkout_split(
+    bundle: &js_sys::Uint8Array,
+    #[wasm_bindgen(js_name = recipientIdentityKey)] recipient_identity_key: &js_sys::Uint8Array,
+) -> JsResult<Vec<u8>> {
     let bundle = &crate::error::bytes(bundle, "bundle")?;
     let recipient_identity_key = &crate::error::bytes(recipient_identity_key, "recipientIdentityKey")?;
     Ok(core::split(bundle, &identity(recipient_identity_key)?)?)
@@ -374,7 +380,7 @@ impl Account {
         &self,
         body: &js_sys::Uint8Array,
         recipients: &ForkoutRecipients,
-        skip_unreachable: Option<bool>,
+        #[wasm_bindgen(js_name = skipUnreachable)] skip_unreachable: Option<bool>,
     ) -> JsResult<SealedForkout> {
         let body = crate::error::bytes(body, "body")?;
         self.seal(body, recipients, skip_unreachable, None)
@@ -388,7 +394,7 @@ impl Account {
         body: &js_sys::Uint8Array,
         recipients: &ForkoutRecipients,
         envelope: &Envelope,
-        skip_unreachable: Option<bool>,
+        #[wasm_bindgen(js_name = skipUnreachable)] skip_unreachable: Option<bool>,
     ) -> JsResult<SealedForkout> {
         // The core encrypts the body in place in this buffer: no copy of
         // the plaintext is left behind.
@@ -404,7 +410,7 @@ impl Account {
         &self,
         session: &Session,
         delivery: &js_sys::Uint8Array,
-        now_ms: f64,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> JsResult<OpenedForkout> {
         let delivery = &crate::error::bytes(delivery, "delivery")?;
         let now_ms = millis(now_ms, "nowMs")?;
@@ -416,7 +422,11 @@ impl Account {
     /// `nowMs`: the result carries the new session with the sender, kept
     /// even when the body is refused (`refusal`).
     #[wasm_bindgen(js_name = openForkoutNew)]
-    pub fn open_forkout_new(&self, delivery: &js_sys::Uint8Array, now_ms: f64) -> JsResult<OpenedForkout> {
+    pub fn open_forkout_new(
+        &self,
+        delivery: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<OpenedForkout> {
         let delivery = &crate::error::bytes(delivery, "delivery")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let (session, content) = self.with(|a| Ok(core::open_new(a, delivery, now_ms)?))?;

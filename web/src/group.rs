@@ -218,9 +218,9 @@ impl Group {
     /// key for us. Throws `LimitReached` past the member limit.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        group_id: &Uint8Array,
-        own_identity_key: &js_sys::Uint8Array,
-        member_identity_keys: Vec<Uint8Array>,
+        #[wasm_bindgen(js_name = groupId)] group_id: &Uint8Array,
+        #[wasm_bindgen(js_name = ownIdentityKey)] own_identity_key: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = memberIdentityKeys)] member_identity_keys: Vec<Uint8Array>,
     ) -> JsResult<Group> {
         let own_identity_key = &crate::error::bytes(own_identity_key, "ownIdentityKey")?;
         let id = GroupId::from_bytes(*key32(group_id, "a group id")?);
@@ -256,7 +256,10 @@ impl Group {
 
     /// Whether `identityKey` is another member.
     #[wasm_bindgen(js_name = isMember)]
-    pub fn is_member(&self, identity_key: &js_sys::Uint8Array) -> JsResult<bool> {
+    pub fn is_member(
+        &self,
+        #[wasm_bindgen(js_name = identityKey)] identity_key: &js_sys::Uint8Array,
+    ) -> JsResult<bool> {
         let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         let key = identity(identity_key)?;
         self.with(|g| Ok(g.is_member(&key)))
@@ -271,7 +274,10 @@ impl Group {
     /// Adds a member; `false` if it already was one (or is us). Then
     /// distribute our sender key to it: it reads what we send from now on.
     #[wasm_bindgen(js_name = addMember)]
-    pub fn add_member(&self, identity_key: &js_sys::Uint8Array) -> JsResult<bool> {
+    pub fn add_member(
+        &self,
+        #[wasm_bindgen(js_name = identityKey)] identity_key: &js_sys::Uint8Array,
+    ) -> JsResult<bool> {
         let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         let key = identity(identity_key)?;
         self.with(|g| Ok(g.add_member(key)?))
@@ -281,7 +287,10 @@ impl Group {
     /// `NotGroupMember`) and rotates ours; distribute the new key to the
     /// members the result lists. Every remaining member must apply it.
     #[wasm_bindgen(js_name = removeMember)]
-    pub fn remove_member(&self, identity_key: &js_sys::Uint8Array) -> JsResult<GroupRotation> {
+    pub fn remove_member(
+        &self,
+        #[wasm_bindgen(js_name = identityKey)] identity_key: &js_sys::Uint8Array,
+    ) -> JsResult<GroupRotation> {
         let identity_key = &crate::error::bytes(identity_key, "identityKey")?;
         let key = identity(identity_key)?;
         self.with(|g| {
@@ -340,7 +349,11 @@ impl Group {
     /// content of a Burnout message is copied out here, checked against
     /// the clock; honouring burn-after-reading is then the app's job (apps
     /// that keep such content in a `Vault` use `open`).
-    pub fn decrypt(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<GroupPlaintext> {
+    pub fn decrypt(
+        &self,
+        message: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<GroupPlaintext> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let read = self.with(|g| Ok(g.decrypt(message, now_ms)?))?;
@@ -357,7 +370,11 @@ impl Group {
 
     /// `decrypt` for apps that keep Burnout content in a `Vault`: the
     /// content comes back as `Opened` (`takeOpened`).
-    pub fn open(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<GroupPlaintext> {
+    pub fn open(
+        &self,
+        message: &js_sys::Uint8Array,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<GroupPlaintext> {
         let message = &crate::error::bytes(message, "message")?;
         let now_ms = millis(now_ms, "nowMs")?;
         let read = self.with(|g| Ok(g.decrypt(message, now_ms)?))?;

@@ -72,8 +72,8 @@ pub fn version() -> String {
 /// compare it out of band to rule out a man in the middle.
 #[wasm_bindgen(js_name = safetyNumber)]
 pub fn safety_number(
-    identity_key_a: &js_sys::Uint8Array,
-    identity_key_b: &js_sys::Uint8Array,
+    #[wasm_bindgen(js_name = identityKeyA)] identity_key_a: &js_sys::Uint8Array,
+    #[wasm_bindgen(js_name = identityKeyB)] identity_key_b: &js_sys::Uint8Array,
 ) -> error::JsResult<String> {
     let identity_key_a = &crate::error::bytes(identity_key_a, "identityKeyA")?;
     let identity_key_b = &crate::error::bytes(identity_key_b, "identityKeyB")?;

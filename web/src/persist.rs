@@ -30,11 +30,11 @@ macro_rules! persist_exports {
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = importEncrypted)]
             pub fn import_encrypted(
                 key: &js_sys::Uint8Array,
-                export: &js_sys::Uint8Array,
+                exported: &js_sys::Uint8Array,
             ) -> $crate::error::JsResult<$object> {
-                let export = &$crate::error::bytes(export, "export")?;
+                let exported = &$crate::error::bytes(exported, "exported")?;
                 let key = $crate::error::key32(key, "an export key")?;
-                Ok(Self::wrap(sealpost::Persist::import_encrypted(&key, export)?))
+                Ok(Self::wrap(sealpost::Persist::import_encrypted(&key, exported)?))
             }
 
             /// Restores it from `exportEncryptedFor` with the same key and
@@ -45,15 +45,15 @@ macro_rules! persist_exports {
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = importEncryptedFor)]
             pub fn import_encrypted_for(
                 key: &js_sys::Uint8Array,
-                export: &js_sys::Uint8Array,
+                exported: &js_sys::Uint8Array,
                 context: &js_sys::Uint8Array,
-                min_generation: f64,
+                #[wasm_bindgen(js_name = minGeneration)] min_generation: f64,
             ) -> $crate::error::JsResult<$object> {
-                let export = &$crate::error::bytes(export, "export")?;
+                let exported = &$crate::error::bytes(exported, "exported")?;
                 let context = &$crate::error::bytes(context, "context")?;
                 let key = $crate::error::key32(key, "an export key")?;
                 let min_generation = $crate::error::millis(min_generation, "minGeneration")?;
-                Ok(Self::wrap(sealpost::Persist::import_encrypted_for(&key, export, context, min_generation)?))
+                Ok(Self::wrap(sealpost::Persist::import_encrypted_for(&key, exported, context, min_generation)?))
             }
 
             /// Its state sealed under a 32-byte key (XChaCha20-Poly1305,
