@@ -373,6 +373,30 @@ mod tests {
     }
 
     #[test]
+    fn the_export_limit_is_what_the_largest_state_seals_to() {
+        // An export is its state plus a fixed overhead (header, nonce,
+        // tag): measured on a real export, the limit must be exactly the
+        // largest state plus that overhead, so that every state the
+        // library can make can be restored, and nothing larger is read.
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut account = Account::new(&mut rng, 0);
+        let state_len = account.to_bytes().len();
+        let overhead = account.export_encrypted(&[7; 32], &mut rng).len() - state_len;
+        assert_eq!(overhead, HEADER_LEN + 24 + TAG_LEN);
+        assert_eq!(MAX_EXPORT, MAX_STATE + overhead);
+    }
+
+    #[test]
+    fn export_keys_are_fresh_random_keys() {
+        let (a, b) = (generate_export_key(), generate_export_key());
+        assert_ne!(*a, *b);
+        for key in [a, b] {
+            // Not a constant fill (a chance of 2^-248 per key to misfire).
+            assert!(key.iter().any(|&byte| byte != key[0]));
+        }
+    }
+
+    #[test]
     fn an_oversized_export_reports_the_real_limit() {
         let export = vec![0u8; MAX_EXPORT + 1];
         let err = open(&[0; 32], MessageType::AccountState, &export, &[0; 32]).err();
