@@ -125,8 +125,9 @@ pub(crate) fn randomness() -> JsResult<()> {
 }
 
 /// A time from JavaScript (`Date.now()`: milliseconds since the Unix
-/// epoch, a `number`) as the core's `u64`. Refuses what is not a
-/// non-negative integer up to `Number.MAX_SAFE_INTEGER`.
+/// epoch, a `number`), or another whole `number` such as an export
+/// generation, as the core's `u64`. Refuses what is not a non-negative
+/// integer up to `Number.MAX_SAFE_INTEGER`.
 pub(crate) fn millis(value: f64, what: &str) -> JsResult<u64> {
     const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
     if (0.0..=MAX_SAFE_INTEGER).contains(&value) && value.fract() == 0.0 {
@@ -135,7 +136,7 @@ pub(crate) fn millis(value: f64, what: &str) -> JsResult<u64> {
         Ok(value as u64)
     } else {
         Err(Failure::invalid(format!(
-            "{what} must be a whole number of milliseconds since the Unix epoch (such as Date.now()), got {value}"
+            "{what} must be a whole number from 0 to Number.MAX_SAFE_INTEGER (a time: milliseconds since the Unix epoch, such as Date.now()), got {value}"
         )))
     }
 }
