@@ -56,6 +56,14 @@ impl Group {
         self.state.with("group", f)
     }
 
+    /// The checks and the verified decryption shared by `decrypt` and
+    /// `open`; also returns the clock as the core's `u64`.
+    fn read(&self, message: &js_sys::Uint8Array, now_ms: f64) -> JsResult<(sealpost::group::GroupPlaintext, u64)> {
+        let message = crate::error::bytes(message, "message")?;
+        let now_ms = millis(now_ms, "nowMs")?;
+        Ok((self.with(|g| Ok(g.decrypt(&message, now_ms)?))?, now_ms))
+    }
+
     fn rotation(group: &sealpost::group::Group, rotated: sealpost::group::Rotated) -> GroupRotation {
         GroupRotation { key_id: rotated.key_id, redistribute_to: group.members().copied().collect() }
     }
@@ -354,9 +362,7 @@ impl Group {
         message: &js_sys::Uint8Array,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> JsResult<GroupPlaintext> {
-        let message = &crate::error::bytes(message, "message")?;
-        let now_ms = millis(now_ms, "nowMs")?;
-        let read = self.with(|g| Ok(g.decrypt(message, now_ms)?))?;
+        let (read, now_ms) = self.read(message, now_ms)?;
         let (sender, key_id, iteration) = (read.sender, read.key_id, read.iteration);
         let (plaintext, envelope) = match read.into_opened() {
             sealpost::burnout::Opened::Message(plaintext) => (zeroize::Zeroizing::new(plaintext), None),
@@ -375,9 +381,7 @@ impl Group {
         message: &js_sys::Uint8Array,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> JsResult<GroupPlaintext> {
-        let message = &crate::error::bytes(message, "message")?;
-        let now_ms = millis(now_ms, "nowMs")?;
-        let read = self.with(|g| Ok(g.decrypt(message, now_ms)?))?;
+        let (read, _) = self.read(message, now_ms)?;
         let envelope = read.envelope().copied().map(Envelope::from);
         let (sender, key_id, iteration) = (read.sender, read.key_id, read.iteration);
         Ok(GroupPlaintext {
