@@ -42,6 +42,22 @@ pub(crate) mod label {
     pub(crate) const CHAIN_MESSAGE: u8 = 0x01;
     /// Chain step: next chain key = `HMAC(chain key, 0x02)`.
     pub(crate) const CHAIN_NEXT: u8 = 0x02;
+    /// Ed25519 input of a device list's signature by the user key:
+    /// `label || the list's encoding up to its signature`.
+    pub(crate) const DEVICE_LIST: &[u8] = b"sealpost v1 device list";
+    /// Ed25519 input of a device's membership signature, by its identity
+    /// key: `label || user key`.
+    pub(crate) const DEVICE_MEMBERSHIP: &[u8] = b"sealpost v1 device membership";
+    /// Device linking transcript hash: `SHA-256(label || code || offer's
+    /// ephemeral key)`.
+    pub(crate) const LINK_TRANSCRIPT: &[u8] = b"sealpost v1 device link transcript";
+    /// Device linking keys: `HKDF(salt = the code's secret, ikm = X25519
+    /// of the two ephemeral keys, info = label || transcript hash)` -> the
+    /// existing-to-new key, the new-to-existing key, the short string's key.
+    pub(crate) const LINK_KEYS: &[u8] = b"sealpost v1 device link keys";
+    /// Ed25519 input of the new device's acceptance, by its identity key:
+    /// `label || transcript hash || existing device's identity || user key`.
+    pub(crate) const LINK_ACCEPT: &[u8] = b"sealpost v1 device link accept";
     /// Encrypted state export: AEAD associated-data prefix.
     pub(crate) const EXPORT: &[u8] = b"sealpost v1 state export";
     /// Group sender-key ratchet: part `k` (0..=2) is re-derived as

@@ -13,8 +13,9 @@
 //! | [`group`] | `docs/GROUP.md` | group messaging with sender keys: the ratchet, group messages, distributions, membership, group state |
 //! | [`forkout`] | `docs/FORKOUT.md` | one body to many 1:1 recipients: body encryption and commitment, key slots, bundles and deliveries |
 //! | [`burnout`] | `docs/BURNOUT.md` | self-destructing messages: the envelope, the opening rule, the vault and its state |
+//! | [`devices`] | `docs/DEVICES.md` | users with several devices: user keys, signed device lists, linking and removing a device |
 //!
-//! Start with [`protocol`]: the other three build on its conventions and on
+//! Start with [`protocol`]: the others build on its conventions and on
 //! the 1:1 sessions it specifies.
 
 #[doc = include_str!("../docs/PROTOCOL.md")]
@@ -28,3 +29,6 @@ pub mod forkout {}
 
 #[doc = include_str!("../docs/BURNOUT.md")]
 pub mod burnout {}
+
+#[doc = include_str!("../docs/DEVICES.md")]
+pub mod devices {}

@@ -77,6 +77,11 @@
 //!   stream in constant memory and read back at any offset; the small
 //!   [`attachment::Pointer`] (key, length, metadata) travels inside any of
 //!   the above.
+//! * [`device`]: one person, several devices. A user key signs the list of
+//!   the user's device identities ([`device::DeviceList`], versioned, so a
+//!   rollback is refused); a new device joins from an existing one over a
+//!   QR code and a short authentication string ([`device::LinkRequest`],
+//!   [`device::Linker`]), with no server able to read or change anything.
 //!
 //! ## The public API
 //!
@@ -92,12 +97,13 @@
 //! | [`PreKeyBundle`], [`PreKeyStore`] | published prekeys and the owner's store |
 //! | [`Persist`] | versioned, encrypted export and import of every stateful type |
 //! | [`Error`], [`Result`], [`WireError`] | shared errors |
-//! | [`SessionError`], [`BurnoutError`], [`VaultError`], [`GroupError`], [`ForkoutError`], [`AttachmentError`] | each protocol's errors, wrapped by [`Error`] |
+//! | [`SessionError`], [`BurnoutError`], [`VaultError`], [`GroupError`], [`ForkoutError`], [`AttachmentError`], [`DeviceError`] | each protocol's errors, wrapped by [`Error`] |
 //! | [`default_rng`] | the convenience random number generator |
 //! | [`group`] | group messaging with sender keys |
 //! | [`forkout`] | one body to many 1:1 recipients, sealed once |
 //! | [`burnout`] | self-destructing envelopes and the zeroizing vault |
 //! | [`attachment`] | streamed, seekable encryption of files, sent as a pointer |
+//! | [`device`] | users with several devices: user keys, signed device lists, linking a new device |
 //! | [`wire`] | format version, message types, routing a byte string without decrypting it |
 //! | [`limits`] | every bound |
 //! | [`docs`] | the protocol documents: formats, derivations, labels, deviations |
@@ -160,6 +166,7 @@ mod account;
 pub mod attachment;
 pub mod burnout;
 mod crypto;
+pub mod device;
 pub mod docs;
 mod error;
 pub mod forkout;
@@ -225,7 +232,8 @@ pub use rand_core;
 
 pub use account::Account;
 pub use error::{
-    AttachmentError, BurnoutError, Error, ForkoutError, GroupError, Result, SessionError, VaultError, WireError,
+    AttachmentError, BurnoutError, DeviceError, Error, ForkoutError, GroupError, Result, SessionError, VaultError,
+    WireError,
 };
 pub use identity::{IdentityKey, IdentityKeyPair, SafetyNumber};
 pub use persist::{Persist, generate_export_key};

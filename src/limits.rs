@@ -189,3 +189,15 @@ pub const MAX_ATTACHMENT_WAVEFORM: usize = 1024;
 /// Largest thumbnail in a pointer (256 KiB): the pointer travels inside a
 /// message, under [`MAX_PLAINTEXT`].
 pub const MAX_ATTACHMENT_THUMBNAIL: usize = 256 * 1024;
+
+/// Most devices one user's [`DeviceList`](crate::device::DeviceList) holds
+/// (a phone, a tablet, desktops, browsers, ...).
+pub const MAX_DEVICES: usize = 32;
+
+/// How long a device-linking code stays valid after the new device made it
+/// (10 minutes, in ms): an older code is refused by both devices.
+pub const LINK_CODE_LIFETIME_MS: u64 = 10 * 60 * 1000;
+
+/// Largest application data a device link transfers to the new device
+/// (1 MiB): group memberships, contacts, settings, as the app encodes them.
+pub const MAX_LINK_APP_DATA: usize = 1024 * 1024;

@@ -10,8 +10,9 @@
 //!   each: [`Error::Session`] ([`SessionError`], 1:1 setup and ratchet),
 //!   [`Error::Burnout`] ([`BurnoutError`], the expiry rule),
 //!   [`Error::Vault`] ([`VaultError`]), [`Error::Group`] ([`GroupError`])
-//!   [`Error::Forkout`] ([`ForkoutError`]) and [`Error::Attachment`]
-//!   ([`AttachmentError`]).
+//!   [`Error::Forkout`] ([`ForkoutError`]), [`Error::Attachment`]
+//!   ([`AttachmentError`]) and [`Error::Device`] ([`DeviceError`], device
+//!   lists and linking).
 //!
 //! None of them carries secret material. Parsing failures are grouped under
 //! [`WireError`] so that a fuzzer or a relay can tell "malformed bytes" apart
@@ -28,6 +29,7 @@
 
 mod attachment;
 mod burnout;
+mod device;
 mod forkout;
 mod group;
 mod session;
@@ -36,6 +38,7 @@ use thiserror::Error;
 
 pub use attachment::AttachmentError;
 pub use burnout::{BurnoutError, VaultError};
+pub use device::DeviceError;
 pub use forkout::{ForkoutError, Unreachable, UnreachableReason};
 pub use group::GroupError;
 pub use session::SessionError;
@@ -221,6 +224,10 @@ pub enum Error {
     /// An attachment encryption, opening or read error.
     #[error(transparent)]
     Attachment(#[from] AttachmentError),
+
+    /// A device list or device-linking error.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
 }
 
 /// Shorthand for results in this crate.

@@ -88,6 +88,16 @@ message_types! {
     AttachmentHeader = 0x40, version 1;
     /// An attachment pointer (key, size, metadata), sent in a message.
     AttachmentPointer = 0x41, version 1;
+    /// A user's signed [`DeviceList`](crate::device::DeviceList).
+    DeviceList = 0x50, version 1;
+    /// A device-linking code, shown by the new device (as a QR code).
+    LinkCode = 0x51, version 1;
+    /// Device linking: the existing device's answer to a code.
+    LinkOffer = 0x52, version 1;
+    /// Device linking: the new device's acceptance.
+    LinkAccept = 0x53, version 1;
+    /// Device linking: what the existing device hands the new one.
+    LinkTransfer = 0x54, version 1;
 }
 
 /// What a type byte names, in words, for error messages.
@@ -107,6 +117,11 @@ pub(crate) fn type_name(byte: u8) -> &'static str {
         Some(MessageType::EncryptedExport) => "an encrypted export",
         Some(MessageType::AttachmentHeader) => "an attachment upload",
         Some(MessageType::AttachmentPointer) => "an attachment pointer",
+        Some(MessageType::DeviceList) => "a device list",
+        Some(MessageType::LinkCode) => "a device-linking code",
+        Some(MessageType::LinkOffer) => "a device-linking offer",
+        Some(MessageType::LinkAccept) => "a device-linking acceptance",
+        Some(MessageType::LinkTransfer) => "a device-linking transfer",
         None => "no sealpost type",
     }
 }

@@ -13,6 +13,7 @@
 mod attachment;
 mod buffers;
 mod burnout;
+mod devices;
 mod diagnostics;
 mod forkout;
 mod fuzz_corpus;
