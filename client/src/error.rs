@@ -126,6 +126,56 @@ pub enum ClientError {
         minimum: u64,
     },
 
+    /// This client has no user key yet: [`Client::create_user`](crate::Client::create_user)
+    /// on a person's first device, or link it to an existing one
+    /// ([`Client::finish_link`](crate::Client::finish_link)).
+    #[error("this device belongs to no user yet: create one, or link the device to an existing one")]
+    NoUser,
+
+    /// This client has a user key already (created, or linked).
+    #[error("this device belongs to a user already")]
+    UserExists,
+
+    /// No device list accepted for this user yet: fetch theirs from the
+    /// directory and [`Client::accept_device_list`](crate::Client::accept_device_list) it.
+    #[error("no device list for {user}: fetch it and accept it first")]
+    UnknownUser {
+        /// The user.
+        user: String,
+    },
+
+    /// The device is not on the user's device list the client holds: it is
+    /// not trusted to speak for the user (never listed, or removed). Accept
+    /// a newer list first if the user added it.
+    #[error("the device is not on {user}'s device list")]
+    UnknownDevice {
+        /// The user.
+        user: String,
+    },
+
+    /// Names starting with U+001F are the client's own (one per device of a
+    /// user): not a name for a peer or user.
+    #[error("names starting with U+001F are reserved: {name:?}")]
+    ReservedName {
+        /// The name refused.
+        name: String,
+    },
+
+    /// The outbox entry is not a message to users (or is gone): only
+    /// [`Client::send_to_user`](crate::Client::send_to_user) entries can be
+    /// sealed again.
+    #[error("outbox entry {id} is not a message to users")]
+    NotResendable {
+        /// The entry.
+        id: u64,
+    },
+
+    /// A message from a user's device decrypted, but what it carries is not
+    /// framed the way this client reads (a newer client's message?): it was
+    /// refused and nothing changed.
+    #[error("a message from a user's device carries content this client does not read")]
+    UnknownContent,
+
     /// Another thread panicked while holding the client: drop it and open
     /// the store again (what was committed is intact).
     #[error("the client's lock is poisoned: open the store again")]

@@ -28,6 +28,21 @@
 //!   [`Client::vault_purge`], ...), never in the inbox.
 //! * **Identity trust**: trust on first use, safety numbers, verification,
 //!   blocked peers ([`Event::IdentityChanged`], [`Event::Blocked`]).
+//! * **People with several devices** ([`sealpost::device`], protocol in
+//!   `docs/DEVICES.md`): the own user ([`Client::create_user`]) and
+//!   linking a new device ([`Client::link_request`],
+//!   [`Client::start_link`], [`Client::complete_link`],
+//!   [`Client::finish_link`]); signed device lists per user
+//!   ([`Client::accept_device_list`]: rollbacks and other user keys
+//!   refused, removed devices dropped with their sessions and rotated out of
+//!   every group); sessions per (user, device)
+//!   ([`Client::start_device_session`]); messages to a person, sealed once
+//!   for every device of theirs and the own other devices
+//!   ([`Client::send_to_user`], [`Client::resend_to_user`] after the relay
+//!   reports an out-of-date list, [`Client::receive_from_device`]); groups
+//!   of people ([`Client::create_user_group`]); burn after reading on every
+//!   device ([`Event::Burned`]); safety numbers per person
+//!   ([`Client::user_safety_number`]).
 //! * **[`Client::receive`]**: one entry point for every incoming message.
 //! * Two stores: [`store::SqliteStore`] (WAL, versioned schema) and
 //!   [`store::MemoryStore`]; the FFI (`sealpost-ffi`'s `Client` on a SQLite
@@ -52,6 +67,11 @@
 //! | `vault_read`, `vault_purge`, `vault_remove`, `vault_entries` | the vault, when an entry was erased (burned, expired, removed) |
 //! | `acknowledge`, `acknowledge_received` | the removal of the entry |
 //! | `prekey_bundles` | the account, when the policy rotated or refilled |
+//! | `create_user`, `finish_link`, `complete_link` | the own user (user key and device list) |
+//! | `remove_own_device`, `accept_device_list` | the own user or the user's record, the deletion of each removed device's session and trust record, and every group it was in (rotated, with one outbox entry per remaining member device) |
+//! | `start_device_session` | the session, its trust record, and every group of the user it joins (with our sender key's outbox entry) |
+//! | `send_to_user`, `resend_to_user` | every device's session, the outbox entry (and the removal of the one it replaces) |
+//! | `vault_read` of a burn-after-reading entry | the vault, the origins record, and the burn notice for the own other devices |
 //!
 //! Therefore:
 //!
@@ -111,7 +131,9 @@
 //! [`store::Table`]: `meta` (the generation and the account), `session`
 //! (one per peer name), `trust` (one per peer name), `outbox`, `inbox` (one
 //! per entry), `group` (two per group: state and member names), `vault`
-//! (one).
+//! (the vault, and where its entries came from), `user` (one per user: the
+//! newest device list accepted, whether verified); the own user is a
+//! record of `meta`.
 //!
 //! ## Memory and opening
 //!
@@ -130,7 +152,9 @@ mod trust;
 
 pub use client::event::Event;
 pub use client::mailbox::{Destination, Outgoing, Received, Via};
-pub use client::{CACHE_LIMIT, Client, ONE_TIME_PREKEY_LOW, ONE_TIME_PREKEY_TARGET, SIGNED_PREKEY_ROTATION_MS};
+pub use client::{
+    CACHE_LIMIT, Client, MAX_BURNED_ORIGINS, ONE_TIME_PREKEY_LOW, ONE_TIME_PREKEY_TARGET, SIGNED_PREKEY_ROTATION_MS,
+};
 pub use error::ClientError;
 pub use trust::PeerTrust;
 

@@ -27,6 +27,7 @@ impl<S: Store> Client<S> {
         now_ms: u64,
         rng: &mut R,
     ) -> Result<(), ClientError> {
+        super::devices::check_name(peer)?;
         let mut inner = self.lock()?;
         let mut batch = Batch::new();
         match inner.usable_identity(peer)? {
@@ -114,20 +115,24 @@ impl<S: Store> Client<S> {
     /// it again later.
     pub fn receive(&self, from: &str, bytes: &[u8], now_ms: u64) -> Result<Event, ClientError> {
         let kind = peek_type(bytes).map_err(sealpost::Error::from)?;
+        // A device of a user comes in through `receive_from_device`, which
+        // checks it against the user's device list.
+        super::devices::check_name(from)?;
         let mut inner = self.lock()?;
-        match kind {
+        let event = match kind {
             MessageType::Ratchet | MessageType::Setup => inner.receive_direct(from, bytes, now_ms),
             MessageType::Group => inner.receive_group(bytes, now_ms),
             MessageType::ForkoutDelivery => inner.receive_forkout(from, bytes, now_ms),
             other => Err(ClientError::NotReceivable(other)),
-        }
+        }?;
+        Ok(event.named_by_user())
     }
 }
 
 impl<S: Store> Inner<S> {
     /// A 1:1 message: a chat message, a Burnout message or a sender-key
     /// distribution, in an existing session or setting one up.
-    fn receive_direct(&mut self, from: &str, bytes: &[u8], now_ms: u64) -> Result<Event, ClientError> {
+    pub(super) fn receive_direct(&mut self, from: &str, bytes: &[u8], now_ms: u64) -> Result<Event, ClientError> {
         let mut rng = sealpost::default_rng();
         let trust = self.trust(from)?;
         if trust.as_ref().is_some_and(TrustRecord::is_blocked) {
@@ -226,7 +231,7 @@ impl<S: Store> Inner<S> {
     ) -> Result<Event, ClientError> {
         let mut rng = sealpost::default_rng();
         self.put_session(&mut batch, from, session, &mut rng);
-        self.deliver(batch, from, Via::Direct, opened, now_ms, |id, plaintext| Event::Message {
+        self.deliver(batch, from, Via::Direct, None, opened, now_ms, |id, plaintext| Event::Message {
             id,
             from: from.into(),
             plaintext,
@@ -236,12 +241,16 @@ impl<S: Store> Inner<S> {
 
     /// Ends every accepted message: plain content goes to the inbox and out
     /// as `event(id, plaintext)`; Burnout content goes to the vault and out
-    /// as [`Event::Burnout`]. Commits `batch` with it.
+    /// as [`Event::Burnout`] (or is dropped as [`Event::Burned`] when
+    /// another own device already burned the message `origin` names).
+    /// Commits `batch` with it.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn deliver(
         &mut self,
         mut batch: Batch,
         from: &str,
         via: Via,
+        origin: Option<[u8; 32]>,
         opened: Opened,
         now_ms: u64,
         event: impl FnOnce(u64, Vec<u8>) -> Event,
@@ -255,7 +264,10 @@ impl<S: Store> Inner<S> {
             }
             Opened::Burnout(message) => {
                 let envelope = *message.envelope();
-                let entry = self.store_burnout(&mut batch, message, now_ms)?;
+                let Some(entry) = self.store_burnout(&mut batch, message, origin, now_ms)? else {
+                    self.commit(batch, &mut rng)?;
+                    return Ok(Event::Burned { from: from.into(), entry: None });
+                };
                 self.commit(batch, &mut rng)?;
                 Ok(Event::Burnout { from: from.into(), via, entry, envelope })
             }

@@ -90,6 +90,17 @@ pub enum Event {
         /// Whether the distribution set up a new 1:1 session state.
         new_session: bool,
     },
+    /// Another device of this client's user read a burn-after-reading
+    /// message and told this one: its copy here (`entry`, if it had
+    /// arrived) is erased; if it arrives later it is dropped on arrival
+    /// (then `entry` is `None` and `from` is the message's sender).
+    Burned {
+        /// The own device that burned it, by the own user's name (or the
+        /// sender of a message dropped on arrival).
+        from: String,
+        /// The vault entry erased here, if the message had arrived.
+        entry: Option<VaultId>,
+    },
     /// A message already received (a replay, or the transport delivered it
     /// twice): ignored, nothing changed.
     Duplicate,
@@ -116,4 +127,28 @@ pub enum Event {
         /// The identity the message comes from.
         offered: Box<IdentityKey>,
     },
+}
+
+impl Event {
+    /// Names a user's device by its user: the client's own name for a
+    /// device session (see `devices.rs`) becomes the user's name.
+    pub(crate) fn named_by_user(mut self) -> Self {
+        let from = match &mut self {
+            Event::Message { from, .. }
+            | Event::GroupMessage { from, .. }
+            | Event::Forkout { from, .. }
+            | Event::Burnout { from, .. }
+            | Event::Expired { from, .. }
+            | Event::SenderKeyInstalled { from, .. }
+            | Event::IdentityChanged { from, .. }
+            | Event::Blocked { from, .. }
+            | Event::Burned { from, .. } => from,
+            Event::Duplicate => return self,
+        };
+        let user = super::devices::display_name(from);
+        if user.len() != from.len() {
+            *from = user.to_owned();
+        }
+        self
+    }
 }

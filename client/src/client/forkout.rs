@@ -99,7 +99,16 @@ impl<S: Store> Inner<S> {
             self.commit(batch, &mut rng)?;
             return Ok(Event::Expired { from: from.into(), via: Via::Forkout });
         };
-        self.deliver(batch, from, Via::Forkout, opened.into_opened(), now_ms, |id, plaintext| Event::Forkout {
+        let origin = *opened.id().as_bytes();
+        let mut opened = opened.into_opened();
+        // A user's device frames what it sends to people (devices.rs).
+        if super::devices::parse_device_peer(from).is_some() {
+            match super::devices::unframe(opened)? {
+                super::devices::Framed::Content(content) => opened = *content,
+                super::devices::Framed::BurnNotice(burned) => return self.burn_notice(batch, from, burned),
+            }
+        }
+        self.deliver(batch, from, Via::Forkout, Some(origin), opened, now_ms, |id, plaintext| Event::Forkout {
             id,
             from: from.into(),
             plaintext,

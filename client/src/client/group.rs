@@ -41,6 +41,7 @@ use sealpost::burnout::Envelope;
 use sealpost::group::{Group, GroupId, GroupMessage, InstalledSenderKey};
 use sealpost::{Account, BurnoutError, GroupError, IdentityKey, Session};
 
+use super::devices::{device_peer, display_name};
 use super::event::Event;
 use super::mailbox::{self, Cursor, Destination, Outgoing, Via};
 use super::{Client, Inner, Staged};
@@ -114,6 +115,12 @@ impl GroupEntry {
             None => Ok(()),
         }
     }
+}
+
+/// SHA-256 of a group message: its name across the devices that got it.
+fn sealpost_sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }
 
 /// The record names of a group's state and member names.
@@ -300,6 +307,107 @@ impl<S: Store> Client<S> {
         let identity = entry.identity_of(peer).ok_or_else(|| ClientError::NotGroupMember { peer: peer.into() })?;
         Ok(entry.group.member_key_id(&identity).is_some())
     }
+
+    /// Creates a group of people: every device of each of `users` and the
+    /// own user's other devices that this client has a session with are
+    /// members (one per device), with a fresh random id. Returns the id and
+    /// the entries carrying our sender key to each device. Devices that get
+    /// a session later join on their own
+    /// ([`start_device_session`](Self::start_device_session)); devices that
+    /// leave their user's list leave the group
+    /// ([`accept_device_list`](Self::accept_device_list)). Tell the other
+    /// members the id and the users; each calls
+    /// [`join_user_group`](Self::join_user_group).
+    pub fn create_user_group<R: CryptoRng + ?Sized>(
+        &self,
+        users: &[&str],
+        rng: &mut R,
+    ) -> Result<(GroupId, Vec<Outgoing>), ClientError> {
+        let id = GroupId::random(rng);
+        Ok((id, self.join_user_group(&id, users, rng)?))
+    }
+
+    /// Joins the group of people `id` another member created, with the
+    /// other members `users` (see [`create_user_group`](Self::create_user_group)).
+    pub fn join_user_group<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        users: &[&str],
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let names = self.lock()?.device_names(users, true)?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.join_group(id, &names, rng)
+    }
+
+    /// Adds the person `user` to a group: each of their devices this client
+    /// has a session with becomes a member and gets our current sender key
+    /// (the returned entries): they read what we send from now on.
+    pub fn add_user_to_group<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        user: &str,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut inner = self.lock()?;
+        let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let names = inner.device_names(&[user], false)?;
+        let mut batch = Batch::new();
+        let out = inner.add_devices(&mut batch, &mut entry, &names, rng)?;
+        inner.put_group(&mut batch, entry, true, rng);
+        inner.commit(batch, rng)?;
+        Ok(out)
+    }
+
+    /// Removes the person `user` (every device of theirs) from a group: our
+    /// sender key is rotated and handed to the remaining members (the
+    /// returned entries), so none of their devices reads what we send from
+    /// now on.
+    pub fn remove_user_from_group<R: CryptoRng + ?Sized>(
+        &self,
+        id: &GroupId,
+        user: &str,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        super::devices::check_name(user)?;
+        let mut inner = self.lock()?;
+        let mut entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let leaving: Vec<(String, IdentityKey)> =
+            entry.names.iter().filter(|(n, _)| n != user && display_name(n) == user).cloned().collect();
+        if leaving.is_empty() {
+            return Err(ClientError::NotGroupMember { peer: user.into() });
+        }
+        for (name, identity) in &leaving {
+            let _rotated = entry.group.remove_member(identity, rng)?;
+            entry.names.retain(|(n, _)| n != name);
+            entry.missing_key.retain(|n| n != name);
+        }
+        inner.redistribute(entry, rng)
+    }
+
+    /// Every group this client is in (for example to pass the groups of
+    /// people, with [`group_users`](Self::group_users), to a newly linked
+    /// own device as app data: it then
+    /// [`join_user_group`](Self::join_user_group)s each). Reads every group
+    /// record.
+    pub fn groups(&self) -> Result<Vec<GroupId>, ClientError> {
+        self.lock()?.all_group_ids()
+    }
+
+    /// The people in a group: each member by its user's name (a device's
+    /// user, once), in the order they joined.
+    pub fn group_users(&self, id: &GroupId) -> Result<Vec<String>, ClientError> {
+        let mut inner = self.lock()?;
+        let entry = inner.group(id)?.ok_or(ClientError::UnknownGroup { group: *id })?;
+        let mut users: Vec<String> = Vec::new();
+        for (name, _) in &entry.names {
+            let user = display_name(name);
+            if !users.iter().any(|u| u == user) {
+                users.push(user.to_owned());
+            }
+        }
+        Ok(users)
+    }
 }
 
 impl<S: Store> Inner<S> {
@@ -366,6 +474,19 @@ impl<S: Store> Inner<S> {
     /// ([`Client::group_members_missing_key`]).
     fn redistribute<R: CryptoRng + ?Sized>(
         &mut self,
+        entry: GroupEntry,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut batch = Batch::new();
+        let out = self.redistribute_in(&mut batch, entry, rng)?;
+        self.commit(batch, rng)?;
+        Ok(out)
+    }
+
+    /// [`Self::redistribute`] into `batch`, not committed.
+    fn redistribute_in<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
         mut entry: GroupEntry,
         rng: &mut R,
     ) -> Result<Vec<Outgoing>, ClientError> {
@@ -379,11 +500,134 @@ impl<S: Store> Inner<S> {
             }
         }
         entry.missing_key = missing;
-        let mut batch = Batch::new();
-        let out = self.distribute(&mut batch, &mut entry, sessions, rng)?;
-        self.put_group(&mut batch, entry, true, rng);
-        self.commit(batch, rng)?;
+        let out = self.distribute(batch, &mut entry, sessions, rng)?;
+        self.put_group(batch, entry, true, rng);
         Ok(out)
+    }
+
+    /// The id of every group this client is in (reads every group record:
+    /// for the rare changes that touch all groups, such as a device leaving
+    /// its user's list).
+    fn all_group_ids(&self) -> Result<Vec<GroupId>, ClientError> {
+        let mut ids = Vec::new();
+        for (key, stored) in self.store.scan(Table::Group)? {
+            // Two records per group: the state (an export) and the names
+            // (a sealed record, which does not import as a group).
+            if let Ok(group) = self.import::<Group>(Table::Group, &key, &stored) {
+                ids.push(*group.id());
+            }
+        }
+        ids.sort_unstable_by_key(|id| *id.as_bytes());
+        Ok(ids)
+    }
+
+    /// Devices that left `user`'s list: their sessions and trust records
+    /// deleted, and each removed from every group, our sender key rotated
+    /// there and handed to the remaining members, all into `batch`.
+    pub(super) fn drop_devices<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
+        user: &str,
+        removed: &[IdentityKey],
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        if removed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let peers: Vec<String> = removed.iter().map(|d| device_peer(user, d)).collect();
+        let mut out = Vec::new();
+        for id in self.all_group_ids()? {
+            let Some(mut entry) = self.group(&id)? else { continue };
+            let leaving: Vec<(String, IdentityKey)> =
+                entry.names.iter().filter(|(name, _)| peers.contains(name)).cloned().collect();
+            if leaving.is_empty() {
+                continue;
+            }
+            for (name, identity) in &leaving {
+                let _rotated = entry.group.remove_member(identity, rng)?;
+                entry.names.retain(|(n, _)| n != name);
+                entry.missing_key.retain(|n| n != name);
+            }
+            out.extend(self.redistribute_in(batch, entry, rng)?);
+        }
+        for peer in &peers {
+            self.delete_session(batch, peer);
+            self.delete_trust(batch, peer);
+        }
+        Ok(out)
+    }
+
+    /// A device of `user` this client just started a session with (its
+    /// session staged as `peer`): it joins every group one of `user`'s
+    /// devices is in (every group, for the own user's devices) and gets our
+    /// current sender key there, into `batch`.
+    pub(super) fn join_user_groups<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
+        user: &str,
+        peer: &str,
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let own = self.own_user()?.is_some_and(|u| u.name == user);
+        let mut out = Vec::new();
+        for id in self.all_group_ids()? {
+            let Some(mut entry) = self.group(&id)? else { continue };
+            // A group of people (some member is a device); for a new own
+            // device, every such group.
+            let of_user = entry.names.iter().any(|(name, _)| display_name(name) == user && name != user);
+            let of_people = entry.names.iter().any(|(name, _)| display_name(name) != name);
+            if (of_user || (own && of_people)) && entry.identity_of(peer).is_none() {
+                out.extend(self.add_devices(batch, &mut entry, &[peer.to_owned()], rng)?);
+                self.put_group(batch, entry, true, rng);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds the devices named `peers` (each with a session) to the group
+    /// and hands them our current sender key, into `batch`.
+    fn add_devices<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
+        entry: &mut GroupEntry,
+        peers: &[String],
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut sessions = Vec::with_capacity(peers.len());
+        for peer in peers {
+            let session = self.usable_session(peer)?;
+            let identity = *session.peer_identity();
+            entry.check_new_identity(peer, &identity)?;
+            if entry.identity_of(peer).is_none() {
+                entry.group.add_member(identity)?;
+                entry.names.push((peer.clone(), identity));
+            }
+            sessions.push((peer.clone(), session));
+        }
+        self.distribute(batch, entry, sessions, rng)
+    }
+
+    /// The names of every device of `users` (and of the own user's other
+    /// devices, with `own`) this client has a session with.
+    fn device_names(&mut self, users: &[&str], own: bool) -> Result<Vec<String>, ClientError> {
+        let me = *self.account.identity();
+        let mut all: Vec<String> = users.iter().map(|u| (*u).to_owned()).collect();
+        if let Some(name) = self.own_user()?.map(|u| u.name).filter(|n| own && !all.contains(n)) {
+            all.push(name);
+        }
+        let mut names = Vec::new();
+        for user in &all {
+            super::devices::check_name(user)?;
+            let list =
+                self.user_devices_or_own(user)?.ok_or_else(|| ClientError::UnknownUser { user: user.clone() })?;
+            for device in list.devices().iter().filter(|d| **d != me) {
+                let peer = device_peer(user, device);
+                if self.session(&peer)?.is_some() && !names.contains(&peer) {
+                    names.push(peer);
+                }
+            }
+        }
+        Ok(names)
     }
 
     /// A group message.
@@ -399,9 +643,23 @@ impl<S: Store> Inner<S> {
             Ok(plaintext) => {
                 let from = from.ok_or(ClientError::Corrupted { table: "group" })?;
                 self.put_group(&mut batch, entry, false, &mut rng);
-                self.deliver(batch, &from, Via::Group(id), plaintext.into_opened(), now_ms, |entry_id, plaintext| {
-                    Event::GroupMessage { id: entry_id, group: id, from: from.clone(), plaintext }
-                })
+                // Every device receives the same bytes: their hash names the
+                // message on all of them (for burning it everywhere).
+                let origin = Some(sealpost_sha256(bytes));
+                self.deliver(
+                    batch,
+                    &from,
+                    Via::Group(id),
+                    origin,
+                    plaintext.into_opened(),
+                    now_ms,
+                    |entry_id, plaintext| Event::GroupMessage {
+                        id: entry_id,
+                        group: id,
+                        from: from.clone(),
+                        plaintext,
+                    },
+                )
             }
             Err(sealpost::Error::DuplicateMessage) => Ok(Event::Duplicate),
             Err(sealpost::Error::Burnout(BurnoutError::Expired { .. } | BurnoutError::MalformedEnvelope(_))) => {

@@ -20,6 +20,22 @@ pub enum Destination {
     /// ([`sealpost::forkout::split_all`]) into one delivery per recipient;
     /// these are the recipients, by the names the app gave them.
     Relay(Vec<String>),
+    /// A Forkout bundle for the relay with one key slot per device of these
+    /// users (by the names the app gave them; the sender's own name among
+    /// them when the sender has other devices, which get the message too).
+    /// The relay checks the slots against the users' current device lists
+    /// ([`sealpost::device::check_recipients`]) before it splits the bundle;
+    /// when it refuses it as out of date, accept the newer lists and
+    /// [`resend_to_user`](crate::Client::resend_to_user).
+    Users(Vec<String>),
+    /// One device of a user (a 1:1 message to it, or a sender-key
+    /// distribution for a group of people): deliver it to that device.
+    Device {
+        /// The user, by the name the app gave them.
+        user: String,
+        /// The device.
+        device: Box<sealpost::IdentityKey>,
+    },
 }
 
 /// A message sealed and committed to the outbox: hand
@@ -83,11 +99,20 @@ impl core::fmt::Debug for Received {
     }
 }
 
+/// What a message to users keeps in its outbox entry so that it can be
+/// sealed again for newer device lists: the content and the envelope.
+pub(crate) struct Resend {
+    pub(crate) plaintext: zeroize::Zeroizing<Vec<u8>>,
+    pub(crate) envelope: Option<sealpost::burnout::Envelope>,
+}
+
 /// Stored form of an outbox entry: `id (u64) | tag (u8) | destination |
-/// bytes`, the destination being a name (tag 0), a group id (tag 1) or a
-/// count and names (tag 2); a name is `len (u32) | UTF-8`.
-pub(crate) fn encode_outgoing(id: u64, to: &Destination, bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + bytes.len());
+/// bytes`, the destination being a name (tag 0), a group id (tag 1), a
+/// count and names (tag 2: relay; tag 3: users, followed by `envelope flag
+/// (u8) | [envelope (18)] | len (u32) | plaintext`, kept to seal again); a
+/// name is `len (u32) | UTF-8`.
+pub(crate) fn encode_outgoing_with(id: u64, to: &Destination, resend: Option<&Resend>, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + bytes.len() + resend.map_or(0, |r| r.plaintext.len() + 24));
     out.extend_from_slice(&id.to_be_bytes());
     match to {
         Destination::Peer(peer) => {
@@ -98,26 +123,52 @@ pub(crate) fn encode_outgoing(id: u64, to: &Destination, bytes: &[u8]) -> Vec<u8
             out.push(1);
             out.extend_from_slice(group.as_bytes());
         }
-        Destination::Relay(peers) => {
-            out.push(2);
+        Destination::Device { user, device } => {
+            out.push(4);
+            out.extend_from_slice(device.as_bytes());
+            put_name(&mut out, user);
+        }
+        Destination::Relay(peers) | Destination::Users(peers) => {
+            out.push(if matches!(to, Destination::Relay(_)) { 2 } else { 3 });
             out.extend_from_slice(&u32::try_from(peers.len()).unwrap_or(u32::MAX).to_be_bytes());
             for peer in peers {
                 put_name(&mut out, peer);
             }
         }
     }
+    if let Destination::Users(_) = to {
+        match resend.and_then(|r| r.envelope) {
+            Some(envelope) => {
+                out.push(1);
+                out.extend_from_slice(&envelope.to_bytes());
+            }
+            None => out.push(0),
+        }
+        let plaintext = resend.map_or(&[][..], |r| &r.plaintext[..]);
+        out.extend_from_slice(&u32::try_from(plaintext.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(plaintext);
+    }
     out.extend_from_slice(bytes);
     out
 }
 
 pub(crate) fn decode_outgoing(plain: &[u8]) -> Result<Outgoing, ClientError> {
+    decode_outgoing_with(plain).map(|(out, _)| out)
+}
+
+pub(crate) fn decode_outgoing_with(plain: &[u8]) -> Result<(Outgoing, Option<Resend>), ClientError> {
     let corrupted = || ClientError::Corrupted { table: "outbox" };
     let mut r = Cursor(plain);
     let id = r.u64().ok_or_else(corrupted)?;
     let to = match r.u8().ok_or_else(corrupted)? {
         0 => Destination::Peer(r.name().ok_or_else(corrupted)?),
         1 => Destination::Group(GroupId::from_bytes(r.array().ok_or_else(corrupted)?)),
-        2 => {
+        4 => {
+            let device =
+                sealpost::IdentityKey::from_bytes(r.take(32).ok_or_else(corrupted)?).map_err(|_| corrupted())?;
+            Destination::Device { device: Box::new(device), user: r.name().ok_or_else(corrupted)? }
+        }
+        tag @ (2 | 3) => {
             let count = r.u32().ok_or_else(corrupted)?;
             // Each name takes at least 4 bytes: a count past that is corrupt
             // (and never allocates beyond the record).
@@ -125,11 +176,29 @@ pub(crate) fn decode_outgoing(plain: &[u8]) -> Result<Outgoing, ClientError> {
                 return Err(corrupted());
             }
             let peers = (0..count).map(|_| r.name()).collect::<Option<Vec<_>>>().ok_or_else(corrupted)?;
-            Destination::Relay(peers)
+            if tag == 2 { Destination::Relay(peers) } else { Destination::Users(peers) }
         }
         _ => return Err(corrupted()),
     };
-    Ok(Outgoing { id, to, bytes: r.0.to_vec() })
+    let resend = match to {
+        Destination::Users(_) => {
+            let envelope = match r.u8().ok_or_else(corrupted)? {
+                0 => None,
+                1 => Some(
+                    sealpost::burnout::Envelope::from_bytes(
+                        r.take(sealpost::burnout::ENVELOPE_LEN).ok_or_else(corrupted)?,
+                    )
+                    .map_err(|_| corrupted())?,
+                ),
+                _ => return Err(corrupted()),
+            };
+            let len = r.u32().ok_or_else(corrupted)? as usize;
+            let plaintext = zeroize::Zeroizing::new(r.take(len).ok_or_else(corrupted)?.to_vec());
+            Some(Resend { plaintext, envelope })
+        }
+        _ => None,
+    };
+    Ok((Outgoing { id, to, bytes: r.0.to_vec() }, resend))
 }
 
 /// Stored form of an inbox entry: `id (u64) | name | tag (u8) | [group id]
@@ -215,8 +284,12 @@ mod tests {
             Destination::Peer("bob".into()),
             Destination::Group(group),
             Destination::Relay(vec!["a".into(), "bé".into(), String::new()]),
+            Destination::Device {
+                user: "bob".into(),
+                device: Box::new(*sealpost::IdentityKeyPair::from_seed(&[3; 32]).public()),
+            },
         ] {
-            let enc = encode_outgoing(9, &to, b"wire");
+            let enc = encode_outgoing_with(9, &to, None, b"wire");
             assert_eq!(decode_outgoing(&enc).unwrap(), Outgoing { id: 9, to: to.clone(), bytes: b"wire".to_vec() });
             // Every strict prefix that cuts the header is refused.
             let header = enc.len() - 4;
@@ -230,6 +303,20 @@ mod tests {
             assert_eq!((got.id, got.from.as_str(), got.via, &got.plaintext[..]), (3, "alice", via, &b"hi"[..]));
             for cut in 0..enc.len() - 2 {
                 assert!(decode_received(&enc[..cut]).is_err(), "{via:?} cut at {cut}");
+            }
+        }
+        // A message to users keeps its content and envelope to seal again.
+        let envelope = sealpost::burnout::Envelope::expiring_at(5, 10).burn_after_reading();
+        for env in [None, Some(envelope)] {
+            let to = Destination::Users(vec!["bob".into(), "me".into()]);
+            let resend = Resend { plaintext: zeroize::Zeroizing::new(b"hello".to_vec()), envelope: env };
+            let enc = encode_outgoing_with(4, &to, Some(&resend), b"bundle");
+            let (out, got) = decode_outgoing_with(&enc).unwrap();
+            assert_eq!(out, Outgoing { id: 4, to: to.clone(), bytes: b"bundle".to_vec() });
+            let got = got.unwrap();
+            assert_eq!((&got.plaintext[..], got.envelope), (&b"hello"[..], env));
+            for cut in 0..enc.len() - 6 {
+                assert!(decode_outgoing_with(&enc[..cut]).is_err(), "users entry cut at {cut}");
             }
         }
         assert!(decode_outgoing(&[0, 0, 0, 0, 0, 0, 0, 1, 9]).is_err(), "unknown tag");

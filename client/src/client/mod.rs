@@ -20,6 +20,7 @@ use crate::records::RecordKeys;
 use crate::store::{Batch, Key, Store, Table};
 use crate::trust::{PeerTrust, TrustRecord};
 
+mod devices;
 mod direct;
 pub(crate) mod event;
 mod forkout;
@@ -29,6 +30,7 @@ mod vault;
 
 use group::GroupEntry;
 use mailbox::{Destination, Outgoing, Received, Via};
+pub use vault::MAX_BURNED_ORIGINS;
 
 /// Unused one-time prekeys the client keeps at least (refilled by
 /// [`Client::prekey_bundles`]).
@@ -131,6 +133,8 @@ pub(crate) struct Inner<S> {
 enum Staged {
     Account(Box<Account>),
     Session(String, Box<Session>),
+    /// A session deleted (of a device that left its user's list).
+    SessionDeleted(String),
     Trust(String, Box<TrustRecord>),
     Group(GroupId, Box<GroupEntry>),
 }
@@ -306,6 +310,7 @@ impl<S: Store> Client<S> {
     /// that is a new identity, the session with the old one is deleted:
     /// start a new one, or deliver the peer's setup message again.
     pub fn verify_identity(&self, peer: &str, identity: &IdentityKey) -> Result<(), ClientError> {
+        devices::check_name(peer)?;
         self.set_identity(peer, identity, true)
     }
 
@@ -315,6 +320,7 @@ impl<S: Store> Client<S> {
     /// recorded identity again (dismissing a pending change) keeps it as it
     /// was, verified or not.
     pub fn accept_identity_change(&self, peer: &str, identity: &IdentityKey) -> Result<(), ClientError> {
+        devices::check_name(peer)?;
         self.set_identity(peer, identity, false)
     }
 
@@ -486,6 +492,16 @@ impl<S: Store> Inner<S> {
     }
 
     fn session(&mut self, peer: &str) -> Result<Option<Session>, ClientError> {
+        // What this operation already staged for the peer comes first: a
+        // session used twice in one commit (a device in two groups being
+        // rotated) must continue from its first use, never repeat a key.
+        for staged in self.staged.iter().rev() {
+            match staged {
+                Staged::Session(p, s) if p == peer => return Ok(Some((**s).clone())),
+                Staged::SessionDeleted(p) if p == peer => return Ok(None),
+                _ => {}
+            }
+        }
         if let Some(s) = self.sessions.get(peer) {
             return Ok(Some(s.clone()));
         }
@@ -511,6 +527,13 @@ impl<S: Store> Inner<S> {
     fn delete_session(&mut self, batch: &mut Batch, peer: &str) {
         batch.delete(Table::Session, self.keys.key(Table::Session, peer.as_bytes()));
         self.sessions.remove(peer);
+        self.staged.push(Staged::SessionDeleted(peer.into()));
+    }
+
+    /// Deletes a peer's trust record (a device that left its user's list).
+    fn delete_trust(&mut self, batch: &mut Batch, peer: &str) {
+        batch.delete(Table::Trust, self.keys.key(Table::Trust, peer.as_bytes()));
+        self.trust.remove(peer);
     }
 
     fn put_account<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, mut account: Account, rng: &mut R) {
@@ -535,9 +558,30 @@ impl<S: Store> Inner<S> {
         bytes: Vec<u8>,
         rng: &mut R,
     ) -> Outgoing {
+        self.put_outgoing_with(batch, to, None, bytes, rng)
+    }
+
+    /// [`Self::put_outgoing`], keeping what sealing it again needs (a
+    /// message to users).
+    fn put_outgoing_with<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
+        to: Destination,
+        resend: Option<&mailbox::Resend>,
+        bytes: Vec<u8>,
+        rng: &mut R,
+    ) -> Outgoing {
+        // The transport routes a device's entry to the device.
+        let to = match to {
+            Destination::Peer(name) => match devices::parse_device_peer(&name) {
+                Some((device, user)) => Destination::Device { user: user.to_owned(), device: Box::new(device) },
+                None => Destination::Peer(name),
+            },
+            other => other,
+        };
         let id = self.next_entry_id();
         let key: Key = self.keys.key(Table::Outbox, &id.to_be_bytes());
-        let plain = zeroize::Zeroizing::new(mailbox::encode_outgoing(id, &to, &bytes));
+        let plain = zeroize::Zeroizing::new(mailbox::encode_outgoing_with(id, &to, resend, &bytes));
         batch.put(Table::Outbox, key, self.seal(Table::Outbox, &key, &plain, rng));
         Outgoing { id, to, bytes }
     }
@@ -553,7 +597,7 @@ impl<S: Store> Inner<S> {
     ) -> u64 {
         let id = self.next_entry_id();
         let key: Key = self.keys.key(Table::Inbox, &id.to_be_bytes());
-        let plain = mailbox::encode_received(id, from, via, plaintext);
+        let plain = mailbox::encode_received(id, devices::display_name(from), via, plaintext);
         batch.put(Table::Inbox, key, self.seal(Table::Inbox, &key, &plain, rng));
         id
     }
@@ -593,6 +637,9 @@ impl<S: Store> Inner<S> {
             match record {
                 Staged::Account(a) => self.account = *a,
                 Staged::Session(peer, s) => cache_insert(&mut self.sessions, peer, *s),
+                Staged::SessionDeleted(peer) => {
+                    self.sessions.remove(&peer);
+                }
                 Staged::Trust(peer, t) => cache_insert(&mut self.trust, peer, Some(*t)),
                 Staged::Group(id, g) => cache_insert(&mut self.groups, id, *g),
             }

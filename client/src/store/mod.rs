@@ -44,13 +44,24 @@ pub enum Table {
     Group,
     /// The Burnout vault: one record.
     Vault,
+    /// One record per user (a person with several devices): the newest
+    /// device list seen for them, and whether their user key is verified.
+    User,
 }
 
 impl Table {
     /// Every table, in a fixed order (a table's index in it is its stored
     /// number: new tables are only ever appended).
-    pub const ALL: [Table; 7] =
-        [Table::Meta, Table::Session, Table::Trust, Table::Outbox, Table::Inbox, Table::Group, Table::Vault];
+    pub const ALL: [Table; 8] = [
+        Table::Meta,
+        Table::Session,
+        Table::Trust,
+        Table::Outbox,
+        Table::Inbox,
+        Table::Group,
+        Table::Vault,
+        Table::User,
+    ];
 
     /// The table's stable name (SQL table name, context label).
     pub fn name(self) -> &'static str {
@@ -62,6 +73,7 @@ impl Table {
             Table::Inbox => "inbox",
             Table::Group => "group",
             Table::Vault => "vault",
+            Table::User => "user",
         }
     }
 }
