@@ -9,12 +9,13 @@
 //! the shared variants of [`sealpost::Error`] (`Wire` is called `Malformed`
 //! here) and the variants of each category ([`sealpost::SessionError`],
 //! [`sealpost::BurnoutError`], [`sealpost::VaultError`],
-//! [`sealpost::GroupError`], [`sealpost::ForkoutError`]), mapped one
+//! [`sealpost::GroupError`], [`sealpost::ForkoutError`],
+//! [`sealpost::DeviceError`]), mapped one
 //! function per category; plus four that only the FFI layer produces:
 //! [`SealpostError::InvalidArgument`], [`SealpostError::AlreadyConsumed`],
 //! [`SealpostError::LockPoisoned`] and [`SealpostError::Other`].
 
-use sealpost::{BurnoutError, ForkoutError, GroupError, SessionError, VaultError};
+use sealpost::{BurnoutError, DeviceError, ForkoutError, GroupError, SessionError, VaultError};
 
 /// Everything that can go wrong in a call into sealpost.
 ///
@@ -239,6 +240,53 @@ pub enum SealpostError {
     /// Reading or writing a file failed (the message says which and why).
     #[error("{0}")]
     Io(String),
+    /// A device list signed by another user key than the one trusted.
+    #[error("{0}")]
+    UserKeyMismatch(String),
+    /// A device list older than one already seen for the user (a rollback).
+    #[error("{0}")]
+    DeviceListRolledBack(String),
+    /// Two different device lists of one user claim the same version.
+    #[error("{0}")]
+    ConflictingDeviceLists(String),
+    /// A device list would hold no device or too many, or one twice.
+    #[error("{0}")]
+    DeviceCount(String),
+    /// The device is already on the list.
+    #[error("{0}")]
+    AlreadyListed(String),
+    /// The device is not on the list.
+    #[error("{0}")]
+    NotListed(String),
+    /// A device-linking code expired: show a new one.
+    #[error("{0}")]
+    LinkCodeExpired(String),
+    /// A linking message of another code (or forged): nothing changed.
+    #[error("{0}")]
+    WrongLinkCode(String),
+    /// The short authentication strings differ: the link is over, nothing
+    /// was linked.
+    #[error("{0}")]
+    ShortStringMismatch(String),
+    /// A linking step out of order or repeated (a replay).
+    #[error("{0}")]
+    LinkState(String),
+    /// The relay refused a message to people: the sender's view of a device
+    /// list is out of date (accept the newer lists, then resend).
+    #[error("{0}")]
+    StaleDeviceList(String),
+    /// The client belongs to no user yet: create one or link the device.
+    #[error("{0}")]
+    NoUser(String),
+    /// The client belongs to a user already.
+    #[error("{0}")]
+    UserExists(String),
+    /// No device list accepted for the user yet.
+    #[error("{0}")]
+    UnknownUser(String),
+    /// The device is not on the user's device list (never trusted).
+    #[error("{0}")]
+    UnknownDevice(String),
     /// An error this version of the bindings does not name yet (sealpost's
     /// error enum is non-exhaustive). The message says what happened.
     #[error("{0}")]
@@ -270,6 +318,7 @@ impl From<sealpost::Error> for SealpostError {
             E::Group(e) => Self::group(e, message),
             E::Forkout(e) => Self::forkout(e, message),
             E::Attachment(e) => Self::attachment(e, message),
+            E::Device(e) => Self::device(e, message),
             // Categories added to sealpost after this mapping was written
             // still reach the app, with their message.
             _ => Self::Other(message),
@@ -297,6 +346,11 @@ impl From<sealpost_client::ClientError> for SealpostError {
             C::NotGroupMember { .. } => Self::NotGroupMember(message),
             C::NotReceivable(_) => Self::NotReceivable(message),
             C::SameIdentity { .. } => Self::InvalidArgument(message),
+            C::NoUser => Self::NoUser(message),
+            C::UserExists => Self::UserExists(message),
+            C::UnknownUser { .. } => Self::UnknownUser(message),
+            C::UnknownDevice { .. } => Self::UnknownDevice(message),
+            C::ReservedName { .. } | C::NotResendable { .. } => Self::InvalidArgument(message),
             _ => Self::Other(message),
         }
     }
@@ -320,6 +374,25 @@ impl SealpostError {
             SessionError::SetupReplayed => Self::SetupReplayed(message),
             SessionError::StaleBundle => Self::StaleBundle(message),
             SessionError::StaleSetup => Self::StaleSetup(message),
+            _ => Self::Other(message),
+        }
+    }
+
+    fn device(e: DeviceError, message: String) -> Self {
+        match e {
+            DeviceError::UserKeyMismatch => Self::UserKeyMismatch(message),
+            DeviceError::RolledBack { .. } => Self::DeviceListRolledBack(message),
+            DeviceError::ConflictingLists { .. } => Self::ConflictingDeviceLists(message),
+            DeviceError::DeviceCount { .. } | DeviceError::DuplicateDevice | DeviceError::VersionExhausted => {
+                Self::DeviceCount(message)
+            }
+            DeviceError::AlreadyListed => Self::AlreadyListed(message),
+            DeviceError::NotListed => Self::NotListed(message),
+            DeviceError::LinkCodeExpired { .. } => Self::LinkCodeExpired(message),
+            DeviceError::WrongLinkCode => Self::WrongLinkCode(message),
+            DeviceError::ShortStringMismatch => Self::ShortStringMismatch(message),
+            DeviceError::LinkState(_) | DeviceError::LinkSelf => Self::LinkState(message),
+            DeviceError::StaleDeviceList { .. } => Self::StaleDeviceList(message),
             _ => Self::Other(message),
         }
     }

@@ -68,6 +68,7 @@ mod account;
 mod attachment;
 mod burnout;
 mod client;
+mod device;
 mod error;
 mod forkout;
 mod group;
@@ -83,9 +84,10 @@ pub use attachment::{
 };
 pub use burnout::{BurnoutMessage, Envelope, InboundOpened, Opened, Refusal, Vault, VaultEntryInfo, envelope_with_ttl};
 pub use client::{
-    Client, ClientDestination, ClientEvent, ClientGroupCreated, ClientOutgoing, ClientPeerTrust, ClientReceived,
-    ClientVia,
+    Client, ClientDestination, ClientDeviceListChange, ClientDeviceRemoved, ClientEvent, ClientGroupCreated,
+    ClientLinkCompletion, ClientLinkStart, ClientOutgoing, ClientPeerTrust, ClientReceived, ClientUser, ClientVia,
 };
+pub use device::{DeviceListInfo, LinkOfferedBy, LinkRequest, Linker, check_device_recipients, device_list_info};
 pub use error::{Result, SealpostError};
 pub use forkout::{
     ForkoutDelivery, ForkoutDeliveryInfo, ForkoutRecipient, OpenedForkout, OpenedForkoutNew, SealPolicy, SealedForkout,

@@ -16,8 +16,10 @@ use crate::burnout::{Envelope, VaultEntryInfo};
 use crate::error::Result;
 use crate::keys::Key32;
 
+mod devices;
 mod records;
 
+pub use devices::{ClientDeviceListChange, ClientDeviceRemoved, ClientLinkCompletion, ClientLinkStart, ClientUser};
 pub use records::{
     ClientDestination, ClientEvent, ClientGroupCreated, ClientOutgoing, ClientPeerTrust, ClientReceived, ClientVia,
 };

@@ -7,6 +7,8 @@ use crate::burnout::{Envelope, VaultEntryInfo};
 use crate::keys::Key32;
 
 /// Where the transport takes an outgoing message.
+// `Device` holds a parsed key inline (UniFFI has no boxed fields).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum ClientDestination {
     /// One peer (a 1:1 message, or a group sender key).
@@ -23,6 +25,21 @@ pub enum ClientDestination {
     Relay {
         /// The recipients.
         peers: Vec<String>,
+    },
+    /// A Forkout bundle for the relay with a slot per device of these
+    /// users: the relay checks it against their current device lists
+    /// (`check_device_recipients`), then splits it.
+    Users {
+        /// The users (the own user's name among them when it has other
+        /// devices).
+        users: Vec<String>,
+    },
+    /// One device of a user (a sender key for a group of people).
+    Device {
+        /// The user.
+        user: String,
+        /// The device.
+        device: IdentityKey,
     },
 }
 
@@ -45,6 +62,8 @@ impl From<sealpost_client::Outgoing> for ClientOutgoing {
             D::Peer(name) => ClientDestination::Peer { name },
             D::Group(id) => ClientDestination::Group { group_id: (*id.as_bytes()).into() },
             D::Relay(peers) => ClientDestination::Relay { peers },
+            D::Users(users) => ClientDestination::Users { users },
+            D::Device { user, device } => ClientDestination::Device { user, device: *device },
             // Destinations added later reach the app as a relay upload.
             _ => ClientDestination::Relay { peers: Vec::new() },
         };
@@ -161,6 +180,15 @@ pub enum ClientEvent {
         /// Whether it set up a new session state.
         new_session: bool,
     },
+    /// Another own device burned a burn-after-reading message: the copy
+    /// here (`entry`, if it had arrived) is erased.
+    Burned {
+        /// The own device's user name (or the sender, for a message dropped
+        /// on arrival).
+        from: String,
+        /// The vault entry erased, if any.
+        entry: Option<u64>,
+    },
     /// Already received: ignored.
     Duplicate,
     /// An authentic setup message under another identity than the recorded
@@ -203,6 +231,7 @@ impl From<sealpost_client::Event> for ClientEvent {
                 Self::IdentityChanged { from, recorded: *recorded, offered: *offered }
             }
             E::Blocked { from, offered } => Self::Blocked { from, offered: *offered },
+            E::Burned { from, entry } => Self::Burned { from, entry: entry.map(|e| e.to_u64()) },
             // Event kinds added later: nothing the app must act on yet.
             _ => Self::Duplicate,
         }

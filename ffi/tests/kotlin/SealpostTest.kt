@@ -167,8 +167,62 @@ fun attachmentsFileToFileWithProgressAndRanges() {
     dir.deleteRecursively()
 }
 
+// A linked laptop: the QR code is request.code(); the user compares the
+// short strings; the phone publishes the new list. Then Bob writes to
+// Alice as a person, and the relay's check catches a list Bob has not seen.
+fun multiDeviceLinkSendRemove() {
+    val dir = tempDir()
+    val phone = Client.create(File(dir, "phone.db").path, key(1), NOW)
+    val laptop = Client.create(File(dir, "laptop.db").path, key(2), NOW)
+    val bob = Client.create(File(dir, "bob.db").path, key(3), NOW)
+    phone.createUser("alice")
+    bob.createUser("bob")
+
+    val request = laptop.linkRequest(NOW)
+    val started = phone.startLink(request.code(), NOW)
+    val accept = laptop.acceptLinkOffer(request, started.offer, NOW)
+    val onPhone = started.linker.receiveAccept(accept)
+    check(onPhone == request.shortString(), "both screens show the same short string")
+    assertThrows<SealpostException.ShortStringMismatch>("a mistyped string") {
+        val other = Client.create(File(dir, "x.db").path, key(4), NOW)
+        val r2 = other.linkRequest(NOW)
+        val s2 = phone.startLink(r2.code(), NOW)
+        s2.linker.receiveAccept(other.acceptLinkOffer(r2, s2.offer, NOW))
+        phone.completeLink(s2.linker, if (onPhone == "0000 0000") "1111 1111" else "0000 0000", ByteArray(0))
+    }
+    val done = phone.completeLink(started.linker, request.shortString()!!, "groups".toByteArray())
+    check(laptop.finishLink(request, "alice", done.transfer, onPhone).contentEquals("groups".toByteArray()), "app data")
+    check(deviceListInfo(done.devices).version == 2uL, "version 2 with the laptop")
+
+    bob.acceptDeviceList("alice", done.devices)
+    for (device in bob.devicesWithoutSession("alice")) {
+        val owner = if (device.contentEquals(phone.identity())) phone else laptop
+        bob.startDeviceSession("alice", owner.prekeyBundles(NOW)[0], NOW)
+    }
+    val out = bob.sendToUser("alice", "hi alice".toByteArray(), null)
+    checkDeviceRecipients(out.bytes, listOf(done.devices, bob.ownDevices()), bob.identity())
+    for (d in forkoutSplitAll(out.bytes)) {
+        val owner = if (d.recipientIdentityKey.contentEquals(phone.identity())) phone else laptop
+        owner.acceptDeviceList("bob", bob.ownDevices())
+        val event = owner.receiveFromDevice("bob", bob.identity(), d.delivery, NOW) as ClientEvent.Forkout
+        check(event.from == "bob" && event.plaintext.contentEquals("hi alice".toByteArray()), "a device of Alice reads it")
+    }
+    // The phone is lost; Bob's next message has no slot for it.
+    val removed = laptop.removeOwnDevice(phone.identity())
+    assertThrows<SealpostException.StaleDeviceList>("Bob's view is out of date") {
+        checkDeviceRecipients(bob.sendToUser("alice", "again".toByteArray(), null).bytes, listOf(removed.devices, bob.ownDevices()), bob.identity())
+    }
+    check(bob.acceptDeviceList("alice", removed.devices).removed.map { it.toList() } == listOf(phone.identity().toList()), "the phone left")
+    val next = bob.sendToUser("alice", "after".toByteArray(), null)
+    checkDeviceRecipients(next.bytes, listOf(removed.devices, bob.ownDevices()), bob.identity())
+    assertThrows<SealpostException.DeviceListRolledBack>("the old list again") { bob.acceptDeviceList("alice", done.devices) }
+    listOf(phone, laptop, bob).forEach { it.close() }
+    dir.deleteRecursively()
+}
+
 fun main() {
     val tests = listOf(
+        "client: several devices, linking, removal" to ::multiDeviceLinkSendRemove,
         "core: sessions, replay refusal, persistence" to ::coreSessionsReplayAndPersistence,
         "client: a conversation across reopening" to ::clientConversationAcrossReopening,
         "client: groups, Forkout and the vault" to ::clientGroupsForkoutAndVault,
