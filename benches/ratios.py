@@ -26,6 +26,30 @@ import os
 import sys
 
 AREAS = {
+    "devices": {
+        "raw": [
+            "devices_raw/aead_seal_1KiB",
+            "devices_raw/slot_1to1",
+            "devices_lib/list_verify_32",
+            "devices_lib/link",
+        ],
+        "rows": [
+            {
+                "what": "send 1 KiB to a person with 5 devices, plus 2 own (one AEAD + 7 slots)",
+                "lib": "devices_lib/send_1KiB_7",
+                "floor": "devices_floor/send_1KiB_7",
+                "raw": {"devices_raw/aead_seal_1KiB": 1, "devices_raw/slot_1to1": 7},
+                "target": 1.2,
+            },
+            {
+                "what": "group message, 100 people x 3 devices, against 3 devices (one encryption)",
+                "lib": "devices_group/encrypt_1KiB_300",
+                "floor": "devices_group/encrypt_1KiB_3",
+                "raw": None,
+                "target": 1.05,
+            },
+        ],
+    },
     "session": {
         "raw": [
             "session_raw/aead_seal_open_100B",
@@ -259,6 +283,8 @@ def total(root, ids, stat):
 
 
 def formula(root, terms, stat):
+    if not terms:
+        return None
     values = [(load(root, i, stat), n) for i, n in terms.items()]
     return None if any(v is None for v, _ in values) else sum(v * n for v, n in values)
 
