@@ -39,7 +39,7 @@ mkdir -p "$out/logs" "$out/corpus"
 # time. The parsers keep libFuzzer's default length control.
 sequence_like() {
   case "$1" in
-    session_sequence | *_program | *_malicious | attachment_open | state_import | encrypted_import | vault_state | group_state) return 0 ;;
+    session_sequence | *_program | device_link | *_malicious | attachment_open | state_import | encrypted_import | vault_state | group_state) return 0 ;;
     *) return 1 ;;
   esac
 }

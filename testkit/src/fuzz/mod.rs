@@ -19,7 +19,7 @@
 //!   assert canonicality (decode, then encode, gives the input), then use
 //!   what parsed for real;
 //! * **programs** ([`session_program`], [`group_program`],
-//!   [`forkout_program`], [`burnout_program`]) take the bytes as a program
+//!   [`forkout_program`], [`burnout_program`], [`device_link`]) take the bytes as a program
 //!   of actions: the harness is the sender and makes valid traffic, the
 //!   program decides what is sent, dropped, reordered, replayed, tampered
 //!   with, saved and restored, and when clocks move. After every action the
@@ -39,6 +39,7 @@
 
 pub mod attachment;
 pub mod burnout;
+pub mod device;
 pub mod forkout;
 pub mod group;
 pub mod import;
@@ -48,6 +49,7 @@ pub mod stats;
 
 pub use attachment::{attachment_open, attachment_pointer};
 pub use burnout::{burnout_envelope, burnout_program, vault_state};
+pub use device::{device_link, device_list};
 pub use forkout::{forkout_bundle, forkout_delivery, forkout_malicious, forkout_open, forkout_program, forkout_split};
 pub use group::{group_decrypt, group_distribution, group_malicious, group_message, group_program, group_state};
 pub use import::encrypted_import;
@@ -86,6 +88,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("forkout_malicious", forkout_malicious),
     ("attachment_pointer", attachment_pointer),
     ("attachment_open", attachment_open),
+    ("device_list", device_list),
+    ("device_link", device_link),
 ];
 
 /// The fixed key the importer targets seal and open exports with (seed

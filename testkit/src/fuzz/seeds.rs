@@ -53,6 +53,7 @@ pub fn seeds() -> Vec<Seed> {
     group_seeds(&mut out);
     forkout_seeds(&mut out);
     burnout_seeds(&mut out);
+    device_seeds(&mut out);
     out
 }
 
@@ -420,4 +421,41 @@ fn attachment_seeds(out: &mut Vec<Seed>) {
     push(out, "attachment_open", "truncate", vec![1, 0xff, 0xff, 0x90]);
     let upload = &super::attachment::fixture().2;
     push(out, "attachment_open", "fixed-upload-prefix", [&[2u8][..], &upload[..2048]].concat());
+}
+
+/// Device lists (the world's, its successor, a conflicting and a rolled-back
+/// one), link codes, and link programs for every step's refusal.
+fn device_seeds(out: &mut Vec<Seed>) {
+    use sealpost::device::{DeviceList, DeviceMembership, LinkRequest};
+    let world = super::device::device_world();
+    let member = |account: &Account| DeviceMembership::sign(account.identity_keypair(), world.alice.public());
+    let both = DeviceList::sign(&world.alice, 2, [member(&world.phone), member(&world.laptop)]).unwrap();
+    let conflicting = DeviceList::sign(&world.alice, 1, [member(&world.laptop)]).unwrap();
+    let older = DeviceList::sign(&world.alice, 0, [member(&world.phone), member(&world.laptop)]).unwrap();
+    with_variants(out, "device_list", "v1", &[&[0u8][..], &world.list.to_bytes()].concat(), &[3, 60, -1]);
+    push(out, "device_list", "v2-added", [&[0u8][..], &both.to_bytes()].concat());
+    push(out, "device_list", "v1-conflicting", [&[0u8][..], &conflicting.to_bytes()].concat());
+    push(out, "device_list", "v0-rolled-back", [&[0u8][..], &older.to_bytes()].concat());
+    let code = LinkRequest::new(&world.laptop, &mut rng(0xc0), NOW_MS).code().to_vec();
+    with_variants(out, "device_list", "code", &[&[1u8][..], &code].concat(), &[5, -1]);
+    let own = LinkRequest::new(&world.phone, &mut rng(0xc1), NOW_MS).code().to_vec();
+    push(out, "device_list", "code-of-the-phone", [&[1u8][..], &own].concat());
+
+    // Programs (see `device_link`): the rng seed byte, then operations.
+    let programs: &[(&str, &[u8])] = &[
+        ("linked", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0]),
+        ("flipped-each-step", &[7, 0, 0, 1, 1, 0, 9, 1, 0, 2, 1, 0, 40, 2, 0, 3, 0, 4, 1, 0, 77, 0, 4, 0, 0]),
+        ("other-link-each-step", &[7, 0, 0, 1, 2, 1, 0, 2, 2, 2, 0, 3, 0, 4, 2, 0, 4, 0, 0]),
+        ("wrong-step", &[7, 0, 0, 1, 3, 0, 1, 0, 2, 3, 1, 2, 0, 3, 0, 4, 3, 0, 0, 4, 0, 0]),
+        ("wrong-short-string-phone", &[7, 0, 0, 1, 0, 2, 0, 3, 2, 3, 0, 4, 0, 0]),
+        ("wrong-short-string-laptop", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 2, 4, 0, 0]),
+        ("expired-code", &[7, 5, 0xff, 0xff, 0, 0, 1, 0]),
+        ("expired-before-offer", &[7, 0, 0, 5, 0xff, 0xff, 1, 0, 5, 0, 1, 1, 0]),
+        ("replayed-transfer", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0, 4, 0, 0, 1, 0]),
+        ("wrong-account", &[7, 0, 0, 6, 1, 0, 2, 0]),
+        ("flipped-code", &[7, 0, 1, 0, 20, 0, 1, 0x02, 0xa0, 1, 0]),
+    ];
+    for (name, bytes) in programs {
+        push(out, "device_link", *name, bytes.to_vec());
+    }
 }
