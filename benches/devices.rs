@@ -134,8 +134,9 @@ fn raw_and_send(c: &mut C) {
             let (mut linker, offer) = Linker::start(&code, &phone, user.public(), &mut r, NOW).unwrap();
             let accept = request.accept_offer(&offer, &laptop, NOW).unwrap();
             let short = linker.receive_accept(&accept).unwrap().to_string();
-            let done = linker.complete(&short, &user, &list, b"").unwrap();
-            black_box(request.finish(&done.transfer, &short).unwrap())
+            let confirmation = request.confirm(&short, &laptop).unwrap();
+            let done = linker.complete(&short, &confirmation, &user, &list, b"").unwrap();
+            black_box(request.finish(&done.transfer).unwrap())
         })
     });
     g.finish();

@@ -140,8 +140,9 @@ fn main() -> sealpost::Result<()> {
         let on_existing = linker.receive_accept(&accept).unwrap();
         let on_new = request.short_string().unwrap();
         println!("  {} shows {on_new}, {} shows {on_existing}: the same, confirmed", new.label, existing.label);
-        let done = existing.client.complete_link(&mut linker, &on_new.to_string(), b"").unwrap();
-        new.client.finish_link(&mut request, user, &done.transfer, &on_existing.to_string()).unwrap();
+        let confirmation = new.client.confirm_link(&mut request, &on_existing.to_string()).unwrap(); // via the relay
+        let done = existing.client.complete_link(&mut linker, &on_new.to_string(), &confirmation, b"").unwrap();
+        new.client.finish_link(&request, user, &done.transfer).unwrap(); // via the relay
         done.devices.to_bytes()
     };
     let alice_laptop = device(&dir, "alice-laptop", "alice", 4);

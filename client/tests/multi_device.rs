@@ -96,9 +96,10 @@ impl World {
         let accept = laptop.accept_link_offer(&mut request, &offer, self.now).unwrap();
         let on_existing = linker.receive_accept(&accept).unwrap();
         let on_new = request.short_string().unwrap();
-        let done = existing.client.complete_link(&mut linker, &on_new.to_string(), b"app data").unwrap();
+        let confirmation = laptop.confirm_link(&mut request, &on_existing.to_string()).unwrap();
+        let done = existing.client.complete_link(&mut linker, &on_new.to_string(), &confirmation, b"app data").unwrap();
         let user = existing.user.clone();
-        let data = laptop.finish_link(&mut request, &user, &done.transfer, &on_existing.to_string()).unwrap();
+        let data = laptop.finish_link(&request, &user, &done.transfer).unwrap();
         assert_eq!(&data[..], b"app data");
         self.publish(&user, &done.devices);
         let id = laptop.identity().unwrap();
@@ -450,10 +451,16 @@ fn linking_with_a_wrong_code_or_string_changes_nothing() {
     let (mut linker, offer) = phone_client.start_link(&request.code(), &mut w.r, NOW).unwrap();
     let accept = laptop.accept_link_offer(&mut request, &offer, NOW).unwrap();
     let short = linker.receive_accept(&accept).unwrap();
+    let confirmation = laptop.confirm_link(&mut request, &short.to_string()).unwrap();
     let wrong = if short.matches("0000 0000") { "1111 1111" } else { "0000 0000" };
     assert!(matches!(
-        phone_client.complete_link(&mut linker, wrong, &[]),
+        phone_client.complete_link(&mut linker, wrong, &confirmation, &[]),
         Err(ClientError::Protocol(Error::Device(DeviceError::ShortStringMismatch)))
+    ));
+    // The laptop never gets a transfer, so it has no user either.
+    assert!(matches!(
+        laptop.finish_link(&request, "alice", &confirmation),
+        Err(ClientError::Protocol(Error::Device(_) | Error::Wire(_)))
     ));
     // Nothing changed: the phone's list is still version 1, the laptop has no user.
     assert_eq!(phone_client.own_devices().unwrap().version(), 1);
@@ -730,4 +737,199 @@ fn burnout_is_enforced_on_every_device_and_burning_on_one_burns_everywhere() {
     let out = w.send(alice, "bob", &[1; 33]);
     let _ = out;
     assert_eq!(texts(&w.drain(bob_laptop)), [("alice".to_string(), vec![1; 33])]);
+}
+
+#[test]
+fn a_stolen_device_is_shut_out_by_a_new_user_key() {
+    // Alice's laptop is stolen. Removing it is not enough (it holds the
+    // user key and could sign itself back in): her phone starts over under
+    // a new user key, and Bob, who had verified her, accepts the change only
+    // once he compared the new safety number.
+    let mut w = World::new(21);
+    let phone = w.new_user("alice");
+    let laptop = w.link(phone);
+    let bob = w.new_user("bob");
+    w.sync_all();
+    w.drain_all();
+    let old_key = w.devices[phone].client.user().unwrap().unwrap().1;
+    w.devices[bob].client.verify_user("alice", &old_key).unwrap();
+
+    let (list, outs) = w.devices[phone].client.reset_user(&mut w.r).unwrap();
+    w.route(phone, outs);
+    assert_eq!(list.devices(), &[w.devices[phone].id]);
+    assert_eq!(list.version(), 1);
+    let new_key = *list.user();
+    assert_ne!(new_key, old_key);
+    // The phone holds no session with the laptop any more.
+    assert_eq!(w.devices[phone].client.own_devices().unwrap(), list);
+    assert!(w.devices[phone].client.devices_without_session("alice").unwrap().is_empty());
+    w.directory.insert("alice".into(), list.to_bytes());
+
+    // Bob's client: an ordinary update is refused (another user key) ...
+    let bob_client = &w.devices[bob].client;
+    assert!(matches!(
+        bob_client.accept_device_list("alice", &list.to_bytes(), &mut w.r),
+        Err(ClientError::Protocol(Error::Device(DeviceError::UserKeyMismatch)))
+    ));
+    // ... and so is the key change, until Bob compared the new number.
+    assert!(matches!(
+        bob_client.accept_user_key_change("alice", &list.to_bytes(), false, &mut w.r),
+        Err(ClientError::Blocked { .. })
+    ));
+    let bob_key = bob_client.user().unwrap().unwrap().1;
+    assert_ne!(bob_key.safety_number(&new_key), bob_key.safety_number(&old_key));
+    let (change, outs) = bob_client.accept_user_key_change("alice", &list.to_bytes(), true, &mut w.r).unwrap();
+    assert_eq!(change.removed(), &[w.devices[laptop].id]);
+    w.route(bob, outs);
+    assert!(w.devices[bob].client.is_user_verified("alice").unwrap());
+    assert_eq!(w.devices[bob].client.user_safety_number("alice").unwrap(), Some(bob_key.safety_number(&new_key)));
+
+    // What Bob sends now reaches the phone, never the laptop.
+    w.drain_all();
+    let out = w.send(bob, "alice", b"after the theft");
+    let recipients: Vec<[u8; 32]> = ForkoutBundle::parse(&out.bytes).unwrap().recipients().copied().collect();
+    assert_eq!(recipients, vec![w.devices[phone].id.to_bytes()]);
+    let events = w.drain(phone);
+    assert_eq!(texts(&events), vec![("bob".to_string(), b"after the theft".to_vec())]);
+    assert!(w.mail.get(&w.devices[laptop].id).is_none_or(Vec::is_empty));
+    // The laptop's old key can still sign a list naming itself, but Bob's
+    // client refuses it: it is under the old key.
+    assert!(matches!(
+        w.devices[bob].client.accept_device_list(
+            "alice",
+            &w.devices[laptop].client.own_devices().unwrap().to_bytes(),
+            &mut w.r
+        ),
+        Err(ClientError::Protocol(Error::Device(DeviceError::UserKeyMismatch)))
+    ));
+    // Nor can the own user be "changed" this way.
+    let phone_list = w.devices[phone].client.own_devices().unwrap().to_bytes();
+    assert!(w.devices[phone].client.accept_user_key_change("alice", &phone_list, true, &mut w.r).is_err());
+}
+
+#[test]
+fn two_own_devices_changing_the_list_at_once_converge() {
+    // The phone links a tablet while the laptop removes the old desktop:
+    // both sign version 4; the directory takes the phone's first, the
+    // laptop adopts it and removes the desktop again on top.
+    let mut w = World::new(22);
+    let phone = w.new_user("alice");
+    let laptop = w.link(phone);
+    let desktop = w.link(phone);
+    w.sync_all();
+    w.drain_all();
+    let tablet = w.link(phone); // publishes version 4
+    let (v4_laptop, _) = w.devices[laptop].client.remove_own_device(&w.devices[desktop].id.clone(), &mut w.r).unwrap();
+    let published = DeviceList::from_bytes(&w.directory["alice"]).unwrap();
+    assert_eq!((published.version(), v4_laptop.version()), (4, 4));
+    assert_ne!(published, v4_laptop); // the directory refuses the laptop's
+    // An ordinary accept refuses the directory's list (a conflict) ...
+    assert!(matches!(
+        w.devices[laptop].client.accept_device_list("alice", &published.to_bytes(), &mut w.r),
+        Err(ClientError::Protocol(Error::Device(DeviceError::ConflictingLists { version: 4 })))
+    ));
+    // ... adopting it takes it, and the laptop redoes its removal.
+    let (change, outs) = w.devices[laptop].client.adopt_published_devices(&published.to_bytes(), &mut w.r).unwrap();
+    w.route(laptop, outs);
+    assert!(change.added().contains(&w.devices[tablet].id) && change.added().contains(&w.devices[desktop].id));
+    assert_eq!(w.devices[laptop].client.own_devices().unwrap(), published);
+    let desktop_id = w.devices[desktop].id;
+    let (v5, outs) = w.devices[laptop].client.remove_own_device(&desktop_id, &mut w.r).unwrap();
+    w.route(laptop, outs);
+    w.publish("alice", &v5);
+    assert_eq!(v5.version(), 5);
+    assert!(v5.contains(&w.devices[tablet].id) && !v5.contains(&desktop_id));
+    // An older list cannot be adopted, nor one without this device.
+    assert!(w.devices[laptop].client.adopt_published_devices(&published.to_bytes(), &mut w.r).is_err());
+    let (without_laptop, _) =
+        w.devices[phone].client.remove_own_device(&w.devices[laptop].id.clone(), &mut w.r).unwrap();
+    assert!(matches!(
+        w.devices[laptop].client.adopt_published_devices(&without_laptop.to_bytes(), &mut w.r),
+        Err(ClientError::UnknownDevice { .. })
+    ));
+}
+
+/// The Meta records whose contents differ between two dumps.
+fn changed_meta(
+    a: &[(sealpost_client::store::Table, sealpost_client::store::Key, Vec<u8>)],
+    b: &[(sealpost_client::store::Table, sealpost_client::store::Key, Vec<u8>)],
+) -> Vec<sealpost_client::store::Key> {
+    use sealpost_client::store::Table;
+    b.iter()
+        .filter(|(t, k, v)| *t == Table::Meta && a.iter().any(|(t2, k2, v2)| t2 == t && k2 == k && v2 != v))
+        .map(|(_, k, _)| *k)
+        .collect()
+}
+
+#[test]
+fn old_device_records_put_back_at_rest_are_refused() {
+    use sealpost::IdentityKeyPair;
+    use sealpost::device::{DeviceMembership, UserKeyPair};
+    use sealpost_client::store::Table;
+    let mut r = rng(23);
+    let store = MemoryStore::new();
+    let key = [0xa1; 32];
+    let alice = Client::create(store.clone(), &key, &mut r, NOW).unwrap();
+    alice.create_user("alice", &mut r).unwrap();
+    // Bob's lists: his phone and laptop, then the laptop removed.
+    let bob = UserKeyPair::from_seed(&[0xb0; 32]);
+    let (phone, laptop) = (IdentityKeyPair::from_seed(&[0xb1; 32]), IdentityKeyPair::from_seed(&[0xb2; 32]));
+    let v1 = DeviceList::sign(
+        &bob,
+        1,
+        [DeviceMembership::sign(&phone, bob.public()), DeviceMembership::sign(&laptop, bob.public())],
+    )
+    .unwrap();
+    let v2 = v1.without_device(&bob, laptop.public()).unwrap();
+    alice.accept_device_list("bob", &v1.to_bytes(), &mut r).unwrap();
+    let before = store.dump().unwrap();
+    alice.accept_device_list("bob", &v2.to_bytes(), &mut r).unwrap();
+    let after = store.dump().unwrap();
+    // A commit that touches no user: only the generation record changes.
+    alice.create_group(&[], &mut r).unwrap();
+    let later = store.dump().unwrap();
+    let generation_key = changed_meta(&after, &later);
+    assert_eq!(generation_key.len(), 1);
+    let index_key: Vec<_> = changed_meta(&before, &after).into_iter().filter(|k| !generation_key.contains(k)).collect();
+    assert_eq!(index_key.len(), 1);
+
+    // Bob's old record alone put back: refused (the index names the new).
+    let old_user = |t: &Table| *t == Table::User;
+    let mut pieced: Vec<_> = later.iter().filter(|(t, _, _)| !old_user(t)).cloned().collect();
+    pieced.extend(before.iter().filter(|(t, _, _)| old_user(t)).cloned());
+    store.restore(pieced).unwrap();
+    let alice = Client::open(store.clone(), &key).unwrap();
+    assert!(matches!(alice.user_devices("bob"), Err(ClientError::RolledBack { .. })));
+    // ... and with the old index too: refused (the generation record pins
+    // the index).
+    let mut pieced: Vec<_> = later
+        .iter()
+        .filter(|(t, k, _)| !(old_user(t) || *t == Table::Meta && index_key.contains(k)))
+        .cloned()
+        .collect();
+    pieced
+        .extend(before.iter().filter(|(t, k, _)| old_user(t) || (*t == Table::Meta && index_key.contains(k))).cloned());
+    store.restore(pieced).unwrap();
+    let alice = Client::open(store.clone(), &key).unwrap();
+    assert!(matches!(alice.user_devices("bob"), Err(ClientError::RolledBack { .. })));
+    // The store as it was: Bob's newest list, without the laptop.
+    store.restore(later.clone()).unwrap();
+    let alice = Client::open(store.clone(), &key).unwrap();
+    assert_eq!(alice.user_devices("bob").unwrap(), Some(v2));
+
+    // The own user: an old own list put back is refused too.
+    let before = store.dump().unwrap();
+    alice.reset_user(&mut r).unwrap();
+    let after = store.dump().unwrap();
+    alice.create_group(&[], &mut r).unwrap();
+    let later = store.dump().unwrap();
+    let generation_key = changed_meta(&after, &later);
+    let own_key: Vec<_> = changed_meta(&before, &after).into_iter().filter(|k| !generation_key.contains(k)).collect();
+    assert_eq!(own_key.len(), 1);
+    let mut pieced: Vec<_> =
+        later.iter().filter(|(t, k, _)| !(*t == Table::Meta && own_key.contains(k))).cloned().collect();
+    pieced.extend(before.iter().filter(|(t, k, _)| *t == Table::Meta && own_key.contains(k)).cloned());
+    store.restore(pieced).unwrap();
+    let alice = Client::open(store, &key).unwrap();
+    assert!(matches!(alice.user(), Err(ClientError::RolledBack { .. })));
 }

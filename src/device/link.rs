@@ -9,8 +9,9 @@
 //!   shows short string ───────── accept (relay) ───────▶ receive_accept
 //!                                                         shows short string
 //!                  (the user compares the two strings, confirms on both)
-//! finish           ◀──────────── transfer (relay) ───── complete
-//!   user key, device list, app data                     publishes the new list
+//! confirm          ───────── confirmation (relay) ─────▶ complete
+//! finish           ◀──────────── transfer (relay) ─────   publishes the new list
+//!   user key, device list, app data
 //! ```
 //!
 //! * The code carries N's ephemeral X25519 key, a 16-byte secret, N's
@@ -20,21 +21,34 @@
 //!   sealed under them (ChaCha20-Poly1305), so the relay can neither read
 //!   nor forge nor swap any of them.
 //! * The offer tells N who is linking it (E's identity and the user key);
-//!   the acceptance is signed by N's device identity key (E lists only a
-//!   device that holds its key).
+//!   the acceptance is signed by N's device identity key over the link's
+//!   transcript (E links only a device that holds its key).
+//! * N signs its membership of the user (what lets a list name it) only
+//!   once its user confirmed the short string, and sends it in the
+//!   confirmation: someone who photographed the code and raced the real
+//!   device with an offer for their own user key gets an acceptance, but
+//!   never a membership, so no list of theirs can name N.
 //! * The short authentication string (8 digits, from the same keys) is
 //!   what the user compares: someone who photographed the code and raced
 //!   the real device gets a different string, and a string that does not
-//!   match ends the link on that side with nothing transferred or accepted.
+//!   match ends the link on that side with nothing signed, transferred or
+//!   accepted.
+//! * The code's expiry bounds when it can be answered (E's
+//!   [`Linker::start`]) and accepted (N's [`LinkRequest::accept_offer`]):
+//!   a photographed code is useless after it. The later steps are bound to
+//!   the accepted offer's keys and take no clock.
 //! * Neither side's state can be saved: a link lives in memory for its few
-//!   minutes, so no backup or crash can replay a step. A step again after
-//!   its link ended (a replayed message) is refused.
+//!   minutes, so no backup or crash can replay a step. A step again (a
+//!   replayed message) is refused, except that N can read E's one transfer
+//!   again (the same bytes give the same result, so an app whose store
+//!   failed retries).
 //!
 //! Formats (format version 1): `code = 0x01 | 0x51 | N's ephemeral (32) |
 //! secret (16) | N's identity (32) | expiry (u64, ms)`; `offer = 0x01 | 0x52
 //! | E's ephemeral (32) | seal(to_new, 0, E's identity (32) | user key
 //! (32))`; `accept = 0x01 | 0x53 | seal(to_existing, 0, signature (64))`;
-//! `transfer = 0x01 | 0x54 | seal(to_new, 1, user key seed (32) | device
+//! `confirm = 0x01 | 0x55 | seal(to_existing, 1, membership signature
+//! (64))`; `transfer = 0x01 | 0x54 | seal(to_new, 1, user key seed (32) | device
 //! list (u32 length, bytes) | app data (u32 length, bytes))`. `seal(k, n,
 //! p)` is ChaCha20-Poly1305 under `k` with the 96-bit big-endian nonce `n`
 //! and the message's first two bytes as associated data.
@@ -61,8 +75,9 @@ use crate::wire::codec::{Reader, Writer, writer_for};
 const SECRET_LEN: usize = 16;
 /// Digits of the short authentication string.
 const SHORT_STRING_DIGITS: usize = 8;
-/// Largest encoded device list.
-const MAX_LIST_LEN: usize = 2 + 32 + 8 + 1 + 32 * MAX_DEVICES + 64;
+/// Largest encoded device list: header, user key, version, count, then
+/// per device its key and membership signature, then the list signature.
+const MAX_LIST_LEN: usize = 2 + 32 + 8 + 1 + (32 + 64) * MAX_DEVICES + 64;
 
 /// The keys of one link, both sides.
 struct LinkKeys {
@@ -240,9 +255,12 @@ impl fmt::Debug for ShortString {
 enum RequestStage {
     /// The code is shown; no offer accepted yet.
     Waiting,
-    /// An offer was accepted: waiting for the transfer.
+    /// An offer was accepted: waiting for the user's confirmation.
     Offered(Box<OfferedLink>),
-    /// Linked, or aborted (a short string that did not match).
+    /// The user confirmed the short string: waiting for the transfer (which
+    /// may be read more than once).
+    Confirmed(Box<OfferedLink>),
+    /// Aborted: a short string that did not match.
     Ended,
 }
 
@@ -257,7 +275,7 @@ struct OfferedLink {
 /// transfers.
 ///
 /// It cannot be cloned or saved (a crash means showing a new code), and
-/// each step happens once: a replayed offer or transfer is refused.
+/// each step happens once: a replayed offer or confirmation is refused.
 ///
 /// ```
 /// use sealpost::{Account, device::{DeviceMembership, DeviceList, LinkCode, LinkRequest, Linker, UserKeyPair}};
@@ -279,9 +297,11 @@ struct OfferedLink {
 /// let on_phone = linker.receive_accept(&accept)?;
 /// let on_laptop = request.short_string().expect("offer accepted");
 ///
-/// // Alice sees the same 8 digits on both screens and confirms on both.
-/// let done = linker.complete(&on_laptop.to_string(), &alice, &list, b"groups: design, ops")?;
-/// let linked = request.finish(&done.transfer, &on_phone.to_string())?;
+/// // Alice sees the same 8 digits on both screens and confirms on both:
+/// // the laptop's confirmation carries its membership of Alice's user.
+/// let confirmation = request.confirm(&on_phone.to_string(), &laptop)?;
+/// let done = linker.complete(&on_laptop.to_string(), &confirmation, &alice, &list, b"groups: design, ops")?;
+/// let linked = request.finish(&done.transfer)?;
 /// assert_eq!(linked.user.public(), alice.public());
 /// assert!(linked.devices.contains(laptop.identity()) && linked.devices.version() == 2);
 /// assert_eq!(&linked.app_data[..], b"groups: design, ops");
@@ -392,14 +412,8 @@ impl LinkRequest {
         let (existing, user) = plaintext.split_at(32);
         let existing = IdentityKey::from_bytes(existing)?;
         let user = UserKey::from_bytes(user)?;
-        let keypair = device.identity_keypair();
-        let membership = DeviceMembership::sign(keypair, &user);
-        let signature = keypair.sign_raw(&accept_statement(&keys.transcript, &existing, &user));
-        let mut body = [0u8; 128];
-        let (a, b) = body.split_at_mut(64);
-        a.copy_from_slice(membership.signature());
-        b.copy_from_slice(&signature);
-        let accept = seal(MessageType::LinkAccept, &keys.to_existing, 0, &[], &body);
+        let signature = device.identity_keypair().sign_raw(&accept_statement(&keys.transcript, &existing, &user));
+        let accept = seal(MessageType::LinkAccept, &keys.to_existing, 0, &[], &signature);
         self.stage = RequestStage::Offered(Box::new(OfferedLink { keys, existing, user }));
         Ok(accept)
     }
@@ -414,7 +428,7 @@ impl LinkRequest {
     /// ```
     pub fn short_string(&self) -> Option<ShortString> {
         match &self.stage {
-            RequestStage::Offered(link) => Some(link.keys.short),
+            RequestStage::Offered(link) | RequestStage::Confirmed(link) => Some(link.keys.short),
             _ => None,
         }
     }
@@ -434,26 +448,75 @@ impl LinkRequest {
     /// ```
     pub fn offered_by(&self) -> Option<(&IdentityKey, &UserKey)> {
         match &self.stage {
-            RequestStage::Offered(link) => Some((&link.existing, &link.user)),
+            RequestStage::Offered(link) | RequestStage::Confirmed(link) => Some((&link.existing, &link.user)),
             _ => None,
         }
     }
 
-    /// Receives the existing device's transfer, once the user confirmed that
-    /// the short string on the other screen is this one: `confirmed` is what
-    /// the user typed (or the string shown here, once the user said they
-    /// match).
+    /// Confirms the link once the user compared the short strings:
+    /// `confirmed` is what the user typed from the existing device's screen
+    /// (or the string shown here, once the user said they match). Returns
+    /// the confirmation to send to the existing device: it carries this
+    /// device's membership of the offer's user, signed by `device` (the
+    /// account the code was made for), without which no list can name this
+    /// device. Only a confirmed link gets one.
     ///
     /// * A `confirmed` that is not this link's short string ends the link
-    ///   ([`DeviceError::ShortStringMismatch`]): nothing is accepted, show a
+    ///   ([`DeviceError::ShortStringMismatch`]): nothing is signed, show a
     ///   new code.
+    /// * Before an offer was accepted, after the link ended, a second time,
+    ///   or with another account: [`DeviceError::LinkState`], nothing
+    ///   changed.
+    ///
+    /// ```
+    /// use sealpost::{Account, DeviceError, Error, device::{LinkCode, LinkRequest, Linker, UserKeyPair}};
+    /// let mut rng = sealpost::default_rng();
+    /// let (phone, laptop, user) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0), UserKeyPair::generate(&mut rng));
+    /// let mut request = LinkRequest::new(&laptop, &mut rng, 0);
+    /// let (mut linker, offer) = Linker::start(&LinkCode::from_bytes(&request.code())?, &phone, user.public(), &mut rng, 0)?;
+    /// let on_phone = linker.receive_accept(&request.accept_offer(&offer, &laptop, 0)?)?;
+    /// // The user typed other digits: the link is over, nothing signed.
+    /// let wrong = if on_phone.matches("0000 0000") { "1111 1111" } else { "0000 0000" };
+    /// assert_eq!(request.confirm(wrong, &laptop), Err(Error::Device(DeviceError::ShortStringMismatch)));
+    /// assert!(request.confirm(&on_phone.to_string(), &laptop).is_err());
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn confirm(&mut self, confirmed: &str, device: &Account) -> Result<Vec<u8>> {
+        let RequestStage::Offered(link) = &self.stage else {
+            return Err(DeviceError::LinkState("no offer accepted, already confirmed, or the link is over").into());
+        };
+        if device.identity() != &self.device {
+            return Err(DeviceError::LinkState("the account is not the one this code was made for").into());
+        }
+        if !link.keys.short.matches(confirmed) {
+            self.stage = RequestStage::Ended;
+            return Err(DeviceError::ShortStringMismatch.into());
+        }
+        let membership = DeviceMembership::sign(device.identity_keypair(), &link.user);
+        let confirmation = seal(MessageType::LinkConfirm, &link.keys.to_existing, 1, &[], membership.signature());
+        let stage = core::mem::replace(&mut self.stage, RequestStage::Ended);
+        if let RequestStage::Offered(link) = stage {
+            self.stage = RequestStage::Confirmed(link);
+        }
+        Ok(confirmation)
+    }
+
+    /// Receives the existing device's transfer, once this side was
+    /// confirmed ([`confirm`](Self::confirm)): the user key, the user's
+    /// new device list (with this device on it) and the app data.
+    ///
     /// * A transfer for another link, forged or corrupted, is
     ///   [`DeviceError::WrongLinkCode`] with nothing changed.
     /// * A transfer whose user key is not the offer's
     ///   ([`DeviceError::UserKeyMismatch`]), or whose device list does not
-    ///   hold this device ([`DeviceError::NotListed`]), is refused too.
-    /// * After the link ended, every transfer is refused
-    ///   ([`DeviceError::LinkState`]).
+    ///   hold this device and the existing one ([`DeviceError::NotListed`]),
+    ///   is refused too.
+    /// * Before the confirmation, or after a mismatch ended the link:
+    ///   [`DeviceError::LinkState`].
+    ///
+    /// The request stays as it is: the same transfer read again gives the
+    /// same result (so an app whose store failed to commit retries). Drop
+    /// the request once what it gave is stored.
     ///
     /// ```
     /// use sealpost::{Account, DeviceError, Error, device::{DeviceMembership, DeviceList, LinkCode, LinkRequest, Linker, UserKeyPair}};
@@ -463,23 +526,20 @@ impl LinkRequest {
     /// let mut request = LinkRequest::new(&laptop, &mut rng, 0);
     /// let (mut linker, offer) = Linker::start(&LinkCode::from_bytes(&request.code())?, &phone, alice.public(), &mut rng, 0)?;
     /// let shown = linker.receive_accept(&request.accept_offer(&offer, &laptop, 0)?)?.to_string();
-    /// let done = linker.complete(&shown, &alice, &list, &[])?;
-    /// let linked = request.finish(&done.transfer, &shown)?;
-    /// // The same transfer again: refused, the link is over.
-    /// assert!(matches!(request.finish(&done.transfer, &shown), Err(Error::Device(DeviceError::LinkState(_)))));
+    /// let confirmation = request.confirm(&shown, &laptop)?;
+    /// let done = linker.complete(&shown, &confirmation, &alice, &list, &[])?;
+    /// let mut corrupted = done.transfer.clone();
+    /// corrupted[10] ^= 1;
+    /// assert_eq!(request.finish(&corrupted).err(), Some(Error::Device(DeviceError::WrongLinkCode)));
+    /// let linked = request.finish(&done.transfer)?;
+    /// assert_eq!(linked.devices, done.devices);
     /// # Ok::<(), sealpost::Error>(())
     /// ```
-    pub fn finish(&mut self, transfer: &[u8], confirmed: &str) -> Result<Linked> {
-        let RequestStage::Offered(link) = &self.stage else {
-            return Err(DeviceError::LinkState("no offer accepted, or the link is over").into());
+    pub fn finish(&self, transfer: &[u8]) -> Result<Linked> {
+        let RequestStage::Confirmed(link) = &self.stage else {
+            return Err(DeviceError::LinkState("the link is not confirmed on this device, or it is over").into());
         };
-        if !link.keys.short.matches(confirmed) {
-            self.stage = RequestStage::Ended;
-            return Err(DeviceError::ShortStringMismatch.into());
-        }
-        let linked = read_transfer(link, &self.device, transfer)?;
-        self.stage = RequestStage::Ended;
-        Ok(linked)
+        read_transfer(link, &self.device, transfer)
     }
 }
 
@@ -515,6 +575,7 @@ impl fmt::Debug for LinkRequest {
         let stage = match self.stage {
             RequestStage::Waiting => "waiting for an offer",
             RequestStage::Offered(_) => "offer accepted",
+            RequestStage::Confirmed(_) => "confirmed, waiting for the transfer",
             RequestStage::Ended => "ended",
         };
         f.debug_struct("LinkRequest")
@@ -551,8 +612,9 @@ impl fmt::Debug for Linked {
     /// # let mut request = LinkRequest::new(&laptop, &mut rng, 0);
     /// # let (mut linker, offer) = Linker::start(&LinkCode::from_bytes(&request.code())?, &phone, alice.public(), &mut rng, 0)?;
     /// # let shown = linker.receive_accept(&request.accept_offer(&offer, &laptop, 0)?)?.to_string();
-    /// # let done = linker.complete(&shown, &alice, &list, b"secret settings")?;
-    /// let linked = request.finish(&done.transfer, &shown)?;
+    /// # let confirmation = request.confirm(&shown, &laptop)?;
+    /// # let done = linker.complete(&shown, &confirmation, &alice, &list, b"secret settings")?;
+    /// let linked = request.finish(&done.transfer)?;
     /// assert!(!format!("{linked:?}").contains("secret"));
     /// # Ok::<(), sealpost::Error>(())
     /// ```
@@ -669,8 +731,6 @@ enum LinkerStage {
 pub struct Linker {
     keys: LinkKeys,
     new_device: IdentityKey,
-    /// The new device's membership, from its acceptance.
-    membership: Option<DeviceMembership>,
     existing: IdentityKey,
     user: UserKey,
     stage: LinkerStage,
@@ -717,7 +777,6 @@ impl Linker {
         let linker = Self {
             keys,
             new_device: code.device,
-            membership: None,
             existing: *account.identity(),
             user: *user,
             stage: LinkerStage::Offered,
@@ -754,17 +813,10 @@ impl Linker {
         let mut r = Reader::new(accept);
         r.header(MessageType::LinkAccept)?;
         let plaintext = open(accept.get(..2).unwrap_or_default(), &self.keys.to_existing, 0, r.rest())?;
-        let body: [u8; 128] =
+        let signature: [u8; 64] =
             plaintext.as_slice().try_into().map_err(|_| Error::from(WireError::InvalidField("link acceptance")))?;
-        let (membership, signature) = body.split_at(64);
-        let (membership, signature): ([u8; 64], [u8; 64]) = match (membership.try_into(), signature.try_into()) {
-            (Ok(m), Ok(s)) => (m, s),
-            _ => return Err(WireError::InvalidField("link acceptance").into()),
-        };
         let statement = accept_statement(&self.keys.transcript, &self.existing, &self.user);
         self.new_device.verify_raw(&statement, &signature, "device link acceptance")?;
-        let membership = DeviceMembership::from_parts(self.new_device, self.user, membership)?;
-        self.membership = Some(membership);
         self.stage = LinkerStage::Accepted;
         Ok(self.keys.short)
     }
@@ -784,9 +836,11 @@ impl Linker {
         &self.new_device
     }
 
-    /// Completes the link once the user confirmed the short string:
-    /// `confirmed` is what the user typed from the new device's screen (or
-    /// the string shown here, once the user said they match). Signs the
+    /// Completes the link once the user confirmed the short string on both
+    /// devices: `confirmed` is what the user typed from the new device's
+    /// screen (or the string shown here, once the user said they match),
+    /// and `confirmation` the new device's
+    /// ([`LinkRequest::confirm`]), which carries its membership. Signs the
     /// next version of `devices` (the user's current list, signed by
     /// `user`) with the new device added and seals the transfer: the user
     /// key, that list, and `app_data` (at most [`MAX_LINK_APP_DATA`]).
@@ -794,6 +848,9 @@ impl Linker {
     /// * A `confirmed` that is not this link's short string ends the link
     ///   ([`DeviceError::ShortStringMismatch`]): no list is signed, nothing
     ///   is transferred.
+    /// * A `confirmation` of another link, forged or corrupted
+    ///   ([`DeviceError::WrongLinkCode`]), or whose membership does not
+    ///   verify ([`Error::InvalidSignature`]): refused, nothing changed.
     /// * Called before the acceptance, or again: [`DeviceError::LinkState`].
     /// * A `user` or list of another user key than the offer named:
     ///   [`DeviceError::UserKeyMismatch`]; a device already listed:
@@ -810,15 +867,21 @@ impl Linker {
     /// let mut request = LinkRequest::new(&laptop, &mut rng, 0);
     /// let (mut linker, offer) = Linker::start(&LinkCode::from_bytes(&request.code())?, &phone, alice.public(), &mut rng, 0)?;
     /// let shown = linker.receive_accept(&request.accept_offer(&offer, &laptop, 0)?)?;
+    /// let confirmation = request.confirm(&shown.to_string(), &laptop)?;
+    /// // A corrupted confirmation changes nothing.
+    /// let mut corrupted = confirmation.clone();
+    /// corrupted[4] ^= 1;
+    /// assert_eq!(linker.complete(&shown.to_string(), &corrupted, &alice, &list, &[]).err(), Some(Error::Device(DeviceError::WrongLinkCode)));
     /// // The user typed other digits: the link is over, nothing signed.
     /// let wrong = if shown.matches("0000 0000") { "1111 1111" } else { "0000 0000" };
-    /// assert_eq!(linker.complete(wrong, &alice, &list, &[]).err(), Some(Error::Device(DeviceError::ShortStringMismatch)));
-    /// assert!(linker.complete(&shown.to_string(), &alice, &list, &[]).is_err());
+    /// assert_eq!(linker.complete(wrong, &confirmation, &alice, &list, &[]).err(), Some(Error::Device(DeviceError::ShortStringMismatch)));
+    /// assert!(linker.complete(&shown.to_string(), &confirmation, &alice, &list, &[]).is_err());
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn complete(
         &mut self,
         confirmed: &str,
+        confirmation: &[u8],
         user: &UserKeyPair,
         devices: &DeviceList,
         app_data: &[u8],
@@ -841,7 +904,7 @@ impl Linker {
         if !devices.contains(&self.existing) {
             return Err(DeviceError::NotListed.into());
         }
-        let membership = self.membership.ok_or(DeviceError::LinkState("the new device has not accepted yet"))?;
+        let membership = self.read_confirmation(confirmation)?;
         let next = devices.with_device(user, membership)?;
         let list = next.to_bytes();
         let mut w = Writer::with_capacity(32 + 4 + list.len() + 4 + app_data.len());
@@ -850,6 +913,16 @@ impl Linker {
         let transfer = seal(MessageType::LinkTransfer, &self.keys.to_new, 1, &[], &plaintext);
         self.stage = LinkerStage::Ended;
         Ok(LinkCompletion { devices: next, transfer })
+    }
+
+    /// Opens the new device's confirmation: its membership of the user.
+    fn read_confirmation(&self, confirmation: &[u8]) -> Result<DeviceMembership> {
+        let mut r = Reader::new(confirmation);
+        r.header(MessageType::LinkConfirm)?;
+        let plaintext = open(confirmation.get(..2).unwrap_or_default(), &self.keys.to_existing, 1, r.rest())?;
+        let signature: [u8; 64] =
+            plaintext.as_slice().try_into().map_err(|_| Error::from(WireError::InvalidField("link confirmation")))?;
+        DeviceMembership::from_parts(self.new_device, self.user, signature)
     }
 }
 

@@ -378,9 +378,65 @@ impl DeviceList {
         if newer.version == self.version && newer.devices != self.devices {
             return Err(DeviceError::ConflictingLists { version: newer.version }.into());
         }
+        Ok(self.change_to(newer))
+    }
+
+    /// Like [`update`](Self::update), but a list of the same version with
+    /// other contents is taken too: for the own user's list, when the
+    /// directory (which takes one list per version, first come) refused
+    /// the list this device signed because another own device published
+    /// that version first. The directory's list replaces ours; the change
+    /// undone (the device we added or removed) is then done again on top
+    /// of it. Refused: another user key, an older version.
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, device::{DeviceList, DeviceMembership, UserKeyPair}};
+    /// let user = UserKeyPair::from_seed(&[1; 32]);
+    /// let keys: Vec<IdentityKeyPair> = (2..5).map(|i| IdentityKeyPair::from_seed(&[i; 32])).collect();
+    /// let member = |k: &IdentityKeyPair| DeviceMembership::sign(k, user.public());
+    /// let v1 = DeviceList::sign(&user, 1, [member(&keys[0]), member(&keys[1])])?;
+    /// // Two own devices change the list at once: one removes, one adds.
+    /// let ours = v1.without_device(&user, keys[1].public())?;
+    /// let published = v1.with_device(&user, member(&keys[2]))?;
+    /// assert!(ours.update(&published).is_err()); // same version, other contents
+    /// let change = ours.adopt(&published)?;
+    /// assert!(change.removed().is_empty() && change.added().len() == 2 && change.added().contains(keys[2].public()));
+    /// let again = published.without_device(&user, keys[1].public())?; // redo ours
+    /// assert_eq!(again.version(), 3);
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn adopt(&self, published: &DeviceList) -> Result<DeviceListChange> {
+        published.check_user(&self.user)?;
+        if published.version < self.version {
+            return Err(DeviceError::RolledBack { seen: self.version, received: published.version }.into());
+        }
+        Ok(self.change_to(published))
+    }
+
+    /// What differs from this list to `other`, with no check at all (any
+    /// two lists, of any user keys and versions): for showing a user key
+    /// change, or a list adopted from the directory. To move from one list
+    /// of a user to the next, use [`update`](Self::update).
+    ///
+    /// ```
+    /// use sealpost::{IdentityKeyPair, device::{DeviceList, DeviceMembership, UserKeyPair}};
+    /// let (old, new) = (UserKeyPair::from_seed(&[1; 32]), UserKeyPair::from_seed(&[9; 32]));
+    /// let (phone, laptop) = (IdentityKeyPair::from_seed(&[2; 32]), IdentityKeyPair::from_seed(&[3; 32]));
+    /// let before = DeviceList::sign(&old, 7, [DeviceMembership::sign(&phone, old.public()), DeviceMembership::sign(&laptop, old.public())])?;
+    /// let after = DeviceList::sign(&new, 1, [DeviceMembership::sign(&phone, new.public())])?; // started over
+    /// let change = before.diff(&after);
+    /// assert_eq!((change.from_version(), change.to_version()), (7, 1));
+    /// assert_eq!((change.added(), change.removed()), (&[][..], &[*laptop.public()][..]));
+    /// # Ok::<(), sealpost::Error>(())
+    /// ```
+    pub fn diff(&self, other: &DeviceList) -> DeviceListChange {
+        self.change_to(other)
+    }
+
+    fn change_to(&self, newer: &DeviceList) -> DeviceListChange {
         let added = newer.devices.iter().filter(|d| !self.contains(d)).copied().collect();
         let removed = self.devices.iter().filter(|d| !newer.contains(d)).copied().collect();
-        Ok(DeviceListChange { from_version: self.version, to_version: newer.version, added, removed })
+        DeviceListChange { from_version: self.version, to_version: newer.version, added, removed }
     }
 
     /// What a client that knew nothing of the user learns from this list,

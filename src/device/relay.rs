@@ -20,6 +20,10 @@ use crate::identity::IdentityKey;
 /// newer lists and seals again; nothing was delivered, so nothing is lost
 /// or received twice.
 ///
+/// A `sender` on none of `lists` (a removed device, or the sender's own
+/// list left out) is [`DeviceError::NotListed`]: the relay refuses the
+/// bundle, since no recipient would accept it.
+///
 /// ```
 /// use sealpost::{Account, DeviceError, Error, device::{DeviceMembership, self, DeviceList, UserKeyPair}};
 /// use sealpost::forkout::{self, Recipient, SealPolicy};
@@ -28,17 +32,22 @@ use crate::identity::IdentityKey;
 /// let (alice_phone, bob_phone, bob_laptop) = (Account::new(&mut rng, 0), Account::new(&mut rng, 0), Account::new(&mut rng, 0));
 /// let bobs = DeviceList::sign(&bob, 2, [DeviceMembership::sign(bob_phone.identity_keypair(), bob.public()), DeviceMembership::sign(bob_laptop.identity_keypair(), bob.public())])?;
 ///
+/// let alice = UserKeyPair::generate(&mut rng);
+/// let alices = DeviceList::sign(&alice, 1, [DeviceMembership::sign(alice_phone.identity_keypair(), alice.public())])?;
+///
 /// // Alice's client still had Bob's version 1 (the phone only).
 /// let (sealed, _) = forkout::seal(&alice_phone, b"hi".to_vec(),
 ///     [Recipient::Bundle(bob_phone.prekey_bundle()?)], SealPolicy::AllOrNothing, None, &mut rng)?;
 /// let ids: Vec<[u8; 32]> = sealed.recipients().map(|d| d.to_bytes()).collect();
-/// match device::check_recipients(ids.iter(), [&bobs], alice_phone.identity()) {
+/// match device::check_recipients(ids.iter(), [&bobs, &alices], alice_phone.identity()) {
 ///     Err(Error::Device(DeviceError::StaleDeviceList { missing, extra })) => {
 ///         assert_eq!(missing, vec![*bob_laptop.identity()]);
 ///         assert!(extra.is_empty());
 ///     }
 ///     other => panic!("{other:?}"),
 /// }
+/// // A sender on none of the lists (here: Alice's own list left out).
+/// assert_eq!(device::check_recipients(ids.iter(), [&bobs], alice_phone.identity()), Err(Error::Device(DeviceError::NotListed)));
 /// # Ok::<(), sealpost::Error>(())
 /// ```
 pub fn check_recipients<'a, 'l>(
@@ -46,8 +55,12 @@ pub fn check_recipients<'a, 'l>(
     lists: impl IntoIterator<Item = &'l DeviceList>,
     sender: &IdentityKey,
 ) -> Result<()> {
+    let lists: Vec<&DeviceList> = lists.into_iter().collect();
+    if !lists.iter().any(|list| list.contains(sender)) {
+        return Err(DeviceError::NotListed.into());
+    }
     let mut expected: Vec<[u8; 32]> = lists
-        .into_iter()
+        .iter()
         .flat_map(|list| list.devices().iter())
         .filter(|d| *d != sender)
         .map(IdentityKey::to_bytes)

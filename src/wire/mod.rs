@@ -98,6 +98,8 @@ message_types! {
     LinkAccept = 0x53, version 1;
     /// Device linking: what the existing device hands the new one.
     LinkTransfer = 0x54, version 1;
+    /// Device linking: the new device's confirmation (its membership).
+    LinkConfirm = 0x55, version 1;
 }
 
 /// What a type byte names, in words, for error messages.
@@ -122,6 +124,7 @@ pub(crate) fn type_name(byte: u8) -> &'static str {
         Some(MessageType::LinkOffer) => "a device-linking offer",
         Some(MessageType::LinkAccept) => "a device-linking acceptance",
         Some(MessageType::LinkTransfer) => "a device-linking transfer",
+        Some(MessageType::LinkConfirm) => "a device-linking confirmation",
         None => "no sealpost type",
     }
 }

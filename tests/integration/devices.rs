@@ -279,8 +279,9 @@ fn linking_then_the_new_device_is_on_the_list_and_reachable() {
     let on_phone = linker.receive_accept(&accept).unwrap();
     let on_laptop = request.short_string().unwrap();
     assert_eq!(on_phone, on_laptop);
-    let done = linker.complete(&on_laptop.to_string(), &w.alice, &w.list, b"app data").unwrap();
-    let linked = request.finish(&done.transfer, &on_phone.to_string().replace(' ', "")).unwrap();
+    let confirmation = request.confirm(&on_phone.to_string().replace(' ', ""), &w.laptop).unwrap();
+    let done = linker.complete(&on_laptop.to_string(), &confirmation, &w.alice, &w.list, b"app data").unwrap();
+    let linked = request.finish(&done.transfer).unwrap();
 
     assert_eq!(linked.user.public(), w.alice.public());
     assert_eq!(linked.devices, done.devices);
@@ -290,11 +291,13 @@ fn linking_then_the_new_device_is_on_the_list_and_reachable() {
     // The laptop holds the user key: it can change the list itself.
     let v3 = linked.devices.without_device(&linked.user, w.phone.identity()).unwrap();
     assert_eq!(v3.devices(), &[*w.laptop.identity()]);
-    // Every later step is refused: the link is over on both sides.
-    assert!(matches!(device_err(request.finish(&done.transfer, &on_phone.to_string())), DeviceError::LinkState(_)));
+    // The transfer reads again to the same result (an app whose store
+    // failed retries); every other step is refused: the link is over.
+    assert_eq!(request.finish(&done.transfer).unwrap().devices, linked.devices);
+    assert!(matches!(device_err(request.confirm(&on_phone.to_string(), &w.laptop)), DeviceError::LinkState(_)));
     assert!(matches!(device_err(request.accept_offer(&offer, &w.laptop, NOW)), DeviceError::LinkState(_)));
     assert!(matches!(
-        device_err(linker.complete(&on_laptop.to_string(), &w.alice, &w.list, &[])),
+        device_err(linker.complete(&on_laptop.to_string(), &confirmation, &w.alice, &w.list, &[])),
         DeviceError::LinkState(_)
     ));
     assert!(matches!(device_err(linker.receive_accept(&accept)), DeviceError::LinkState(_)));
@@ -310,6 +313,15 @@ fn up_to_short_strings(w: &LinkWorld, seed: u64) -> (LinkRequest, Linker, Vec<u8
     let accept = request.accept_offer(&offer, &w.laptop, NOW).unwrap();
     linker.receive_accept(&accept).unwrap();
     (request, linker, offer, accept)
+}
+
+/// The rest of a link from the short strings on: the laptop confirms, the
+/// phone completes, the laptop reads the transfer.
+fn confirm_and_finish(w: &LinkWorld, request: &mut LinkRequest, linker: &mut Linker) -> sealpost::device::Linked {
+    let short = request.short_string().unwrap().to_string();
+    let confirmation = request.confirm(&short, &w.laptop).unwrap();
+    let done = linker.complete(&short, &confirmation, &w.alice, &w.list, &[]).unwrap();
+    request.finish(&done.transfer).unwrap()
 }
 
 #[test]
@@ -331,9 +343,8 @@ fn a_wrong_or_stale_code_is_refused_and_nothing_changes() {
     let code = LinkCode::from_bytes(&request.code()).unwrap();
     let (mut linker, offer) = Linker::start(&code, &w.phone, w.alice.public(), &mut r, NOW).unwrap();
     let accept = request.accept_offer(&offer, &w.laptop, NOW).unwrap();
-    let short = linker.receive_accept(&accept).unwrap().to_string();
-    let done = linker.complete(&short, &w.alice, &w.list, &[]).unwrap();
-    request.finish(&done.transfer, &short).unwrap();
+    linker.receive_accept(&accept).unwrap();
+    confirm_and_finish(&w, &mut request, &mut linker);
 }
 
 #[test]
@@ -367,6 +378,10 @@ fn a_code_for_itself_or_another_account_is_refused() {
     let stranger = Account::new(&mut r, NOW);
     assert!(matches!(device_err(request.accept_offer(&offer, &stranger, NOW)), DeviceError::LinkState(_)));
     request.accept_offer(&offer, &w.laptop, NOW).unwrap();
+    // Nor can another account confirm: nothing is signed with it.
+    let short = request.short_string().unwrap().to_string();
+    assert!(matches!(device_err(request.confirm(&short, &stranger)), DeviceError::LinkState(_)));
+    request.confirm(&short, &w.laptop).unwrap();
 }
 
 #[test]
@@ -390,14 +405,21 @@ fn every_changed_byte_of_every_linking_message_is_refused_and_nothing_changes() 
         assert!(linker.receive_accept(&bad).is_err(), "accept byte {i}");
     }
     let short = linker.receive_accept(&accept).unwrap().to_string();
-    let done = linker.complete(&short, &w.alice, &w.list, b"memberships").unwrap();
+    let confirmation = request.confirm(&short, &w.laptop).unwrap();
+    for i in 0..confirmation.len() {
+        let mut bad = confirmation.clone();
+        bad[i] ^= 0x04;
+        assert!(linker.complete(&short, &bad, &w.alice, &w.list, &[]).is_err(), "confirmation byte {i}");
+    }
+    assert!(linker.complete(&short, &confirmation[..confirmation.len() - 1], &w.alice, &w.list, &[]).is_err());
+    let done = linker.complete(&short, &confirmation, &w.alice, &w.list, b"memberships").unwrap();
     for i in 0..done.transfer.len() {
         let mut bad = done.transfer.clone();
         bad[i] ^= 0x04;
-        assert!(request.finish(&bad, &short).is_err(), "transfer byte {i}");
+        assert!(request.finish(&bad).is_err(), "transfer byte {i}");
     }
-    assert!(request.finish(&done.transfer[..done.transfer.len() - 1], &short).is_err());
-    let linked = request.finish(&done.transfer, &short).unwrap();
+    assert!(request.finish(&done.transfer[..done.transfer.len() - 1]).is_err());
+    let linked = request.finish(&done.transfer).unwrap();
     assert_eq!(&linked.app_data[..], b"memberships");
 }
 
@@ -412,33 +434,43 @@ fn messages_of_another_link_are_refused() {
     let s1 = request1.short_string().unwrap().to_string();
     let s2 = request2.short_string().unwrap().to_string();
     assert_ne!(s1, s2);
-    let done1 = linker1.complete(&s1, &w1.alice, &w1.list, &[]).unwrap();
-    let done2 = linker2.complete(&s2, &w2.alice, &w2.list, &[]).unwrap();
-    assert_eq!(device_err(request2.finish(&done1.transfer, &s2)), DeviceError::WrongLinkCode);
-    assert_eq!(device_err(request1.finish(&done2.transfer, &s1)), DeviceError::WrongLinkCode);
-    request1.finish(&done1.transfer, &s1).unwrap();
-    request2.finish(&done2.transfer, &s2).unwrap();
+    let c1 = request1.confirm(&s1, &w1.laptop).unwrap();
+    let c2 = request2.confirm(&s2, &w2.laptop).unwrap();
+    assert_eq!(device_err(linker2.complete(&s2, &c1, &w2.alice, &w2.list, &[])), DeviceError::WrongLinkCode);
+    let done1 = linker1.complete(&s1, &c1, &w1.alice, &w1.list, &[]).unwrap();
+    let done2 = linker2.complete(&s2, &c2, &w2.alice, &w2.list, &[]).unwrap();
+    assert_eq!(device_err(request2.finish(&done1.transfer)), DeviceError::WrongLinkCode);
+    assert_eq!(device_err(request1.finish(&done2.transfer)), DeviceError::WrongLinkCode);
+    request1.finish(&done1.transfer).unwrap();
+    request2.finish(&done2.transfer).unwrap();
 }
 
 #[test]
 fn a_short_string_that_does_not_match_ends_the_link_with_nothing_linked() {
     let w = world(8);
     // On the existing device: no list is signed, no transfer made.
-    let (_, mut linker, _, _) = up_to_short_strings(&w, 800);
-    assert_eq!(device_err(linker.complete("9999 9999x", &w.alice, &w.list, &[])), DeviceError::ShortStringMismatch);
-    assert!(matches!(device_err(linker.complete("", &w.alice, &w.list, &[])), DeviceError::LinkState(_)));
+    let (mut request, mut linker, _, _) = up_to_short_strings(&w, 800);
+    let confirmation = request.confirm(&request.short_string().unwrap().to_string(), &w.laptop).unwrap();
+    assert_eq!(
+        device_err(linker.complete("9999 9999x", &confirmation, &w.alice, &w.list, &[])),
+        DeviceError::ShortStringMismatch
+    );
+    assert!(matches!(
+        device_err(linker.complete("", &confirmation, &w.alice, &w.list, &[])),
+        DeviceError::LinkState(_)
+    ));
 
-    // On the new device: the transfer is never accepted.
-    let (mut request, mut linker, _, _) = up_to_short_strings(&w, 801);
+    // On the new device: nothing is signed, no transfer ever accepted.
+    let (mut request, _, _, _) = up_to_short_strings(&w, 801);
     let right = request.short_string().unwrap();
     let wrong = if right.matches("1234 5678") { "8765 4321" } else { "1234 5678" };
-    let done = linker.complete(&right.to_string(), &w.alice, &w.list, &[]).unwrap();
-    assert_eq!(device_err(request.finish(&done.transfer, wrong)), DeviceError::ShortStringMismatch);
-    assert!(matches!(device_err(request.finish(&done.transfer, &right.to_string())), DeviceError::LinkState(_)));
+    assert_eq!(device_err(request.confirm(wrong, &w.laptop)), DeviceError::ShortStringMismatch);
+    assert!(matches!(device_err(request.confirm(&right.to_string(), &w.laptop)), DeviceError::LinkState(_)));
+    assert!(matches!(device_err(request.finish(&[])), DeviceError::LinkState(_)));
 }
 
 #[test]
-fn someone_who_saw_the_code_cannot_link_in_the_middle() {
+fn someone_who_saw_the_code_gets_no_membership_and_cannot_link() {
     // Mallory photographed the QR code and races the phone with her own
     // offer under her own user key.
     let w = world(9);
@@ -463,9 +495,14 @@ fn someone_who_saw_the_code_cannot_link_in_the_middle() {
     // for Mallory's link), so the phone never shows a short string.
     assert_eq!(device_err(phone_linker.receive_accept(&accept)), DeviceError::WrongLinkCode);
     let mallory_short = mallory_linker.receive_accept(&accept).unwrap();
-    let done = mallory_linker.complete(&mallory_short.to_string(), &mallory, &mallory_list, &[]).unwrap();
+    // The acceptance holds no membership: without the laptop's
+    // confirmation, Mallory cannot name the laptop on any list of hers.
+    for guess in [&accept[..], &mallory_offer[..], &[][..]] {
+        assert!(mallory_linker.complete(&mallory_short.to_string(), guess, &mallory, &mallory_list, &[]).is_err());
+    }
     // The phone's own short string (of the link it started) is what Alice
-    // would type on the laptop: it is not Mallory's, so the laptop refuses.
+    // would type on the laptop: it is not Mallory's, so the laptop refuses
+    // to confirm and signs nothing.
     let mut r2 = rng(901);
     let mut honest = LinkRequest::new(&w.laptop, &mut r2, NOW);
     let (mut l2, o2) =
@@ -473,24 +510,60 @@ fn someone_who_saw_the_code_cannot_link_in_the_middle() {
             .unwrap();
     let phone_short = l2.receive_accept(&honest.accept_offer(&o2, &w.laptop, NOW).unwrap()).unwrap();
     assert_ne!(phone_short, mallory_short);
-    assert_eq!(device_err(request.finish(&done.transfer, &phone_short.to_string())), DeviceError::ShortStringMismatch);
+    assert_eq!(device_err(request.confirm(&phone_short.to_string(), &w.laptop)), DeviceError::ShortStringMismatch);
 }
 
 #[test]
 fn complete_refuses_another_user_or_a_list_without_this_device() {
     let w = world(10);
-    let (request, mut linker, _, _) = up_to_short_strings(&w, 1000);
+    let (mut request, mut linker, _, _) = up_to_short_strings(&w, 1000);
     let mut r = rng(1001);
     let short = request.short_string().unwrap().to_string();
+    let c = request.confirm(&short, &w.laptop).unwrap();
     let other = UserKeyPair::generate(&mut r);
-    assert_eq!(device_err(linker.complete(&short, &other, &w.list, &[])), DeviceError::UserKeyMismatch);
+    assert_eq!(device_err(linker.complete(&short, &c, &other, &w.list, &[])), DeviceError::UserKeyMismatch);
     let without_phone = DeviceList::sign(&w.alice, 5, [member(3, &w.alice)]).unwrap();
-    assert_eq!(device_err(linker.complete(&short, &w.alice, &without_phone, &[])), DeviceError::NotListed);
+    assert_eq!(device_err(linker.complete(&short, &c, &w.alice, &without_phone, &[])), DeviceError::NotListed);
     let too_big = vec![0u8; sealpost::limits::MAX_LINK_APP_DATA + 1];
-    assert!(matches!(linker.complete(&short, &w.alice, &w.list, &too_big), Err(Error::TooLarge { .. })));
+    assert!(matches!(linker.complete(&short, &c, &w.alice, &w.list, &too_big), Err(Error::TooLarge { .. })));
     // None of these ended the link.
-    let done = linker.complete(&short, &w.alice, &w.list, &[]).unwrap();
+    let done = linker.complete(&short, &c, &w.alice, &w.list, &[]).unwrap();
     assert_eq!(done.devices.version(), 2);
+}
+
+#[test]
+fn a_link_to_a_user_with_the_most_devices_transfers_the_full_list() {
+    // The transfer's bound fits a list at MAX_DEVICES: linking the last
+    // device a list can hold works, one more is refused before anything
+    // is signed.
+    let w = world(11);
+    let members: Vec<DeviceMembership> = (0..MAX_DEVICES - 2).map(|i| member(100 + i as u8, &w.alice)).collect();
+    let full_but_one = DeviceList::sign(
+        &w.alice,
+        7,
+        members.into_iter().chain([DeviceMembership::sign(w.phone.identity_keypair(), w.alice.public())]),
+    )
+    .unwrap();
+    let (mut request, mut linker, _, _) = up_to_short_strings(&w, 1100);
+    let short = request.short_string().unwrap().to_string();
+    let c = request.confirm(&short, &w.laptop).unwrap();
+    let done = linker.complete(&short, &c, &w.alice, &full_but_one, b"big").unwrap();
+    assert_eq!(done.devices.devices().len(), MAX_DEVICES);
+    let linked = request.finish(&done.transfer).unwrap();
+    assert_eq!(linked.devices, done.devices);
+
+    let mut r = rng(1101);
+    let newest = Account::new(&mut r, NOW);
+    let mut request = LinkRequest::new(&newest, &mut r, NOW);
+    let code = LinkCode::from_bytes(&request.code()).unwrap();
+    let (mut linker, offer) = Linker::start(&code, &w.phone, w.alice.public(), &mut r, NOW).unwrap();
+    linker.receive_accept(&request.accept_offer(&offer, &newest, NOW).unwrap()).unwrap();
+    let short = request.short_string().unwrap().to_string();
+    let c = request.confirm(&short, &newest).unwrap();
+    assert!(matches!(
+        device_err(linker.complete(&short, &c, &w.alice, &done.devices, &[])),
+        DeviceError::DeviceCount { .. }
+    ));
 }
 
 // ------------------------------------------------- removal and fan-out

@@ -43,6 +43,9 @@ const RESERVED: char = '\u{1f}';
 /// Name of the own-user record (table [`Table::Meta`]).
 const OWN_USER: &[u8] = b"user";
 
+/// Name of the user index record (table [`Table::Meta`]).
+const USER_INDEX: &[u8] = b"user index";
+
 /// What a plain (not Burnout) message to people starts with: the app's
 /// content follows.
 const FRAME_CONTENT: u8 = 0x00;
@@ -137,6 +140,70 @@ impl OwnUser {
     }
 }
 
+/// The SHA-256 of every user record's plaintext, by name: one record the
+/// generation record pins, so that an old copy of one user's record put
+/// back alone (an old list naming a removed device, or a key that was not
+/// verified yet) is refused.
+#[derive(Clone, Default)]
+pub(crate) struct UserIndex {
+    entries: Vec<(String, [u8; 32])>,
+}
+
+impl UserIndex {
+    /// `count (u32) | (name | digest (32))*`, names ascending.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = u32::try_from(self.entries.len()).unwrap_or(u32::MAX).to_be_bytes().to_vec();
+        for (name, digest) in &self.entries {
+            mailbox::put_name(&mut out, name);
+            out.extend_from_slice(digest);
+        }
+        out
+    }
+
+    fn decode(plain: &[u8]) -> Result<Self, ClientError> {
+        let corrupted = || ClientError::Corrupted { table: "meta" };
+        let mut r = Cursor(plain);
+        let count = r.u32().ok_or_else(corrupted)?;
+        let mut entries: Vec<(String, [u8; 32])> = Vec::new();
+        for _ in 0..count {
+            let name = r.name().ok_or_else(corrupted)?;
+            let digest = r.array::<32>().ok_or_else(corrupted)?;
+            if entries.last().is_some_and(|(last, _)| *last >= name) {
+                return Err(corrupted());
+            }
+            entries.push((name, digest));
+        }
+        if !r.0.is_empty() {
+            return Err(corrupted());
+        }
+        Ok(Self { entries })
+    }
+
+    fn get(&self, user: &str) -> Option<&[u8; 32]> {
+        self.entries
+            .binary_search_by(|(n, _)| n.as_str().cmp(user))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|e| &e.1)
+    }
+
+    fn set(&mut self, user: &str, digest: [u8; 32]) {
+        match self.entries.binary_search_by(|(n, _)| n.as_str().cmp(user)) {
+            Ok(i) => {
+                if let Some(entry) = self.entries.get_mut(i) {
+                    entry.1 = digest;
+                }
+            }
+            Err(i) => self.entries.insert(i, (user.to_owned(), digest)),
+        }
+    }
+}
+
+fn record_digest(plain: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(plain).into()
+}
+
 /// What the client holds of another user.
 #[derive(Clone)]
 pub(crate) struct UserRecord {
@@ -219,26 +286,35 @@ impl<S: Store> Client<S> {
         Ok(request.accept_offer(offer, &inner.account, now_ms)?)
     }
 
-    /// On the new device: receives the transfer once the user confirmed the
-    /// short string (see [`LinkRequest::finish`]), and commits the user key
-    /// and the user's new device list as this client's user, named `name`.
+    /// On the new device: confirms the link once the user compared the
+    /// short strings (see [`LinkRequest::confirm`]); returns the
+    /// confirmation to send to the existing device. A `confirmed` that does
+    /// not match ends the link.
+    pub fn confirm_link(&self, request: &mut LinkRequest, confirmed: &str) -> Result<Vec<u8>, ClientError> {
+        let inner = self.lock()?;
+        Ok(request.confirm(confirmed, &inner.account)?)
+    }
+
+    /// On the new device: receives the transfer (see
+    /// [`LinkRequest::finish`]), and commits the user key and the user's
+    /// new device list as this client's user, named `name`. If the commit
+    /// fails, the same request and transfer can be tried again.
     /// Returns the app data the existing device sent (group memberships,
     /// contacts: the app's to apply). The other own devices appear as
     /// devices of `name`: start sessions with them
     /// ([`start_device_session`](Self::start_device_session)).
     pub fn finish_link(
         &self,
-        request: &mut LinkRequest,
+        request: &LinkRequest,
         name: &str,
         transfer: &[u8],
-        confirmed: &str,
     ) -> Result<Zeroizing<Vec<u8>>, ClientError> {
         check_name(name)?;
         let mut inner = self.lock()?;
         if inner.own_user()?.is_some() {
             return Err(ClientError::UserExists);
         }
-        let linked = request.finish(transfer, confirmed)?;
+        let linked = request.finish(transfer)?;
         let own = OwnUser { name: name.into(), key: linked.user, list: linked.devices };
         let mut rng = sealpost::default_rng();
         let mut batch = Batch::new();
@@ -263,18 +339,24 @@ impl<S: Store> Client<S> {
     }
 
     /// On the existing device: completes the link once the user confirmed
-    /// the short string (see [`Linker::complete`]) and commits the own
-    /// user's new device list. Publish [`LinkCompletion::devices`] and send
-    /// [`LinkCompletion::transfer`] to the new device.
+    /// the short string and the new device's `confirmation` arrived (see
+    /// [`Linker::complete`]), and commits the own user's new device list.
+    /// Publish [`LinkCompletion::devices`] and send
+    /// [`LinkCompletion::transfer`] to the new device. If the directory
+    /// refuses the list because another own device published the same
+    /// version first, adopt the directory's
+    /// ([`adopt_published_devices`](Self::adopt_published_devices)) and link
+    /// again.
     pub fn complete_link(
         &self,
         linker: &mut Linker,
         confirmed: &str,
+        confirmation: &[u8],
         app_data: &[u8],
     ) -> Result<LinkCompletion, ClientError> {
         let mut inner = self.lock()?;
         let mut own = inner.own_user()?.ok_or(ClientError::NoUser)?;
-        let done = linker.complete(confirmed, &own.key, &own.list, app_data)?;
+        let done = linker.complete(confirmed, confirmation, &own.key, &own.list, app_data)?;
         own.list = done.devices.clone();
         let mut rng = sealpost::default_rng();
         let mut batch = Batch::new();
@@ -311,6 +393,36 @@ impl<S: Store> Client<S> {
         Ok((next, out))
     }
 
+    /// Replaces the own user's device list with the one the directory holds
+    /// (`published`), when the directory refused the list this device
+    /// signed because another own device published the same version first
+    /// (two devices changed the list at once; see
+    /// [`DeviceList::adopt`]). Devices the published list does not hold
+    /// are dropped as in [`accept_device_list`](Self::accept_device_list);
+    /// then redo this device's change (link or remove again) on top of it.
+    /// Refused, changing nothing: another user key, an older version, or a
+    /// list without this device ([`ClientError::UnknownDevice`]).
+    pub fn adopt_published_devices<R: CryptoRng + ?Sized>(
+        &self,
+        published: &[u8],
+        rng: &mut R,
+    ) -> Result<(DeviceListChange, Vec<Outgoing>), ClientError> {
+        let list = DeviceList::from_bytes(published)?;
+        let mut inner = self.lock()?;
+        let mut own = inner.own_user()?.ok_or(ClientError::NoUser)?;
+        let change = own.list.adopt(&list)?;
+        if !list.contains(inner.account.identity()) {
+            return Err(ClientError::UnknownDevice { user: own.name });
+        }
+        own.list = list;
+        let mut batch = Batch::new();
+        let name = own.name.clone();
+        inner.put_own_user(&mut batch, &own, rng);
+        let out = inner.drop_devices(&mut batch, &name, change.removed(), rng)?;
+        inner.commit(batch, rng)?;
+        Ok((change, out))
+    }
+
     /// Accepts a device list for the user the app names `user` (fetched from
     /// the directory, or pushed by the relay), or for the own user (a list
     /// another own device published). The first list of a user is trusted
@@ -340,8 +452,9 @@ impl<S: Store> Client<S> {
             Some(mut own) if own.name == user => {
                 let change = own.list.update(&list)?;
                 if !list.contains(inner.account.identity()) {
-                    // This device was removed by another one: keep the
-                    // list (it is authentic) but say so.
+                    // Another own device removed this one. Nothing is
+                    // stored: peers no longer accept this device, and the
+                    // app should tell the user and reset it.
                     return Err(ClientError::UnknownDevice { user: user.into() });
                 }
                 own.list = list;
@@ -353,10 +466,88 @@ impl<S: Store> Client<S> {
                     Some(record) => (record.list.update(&list)?, record.verified),
                     None => (list.initial_change(), false),
                 };
-                inner.put_user(&mut batch, user, &UserRecord { list, verified }, rng);
+                inner.put_user(&mut batch, user, &UserRecord { list, verified }, rng)?;
                 change
             }
         };
+        let out = inner.drop_devices(&mut batch, user, change.removed(), rng)?;
+        inner.commit(batch, rng)?;
+        Ok((change, out))
+    }
+
+    /// Starts the own user over under a fresh user key, with this device
+    /// alone on version 1 of its list: for when another own device was
+    /// stolen or its keys may have been copied. Removing such a device is
+    /// not enough, since every linked device holds the user key and could
+    /// sign itself back onto a newer list; a new user key ends that. In
+    /// one commit, as on removal, the sessions with the other own devices
+    /// are dropped and every group this client is in rotates.
+    ///
+    /// Publish the returned list. The user's contacts see a new user key,
+    /// a changed safety number: they accept it with
+    /// [`accept_user_key_change`](Self::accept_user_key_change) once they
+    /// compared the new number. Link the own devices that are still
+    /// trusted again (they find themselves on no list of the new key:
+    /// reset them first). Groups by user keep their members.
+    pub fn reset_user<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<(DeviceList, Vec<Outgoing>), ClientError> {
+        let mut inner = self.lock()?;
+        let mut own = inner.own_user()?.ok_or(ClientError::NoUser)?;
+        let key = UserKeyPair::generate(rng);
+        let membership = DeviceMembership::sign(inner.account.identity_keypair(), key.public());
+        let list = DeviceList::sign(&key, 1, [membership])?;
+        let me = *inner.account.identity();
+        let others: Vec<IdentityKey> = own.list.devices().iter().filter(|d| **d != me).copied().collect();
+        own.key = key;
+        own.list = list.clone();
+        let name = own.name.clone();
+        let mut batch = Batch::new();
+        inner.put_own_user(&mut batch, &own, rng);
+        let out = inner.drop_devices(&mut batch, &name, &others, rng)?;
+        inner.commit(batch, rng)?;
+        Ok((list, out))
+    }
+
+    /// Accepts a device list of `user` under a new user key: the user
+    /// started over ([`reset_user`](Self::reset_user)), or someone claims
+    /// so. Compare the new safety number first
+    /// ([`UserKey::safety_number`] of the list's
+    /// [`user`](DeviceList::user) with the own user key): the change is
+    /// the one moment a stolen device or a lying directory would show.
+    ///
+    /// `verified`: the user compared the new number just now. A user
+    /// recorded as verified is refused without it
+    /// ([`ClientError::Blocked`]); otherwise the new key is recorded as
+    /// unverified. Devices of the old list not on the new one are dropped
+    /// (sessions, and from every group, rotating it). Refused for the own
+    /// user's name ([`sealpost::DeviceError::UserKeyMismatch`]: this
+    /// device is not on the new list; reset it) and for a user with no
+    /// list yet ([`ClientError::UnknownUser`]: use
+    /// [`accept_device_list`](Self::accept_device_list)).
+    pub fn accept_user_key_change<R: CryptoRng + ?Sized>(
+        &self,
+        user: &str,
+        list: &[u8],
+        verified: bool,
+        rng: &mut R,
+    ) -> Result<(DeviceListChange, Vec<Outgoing>), ClientError> {
+        check_name(user)?;
+        let list = DeviceList::from_bytes(list)?;
+        let mut inner = self.lock()?;
+        if inner.own_user()?.is_some_and(|own| own.name == user) {
+            return Err(sealpost::Error::from(sealpost::DeviceError::UserKeyMismatch).into());
+        }
+        let record = inner.user_record(user)?.ok_or_else(|| ClientError::UnknownUser { user: user.into() })?;
+        if record.list.user() == list.user() {
+            // Not a change of key: the ordinary rules.
+            drop(inner);
+            return self.accept_device_list(user, &list.to_bytes(), rng);
+        }
+        if record.verified && !verified {
+            return Err(ClientError::Blocked { peer: user.into() });
+        }
+        let change = record.list.diff(&list);
+        let mut batch = Batch::new();
+        inner.put_user(&mut batch, user, &UserRecord { list, verified }, rng)?;
         let out = inner.drop_devices(&mut batch, user, change.removed(), rng)?;
         inner.commit(batch, rng)?;
         Ok((change, out))
@@ -545,7 +736,7 @@ impl<S: Store> Client<S> {
         record.verified = true;
         let mut rng = sealpost::default_rng();
         let mut batch = Batch::new();
-        inner.put_user(&mut batch, user, &record, &mut rng);
+        inner.put_user(&mut batch, user, &record, &mut rng)?;
         inner.commit(batch, &mut rng)
     }
 
@@ -568,10 +759,11 @@ impl<S: Store> Inner<S> {
         Ok(Event::Burned { from: user.into(), entry })
     }
 
+    /// The own user, pinned by the generation record: an old copy put back
+    /// (an old list, a removed device back on it) is refused.
     pub(crate) fn own_user(&mut self) -> Result<Option<OwnUser>, ClientError> {
-        let key = self.keys.key(Table::Meta, OWN_USER);
-        match self.store.get(Table::Meta, &key)? {
-            Some(sealed) => Ok(Some(OwnUser::decode(&self.open(Table::Meta, &key, &sealed)?)?)),
+        match self.open_pinned(Table::Meta, OWN_USER, self.meta.own_user_written)? {
+            Some(plain) => Ok(Some(OwnUser::decode(&plain)?)),
             None => Ok(None),
         }
     }
@@ -583,19 +775,63 @@ impl<S: Store> Inner<S> {
     fn put_own_user<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, own: &OwnUser, rng: &mut R) {
         let key = self.keys.key(Table::Meta, OWN_USER);
         batch.put(Table::Meta, key, self.seal(Table::Meta, &key, &own.encode(), rng));
+        self.writes.own_user = true;
     }
 
-    fn user_record(&mut self, user: &str) -> Result<Option<UserRecord>, ClientError> {
-        let key = self.keys.key(Table::User, user.as_bytes());
-        match self.store.get(Table::User, &key)? {
-            Some(sealed) => Ok(Some(UserRecord::decode(&self.open(Table::User, &key, &sealed)?)?)),
-            None => Ok(None),
+    /// The user index, as this operation left it.
+    fn user_index(&self) -> Result<UserIndex, ClientError> {
+        if let Some(index) = &self.user_index {
+            return Ok(index.clone());
+        }
+        match self.open_pinned(Table::Meta, USER_INDEX, self.meta.user_index_written)? {
+            Some(plain) => UserIndex::decode(&plain),
+            None => Ok(UserIndex::default()),
         }
     }
 
-    fn put_user<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, user: &str, record: &UserRecord, rng: &mut R) {
+    /// `user`'s record, as committed: it must be the one the user index
+    /// names (else [`ClientError::RolledBack`]).
+    fn user_record(&mut self, user: &str) -> Result<Option<UserRecord>, ClientError> {
         let key = self.keys.key(Table::User, user.as_bytes());
-        batch.put(Table::User, key, self.seal(Table::User, &key, &record.encode(), rng));
+        let record = match self.store.get(Table::User, &key)? {
+            Some(sealed) => Some(self.open(Table::User, &key, &sealed)?),
+            None => None,
+        };
+        let index = match &self.user_index {
+            // Staged in this operation: the committed record is the one
+            // the committed index names.
+            Some(_) => match self.open_pinned(Table::Meta, USER_INDEX, self.meta.user_index_written)? {
+                Some(plain) => UserIndex::decode(&plain)?,
+                None => UserIndex::default(),
+            },
+            None => self.user_index()?,
+        };
+        let rolled_back =
+            || ClientError::RolledBack { generation: self.generation, minimum: self.meta.user_index_written };
+        match (record, index.get(user)) {
+            (Some(plain), Some(digest)) if record_digest(&plain) == *digest => Ok(Some(UserRecord::decode(&plain)?)),
+            (None, None) => Ok(None),
+            _ => Err(rolled_back()),
+        }
+    }
+
+    fn put_user<R: CryptoRng + ?Sized>(
+        &mut self,
+        batch: &mut Batch,
+        user: &str,
+        record: &UserRecord,
+        rng: &mut R,
+    ) -> Result<(), ClientError> {
+        let plain = record.encode();
+        let mut index = self.user_index()?;
+        index.set(user, record_digest(&plain));
+        let key = self.keys.key(Table::User, user.as_bytes());
+        batch.put(Table::User, key, self.seal(Table::User, &key, &plain, rng));
+        let key = self.keys.key(Table::Meta, USER_INDEX);
+        batch.put(Table::Meta, key, self.seal(Table::Meta, &key, &index.encode(), rng));
+        self.writes.user_index = true;
+        self.user_index = Some(index);
+        Ok(())
     }
 
     /// The device list of `user`: the own user's for its name.

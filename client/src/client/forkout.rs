@@ -92,6 +92,7 @@ impl<S: Store> Inner<S> {
             }
         };
         // A setup slot may have used a one-time prekey.
+        let sender = *session.peer_identity();
         self.put_account(&mut batch, account, &mut rng);
         self.put_session(&mut batch, from, session, &mut rng);
         let Some(opened) = opened else {
@@ -99,7 +100,7 @@ impl<S: Store> Inner<S> {
             self.commit(batch, &mut rng)?;
             return Ok(Event::Expired { from: from.into(), via: Via::Forkout });
         };
-        let origin = *opened.id().as_bytes();
+        let origin = super::vault::burn_origin(super::vault::ORIGIN_FORKOUT, &sender, opened.id().as_bytes());
         let mut opened = opened.into_opened();
         // A user's device frames what it sends to people (devices.rs).
         if super::devices::parse_device_peer(from).is_some() {

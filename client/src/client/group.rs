@@ -643,9 +643,11 @@ impl<S: Store> Inner<S> {
             Ok(plaintext) => {
                 let from = from.ok_or(ClientError::Corrupted { table: "group" })?;
                 self.put_group(&mut batch, entry, false, &mut rng);
-                // Every device receives the same bytes: their hash names the
-                // message on all of them (for burning it everywhere).
-                let origin = Some(sealpost_sha256(bytes));
+                // Every device receives the same bytes: their hash and the
+                // sender name the message on all of them (for burning it
+                // everywhere).
+                let origin =
+                    Some(super::vault::burn_origin(super::vault::ORIGIN_GROUP, &sender, &sealpost_sha256(bytes)));
                 self.deliver(
                     batch,
                     &from,

@@ -109,9 +109,9 @@ pub(crate) struct Inner<S> {
     generation: u64,
     /// The generation record as last committed.
     meta: Meta,
-    /// The batch being built writes the account / the vault.
-    writes_account: bool,
-    writes_vault: bool,
+    /// Which of the records the generation record pins the batch being
+    /// built writes.
+    writes: Pinned,
     /// Committed records of recently touched peers and groups (at most
     /// [`CACHE_LIMIT`] each), so a hot conversation does not reopen its
     /// records (decoding identity keys) every call.
@@ -120,6 +120,8 @@ pub(crate) struct Inner<S> {
     groups: HashMap<GroupId, GroupEntry>,
     /// What the batch being built will have committed, for the caches.
     staged: Vec<Staged>,
+    /// The index of user records as this operation changed it (devices.rs).
+    user_index: Option<devices::UserIndex>,
     /// Outbox and inbox entries the batch being built holds.
     entries: u64,
     /// A commit failed: the store may or may not hold it (a backend can
@@ -203,8 +205,8 @@ impl<S: Store> Client<S> {
         // staged was never committed.
         inner.staged.clear();
         inner.entries = 0;
-        inner.writes_account = false;
-        inner.writes_vault = false;
+        inner.writes = Pinned::default();
+        inner.user_index = None;
         Ok(inner)
     }
 
@@ -344,24 +346,86 @@ impl<S: Store> Client<S> {
 }
 
 /// What the generation record holds: the store generation, and the
-/// generations that last wrote the account and the vault (0: no vault yet).
-/// Those two records must have been written exactly then.
+/// generations that last wrote the records it pins (0: not written yet):
+/// the account, the vault, the own user (devices.rs), the burn origins
+/// (vault.rs) and the index of other users' device lists (devices.rs).
+/// Each of those must have been written exactly then, so an old copy of
+/// one put back alone is refused.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Meta {
     generation: u64,
     account_written: u64,
     vault_written: u64,
+    own_user_written: u64,
+    origins_written: u64,
+    user_index_written: u64,
+}
+
+/// The records a commit writes, of those the generation record pins.
+#[derive(Default)]
+struct Pinned {
+    account: bool,
+    vault: bool,
+    own_user: bool,
+    origins: bool,
+    user_index: bool,
 }
 
 impl Meta {
-    fn encode(&self) -> Vec<u8> {
-        [self.generation, self.account_written, self.vault_written].iter().flat_map(|v| v.to_be_bytes()).collect()
+    fn fields(&self) -> [u64; 6] {
+        [
+            self.generation,
+            self.account_written,
+            self.vault_written,
+            self.own_user_written,
+            self.origins_written,
+            self.user_index_written,
+        ]
     }
 
+    fn encode(&self) -> Vec<u8> {
+        self.fields().iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    /// Reads six fields, or the first three of a store written before
+    /// users with several devices (which has none of the other records).
     fn decode(plain: &[u8]) -> Option<Self> {
         let mut r = mailbox::Cursor(plain);
-        let meta = Self { generation: r.u64()?, account_written: r.u64()?, vault_written: r.u64()? };
+        let mut meta =
+            Self { generation: r.u64()?, account_written: r.u64()?, vault_written: r.u64()?, ..Self::default() };
+        if !r.0.is_empty() {
+            meta.own_user_written = r.u64()?;
+            meta.origins_written = r.u64()?;
+            meta.user_index_written = r.u64()?;
+        }
         r.0.is_empty().then_some(meta)
+    }
+
+    /// Every pinned generation is at most the store's.
+    fn is_consistent(&self) -> bool {
+        self.fields().iter().all(|written| *written <= self.generation)
+    }
+}
+
+impl<S: Store> Inner<S> {
+    /// Opens a record the generation record pins at `expected`: it must
+    /// have been written exactly then (`None` if it was never written).
+    fn open_pinned(
+        &self,
+        table: Table,
+        name: &[u8],
+        expected: u64,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, ClientError> {
+        let key = self.keys.key(table, name);
+        match self.store.get(table, &key)? {
+            Some(sealed) => {
+                let (written, plain) = self.keys.open(table, &key, &sealed)?;
+                exactly(&self.meta, expected, written)?;
+                Ok(Some(plain))
+            }
+            None if expected == 0 => Ok(None),
+            None => Err(ClientError::RolledBack { generation: 0, minimum: expected }),
+        }
     }
 }
 
@@ -383,7 +447,7 @@ fn load_meta<S: Store>(store: &S, keys: &RecordKeys) -> Result<Option<(Account, 
     let Some(sealed) = store.get(Table::Meta, &key)? else { return Ok(None) };
     let (written, plain) = keys.open(Table::Meta, &key, &sealed)?;
     let meta = Meta::decode(&plain).ok_or_else(corrupted)?;
-    if written != meta.generation || meta.account_written > meta.generation || meta.vault_written > meta.generation {
+    if written != meta.generation || !meta.is_consistent() {
         return Err(corrupted());
     }
     let key = keys.key(Table::Meta, ACCOUNT);
@@ -441,12 +505,12 @@ impl<S: Store> Inner<S> {
             account,
             generation: meta.generation,
             meta,
-            writes_account: false,
-            writes_vault: false,
+            writes: Pinned::default(),
             sessions: HashMap::new(),
             trust: HashMap::new(),
             groups: HashMap::new(),
             staged: Vec::new(),
+            user_index: None,
             entries: 0,
             stale: false,
         }
@@ -539,7 +603,7 @@ impl<S: Store> Inner<S> {
     fn put_account<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, mut account: Account, rng: &mut R) {
         let key = self.keys.key(Table::Meta, ACCOUNT);
         batch.put(Table::Meta, key, self.export(Table::Meta, &key, &mut account, rng));
-        self.writes_account = true;
+        self.writes.account = true;
         self.staged.push(Staged::Account(Box::new(account)));
     }
 
@@ -618,12 +682,18 @@ impl<S: Store> Inner<S> {
     /// goes stale (see [`Inner::stale`]).
     fn commit<R: CryptoRng + ?Sized>(&mut self, mut batch: Batch, rng: &mut R) -> Result<(), ClientError> {
         let generation = self.generation + 1;
+        let w = core::mem::take(&mut self.writes);
+        self.user_index = None;
+        let at = |writes: bool, before: u64| if writes { generation } else { before };
+        let m = &self.meta;
         let meta = Meta {
             generation,
-            account_written: if self.writes_account { generation } else { self.meta.account_written },
-            vault_written: if self.writes_vault { generation } else { self.meta.vault_written },
+            account_written: at(w.account, m.account_written),
+            vault_written: at(w.vault, m.vault_written),
+            own_user_written: at(w.own_user, m.own_user_written),
+            origins_written: at(w.origins, m.origins_written),
+            user_index_written: at(w.user_index, m.user_index_written),
         };
-        (self.writes_account, self.writes_vault) = (false, false);
         let key = self.keys.key(Table::Meta, GENERATION);
         batch.put(Table::Meta, key, self.seal(Table::Meta, &key, &meta.encode(), rng));
         let staged = core::mem::take(&mut self.staged);

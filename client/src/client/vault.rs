@@ -30,9 +30,29 @@ const ORIGINS: &[u8] = b"origins";
 /// another own device burned it is dropped on arrival.
 pub const MAX_BURNED_ORIGINS: usize = 1024;
 
-/// Where vault entries came from, across the user's devices: a Forkout's id
-/// or a group message's hash names the same message on every device that
-/// got it. Kept for entries in the vault, and for the last
+/// Names one received message the same way on every own device that got
+/// it, for burning it everywhere: `SHA-256("sealpost client burn origin" |
+/// route (0x01 Forkout, 0x02 group) | sender's device identity | id)`, the
+/// id being the Forkout's id or the group message's hash. The sender's
+/// identity is part of it, so no other sender can name (and so burn or
+/// pre-empt) a message of this one's, whatever id it puts in its own.
+pub(super) fn burn_origin(route: u8, sender: &sealpost::IdentityKey, id: &[u8; 32]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"sealpost client burn origin");
+    h.update([route]);
+    h.update(sender.as_bytes());
+    h.update(id);
+    h.finalize().into()
+}
+
+/// [`burn_origin`]'s route of a Forkout.
+pub(super) const ORIGIN_FORKOUT: u8 = 0x01;
+/// [`burn_origin`]'s route of a group message.
+pub(super) const ORIGIN_GROUP: u8 = 0x02;
+
+/// Where vault entries came from, across the user's devices
+/// ([`burn_origin`]). Kept for entries in the vault, and for the last
 /// [`MAX_BURNED_ORIGINS`] messages burned on this or another own device.
 #[derive(Default)]
 pub(super) struct Origins {
@@ -223,7 +243,7 @@ impl<S: Store> Inner<S> {
     fn put_vault(&mut self, batch: &mut Batch, mut vault: Vault) {
         let key = self.keys.key(Table::Vault, VAULT);
         batch.put(Table::Vault, key, self.export(Table::Vault, &key, &mut vault, &mut sealpost::default_rng()));
-        self.writes_vault = true;
+        self.writes.vault = true;
     }
 
     /// Puts a received Burnout message in the vault, in `batch`, and
@@ -274,10 +294,11 @@ impl<S: Store> Inner<S> {
         Ok(entry)
     }
 
+    /// The burn origins, pinned by the generation record: an old copy put
+    /// back (burned messages forgotten) is refused.
     fn origins(&self) -> Result<Origins, ClientError> {
-        let key = self.keys.key(Table::Vault, ORIGINS);
-        match self.store.get(Table::Vault, &key)? {
-            Some(sealed) => Origins::decode(&self.open(Table::Vault, &key, &sealed)?),
+        match self.open_pinned(Table::Vault, ORIGINS, self.meta.origins_written)? {
+            Some(plain) => Origins::decode(&plain),
             None => Ok(Origins::default()),
         }
     }
@@ -285,6 +306,7 @@ impl<S: Store> Inner<S> {
     fn put_origins<R: rand_core::CryptoRng + ?Sized>(&mut self, batch: &mut Batch, origins: &Origins, rng: &mut R) {
         let key = self.keys.key(Table::Vault, ORIGINS);
         batch.put(Table::Vault, key, self.seal(Table::Vault, &key, &origins.encode(), rng));
+        self.writes.origins = true;
     }
 
     /// Seals `body` (already framed) to the own user's other devices with a

@@ -94,18 +94,19 @@ impl Client {
         request.with(|r| Ok(self.inner.accept_link_offer(r, &offer, now_ms)?))
     }
 
-    /// On the new device: receives the transfer once the user confirmed the
-    /// short string (`confirmed`: what the user typed from the other
-    /// screen); commits the user as this client's, named `name`. Returns
-    /// the app data the existing device sent.
-    pub fn finish_link(
-        &self,
-        request: Arc<LinkRequest>,
-        name: String,
-        transfer: Vec<u8>,
-        confirmed: String,
-    ) -> Result<Vec<u8>> {
-        request.with(|r| Ok(self.inner.finish_link(r, &name, &transfer, &confirmed)?.to_vec()))
+    /// On the new device: confirms the link once the user compared the
+    /// short strings (`confirmed`: what the user typed from the other
+    /// screen); returns the confirmation to send to the existing device.
+    /// A string that does not match ends the link (`ShortStringMismatch`).
+    pub fn confirm_link(&self, request: Arc<LinkRequest>, confirmed: String) -> Result<Vec<u8>> {
+        request.with(|r| Ok(self.inner.confirm_link(r, &confirmed)?))
+    }
+
+    /// On the new device: receives the existing device's transfer; commits
+    /// the user as this client's, named `name`. Returns the app data the
+    /// existing device sent. If it fails on the store, call it again.
+    pub fn finish_link(&self, request: Arc<LinkRequest>, name: String, transfer: Vec<u8>) -> Result<Vec<u8>> {
+        request.with(|r| Ok(self.inner.finish_link(r, &name, &transfer)?.to_vec()))
     }
 
     /// On an existing device: answers a scanned linking code.
@@ -115,15 +116,18 @@ impl Client {
     }
 
     /// On the existing device: completes the link once the user confirmed
-    /// the short string; commits the own user's new device list.
+    /// the short string and the new device's `confirmation` arrived;
+    /// commits the own user's new device list (publish it, send the
+    /// transfer).
     pub fn complete_link(
         &self,
         linker: Arc<Linker>,
         confirmed: String,
+        confirmation: Vec<u8>,
         app_data: Vec<u8>,
     ) -> Result<ClientLinkCompletion> {
         linker.with(|l| {
-            let done = self.inner.complete_link(l, &confirmed, &app_data)?;
+            let done = self.inner.complete_link(l, &confirmed, &confirmation, &app_data)?;
             Ok(ClientLinkCompletion { devices: done.devices.to_bytes(), transfer: done.transfer })
         })
     }
@@ -132,6 +136,20 @@ impl Client {
     pub fn remove_own_device(&self, device: IdentityKey) -> Result<ClientDeviceRemoved> {
         let (list, out) = self.inner.remove_own_device(&device, &mut sealpost::default_rng())?;
         Ok(ClientDeviceRemoved { devices: list.to_bytes(), outgoing: outgoing(out) })
+    }
+
+    /// Replaces the own user's list with the directory's, after the
+    /// directory refused ours because another own device published that
+    /// version first; then redo this device's change.
+    pub fn adopt_published_devices(&self, published: Vec<u8>) -> Result<ClientDeviceListChange> {
+        let (change, out) = self.inner.adopt_published_devices(&published, &mut sealpost::default_rng())?;
+        Ok(ClientDeviceListChange {
+            from_version: change.from_version(),
+            to_version: change.to_version(),
+            added: change.added().to_vec(),
+            removed: change.removed().to_vec(),
+            outgoing: outgoing(out),
+        })
     }
 
     /// Accepts a device list for `user` (or for the own user's name).

@@ -188,10 +188,11 @@ fun multiDeviceLinkSendRemove() {
         val r2 = other.linkRequest(NOW)
         val s2 = phone.startLink(r2.code(), NOW)
         s2.linker.receiveAccept(other.acceptLinkOffer(r2, s2.offer, NOW))
-        phone.completeLink(s2.linker, if (onPhone == "0000 0000") "1111 1111" else "0000 0000", ByteArray(0))
+        phone.completeLink(s2.linker, if (onPhone == "0000 0000") "1111 1111" else "0000 0000", ByteArray(0), ByteArray(0))
     }
-    val done = phone.completeLink(started.linker, request.shortString()!!, "groups".toByteArray())
-    check(laptop.finishLink(request, "alice", done.transfer, onPhone).contentEquals("groups".toByteArray()), "app data")
+    val confirmation = laptop.confirmLink(request, onPhone)
+    val done = phone.completeLink(started.linker, request.shortString()!!, confirmation, "groups".toByteArray())
+    check(laptop.finishLink(request, "alice", done.transfer).contentEquals("groups".toByteArray()), "app data")
     check(deviceListInfo(done.devices).version == 2uL, "version 2 with the laptop")
 
     bob.acceptDeviceList("alice", done.devices)

@@ -77,8 +77,9 @@ def link(world, existing, user):
     on_existing = started.linker.receive_accept(accept)
     on_new = request.short_string()
     assert on_existing == on_new and len(on_new) == 9
-    done = existing.complete_link(started.linker, on_new, b"groups")
-    assert laptop.finish_link(request, user, done.transfer, on_existing) == b"groups"
+    confirmation = laptop.confirm_link(request, on_existing)
+    done = existing.complete_link(started.linker, on_new, confirmation, b"groups")
+    assert laptop.finish_link(request, user, done.transfer) == b"groups"
     world.directory[user] = done.devices
     return laptop
 
@@ -165,7 +166,7 @@ class MultiDevice(unittest.TestCase):
             shown = started.linker.receive_accept(accept)
             mistyped = "0000 0000" if shown != "0000 0000" else "1111 1111"
             with self.assertRaises(SealpostError.ShortStringMismatch):
-                phone.complete_link(started.linker, mistyped, b"")
+                phone.complete_link(started.linker, mistyped, b"", b"")
             self.assertEqual(sealpost.device_list_info(phone.own_devices()).version, 1)
             with self.assertRaises(SealpostError.NoUser):
                 laptop.own_devices()

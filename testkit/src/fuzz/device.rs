@@ -22,8 +22,9 @@ pub struct DeviceWorld {
     pub laptop: Account,
     /// Version 1: the phone alone.
     pub list: DeviceList,
-    /// Another link's offer, acceptance and transfer (all genuine).
-    pub other: [Vec<u8>; 3],
+    /// Another link's offer, acceptance, confirmation and transfer (all
+    /// genuine).
+    pub other: [Vec<u8>; 4],
 }
 
 /// The fixed world (made once).
@@ -41,8 +42,9 @@ pub fn device_world() -> &'static DeviceWorld {
         let (mut linker, offer) = Linker::start(&code, &phone, alice.public(), &mut rng, NOW_MS).expect("fresh code");
         let accept = request.accept_offer(&offer, &laptop, NOW_MS).expect("its offer");
         let short = linker.receive_accept(&accept).expect("its acceptance").to_string();
-        let done = linker.complete(&short, &alice, &list, b"other").expect("confirmed");
-        DeviceWorld { alice, phone, laptop, list, other: [offer, accept, done.transfer] }
+        let confirmation = request.confirm(&short, &laptop).expect("the right string");
+        let done = linker.complete(&short, &confirmation, &alice, &list, b"other").expect("confirmed");
+        DeviceWorld { alice, phone, laptop, list, other: [offer, accept, confirmation, done.transfer] }
     })
 }
 
@@ -53,7 +55,7 @@ pub fn device_world() -> &'static DeviceWorld {
 ///   and as an update of the world's list it either refuses with a typed
 ///   error or reports a change whose devices are exactly the two lists'
 ///   difference; the relay check of a Forkout from the phone to exactly
-///   its other devices finds nothing stale;
+///   the list's other devices passes if and only if the phone is listed;
 /// * odd: the rest is a link code. One that parses is answered by the
 ///   phone if and only if it has not expired and is not the phone's own.
 pub fn device_list(data: &[u8]) {
@@ -83,7 +85,8 @@ pub fn device_list(data: &[u8]) {
         }
         let sender = world.phone.identity();
         let keys: Vec<[u8; 32]> = list.devices().iter().filter(|d| *d != sender).map(|d| d.to_bytes()).collect();
-        assert!(check_recipients(keys.iter(), [&list], sender).is_ok());
+        let checked = check_recipients(keys.iter(), [&list], sender);
+        assert!(checked.is_ok() == list.contains(sender), "relay check {checked:?}");
         return;
     }
     let Ok(code) = LinkCode::from_bytes(rest) else { return };
@@ -109,15 +112,16 @@ enum Source {
     Arbitrary,
 }
 
-/// The messages this link produced so far: offer, acceptance, transfer.
+/// The messages this link produced so far: offer, acceptance,
+/// confirmation, transfer.
 #[derive(Default)]
 struct Sent {
-    messages: [Option<Vec<u8>>; 3],
+    messages: [Option<Vec<u8>>; 4],
 }
 
 impl Sent {
     /// The message to deliver for step `step` (0 offer, 1 acceptance, 2
-    /// transfer), from a source the program picks; `None` when the genuine
+    /// confirmation, 3 transfer), from a source the program picks; `None` when the genuine
     /// one does not exist yet (nothing is delivered).
     fn pick(&self, step: usize, prog: &mut Program<'_>) -> Option<(Source, Vec<u8>)> {
         let world = device_world();
@@ -137,7 +141,7 @@ impl Sent {
                 bytes
             }
             Source::OtherLink => world.other.get(step).cloned()?,
-            Source::WrongStep => own((step + 1 + usize::from(prog.byte() % 2)) % 3)?,
+            Source::WrongStep => own((step + 1 + usize::from(prog.byte() % 3)) % 4)?,
             Source::Arbitrary => prog.bytes(255),
         };
         Some((source, bytes))
@@ -167,25 +171,29 @@ fn confirmation(short: Option<ShortString>, prog: &mut Program<'_>) -> (bool, St
 }
 
 /// Runs one link between the world's phone (the existing device) and
-/// laptop (the new device) as a program. Operations (`op % 7`):
+/// laptop (the new device) as a program. Operations (`op % 8`):
 ///
 /// * 0: the phone scans the code (one bit flipped when the argument's
 ///   low bit is set) and answers;
-/// * 1, 2, 4: deliver the offer to the laptop, the acceptance to the
-///   phone, the transfer to the laptop, each from a source the program
-///   picks (this link's own, flipped, the other link's, another step's, or
-///   arbitrary bytes);
-/// * 3: the phone completes with a confirmation (right, one digit off, or
-///   garbage);
-/// * 5: the clock moves (up to ~18 h forward, past the code's expiry);
-/// * 6: the laptop is asked to accept the offer with the wrong account.
+/// * 1, 2: deliver the offer to the laptop, the acceptance to the phone,
+///   each from a source the program picks (this link's own, flipped, the
+///   other link's, another step's, or arbitrary bytes);
+/// * 3: the laptop's user confirms (right, one digit off, or arbitrary
+///   text);
+/// * 4: the phone completes with a confirmation message from a source the
+///   program picks and a typed confirmation;
+/// * 5: deliver the transfer to the laptop;
+/// * 6: the clock moves (up to ~18 h forward, past the code's expiry);
+/// * 7: the laptop is asked to accept the offer, and to confirm, with the
+///   wrong account.
 ///
 /// Invariants: a step succeeds only on this link's genuine, unchanged
 /// message (and a right confirmation); a refused message changes nothing
-/// the request shows, except a wrong confirmation, which ends the link
-/// for good; an offer past the code's expiry is refused; each side
-/// succeeds at most once; and a finished link gives the laptop Alice's user
-/// key, a list of version 2 holding both devices, and the app data.
+/// either side shows, except a wrong confirmation, which ends that side's
+/// link for good; an offer past the code's expiry is refused; the phone
+/// completes at most once and only after the laptop confirmed; and the
+/// laptop's every read of the transfer gives Alice's user key, a list of
+/// version 2 holding both devices, and the app data.
 pub fn device_link(data: &[u8]) {
     let world = device_world();
     let mut prog = Program::new(data);
@@ -196,9 +204,9 @@ pub fn device_link(data: &[u8]) {
     let mut linker: Option<Linker> = None;
     let mut linker_short: Option<ShortString> = None;
     let mut sent = Sent::default();
-    let (mut accepted, mut completed, mut finished, mut ended) = (false, false, false, false);
+    let (mut accepted, mut confirmed, mut completed, mut request_ended) = (false, false, false, false);
     while let Some(op) = prog.op() {
-        match op % 7 {
+        match op % 8 {
             0 => {
                 let mut code = request.code().to_vec();
                 let flipped = prog.byte() & 1 == 1;
@@ -220,7 +228,7 @@ pub fn device_link(data: &[u8]) {
                 match request.accept_offer(&offer, &world.laptop, now) {
                     Ok(accept) => {
                         stats::record("device_link/offer/accepted");
-                        assert!(source == Source::Genuine && !accepted && !ended && now <= expires);
+                        assert!(source == Source::Genuine && !accepted && !request_ended && now <= expires);
                         accepted = true;
                         sent.messages[1] = Some(accept);
                     }
@@ -242,51 +250,64 @@ pub fn device_link(data: &[u8]) {
                 }
             }
             3 => {
-                let Some(linker) = linker.as_mut() else { continue };
-                let (right, typed) = confirmation(linker_short, &mut prog);
-                match linker.complete(&typed, &world.alice, &world.list, b"groups") {
-                    Ok(done) => {
-                        stats::record("device_link/completed");
-                        assert!(right && linker_short.is_some() && !completed);
-                        assert!(done.devices.version() == 2 && done.devices.contains(world.laptop.identity()));
-                        completed = true;
-                        sent.messages[2] = Some(done.transfer);
+                let (right, typed) = confirmation(request.short_string(), &mut prog);
+                let before = request_view(&request);
+                match request.confirm(&typed, &world.laptop) {
+                    Ok(message) => {
+                        stats::record("device_link/confirmed");
+                        assert!(right && accepted && !confirmed && !request_ended);
+                        confirmed = true;
+                        sent.messages[2] = Some(message);
                     }
-                    Err(Error::Device(DeviceError::ShortStringMismatch)) => assert!(!right || linker_short.is_none()),
-                    Err(_) => {}
+                    Err(Error::Device(DeviceError::ShortStringMismatch)) => {
+                        assert!(!right && accepted && !confirmed);
+                        request_ended = true;
+                    }
+                    Err(_) => assert!(request_view(&request) == before, "a refused confirmation changed the request"),
                 }
             }
             4 => {
-                let Some((source, transfer)) = sent.pick(2, &mut prog) else { continue };
-                let (right, typed) = confirmation(request.short_string(), &mut prog);
-                let before = request_view(&request);
-                match request.finish(&transfer, &typed) {
-                    Ok(linked) => {
-                        stats::record("device_link/transfer/accepted");
-                        assert!(source == Source::Genuine && right && !finished && !ended);
-                        assert!(linked.user.public() == world.alice.public());
-                        let devices = &linked.devices;
-                        assert!(devices.version() == 2 && devices.devices().len() == 2);
-                        assert!(devices.contains(world.laptop.identity()) && devices.contains(world.phone.identity()));
-                        assert!(&linked.app_data[..] == b"groups");
-                        assert!(world.list.update(devices).is_ok());
-                        finished = true;
-                        ended = true;
+                let Some((source, message)) = sent.pick(2, &mut prog) else { continue };
+                let Some(linker) = linker.as_mut() else { continue };
+                let (right, typed) = confirmation(linker_short, &mut prog);
+                match linker.complete(&typed, &message, &world.alice, &world.list, b"groups") {
+                    Ok(done) => {
+                        stats::record("device_link/confirmation/accepted");
+                        assert!(right && source == Source::Genuine && confirmed && !completed);
+                        assert!(done.devices.version() == 2 && done.devices.contains(world.laptop.identity()));
+                        completed = true;
+                        sent.messages[3] = Some(done.transfer);
                     }
-                    Err(Error::Device(DeviceError::ShortStringMismatch)) => {
-                        assert!(!right);
-                        ended = true;
-                    }
-                    Err(_) => assert!(request_view(&request) == before, "a refused transfer changed the request"),
+                    Err(Error::Device(DeviceError::ShortStringMismatch)) => assert!(!right && linker_short.is_some()),
+                    Err(_) => {}
                 }
             }
-            5 => now = now.saturating_add(u64::from(prog.u16()) * 1000),
-            _ => {
-                if let Some(offer) = sent.messages[0].clone() {
-                    let before = request_view(&request);
-                    assert!(request.accept_offer(&offer, &world.phone, now).is_err());
-                    assert!(request_view(&request) == before);
+            5 => {
+                let Some((source, transfer)) = sent.pick(3, &mut prog) else { continue };
+                let before = request_view(&request);
+                let result = request.finish(&transfer);
+                assert!(request_view(&request) == before, "reading a transfer changed the request");
+                if let Ok(linked) = result {
+                    stats::record("device_link/transfer/accepted");
+                    assert!(source == Source::Genuine && confirmed && completed && !request_ended);
+                    assert!(linked.user.public() == world.alice.public());
+                    let devices = &linked.devices;
+                    assert!(devices.version() == 2 && devices.devices().len() == 2);
+                    assert!(devices.contains(world.laptop.identity()) && devices.contains(world.phone.identity()));
+                    assert!(&linked.app_data[..] == b"groups");
+                    assert!(world.list.update(devices).is_ok());
                 }
+            }
+            6 => now = now.saturating_add(u64::from(prog.u16()) * 1000),
+            _ => {
+                let before = request_view(&request);
+                if let Some(offer) = sent.messages[0].clone() {
+                    assert!(request.accept_offer(&offer, &world.phone, now).is_err());
+                }
+                if let Some(short) = request.short_string() {
+                    assert!(request.confirm(&short.to_string(), &world.phone).is_err());
+                }
+                assert!(request_view(&request) == before);
             }
         }
     }

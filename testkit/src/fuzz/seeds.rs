@@ -443,16 +443,20 @@ fn device_seeds(out: &mut Vec<Seed>) {
 
     // Programs (see `device_link`): the rng seed byte, then operations.
     let programs: &[(&str, &[u8])] = &[
-        ("linked", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0]),
-        ("flipped-each-step", &[7, 0, 0, 1, 1, 0, 9, 1, 0, 2, 1, 0, 40, 2, 0, 3, 0, 4, 1, 0, 77, 0, 4, 0, 0]),
-        ("other-link-each-step", &[7, 0, 0, 1, 2, 1, 0, 2, 2, 2, 0, 3, 0, 4, 2, 0, 4, 0, 0]),
-        ("wrong-step", &[7, 0, 0, 1, 3, 0, 1, 0, 2, 3, 1, 2, 0, 3, 0, 4, 3, 0, 0, 4, 0, 0]),
-        ("wrong-short-string-phone", &[7, 0, 0, 1, 0, 2, 0, 3, 2, 3, 0, 4, 0, 0]),
-        ("wrong-short-string-laptop", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 2, 4, 0, 0]),
-        ("expired-code", &[7, 5, 0xff, 0xff, 0, 0, 1, 0]),
-        ("expired-before-offer", &[7, 0, 0, 5, 0xff, 0xff, 1, 0, 5, 0, 1, 1, 0]),
-        ("replayed-transfer", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0, 4, 0, 0, 1, 0]),
-        ("wrong-account", &[7, 0, 0, 6, 1, 0, 2, 0]),
+        ("linked", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0, 5, 0]),
+        ("linked-read-twice", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0, 5, 0, 5, 0, 1, 0, 3, 0]),
+        (
+            "flipped-each-step",
+            &[7, 0, 0, 1, 1, 0, 9, 1, 0, 2, 1, 0, 40, 2, 0, 3, 0, 4, 1, 0, 7, 0, 4, 0, 0, 5, 1, 0, 77, 5, 0],
+        ),
+        ("other-link-each-step", &[7, 0, 0, 1, 2, 1, 0, 2, 2, 2, 0, 3, 0, 4, 2, 0, 4, 0, 0, 5, 2, 5, 0]),
+        ("wrong-step", &[7, 0, 0, 1, 3, 0, 1, 0, 2, 3, 1, 2, 0, 3, 0, 4, 3, 0, 0, 4, 0, 0, 5, 3, 1, 5, 0]),
+        ("wrong-short-string-phone", &[7, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 2, 4, 0, 0, 5, 0]),
+        ("wrong-short-string-laptop", &[7, 0, 0, 1, 0, 2, 0, 3, 2, 3, 0, 4, 0, 0, 5, 0]),
+        ("expired-code", &[7, 6, 0xff, 0xff, 0, 0, 1, 0]),
+        ("expired-before-offer", &[7, 0, 0, 6, 0xff, 0xff, 1, 0, 2, 0, 3, 0]),
+        ("complete-before-confirm", &[7, 0, 0, 1, 0, 2, 0, 4, 0, 0, 4, 4, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 3, 0, 4, 0, 0]),
+        ("wrong-account", &[7, 0, 0, 7, 1, 0, 2, 0, 7, 3, 0]),
         ("flipped-code", &[7, 0, 1, 0, 20, 0, 1, 0x02, 0xa0, 1, 0]),
     ];
     for (name, bytes) in programs {
