@@ -15,13 +15,19 @@
 //!   list the client holds names it ([`DeviceList::contains`]).
 //! * **Adding a device**: [`LinkRequest`] (the new device) and [`Linker`]
 //!   (an existing one) run the linking flow: a QR code, a short
-//!   authentication string both screens show, and a sealed transfer of the
-//!   user key, the new list and the app's own data (group memberships...).
+//!   authentication string both screens show, the new device's
+//!   confirmation (its membership, signed only once its user confirmed),
+//!   and a sealed transfer of the user key, the new list and the app's own
+//!   data (group memberships...).
 //!   See [`link`](LinkRequest) for the steps and the wire formats.
 //! * **Removing a device**: [`DeviceList::without_device`], from any
 //!   remaining device; peers see it in the [`DeviceListChange`] of their
 //!   next [`update`](DeviceList::update), close their sessions with it and
-//!   rotate the groups it was in.
+//!   rotate the groups it was in. Every device holds the user key, so this
+//!   shuts out a lost device, not a thief who copied its keys (who could
+//!   sign a newer list naming it again): against that, the user starts
+//!   over under a new user key, and contacts compare the new safety number
+//!   ([DEVICES](crate::docs::devices), "Removing a device").
 //! * **Sending to people**: one Forkout with a key slot per device (the
 //!   recipient's and the sender's own other devices). A relay that holds
 //!   the current lists checks the slots against them
@@ -47,7 +53,7 @@
 //! let v2 = v1.without_device(&alice, phone.identity())?;
 //! let change = bobs_view.update(&DeviceList::from_bytes(&v2.to_bytes())?)?;
 //! assert_eq!(change.removed(), &[*phone.identity()]);
-//! // Whoever has the phone cannot roll Bob back to the list with it.
+//! // Nobody can roll Bob back to the list with the phone on it.
 //! assert!(v2.update(&v1).is_err());
 //! # Ok::<(), sealpost::Error>(())
 //! ```

@@ -138,6 +138,32 @@ impl Client {
         Ok(ClientDeviceRemoved { devices: list.to_bytes(), outgoing: outgoing(out) })
     }
 
+    /// Starts the own user over under a fresh user key with this device
+    /// alone (after another own device was stolen); publish the list.
+    pub fn reset_user(&self) -> Result<ClientDeviceRemoved> {
+        let (list, out) = self.inner.reset_user(&mut sealpost::default_rng())?;
+        Ok(ClientDeviceRemoved { devices: list.to_bytes(), outgoing: outgoing(out) })
+    }
+
+    /// Accepts `user`'s list under a new user key (they started over).
+    /// `verified`: the user compared the new safety number just now (needed
+    /// for a user recorded as verified, else `Blocked`).
+    pub fn accept_user_key_change(
+        &self,
+        user: String,
+        list: Vec<u8>,
+        verified: bool,
+    ) -> Result<ClientDeviceListChange> {
+        let (change, out) = self.inner.accept_user_key_change(&user, &list, verified, &mut sealpost::default_rng())?;
+        Ok(ClientDeviceListChange {
+            from_version: change.from_version(),
+            to_version: change.to_version(),
+            added: change.added().to_vec(),
+            removed: change.removed().to_vec(),
+            outgoing: outgoing(out),
+        })
+    }
+
     /// Replaces the own user's list with the directory's, after the
     /// directory refused ours because another own device published that
     /// version first; then redo this device's change.

@@ -149,6 +149,20 @@ class MultiDevice(unittest.TestCase):
             with self.assertRaises(SealpostError.UnknownDevice):
                 bob.receive_from_device("alice", phone.identity(), message.bytes, NOW)
 
+            # The phone was stolen rather than lost: the laptop starts Alice
+            # over under a new user key; Bob (who verified her) takes it
+            # only once he compared the new safety number.
+            reset = laptop.reset_user()
+            w.route(laptop, reset.outgoing)
+            with self.assertRaises(SealpostError.UserKeyMismatch):
+                bob.accept_device_list("alice", reset.devices)
+            with self.assertRaises(SealpostError.Blocked):
+                bob.accept_user_key_change("alice", reset.devices, False)
+            change = bob.accept_user_key_change("alice", reset.devices, True)
+            self.assertEqual(change.removed, [])
+            self.assertNotEqual(bob.user_safety_number("alice"), number)
+            self.assertTrue(bob.is_user_verified("alice"))
+
     def test_wrong_codes_rollbacks_and_stale_lists_are_typed_errors(self):
         with tempfile.TemporaryDirectory() as folder:
             w = World(folder)
