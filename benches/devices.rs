@@ -29,22 +29,17 @@
 
 use std::hint::black_box;
 
-use chacha20poly1305::ChaCha20Poly1305;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use criterion::{BatchSize, SamplingMode, criterion_group, criterion_main};
 use sealpost::device::{DeviceList, DeviceMembership, LinkCode, LinkRequest, Linker, UserKeyPair};
 use sealpost::forkout::{self, Recipient, SealPolicy};
 use sealpost::group::{Group, GroupId};
 use sealpost::{Account, IdentityKeyPair};
 use sealpost_testkit::bench::{self, BenchCriterion as C};
+use sealpost_testkit::forkout::{aead_seal, floor_seal};
 use sealpost_testkit::{ForkoutWorld, NOW, rng};
 
 const SLOT_LEN: usize = 105;
 const KIB: usize = 1024;
-
-fn aead_seal(key: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
-    ChaCha20Poly1305::new(key.into()).encrypt_inout_detached(&[0u8; 12].into(), ad, buf.into()).unwrap().into()
-}
 
 fn raw_and_send(c: &mut C) {
     // The sender's 7 sessions: Bob's 5 devices, the sender's 2 others.
@@ -82,10 +77,8 @@ fn raw_and_send(c: &mut C) {
             b.iter_batched(
                 || body.clone(),
                 |mut body| {
-                    let tag = aead_seal(&key, &ad, &mut body);
-                    let slots: Vec<Vec<u8>> =
-                        pending.iter_mut().map(|p| p.to_peer.encrypt(&slot, rng).unwrap()).collect();
-                    (body, tag, slots)
+                    let sealed = floor_seal(&key, &ad, &mut body, pending, &slot, rng);
+                    (body, sealed)
                 },
                 BatchSize::PerIteration,
             )

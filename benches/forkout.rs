@@ -38,12 +38,11 @@ use std::hint::black_box;
 
 use chacha20::ChaCha20;
 use chacha20::cipher::{KeyIvInit, StreamCipher};
-use chacha20poly1305::ChaCha20Poly1305;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use criterion::{BatchSize, SamplingMode, criterion_group, criterion_main};
 use sealpost::burnout::Envelope;
 use sealpost::forkout::{self, Recipient, SealPolicy};
 use sealpost_testkit::bench::{self, BenchClock, BenchCriterion as C};
+use sealpost_testkit::forkout::{aead_seal, floor_seal};
 use sealpost_testkit::{ForkoutWorld, NOW};
 use sha2::{Digest, Sha256};
 /// Encoded slot fields (flags, id, key, commitment, length).
@@ -66,11 +65,6 @@ fn world() -> ForkoutWorld {
 
 fn body(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
-}
-
-/// ChaCha20-Poly1305 seal in place with a fixed nonce, as the body seal.
-fn aead_seal(key: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
-    ChaCha20Poly1305::new(key.into()).encrypt_inout_detached(&[0u8; 12].into(), ad, buf.into()).unwrap().into()
 }
 
 /// `forkout::seal` of `plain` (copied outside the measurement).
@@ -138,10 +132,8 @@ fn floor_and_seal(c: &mut C) {
                 b.iter_batched(
                     || plain.clone(),
                     |mut body| {
-                        let tag = aead_seal(&key, &ad, &mut body);
-                        let slots: Vec<Vec<u8>> =
-                            pending.iter_mut().map(|p| p.to_peer.encrypt(&slot, rng).unwrap()).collect();
-                        (body, tag, slots)
+                        let sealed = floor_seal(&key, &ad, &mut body, pending, &slot, rng);
+                        (body, sealed)
                     },
                     BatchSize::PerIteration,
                 )

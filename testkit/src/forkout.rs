@@ -17,6 +17,8 @@
 //! assert_eq!(opened.body(), Some(&b"release at 5"[..]));
 //! ```
 
+use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use rand::rngs::StdRng;
 use sealpost::burnout::Envelope;
 use sealpost::forkout::{self, Recipient, SealPolicy, SealReport, SealedForkout};
@@ -122,4 +124,26 @@ impl ForkoutWorld {
         let recipients = peers.chain(pending).chain(strangers);
         forkout::seal(&self.sender, body, recipients, SealPolicy::AllOrNothing, envelope, &mut self.rng).unwrap()
     }
+}
+
+/// ChaCha20-Poly1305 seal of `buf` in place under `key` with a fixed nonce
+/// and `ad`: the body seal of a Forkout, without the Forkout.
+pub fn aead_seal(key: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+    ChaCha20Poly1305::new(key.into()).encrypt_inout_detached(&[0u8; 12].into(), ad, buf.into()).unwrap().into()
+}
+
+/// The floor a Forkout seal is measured against: one [`aead_seal`] of
+/// `body` and one 1:1 encryption of `slot` (a slot-sized plaintext) per
+/// session in `pending`, which no way of sending one body to many can do
+/// without. Returns the tag and the slots.
+pub fn floor_seal(
+    key: &[u8; 32],
+    ad: &[u8],
+    body: &mut [u8],
+    pending: &mut [Pending],
+    slot: &[u8],
+    rng: &mut StdRng,
+) -> ([u8; 16], Vec<Vec<u8>>) {
+    let tag = aead_seal(key, ad, body);
+    (tag, pending.iter_mut().map(|p| p.to_peer.encrypt(slot, rng).unwrap()).collect())
 }

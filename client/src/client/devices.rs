@@ -246,9 +246,7 @@ impl<S: Store> Client<S> {
         let key = UserKeyPair::generate(rng);
         let membership = DeviceMembership::sign(inner.account.identity_keypair(), key.public());
         let list = DeviceList::sign(&key, 1, [membership])?;
-        let mut batch = Batch::new();
-        inner.put_own_user(&mut batch, &OwnUser { name: name.into(), key, list: list.clone() }, rng);
-        inner.commit(batch, rng)?;
+        inner.commit_own_user(&OwnUser { name: name.into(), key, list: list.clone() }, &[], rng)?;
         Ok(list)
     }
 
@@ -317,9 +315,7 @@ impl<S: Store> Client<S> {
         let linked = request.finish(transfer)?;
         let own = OwnUser { name: name.into(), key: linked.user, list: linked.devices };
         let mut rng = sealpost::default_rng();
-        let mut batch = Batch::new();
-        inner.put_own_user(&mut batch, &own, &mut rng);
-        inner.commit(batch, &mut rng)?;
+        inner.commit_own_user(&own, &[], &mut rng)?;
         Ok(linked.app_data)
     }
 
@@ -359,9 +355,7 @@ impl<S: Store> Client<S> {
         let done = linker.complete(confirmed, confirmation, &own.key, &own.list, app_data)?;
         own.list = done.devices.clone();
         let mut rng = sealpost::default_rng();
-        let mut batch = Batch::new();
-        inner.put_own_user(&mut batch, &own, &mut rng);
-        inner.commit(batch, &mut rng)?;
+        inner.commit_own_user(&own, &[], &mut rng)?;
         Ok(done)
     }
 
@@ -385,11 +379,7 @@ impl<S: Store> Client<S> {
         let next = own.list.without_device(&own.key, device)?;
         let change = own.list.update(&next)?;
         own.list = next.clone();
-        let mut batch = Batch::new();
-        let name = own.name.clone();
-        inner.put_own_user(&mut batch, &own, rng);
-        let out = inner.drop_devices(&mut batch, &name, change.removed(), rng)?;
-        inner.commit(batch, rng)?;
+        let out = inner.commit_own_user(&own, change.removed(), rng)?;
         Ok((next, out))
     }
 
@@ -415,11 +405,7 @@ impl<S: Store> Client<S> {
             return Err(ClientError::UnknownDevice { user: own.name });
         }
         own.list = list;
-        let mut batch = Batch::new();
-        let name = own.name.clone();
-        inner.put_own_user(&mut batch, &own, rng);
-        let out = inner.drop_devices(&mut batch, &name, change.removed(), rng)?;
-        inner.commit(batch, rng)?;
+        let out = inner.commit_own_user(&own, change.removed(), rng)?;
         Ok((change, out))
     }
 
@@ -499,11 +485,7 @@ impl<S: Store> Client<S> {
         let others: Vec<IdentityKey> = own.list.devices().iter().filter(|d| **d != me).copied().collect();
         own.key = key;
         own.list = list.clone();
-        let name = own.name.clone();
-        let mut batch = Batch::new();
-        inner.put_own_user(&mut batch, &own, rng);
-        let out = inner.drop_devices(&mut batch, &name, &others, rng)?;
-        inner.commit(batch, rng)?;
+        let out = inner.commit_own_user(&own, &others, rng)?;
         Ok((list, out))
     }
 
@@ -770,6 +752,21 @@ impl<S: Store> Inner<S> {
 
     fn own_name(&mut self) -> Option<String> {
         self.own_user().ok().flatten().map(|u| u.name)
+    }
+
+    /// Commits the own user `own` (its list changed), with the `removed`
+    /// devices dropped (their sessions, and from every group, rotating).
+    fn commit_own_user<R: CryptoRng + ?Sized>(
+        &mut self,
+        own: &OwnUser,
+        removed: &[IdentityKey],
+        rng: &mut R,
+    ) -> Result<Vec<Outgoing>, ClientError> {
+        let mut batch = Batch::new();
+        self.put_own_user(&mut batch, own, rng);
+        let out = self.drop_devices(&mut batch, &own.name, removed, rng)?;
+        self.commit(batch, rng)?;
+        Ok(out)
     }
 
     fn put_own_user<R: CryptoRng + ?Sized>(&mut self, batch: &mut Batch, own: &OwnUser, rng: &mut R) {

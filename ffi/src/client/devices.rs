@@ -56,6 +56,18 @@ pub struct ClientDeviceListChange {
     pub outgoing: Vec<ClientOutgoing>,
 }
 
+impl ClientDeviceListChange {
+    fn new(change: &sealpost::device::DeviceListChange, out: Vec<sealpost_client::Outgoing>) -> Self {
+        Self {
+            from_version: change.from_version(),
+            to_version: change.to_version(),
+            added: change.added().to_vec(),
+            removed: change.removed().to_vec(),
+            outgoing: outgoing(out),
+        }
+    }
+}
+
 /// An own device removed.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ClientDeviceRemoved {
@@ -155,13 +167,7 @@ impl Client {
         verified: bool,
     ) -> Result<ClientDeviceListChange> {
         let (change, out) = self.inner.accept_user_key_change(&user, &list, verified, &mut sealpost::default_rng())?;
-        Ok(ClientDeviceListChange {
-            from_version: change.from_version(),
-            to_version: change.to_version(),
-            added: change.added().to_vec(),
-            removed: change.removed().to_vec(),
-            outgoing: outgoing(out),
-        })
+        Ok(ClientDeviceListChange::new(&change, out))
     }
 
     /// Replaces the own user's list with the directory's, after the
@@ -169,25 +175,13 @@ impl Client {
     /// version first; then redo this device's change.
     pub fn adopt_published_devices(&self, published: Vec<u8>) -> Result<ClientDeviceListChange> {
         let (change, out) = self.inner.adopt_published_devices(&published, &mut sealpost::default_rng())?;
-        Ok(ClientDeviceListChange {
-            from_version: change.from_version(),
-            to_version: change.to_version(),
-            added: change.added().to_vec(),
-            removed: change.removed().to_vec(),
-            outgoing: outgoing(out),
-        })
+        Ok(ClientDeviceListChange::new(&change, out))
     }
 
     /// Accepts a device list for `user` (or for the own user's name).
     pub fn accept_device_list(&self, user: String, list: Vec<u8>) -> Result<ClientDeviceListChange> {
         let (change, out) = self.inner.accept_device_list(&user, &list, &mut sealpost::default_rng())?;
-        Ok(ClientDeviceListChange {
-            from_version: change.from_version(),
-            to_version: change.to_version(),
-            added: change.added().to_vec(),
-            removed: change.removed().to_vec(),
-            outgoing: outgoing(out),
-        })
+        Ok(ClientDeviceListChange::new(&change, out))
     }
 
     /// The newest device list accepted for `user`.
