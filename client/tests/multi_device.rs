@@ -184,20 +184,18 @@ impl World {
         let mail = self.mail.remove(&self.devices[d].id).unwrap_or_default();
         let mut events = Vec::new();
         for (user, device, bytes) in mail {
-            let event = match self.devices[d].client.receive_from_device(&user, &device, &bytes, self.now) {
+            let mut result = self.devices[d].client.receive_from_device(&user, &device, &bytes, self.now);
+            if matches!(result, Err(ClientError::UnknownUser { .. } | ClientError::UnknownDevice { .. })) {
                 // A sender this device has no (current) list for: fetch the
                 // newest lists, then take the message again.
-                Err(ClientError::UnknownUser { .. } | ClientError::UnknownDevice { .. })
-                    if self.directory_lists(&user, &device) =>
-                {
-                    self.sync(d);
-                    self.devices[d].client.receive_from_device(&user, &device, &bytes, self.now).unwrap()
-                }
-                other => match other {
-                    Ok(event) => event,
-                    Err(ClientError::UnknownDevice { .. }) => continue, // removed since it sent
-                    Err(e) => panic!("{e:?}"),
-                },
+                self.sync(d);
+                result = self.devices[d].client.receive_from_device(&user, &device, &bytes, self.now);
+            }
+            let event = match result {
+                Ok(event) => event,
+                // Removed since it sent: refused, as documented.
+                Err(ClientError::UnknownDevice { .. }) if !self.directory_lists(&user, &device) => continue,
+                Err(e) => panic!("{e:?}"),
             };
             events.push(event);
         }
@@ -773,12 +771,19 @@ fn a_stolen_device_is_shut_out_by_a_new_user_key() {
     ));
     // ... and so is the key change, until Bob compared the new number.
     assert!(matches!(
-        bob_client.accept_user_key_change("alice", &list.to_bytes(), false, &mut w.r),
+        bob_client.accept_user_key_change("alice", &list.to_bytes(), None, &mut w.r),
         Err(ClientError::Blocked { .. })
+    ));
+    // A number compared for another key than the list's (the directory
+    // swapped the list meanwhile) verifies nothing.
+    assert!(matches!(
+        bob_client.accept_user_key_change("alice", &list.to_bytes(), Some(&old_key), &mut w.r),
+        Err(ClientError::Protocol(Error::Device(DeviceError::UserKeyMismatch)))
     ));
     let bob_key = bob_client.user().unwrap().unwrap().1;
     assert_ne!(bob_key.safety_number(&new_key), bob_key.safety_number(&old_key));
-    let (change, outs) = bob_client.accept_user_key_change("alice", &list.to_bytes(), true, &mut w.r).unwrap();
+    let (change, outs) =
+        bob_client.accept_user_key_change("alice", &list.to_bytes(), Some(&new_key), &mut w.r).unwrap();
     assert_eq!(change.removed(), &[w.devices[laptop].id]);
     w.route(bob, outs);
     assert!(w.devices[bob].client.is_user_verified("alice").unwrap());
@@ -804,7 +809,7 @@ fn a_stolen_device_is_shut_out_by_a_new_user_key() {
     ));
     // Nor can the own user be "changed" this way.
     let phone_list = w.devices[phone].client.own_devices().unwrap().to_bytes();
-    assert!(w.devices[phone].client.accept_user_key_change("alice", &phone_list, true, &mut w.r).is_err());
+    assert!(w.devices[phone].client.accept_user_key_change("alice", &phone_list, Some(&new_key), &mut w.r).is_err());
 }
 
 #[test]

@@ -454,8 +454,12 @@ impl LinkRequest {
     }
 
     /// Confirms the link once the user compared the short strings:
-    /// `confirmed` is what the user typed from the existing device's screen
-    /// (or the string shown here, once the user said they match). Returns
+    /// `confirmed` is what the user **typed** from the existing device's
+    /// screen. Do not offer a "they match" button here: if someone who
+    /// photographed the code raced the real device, the real device shows
+    /// no string at all, and only typing its digits (which do not exist)
+    /// stops the user from confirming the attacker's link. (On the existing
+    /// device a button is fine: it links only the code's device.) Returns
     /// the confirmation to send to the existing device: it carries this
     /// device's membership of the offer's user, signed by `device` (the
     /// account the code was made for), without which no list can name this
@@ -715,10 +719,13 @@ impl fmt::Debug for LinkCode {
 }
 
 /// Where the existing device's side of a link is.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum LinkerStage {
     Offered,
     Accepted,
+    /// Completed: the same completion is handed out again on request (an
+    /// app whose store failed to commit retries).
+    Completed(Box<LinkCompletion>),
+    /// Aborted: a short string that did not match.
     Ended,
 }
 
@@ -727,7 +734,8 @@ enum LinkerStage {
 /// short string — signs the new device list and transfers the user key.
 ///
 /// Like [`LinkRequest`], it cannot be cloned or saved, and each step
-/// happens once. See [`LinkRequest`] for the whole flow.
+/// happens once (a completed link hands out its one completion again). See
+/// [`LinkRequest`] for the whole flow.
 pub struct Linker {
     keys: LinkKeys,
     new_device: IdentityKey,
@@ -807,7 +815,7 @@ impl Linker {
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn receive_accept(&mut self, accept: &[u8]) -> Result<ShortString> {
-        if self.stage != LinkerStage::Offered {
+        if !matches!(self.stage, LinkerStage::Offered) {
             return Err(DeviceError::LinkState("the acceptance was already received, or the link is over").into());
         }
         let mut r = Reader::new(accept);
@@ -851,7 +859,10 @@ impl Linker {
     /// * A `confirmation` of another link, forged or corrupted
     ///   ([`DeviceError::WrongLinkCode`]), or whose membership does not
     ///   verify ([`Error::InvalidSignature`]): refused, nothing changed.
-    /// * Called before the acceptance, or again: [`DeviceError::LinkState`].
+    /// * Called before the acceptance, or after a mismatch ended the link:
+    ///   [`DeviceError::LinkState`]. Called again after it completed (with
+    ///   the right string), it returns the same completion: no second list
+    ///   is signed, so an app whose store failed to commit retries.
     /// * A `user` or list of another user key than the offer named:
     ///   [`DeviceError::UserKeyMismatch`]; a device already listed:
     ///   [`DeviceError::AlreadyListed`]; these change nothing.
@@ -876,6 +887,14 @@ impl Linker {
     /// let wrong = if shown.matches("0000 0000") { "1111 1111" } else { "0000 0000" };
     /// assert_eq!(linker.complete(wrong, &confirmation, &alice, &list, &[]).err(), Some(Error::Device(DeviceError::ShortStringMismatch)));
     /// assert!(linker.complete(&shown.to_string(), &confirmation, &alice, &list, &[]).is_err());
+    /// # let mut request = LinkRequest::new(&laptop, &mut rng, 0);
+    /// # let (mut linker, offer) = Linker::start(&LinkCode::from_bytes(&request.code())?, &phone, alice.public(), &mut rng, 0)?;
+    /// # let shown = linker.receive_accept(&request.accept_offer(&offer, &laptop, 0)?)?.to_string();
+    /// # let confirmation = request.confirm(&shown, &laptop)?;
+    /// // Completed once, the same completion again (a retry).
+    /// let done = linker.complete(&shown, &confirmation, &alice, &list, &[])?;
+    /// let again = linker.complete(&shown, &confirmation, &alice, &list, &[])?;
+    /// assert_eq!((again.devices, again.transfer), (done.devices, done.transfer));
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn complete(
@@ -886,10 +905,13 @@ impl Linker {
         devices: &DeviceList,
         app_data: &[u8],
     ) -> Result<LinkCompletion> {
-        match self.stage {
+        match &self.stage {
             LinkerStage::Accepted => {}
             LinkerStage::Offered => return Err(DeviceError::LinkState("the new device has not accepted yet").into()),
-            LinkerStage::Ended => return Err(DeviceError::LinkState("the link is over").into()),
+            LinkerStage::Completed(done) if self.keys.short.matches(confirmed) => return Ok((**done).clone()),
+            LinkerStage::Completed(_) | LinkerStage::Ended => {
+                return Err(DeviceError::LinkState("the link is over").into());
+            }
         }
         if !self.keys.short.matches(confirmed) {
             self.stage = LinkerStage::Ended;
@@ -911,8 +933,9 @@ impl Linker {
         w.bytes(user.to_seed().as_ref()).var_bytes(&list).var_bytes(app_data);
         let plaintext = Zeroizing::new(w.into_vec());
         let transfer = seal(MessageType::LinkTransfer, &self.keys.to_new, 1, &[], &plaintext);
-        self.stage = LinkerStage::Ended;
-        Ok(LinkCompletion { devices: next, transfer })
+        let done = LinkCompletion { devices: next, transfer };
+        self.stage = LinkerStage::Completed(Box::new(done.clone()));
+        Ok(done)
     }
 
     /// Opens the new device's confirmation: its membership of the user.
@@ -942,6 +965,7 @@ impl fmt::Debug for Linker {
         let stage = match self.stage {
             LinkerStage::Offered => "offer sent",
             LinkerStage::Accepted => "accepted, waiting for the user's confirmation",
+            LinkerStage::Completed(_) => "completed",
             LinkerStage::Ended => "ended",
         };
         f.debug_struct("Linker")
@@ -953,7 +977,7 @@ impl fmt::Debug for Linker {
 }
 
 /// What the existing device gets from [`Linker::complete`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct LinkCompletion {
     /// The user's next device list, with the new device: publish it.

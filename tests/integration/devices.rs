@@ -291,15 +291,18 @@ fn linking_then_the_new_device_is_on_the_list_and_reachable() {
     // The laptop holds the user key: it can change the list itself.
     let v3 = linked.devices.without_device(&linked.user, w.phone.identity()).unwrap();
     assert_eq!(v3.devices(), &[*w.laptop.identity()]);
-    // The transfer reads again to the same result (an app whose store
-    // failed retries); every other step is refused: the link is over.
+    // The transfer reads again to the same result, and the completion is
+    // handed out again, no second list signed (an app whose store failed
+    // retries); every other step is refused: the link is over.
     assert_eq!(request.finish(&done.transfer).unwrap().devices, linked.devices);
-    assert!(matches!(device_err(request.confirm(&on_phone.to_string(), &w.laptop)), DeviceError::LinkState(_)));
-    assert!(matches!(device_err(request.accept_offer(&offer, &w.laptop, NOW)), DeviceError::LinkState(_)));
+    let again = linker.complete(&on_laptop.to_string(), &confirmation, &w.alice, &w.list, &[]).unwrap();
+    assert_eq!((again.devices, again.transfer), (done.devices.clone(), done.transfer.clone()));
     assert!(matches!(
-        device_err(linker.complete(&on_laptop.to_string(), &confirmation, &w.alice, &w.list, &[])),
+        device_err(linker.complete("0000 000", &confirmation, &w.alice, &w.list, &[])),
         DeviceError::LinkState(_)
     ));
+    assert!(matches!(device_err(request.confirm(&on_phone.to_string(), &w.laptop)), DeviceError::LinkState(_)));
+    assert!(matches!(device_err(request.accept_offer(&offer, &w.laptop, NOW)), DeviceError::LinkState(_)));
     assert!(matches!(device_err(linker.receive_accept(&accept)), DeviceError::LinkState(_)));
 }
 

@@ -284,10 +284,10 @@ impl<S: Store> Client<S> {
         Ok(request.accept_offer(offer, &inner.account, now_ms)?)
     }
 
-    /// On the new device: confirms the link once the user compared the
-    /// short strings (see [`LinkRequest::confirm`]); returns the
-    /// confirmation to send to the existing device. A `confirmed` that does
-    /// not match ends the link.
+    /// On the new device: confirms the link with what the user typed from
+    /// the existing device's screen (see [`LinkRequest::confirm`]: typed,
+    /// not a "match" button); returns the confirmation to send to the
+    /// existing device. A `confirmed` that does not match ends the link.
     pub fn confirm_link(&self, request: &mut LinkRequest, confirmed: &str) -> Result<Vec<u8>, ClientError> {
         let inner = self.lock()?;
         Ok(request.confirm(confirmed, &inner.account)?)
@@ -296,7 +296,9 @@ impl<S: Store> Client<S> {
     /// On the new device: receives the transfer (see
     /// [`LinkRequest::finish`]), and commits the user key and the user's
     /// new device list as this client's user, named `name`. If the commit
-    /// fails, the same request and transfer can be tried again.
+    /// fails, the same request and transfer can be tried again (also when
+    /// the store did write before it failed: the same user again gives the
+    /// app data again).
     /// Returns the app data the existing device sent (group memberships,
     /// contacts: the app's to apply). The other own devices appear as
     /// devices of `name`: start sessions with them
@@ -309,10 +311,15 @@ impl<S: Store> Client<S> {
     ) -> Result<Zeroizing<Vec<u8>>, ClientError> {
         check_name(name)?;
         let mut inner = self.lock()?;
-        if inner.own_user()?.is_some() {
+        let linked = request.finish(transfer)?;
+        if let Some(own) = inner.own_user()? {
+            // A retry after a commit that did happen (a store that failed
+            // after writing): the same user, the same list.
+            if own.name == name && own.key.public() == linked.user.public() && own.list == linked.devices {
+                return Ok(linked.app_data);
+            }
             return Err(ClientError::UserExists);
         }
-        let linked = request.finish(transfer)?;
         let own = OwnUser { name: name.into(), key: linked.user, list: linked.devices };
         let mut rng = sealpost::default_rng();
         inner.commit_own_user(&own, &[], &mut rng)?;
@@ -338,8 +345,9 @@ impl<S: Store> Client<S> {
     /// the short string and the new device's `confirmation` arrived (see
     /// [`Linker::complete`]), and commits the own user's new device list.
     /// Publish [`LinkCompletion::devices`] and send
-    /// [`LinkCompletion::transfer`] to the new device. If the directory
-    /// refuses the list because another own device published the same
+    /// [`LinkCompletion::transfer`] to the new device. If the commit fails,
+    /// call it again (the linker hands out the same completion). If the
+    /// directory refuses the list because another own device published the same
     /// version first, adopt the directory's
     /// ([`adopt_published_devices`](Self::adopt_published_devices)) and link
     /// again.
@@ -467,7 +475,7 @@ impl<S: Store> Client<S> {
     /// not enough, since every linked device holds the user key and could
     /// sign itself back onto a newer list; a new user key ends that. In
     /// one commit, as on removal, the sessions with the other own devices
-    /// are dropped and every group this client is in rotates.
+    /// are dropped and every group they were in rotates.
     ///
     /// Publish the returned list. The user's contacts see a new user key,
     /// a changed safety number: they accept it with
@@ -496,8 +504,11 @@ impl<S: Store> Client<S> {
     /// [`user`](DeviceList::user) with the own user key): the change is
     /// the one moment a stolen device or a lying directory would show.
     ///
-    /// `verified`: the user compared the new number just now. A user
-    /// recorded as verified is refused without it
+    /// `compared`: the user key whose safety number the user compared just
+    /// now (and found right), if they did; it must be the list's key
+    /// ([`sealpost::DeviceError::UserKeyMismatch`]: the list changed since
+    /// the number was shown), and the new key is then recorded as verified.
+    /// A user recorded as verified is refused without it
     /// ([`ClientError::Blocked`]); otherwise the new key is recorded as
     /// unverified. Devices of the old list not on the new one are dropped
     /// (sessions, and from every group, rotating it). Refused for the own
@@ -509,11 +520,15 @@ impl<S: Store> Client<S> {
         &self,
         user: &str,
         list: &[u8],
-        verified: bool,
+        compared: Option<&UserKey>,
         rng: &mut R,
     ) -> Result<(DeviceListChange, Vec<Outgoing>), ClientError> {
         check_name(user)?;
         let list = DeviceList::from_bytes(list)?;
+        if let Some(key) = compared {
+            list.check_user(key)?;
+        }
+        let verified = compared.is_some();
         let mut inner = self.lock()?;
         if inner.own_user()?.is_some_and(|own| own.name == user) {
             return Err(sealpost::Error::from(sealpost::DeviceError::UserKeyMismatch).into());

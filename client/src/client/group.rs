@@ -36,8 +36,11 @@
 //! iterations as replays (no key and nonce is reused either way: every group
 //! message has a fresh salt).
 
+use std::collections::HashMap;
+
 use rand_core::CryptoRng;
 use sealpost::burnout::Envelope;
+use sealpost::device::DeviceList;
 use sealpost::group::{Group, GroupId, GroupMessage, InstalledSenderKey};
 use sealpost::{Account, BurnoutError, GroupError, IdentityKey, Session};
 
@@ -492,7 +495,20 @@ impl<S: Store> Inner<S> {
     ) -> Result<Vec<Outgoing>, ClientError> {
         let mut sessions = Vec::with_capacity(entry.names.len());
         let mut missing = Vec::new();
+        let mut lists: HashMap<String, Option<DeviceList>> = HashMap::new();
         for (name, identity) in &entry.names {
+            // A device member off its user's current list gets nothing,
+            // whatever records say (say, some put back at rest).
+            if let Some((device, user)) = super::devices::parse_device_peer(name) {
+                if !lists.contains_key(user) {
+                    let list = self.user_devices_or_own(user)?;
+                    lists.insert(user.to_owned(), list);
+                }
+                if !lists.get(user).and_then(Option::as_ref).is_some_and(|l| l.contains(&device)) {
+                    missing.push(name.clone());
+                    continue;
+                }
+            }
             match self.usable_session(name) {
                 Ok(session) if session.peer_identity() == identity => sessions.push((name.clone(), session)),
                 Ok(_) | Err(ClientError::NoSession { .. } | ClientError::Blocked { .. }) => missing.push(name.clone()),

@@ -106,9 +106,9 @@ impl Client {
         request.with(|r| Ok(self.inner.accept_link_offer(r, &offer, now_ms)?))
     }
 
-    /// On the new device: confirms the link once the user compared the
-    /// short strings (`confirmed`: what the user typed from the other
-    /// screen); returns the confirmation to send to the existing device.
+    /// On the new device: confirms the link with what the user typed from
+    /// the existing device's screen (typed: not a "match" button); returns
+    /// the confirmation to send to the existing device.
     /// A string that does not match ends the link (`ShortStringMismatch`).
     pub fn confirm_link(&self, request: Arc<LinkRequest>, confirmed: String) -> Result<Vec<u8>> {
         request.with(|r| Ok(self.inner.confirm_link(r, &confirmed)?))
@@ -158,15 +158,18 @@ impl Client {
     }
 
     /// Accepts `user`'s list under a new user key (they started over).
-    /// `verified`: the user compared the new safety number just now (needed
-    /// for a user recorded as verified, else `Blocked`).
+    /// `compared`: the user key whose safety number the user compared just
+    /// now, if they did (needed for a user recorded as verified, else
+    /// `Blocked`; another key than the list's is `UserKeyMismatch`).
     pub fn accept_user_key_change(
         &self,
         user: String,
         list: Vec<u8>,
-        verified: bool,
+        compared: Option<Key32>,
     ) -> Result<ClientDeviceListChange> {
-        let (change, out) = self.inner.accept_user_key_change(&user, &list, verified, &mut sealpost::default_rng())?;
+        let compared = compared.map(|k| user_key(&k)).transpose()?;
+        let (change, out) =
+            self.inner.accept_user_key_change(&user, &list, compared.as_ref(), &mut sealpost::default_rng())?;
         Ok(ClientDeviceListChange::new(&change, out))
     }
 

@@ -157,8 +157,11 @@ class MultiDevice(unittest.TestCase):
             with self.assertRaises(SealpostError.UserKeyMismatch):
                 bob.accept_device_list("alice", reset.devices)
             with self.assertRaises(SealpostError.Blocked):
-                bob.accept_user_key_change("alice", reset.devices, False)
-            change = bob.accept_user_key_change("alice", reset.devices, True)
+                bob.accept_user_key_change("alice", reset.devices, None)
+            new_key = sealpost.device_list_info(reset.devices).user_key
+            with self.assertRaises(SealpostError.UserKeyMismatch):
+                bob.accept_user_key_change("alice", reset.devices, bob.user().user_key)
+            change = bob.accept_user_key_change("alice", reset.devices, new_key)
             self.assertEqual(change.removed, [])
             self.assertNotEqual(bob.user_safety_number("alice"), number)
             self.assertTrue(bob.is_user_verified("alice"))

@@ -66,7 +66,6 @@ pub fn device_list(data: &[u8]) {
         stats::record("device_list/list/verified");
         assert!(list.to_bytes() == rest, "device list did not re-encode");
         assert!(!list.devices().is_empty());
-        assert!(list.check_user(list.user()).is_ok());
         match world.list.update(&list) {
             Ok(change) => {
                 stats::record("device_list/update/accepted");
@@ -92,8 +91,13 @@ pub fn device_list(data: &[u8]) {
     let Ok(code) = LinkCode::from_bytes(rest) else { return };
     stats::record("device_list/code/parsed");
     let started = Linker::start(&code, &world.phone, world.alice.public(), &mut rng(1), NOW_MS);
-    let expected = code.expires_at_ms() >= NOW_MS && code.device() != world.phone.identity();
-    assert!(started.is_ok() == expected, "link code answered wrongly: {started:?}");
+    let answerable = code.expires_at_ms() >= NOW_MS && code.device() != world.phone.identity();
+    match started {
+        Ok(_) => assert!(answerable, "an expired code, or the phone's own, was answered"),
+        // A low-order ephemeral key parses but gives no shared secret.
+        Err(Error::WeakKey) => {}
+        Err(e) => assert!(!answerable, "a valid code was refused: {e:?}"),
+    }
 }
 
 /// Where a delivered message comes from.
@@ -191,7 +195,8 @@ fn confirmation(short: Option<ShortString>, prog: &mut Program<'_>) -> (bool, St
 /// message (and a right confirmation); a refused message changes nothing
 /// either side shows, except a wrong confirmation, which ends that side's
 /// link for good; an offer past the code's expiry is refused; the phone
-/// completes at most once and only after the laptop confirmed; and the
+/// completes once, only after the laptop confirmed (and hands out that
+/// same completion again when asked); and the
 /// laptop's every read of the transfer gives Alice's user key, a list of
 /// version 2 holding both devices, and the app data.
 pub fn device_link(data: &[u8]) {
@@ -275,24 +280,28 @@ pub fn device_link(data: &[u8]) {
                 let Some((source, message)) = sent.pick(2, &mut prog) else { continue };
                 let Some(linker) = linker.as_mut() else { continue };
                 let (right, typed) = confirmation(linker_short, &mut prog);
+                let before = format!("{linker:?}");
                 match linker.complete(&typed, &message, &world.alice, &world.list, b"groups") {
                     Ok(done) => {
-                        stats::record("device_link/confirmation/accepted");
-                        assert!(right && source == Source::Genuine && confirmed && !completed);
-                        assert!(done.devices.version() == 2 && done.devices.contains(world.laptop.identity()));
-                        completed = true;
-                        sent.messages[3] = Some(done.transfer);
+                        assert!(right && done.devices.version() == 2 && done.devices.contains(world.laptop.identity()));
+                        match &sent.messages[3] {
+                            // Completed before: the same completion again.
+                            Some(transfer) => assert!(completed && *transfer == done.transfer),
+                            None => {
+                                stats::record("device_link/confirmation/accepted");
+                                assert!(source == Source::Genuine && confirmed && !completed);
+                                completed = true;
+                                sent.messages[3] = Some(done.transfer);
+                            }
+                        }
                     }
                     Err(Error::Device(DeviceError::ShortStringMismatch)) => assert!(!right && linker_short.is_some()),
-                    Err(_) => {}
+                    Err(_) => assert!(format!("{linker:?}") == before, "a refused completion changed the linker"),
                 }
             }
             5 => {
                 let Some((source, transfer)) = sent.pick(3, &mut prog) else { continue };
-                let before = request_view(&request);
-                let result = request.finish(&transfer);
-                assert!(request_view(&request) == before, "reading a transfer changed the request");
-                if let Ok(linked) = result {
+                if let Ok(linked) = request.finish(&transfer) {
                     stats::record("device_link/transfer/accepted");
                     assert!(source == Source::Genuine && confirmed && completed && !request_ended);
                     assert!(linked.user.public() == world.alice.public());
