@@ -706,4 +706,38 @@ mod tests {
         // Bob's own path still works.
         assert_eq!(bob.create_inbound_session(&for_bob).unwrap().1, b"hi Bob");
     }
+
+    /// The policy, signed-prekey expiry and bundle accessors, checked by
+    /// the unit tests themselves (mutation testing runs `--lib`, where the
+    /// doc examples that show the same do not run).
+    #[test]
+    fn policy_expiry_and_bundles_do_what_they_say() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let alice = Account::new(&mut rng, 0);
+        let mut bob = Account::new(&mut rng, 0);
+        assert_eq!(bob.setup_policy(), SetupPolicy::RequirePostQuantum);
+        bob.set_setup_policy(SetupPolicy::AllowClassical);
+        assert_eq!(bob.setup_policy(), SetupPolicy::AllowClassical);
+        assert_eq!(Account::from_bytes(&bob.to_bytes()).unwrap().setup_policy(), SetupPolicy::AllowClassical);
+
+        // One bundle per one-time prekey, each naming its own.
+        let ids = bob.generate_one_time_prekeys(3, &mut rng).unwrap();
+        let bundles = bob.prekey_bundles().unwrap();
+        let named: Vec<Option<u32>> = bundles.iter().map(PreKeyBundle::one_time_prekey_id).collect();
+        assert_eq!(named, ids.iter().copied().map(Some).collect::<Vec<_>>());
+
+        // A rotated-out signed prekey works through its grace period, not after.
+        let old_bundle = bob.prekey_bundle_with(None).unwrap();
+        bob.rotate_signed_prekey(&mut rng, 1_000).unwrap();
+        let mut early = bob.clone();
+        early.expire_signed_prekeys(1_000 + crate::limits::SIGNED_PREKEY_GRACE_MS - 1);
+        let mut to_bob = alice.create_outbound_session(&old_bundle, &mut rng).unwrap();
+        let first = to_bob.encrypt(b"late", &mut rng).unwrap();
+        assert!(early.create_inbound_session(&first).is_ok());
+        bob.expire_signed_prekeys(1_000 + crate::limits::SIGNED_PREKEY_GRACE_MS);
+        assert!(matches!(
+            bob.create_inbound_session(&first),
+            Err(Error::Session(SessionError::UnknownSignedPreKey(_)))
+        ));
+    }
 }

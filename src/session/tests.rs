@@ -182,3 +182,96 @@ fn an_unanswered_setup_goes_stale_and_an_answered_one_does_not() {
     assert_eq!(a.setup_stale_at_ms(), None);
     assert!(a.encrypt_at(b"much later", stale + 1, &mut rng).is_ok());
 }
+
+/// What the accessors and the encrypt variants return, checked with the
+/// unit tests alone (mutation testing of this module runs `--lib`: the doc
+/// examples, which check the same, do not run there).
+#[test]
+fn accessors_and_encrypt_variants_say_what_they_do() {
+    let (mut rng, mut a, mut bob, mut b) = pair();
+    assert!(format!("{a:?}").starts_with("Session"));
+    // Both sides name the session alike, and no two sessions share an id.
+    assert_eq!(a.session_id(), b.session_id());
+    let other = {
+        let mut rng = StdRng::seed_from_u64(8);
+        let (alice, bob) = (Account::new(&mut rng, NOW), Account::new(&mut rng, NOW));
+        alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap()
+    };
+    assert_ne!(a.session_id(), other.session_id());
+    // Post-quantum by default (the default policy refuses anything else).
+    assert!(a.is_post_quantum() && b.is_post_quantum());
+    // Alice's session carries setup data until Bob answers; Bob's is
+    // confirmed by the setup message itself.
+    assert!(!a.is_confirmed() && b.is_confirmed());
+    let m = b.encrypt(b"answer", &mut rng).unwrap();
+    assert_eq!(a.decrypt(&m).unwrap(), b"answer");
+    assert!(a.is_confirmed());
+    assert_eq!((a.previous_state_count(), b.previous_state_count()), (0, 0));
+
+    // Two of three lost: two skipped keys kept, then forgotten.
+    let lost: Vec<Vec<u8>> = (0..2).map(|i| a.encrypt(&[i], &mut rng).unwrap()).collect();
+    let third = a.encrypt(b"third", &mut rng).unwrap();
+    assert_eq!(bob.decrypt(&mut b, &third).unwrap(), b"third");
+    assert_eq!(b.skipped_key_count(), 2);
+    let mut forgetful = b.clone();
+    assert_eq!(forgetful.forget_skipped_keys(), 2);
+    assert_eq!(forgetful.skipped_key_count(), 0);
+    assert_eq!(b.decrypt(&lost[1]).unwrap(), [1]);
+    assert_eq!(b.skipped_key_count(), 1);
+
+    // encrypt_into appends a message the peer reads.
+    let mut wire = b"kept".to_vec();
+    a.encrypt_into(b"into", &mut wire, &mut rng).unwrap();
+    assert_eq!(&wire[..4], b"kept");
+    let mut plain = b"old".to_vec();
+    b.decrypt_into(&wire[4..], &mut plain).unwrap();
+    assert_eq!(plain, b"into");
+    // encrypt_burnout seals an envelope the peer opens, with its content.
+    let envelope = Envelope::with_ttl(NOW, 60_000);
+    let m = a.encrypt_burnout(b"for a minute", &envelope, &mut rng).unwrap();
+    let opened = b.open_burnout(&m, NOW).unwrap();
+    assert_eq!(opened.envelope(), &envelope);
+    assert_eq!(&opened.into_plaintext(NOW).unwrap()[..], b"for a minute");
+}
+
+/// Both start at once: each side's setup reaches the other, and both end
+/// on the same state (the lower identity's initiation), whichever side
+/// that is.
+#[test]
+fn a_simultaneous_start_converges_on_one_state() {
+    for seed in 0..4 {
+        let mut rng = StdRng::seed_from_u64(100 + seed);
+        let mut alice = Account::new(&mut rng, NOW);
+        let mut bob = Account::new(&mut rng, NOW);
+        let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let mut b = bob.create_outbound_session(&alice.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let (from_a, from_b) = (a.encrypt(b"from a", &mut rng).unwrap(), b.encrypt(b"from b", &mut rng).unwrap());
+        assert_eq!(alice.decrypt(&mut a, &from_b).unwrap(), b"from b");
+        assert_eq!(bob.decrypt(&mut b, &from_a).unwrap(), b"from a");
+        assert_eq!(a.session_id(), b.session_id(), "seed {seed}");
+        let m = a.encrypt(b"after", &mut rng).unwrap();
+        assert_eq!(b.decrypt(&m).unwrap(), b"after");
+    }
+}
+
+/// A confirmed conversation, then the peer starts over (a new device
+/// state, a restored backup): its new state becomes current on our side,
+/// whichever identity is lower (the tie-break is for simultaneous starts
+/// only).
+#[test]
+fn a_peer_that_starts_over_is_followed() {
+    for seed in 0..4 {
+        let mut rng = StdRng::seed_from_u64(200 + seed);
+        let mut alice = Account::new(&mut rng, NOW);
+        let mut bob = Account::new(&mut rng, NOW);
+        let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"hi", &mut rng).unwrap()).unwrap();
+        assert_eq!(a.decrypt(&b.encrypt(b"hello", &mut rng).unwrap()).unwrap(), b"hello");
+        assert!(a.is_confirmed());
+        let mut again = bob.create_outbound_session(&alice.prekey_bundle().unwrap(), &mut rng).unwrap();
+        assert_eq!(alice.decrypt(&mut a, &again.encrypt(b"new start", &mut rng).unwrap()).unwrap(), b"new start");
+        assert_eq!(a.session_id(), again.session_id(), "seed {seed}");
+        assert_eq!(a.previous_state_count(), 1);
+        assert_eq!(again.decrypt(&a.encrypt(b"followed", &mut rng).unwrap()).unwrap(), b"followed");
+    }
+}
