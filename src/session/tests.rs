@@ -275,3 +275,35 @@ fn a_peer_that_starts_over_is_followed() {
         assert_eq!(again.decrypt(&a.encrypt(b"followed", &mut rng).unwrap()).unwrap(), b"followed");
     }
 }
+
+/// The state count of a saved session: 1 (no previous state) up to
+/// `MAX_PREVIOUS_STATES + 1`; anything else is refused before decoding.
+#[test]
+fn a_saved_session_holds_one_to_max_plus_one_states() {
+    use crate::limits::MAX_PREVIOUS_STATES;
+    // The count byte: after version, type, both identities and the export
+    // generation.
+    const COUNT_AT: usize = 2 + 32 + 32 + 8;
+    let mut rng = StdRng::seed_from_u64(300);
+    let alice = Account::new(&mut rng, NOW);
+    let mut bob = Account::new(&mut rng, NOW);
+    let mut first = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&first.encrypt(b"0", &mut rng).unwrap()).unwrap();
+    let one = b.to_bytes();
+    assert_eq!(one[COUNT_AT], 1);
+    for count in [0u8, (MAX_PREVIOUS_STATES + 2) as u8] {
+        let mut bad = one.to_vec();
+        bad[COUNT_AT] = count;
+        assert_eq!(Session::from_bytes(&bad).err(), Some(WireError::InvalidField("session state count").into()));
+    }
+    // Alice starts over until Bob keeps the most previous states: saved
+    // with MAX + 1 states, it restores to the same bytes.
+    for i in 0..=MAX_PREVIOUS_STATES {
+        let mut again = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+        bob.decrypt(&mut b, &again.encrypt(&[i as u8], &mut rng).unwrap()).unwrap();
+    }
+    assert_eq!(b.previous_state_count(), MAX_PREVIOUS_STATES);
+    let full = b.to_bytes();
+    assert_eq!(usize::from(full[COUNT_AT]), MAX_PREVIOUS_STATES + 1);
+    assert_eq!(Session::from_bytes(&full).unwrap().to_bytes(), full);
+}
