@@ -198,8 +198,19 @@ fn accessors_and_encrypt_variants_say_what_they_do() {
         alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap()
     };
     assert_ne!(a.session_id(), other.session_id());
-    // Post-quantum by default (the default policy refuses anything else).
+    // Post-quantum by default (the default policy refuses anything else);
+    // classical only where both allow it.
     assert!(a.is_post_quantum() && b.is_post_quantum());
+    {
+        let mut rng = StdRng::seed_from_u64(9);
+        let (mut carol, mut dave) = (Account::new(&mut rng, NOW), Account::new(&mut rng, NOW));
+        carol.set_setup_policy(crate::SetupPolicy::AllowClassical);
+        dave.set_setup_policy(crate::SetupPolicy::AllowClassical);
+        let bundle = dave.prekey_store().classical_bundle(dave.identity_keypair(), None).unwrap();
+        let mut c = carol.create_outbound_session(&bundle, &mut rng).unwrap();
+        let (d, _) = dave.create_inbound_session(&c.encrypt(b"classical", &mut rng).unwrap()).unwrap();
+        assert!(!c.is_post_quantum() && !d.is_post_quantum());
+    }
     // Alice's session carries setup data until Bob answers; Bob's is
     // confirmed by the setup message itself.
     assert!(!a.is_confirmed() && b.is_confirmed());
