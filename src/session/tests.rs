@@ -257,9 +257,11 @@ fn a_simultaneous_start_converges_on_one_state() {
         let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
         let mut b = bob.create_outbound_session(&alice.prekey_bundle().unwrap(), &mut rng).unwrap();
         let (from_a, from_b) = (a.encrypt(b"from a", &mut rng).unwrap(), b.encrypt(b"from b", &mut rng).unwrap());
+        let lower_started = if alice.identity() < bob.identity() { a.session_id() } else { b.session_id() };
         assert_eq!(alice.decrypt(&mut a, &from_b).unwrap(), b"from b");
         assert_eq!(bob.decrypt(&mut b, &from_a).unwrap(), b"from a");
         assert_eq!(a.session_id(), b.session_id(), "seed {seed}");
+        assert_eq!(a.session_id(), lower_started, "the lower identity's initiation wins (seed {seed})");
         let m = a.encrypt(b"after", &mut rng).unwrap();
         assert_eq!(b.decrypt(&m).unwrap(), b"after");
     }
