@@ -109,10 +109,14 @@
 //! back) is detected when the app keeps the generation where a restore
 //! cannot reach and opens with [`Client::open_at_least`].
 //!
-//! The account and the vault are held to the generation record exactly: it
-//! names the generation that last wrote each, so an old copy of either put
-//! back on its own (consumed one-time prekeys, or a burned message, coming
-//! back) is refused ([`ClientError::RolledBack`]).
+//! The account, the vault, the own user (user key and own device list), the
+//! burn origins and the index of other users' records (the SHA-256 of
+//! each) are held to the generation record exactly: it names the
+//! generation that last wrote each, so an old copy of one put back on its
+//! own (consumed one-time prekeys, a burned message, an older device list
+//! naming a removed device, coming back) is refused
+//! ([`ClientError::RolledBack`]); so is a user record the index does not
+//! name.
 //!
 //! Not detected: an older copy of one session, group or trust record put
 //! back on its own (someone with write access to the file, without the

@@ -27,11 +27,13 @@
 //! record newer than the generation it is read under means the file was
 //! pieced together from different times (the generation and account
 //! records put back from an old copy while newer records stayed), and
-//! reading it fails with [`ClientError::RolledBack`]. The account and the
-//! vault are checked more tightly: the generation record also names the
-//! generation that last wrote each, and anything else is refused, so an
-//! old copy of either put back alone (consumed one-time prekeys coming
-//! back, a burned message coming back) is detected too. A whole file put
+//! reading it fails with [`ClientError::RolledBack`]. The account, the
+//! vault, the own user, the burn origins and the user index are checked
+//! more tightly: the generation record also names the generation that
+//! last wrote each, and anything else is refused, so an old copy of one
+//! put back alone (consumed one-time prekeys, a burned message, an older
+//! device list coming back) is detected too; user records must match the
+//! index's digest. A whole file put
 //! back from an old copy is consistent in itself; the app detects it by
 //! keeping the generation
 //! ([`Client::open_at_least`](crate::Client::open_at_least)). An older
