@@ -71,10 +71,15 @@ pub(crate) mod label {
     /// `HMAC(level-1 node, label || iteration (u32 BE))`.
     pub(crate) const GROUP_MESSAGE_KEY: &[u8] = b"sealpost v1 group message key";
     /// HKDF info expanding a group message key, with the message's salt,
-    /// into its AEAD key, nonce and key commitment.
-    pub(crate) const GROUP_MESSAGE_EXPAND: &[u8] = b"sealpost v1 group message expand";
-    /// Prefix of what a group sender signs: the header and the SHA-256 of
-    /// the sealed payload.
+    /// into its ChaCha20 key, nonce and key commitment (format version 3:
+    /// the payload is ChaCha20 under the signature, no Poly1305; version 2
+    /// used "sealpost v1 group message expand" for a ChaCha20-Poly1305 key).
+    pub(crate) const GROUP_MESSAGE_EXPAND: &[u8] = b"sealpost v3 group message expand";
+    /// BLAKE3 key-derivation context hashing a group message's ciphertext
+    /// into the digest its signature covers (format version 3).
+    pub(crate) const GROUP_CIPHERTEXT_DIGEST: &str = "sealpost v3 group message ciphertext digest";
+    /// Prefix of what a group sender signs: the header and the digest of
+    /// the encrypted payload.
     pub(crate) const GROUP_SIGNATURE: &[u8] = b"sealpost v1 group message signature";
     /// Forkout body keys: `HKDF(salt = forkout id, ikm = body key, info)` ->
     /// 32-byte AEAD key || 32-byte public key check.
@@ -160,6 +165,23 @@ pub(crate) fn open_in_place(
     open_with::<ChaCha20Poly1305>(key, nonce.into(), ad, buf, tag)
 }
 
+/// ChaCha20-Poly1305 open from `sealed` into `out` (of the same length):
+/// one pass, no copy of the ciphertext first. The tag is checked before
+/// anything is written, so on failure `out` is untouched.
+pub(crate) fn open_to(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    ad: &[u8],
+    sealed: &[u8],
+    out: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<()> {
+    let buffer = aead::inout::InOutBuf::new(sealed, out).map_err(|_| Error::InvalidState("output length"))?;
+    ChaCha20Poly1305::new(key.into())
+        .decrypt_inout_detached(nonce.into(), ad, buffer, tag.into())
+        .map_err(|_| Error::AuthenticationFailed)
+}
+
 /// XChaCha20-Poly1305 seal in place (random 24-byte nonces: state exports).
 pub(crate) fn xseal_in_place(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
     seal_with::<XChaCha20Poly1305>(key, nonce.into(), ad, buf)
@@ -191,11 +213,37 @@ pub(crate) fn split_tag(bytes: &[u8]) -> Result<(&[u8], [u8; TAG_LEN])> {
 /// ChaCha20 (RFC 8439, 96-bit nonce, block counter from 0) applied in
 /// place: encrypts or decrypts. No authentication: only for data whose
 /// integrity is checked otherwise (the Forkout body, against the
-/// authenticated commitment in its key slot). Bodies are far below the
-/// 256 GiB keystream limit.
+/// authenticated commitment in its key slot; a group message, under its
+/// signature). Inputs are far below the 256 GiB keystream limit.
 pub(crate) fn chacha20_in_place(key: &[u8; 32], nonce: &[u8; 12], buf: &mut [u8]) {
     use chacha20::cipher::{KeyIvInit, StreamCipher};
     chacha20::ChaCha20::new(key.into(), nonce.into()).apply_keystream(buf);
+}
+
+/// [`chacha20_in_place`] of the concatenation `input || tail`, written to
+/// `out` (as long as both) in one pass: `input` is read where it is, not
+/// copied first; `tail` (a few trailing bytes) is copied and encrypted
+/// in place after it. `out` longer than `input || tail` is refused.
+pub(crate) fn chacha20_to(key: &[u8; 32], nonce: &[u8; 12], input: &[u8], tail: &[u8], out: &mut [u8]) -> Result<()> {
+    use chacha20::cipher::{KeyIvInit, StreamCipher};
+    let length = Error::InvalidState("keystream output length");
+    if out.len() != input.len() + tail.len() {
+        return Err(length);
+    }
+    let (head, rest) = out.split_at_mut(input.len());
+    let mut cipher = chacha20::ChaCha20::new(key.into(), nonce.into());
+    cipher.try_apply_keystream_b2b(input, head).map_err(|_| length.clone())?;
+    rest.copy_from_slice(tail);
+    cipher.try_apply_keystream(rest).map_err(|_| length)
+}
+
+/// The 32-byte BLAKE3 digest of `data` in its key-derivation mode under
+/// `context` (a label of its own per use): the collision-resistant
+/// digest a signature covers instead of the data itself.
+pub(crate) fn ciphertext_digest(context: &str, data: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_derive_key(context);
+    hasher.update(data);
+    *hasher.finalize().as_bytes()
 }
 
 /// `SHA-256(parts[0] || parts[1] || ...)`.

@@ -69,7 +69,7 @@ fn iteration_limit() -> Error {
     Error::LimitReached { what: "iterations per group sender key (rotate it)", max: u32::MAX as usize }
 }
 
-/// A single-use message key (the ChaCha20-Poly1305 key of one iteration).
+/// A single-use message key (expanded into the ChaCha20 key of one iteration).
 #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
 pub(crate) struct MessageKey(pub(crate) [u8; 32]);
 
@@ -84,7 +84,7 @@ pub(crate) struct MessageKeys {
 
 impl MessageKey {
     /// `HKDF-SHA256(salt = message salt, ikm = mk, info = label, L = 76)`
-    /// -> AEAD key (32) || nonce (12) || key commitment (32).
+    /// -> ChaCha20 key (32) || nonce (12) || key commitment (32).
     ///
     /// The salt is fresh per message, so a sender key restored from an old
     /// export never encrypts twice under one key and nonce. The commitment,

@@ -684,7 +684,7 @@ impl Group {
     /// ([`GroupError::UnknownSenderKey`]), **signature**
     /// ([`Error::InvalidSignature`]), then iteration (replays and messages
     /// older than the window are [`Error::DuplicateMessage`]), key
-    /// commitment and AEAD, then the payload flags and the Burnout envelope
+    /// commitment ([`GroupError::KeyCommitmentMismatch`]), decryption, then the payload flags and the Burnout envelope
     /// under the rule shared by every message kind
     /// ([BURNOUT](crate::docs::burnout)).
     ///
@@ -791,9 +791,10 @@ fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8
         // handed out different chains under one key id.
         return Err(GroupError::KeyCommitmentMismatch.into());
     }
-    let (body, tag) = crypto::split_tag(message.sealed)?;
-    let mut buf = Zeroizing::new(body.to_vec());
-    crypto::open_in_place(&keys.key, &keys.nonce, message.header, &mut buf, &tag)?;
+    // The signature, already checked, covers the ciphertext: ChaCha20
+    // alone decrypts it (format version 3, GROUP.md).
+    let mut buf = Zeroizing::new(vec![0u8; message.sealed.len()]);
+    crypto::chacha20_to(&keys.key, &keys.nonce, message.sealed, &[], &mut buf)?;
     Ok(buf)
 }
 
@@ -803,7 +804,7 @@ fn open(key: &MessageKey, message: &GroupMessage<'_>) -> Result<Zeroizing<Vec<u8
 /// changes); the envelope goes through the Burnout rule shared with 1:1 and
 /// Forkout ([`payload::open_owned`]).
 fn accept_payload(mut payload: Zeroizing<Vec<u8>>, now_ms: u64, sender: IdentityKey) -> Verdict<Opened> {
-    // The parser guarantees at least one byte of AEAD plaintext.
+    // The parser guarantees at least one byte of ciphertext.
     let Some(flags) = payload.pop() else {
         return Verdict::Reject(WireError::Truncated { needed: 1 }.into());
     };

@@ -1,22 +1,23 @@
 //! The group message wire format.
 //!
 //! A header (group id, sender identity, sender key id, iteration, salt, key
-//! commitment), the ChaCha20-Poly1305 ciphertext with the header as
-//! associated data, and an Ed25519 signature over the header and the
-//! SHA-256 of the ciphertext; the layout is specified in
-//! [GROUP](crate::docs::group).
+//! commitment), the ChaCha20 ciphertext of the payload, and an Ed25519
+//! signature over the header and the BLAKE3 digest of the ciphertext; the layout
+//! is specified in [GROUP](crate::docs::group).
 //!
 //! The signature covers the whole message (the ciphertext through its
-//! digest), so the group id, the sender's identity, the key id, the
-//! iteration and the key commitment are bound twice: as AEAD associated
-//! data and under the signature. A receiver checks the signature (with the
-//! signing key from the sender's distribution) before it derives any key.
+//! digest), and a receiver checks it (with the signing key from the
+//! sender's distribution) before it derives any key or decrypts a byte.
+//! That check is what authenticates the message: a Poly1305 tag keyed by
+//! the chain, which every member holds, would add nothing a member could
+//! not forge, so format version 3 has none (GROUP.md, "Group message").
 //! Signing a 32-byte digest rather than the whole message keeps Ed25519's
-//! two SHA-512 passes off large messages. Iteration `0xffff_ffff` is reserved and refused by the parser.
+//! two SHA-512 passes off large messages. Iteration `0xffff_ffff` is
+//! reserved and refused by the parser.
 //! The parser does not decompress the sender's identity key (members are
 //! looked up by its bytes), so parsing costs no curve arithmetic.
 
-use crate::crypto::{self, TAG_LEN, label};
+use crate::crypto::{self, label};
 use crate::error::WireError;
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
 use crate::limits::MAX_GROUP_MESSAGE;
@@ -65,9 +66,9 @@ pub struct GroupMessage<'a> {
     pub(crate) iteration: u32,
     pub(crate) salt: [u8; SALT_LEN],
     pub(crate) commitment: [u8; COMMITMENT_LEN],
-    /// Everything before the ciphertext (the AEAD associated data).
+    /// Everything before the ciphertext (signed with its digest).
     pub(crate) header: &'a [u8],
-    /// Ciphertext and tag.
+    /// The ChaCha20 ciphertext of the payload.
     pub(crate) sealed: &'a [u8],
     pub(crate) signature: [u8; SIGNATURE_LEN],
 }
@@ -101,7 +102,7 @@ impl<'a> GroupMessage<'a> {
         }
         let salt = r.array()?;
         let commitment = r.array()?;
-        let minimum = 1 + TAG_LEN + SIGNATURE_LEN;
+        let minimum = 1 + SIGNATURE_LEN;
         let rest = r.remaining();
         if rest < minimum {
             return Err(WireError::Truncated { needed: minimum - rest });
@@ -215,17 +216,17 @@ pub(crate) struct HeaderFields<'h> {
 /// Starts a group message: version, type and header; `capacity` is the
 /// payload length to reserve.
 pub(crate) fn encode_header(h: &HeaderFields<'_>, capacity: usize) -> Writer {
-    let mut w = writer_for(MessageType::Group, HEADER_LEN + capacity + TAG_LEN + SIGNATURE_LEN);
+    let mut w = writer_for(MessageType::Group, HEADER_LEN + capacity + SIGNATURE_LEN);
     w.bytes(&h.group_id.0).bytes(h.sender.as_bytes()).u32(h.key_id).u32(h.iteration);
     w.bytes(h.salt).bytes(h.commitment);
     w
 }
 
-/// `label | header | SHA-256(ciphertext | tag)`: what a group message's
-/// signature covers.
+/// `label | header | BLAKE3(ciphertext)`: what a group message's signature
+/// covers.
 pub(crate) fn signed_bytes(header: &[u8], sealed: &[u8]) -> [u8; SIGNED_LEN] {
     let mut out = [0u8; SIGNED_LEN];
-    let digest = crypto::sha256(&[sealed]);
+    let digest = crypto::ciphertext_digest(label::GROUP_CIPHERTEXT_DIGEST, sealed);
     let (l, rest) = out.split_at_mut(label::GROUP_SIGNATURE.len());
     l.copy_from_slice(label::GROUP_SIGNATURE);
     let (h, d) = rest.split_at_mut(HEADER_LEN);

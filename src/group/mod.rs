@@ -33,7 +33,7 @@
 //! binary tree of depth 8 under the root; the sender holds the subtrees
 //! covering the rest of its block (at most 8), so every state derives
 //! nothing before its iteration. Each key is used once as the
-//! ChaCha20-Poly1305 key (expanded with the message's salt), then deleted.
+//! ChaCha20 key (expanded with the message's salt), then deleted.
 //!
 //! # Receiving: window, replays, forward secrecy
 //!
@@ -70,8 +70,9 @@
 //! # Binding
 //!
 //! A group message carries the group id, the sender's identity key, the
-//! sender key id and the iteration, authenticated as AEAD associated data
-//! and under the signature (which covers every byte before it). A member
+//! sender key id and the iteration, authenticated under the signature
+//! (which covers every byte before it, the ciphertext through its BLAKE3
+//! digest, and is checked before anything is decrypted). A member
 //! cannot forge another member's message (it lacks the signing key), and a
 //! message cannot be replayed into another group or under another key id. A
 //! distribution is accepted only from the 1:1 session peer it names, and

@@ -117,12 +117,18 @@ impl SenderKey {
         let mut out = encode_header(&header, content.len() + env_len + 1).into_vec();
         let header_len = out.len();
         debug_assert_eq!(header_len, HEADER_LEN);
-        out.extend_from_slice(content);
-        out.extend_from_slice(env);
-        out.push(if trailer.is_present() { FLAG_ENVELOPE } else { FLAG_PLAIN });
-        let (header, body) = out.split_at_mut(header_len);
-        let tag = crypto::seal_in_place(&keys.key, &keys.nonce, header, body);
-        out.extend_from_slice(&tag);
+        let mut tail = [0u8; crate::burnout::ENVELOPE_LEN + 1];
+        let tail = tail.get_mut(..env_len + 1).ok_or(Error::InvalidState("group payload trailer"))?;
+        let (env_part, flag) = tail.split_at_mut(env_len);
+        env_part.copy_from_slice(env);
+        flag.fill(if trailer.is_present() { FLAG_ENVELOPE } else { FLAG_PLAIN });
+        // ChaCha20 only: the signature below, checked before any key is
+        // derived, authenticates the ciphertext (GROUP.md). The content is
+        // encrypted from where it is into the message, not copied first.
+        out.resize(header_len + content.len() + tail.len(), 0);
+        if let Some(body) = out.get_mut(header_len..) {
+            crypto::chacha20_to(&keys.key, &keys.nonce, content, tail, body)?;
+        }
         let (header, sealed) = out.split_at(header_len);
         let signature = self.signing.sign(&signed_bytes(header, sealed)).to_bytes();
         out.extend_from_slice(&signature);

@@ -32,7 +32,7 @@ use std::collections::VecDeque;
 
 use rand_core::CryptoRng;
 use x25519_dalek::{PublicKey as X25519Public, StaticSecret};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto;
 use crate::error::SessionError;
@@ -51,8 +51,13 @@ use skipped::{SkippedKey, SkippedKeys};
 /// identity.
 pub(crate) const AD_LEN: usize = 64;
 
+/// Largest authenticated prefix of a 1:1 message without setup data: the
+/// associated data of every message but the first few of a session fits a
+/// small stack buffer (a setup message's, 1.6 KB longer, goes to the heap).
+const MAX_PLAIN_PREFIX: usize = 2 + HEADER_LEN + CHUNK_ENCODED_LEN;
+
 /// Largest authenticated prefix of a 1:1 message (a setup message).
-const MAX_PREFIX: usize = 2 + SETUP_LEN + HEADER_LEN + CHUNK_ENCODED_LEN;
+const MAX_PREFIX: usize = MAX_PLAIN_PREFIX + SETUP_LEN;
 
 /// An X25519 ratchet key pair.
 #[derive(Clone)]
@@ -244,8 +249,8 @@ impl RatchetState {
         write_prefix(&mut w, setup, &header);
         *out = w.into_vec();
         let body_start = out.len();
-        let mut ad = [0u8; AD_LEN + MAX_PREFIX];
-        let ad = match out.get(start..).map(|prefix| fill_ad(&mut ad, &self.ad, prefix)) {
+        let (mut inline, mut heap) = ([0u8; AD_LEN + MAX_PLAIN_PREFIX], Vec::new());
+        let ad = match out.get(start..).map(|prefix| fill_ad(&mut inline, &mut heap, &self.ad, prefix)) {
             Some(Ok(ad)) => ad,
             Some(Err(e)) => {
                 out.truncate(start);
@@ -276,8 +281,8 @@ impl RatchetState {
     /// whose capacity is reused, or an empty one).
     pub(crate) fn decrypt(&self, message: &SessionMessage<'_>, max_jump: u32, buf: Vec<u8>) -> Result<Decrypted> {
         let header = &message.header;
-        let mut ad_buf = [0u8; AD_LEN + MAX_PREFIX];
-        let ad = fill_ad(&mut ad_buf, &self.ad, message.authenticated)?;
+        let (mut inline, mut heap) = ([0u8; AD_LEN + MAX_PLAIN_PREFIX], Vec::new());
+        let ad = fill_ad(&mut inline, &mut heap, &self.ad, message.authenticated)?;
 
         if let Peer::Receiving { key, chain } = &self.peer
             && key == &header.ratchet_key
@@ -526,10 +531,24 @@ fn skip_to(
     Ok((skipped, mk, ReceivingChain { key: next, index }))
 }
 
-/// Concatenates the session AD and the message prefix into `buf`.
-fn fill_ad<'b>(buf: &'b mut [u8; AD_LEN + MAX_PREFIX], session_ad: &[u8; AD_LEN], prefix: &[u8]) -> Result<&'b [u8]> {
-    let total = AD_LEN + prefix.len();
-    let slot = buf.get_mut(..total).ok_or(WireError::InvalidField("message prefix too long"))?;
+/// Concatenates the session AD and the message prefix (everything before
+/// the ciphertext), once per message: into `inline` (a small stack buffer)
+/// for a message without setup data, into `heap` for a setup message.
+fn fill_ad<'b>(
+    inline: &'b mut [u8; AD_LEN + MAX_PLAIN_PREFIX],
+    heap: &'b mut Vec<u8>,
+    session_ad: &[u8; AD_LEN],
+    prefix: &[u8],
+) -> Result<&'b [u8]> {
+    if prefix.len() > MAX_PREFIX {
+        return Err(WireError::InvalidField("message prefix too long").into());
+    }
+    let Some(slot) = inline.get_mut(..AD_LEN + prefix.len()) else {
+        heap.clear();
+        heap.extend_from_slice(session_ad);
+        heap.extend_from_slice(prefix);
+        return Ok(heap);
+    };
     let (a, p) = slot.split_at_mut(AD_LEN);
     a.copy_from_slice(session_ad);
     p.copy_from_slice(prefix);
@@ -541,13 +560,17 @@ fn open(key: &MessageKey, salt: &[u8; SALT_LEN], ad: &[u8], sealed: &[u8], buf: 
     let (body, tag) = crypto::split_tag(sealed)?;
     let aead = key.expand(salt);
     let mut buf = Zeroizing::new(buf);
-    buf.clear();
     if buf.capacity() < body.len() {
-        // Exactly once, before any byte is written: nothing secret is left
-        // in a freed smaller block.
-        buf.reserve_exact(body.len());
+        // Replaced exactly once, before any byte is written; the old block
+        // (the caller's previous plaintext, perhaps) is wiped, not freed
+        // as it is.
+        buf.zeroize();
+        *buf = Vec::with_capacity(body.len());
     }
-    buf.extend_from_slice(body);
-    crypto::open_in_place(&aead.key, &aead.nonce, ad, &mut buf, &tag)?;
+    // Only the bytes past the buffer's current length are initialized (a
+    // buffer reused for messages of one size writes nothing here); then
+    // one pass decrypts from the message into it, after the tag checks.
+    buf.resize(body.len(), 0);
+    crypto::open_to(&aead.key, &aead.nonce, ad, body, &mut buf, &tag)?;
     Ok(buf)
 }

@@ -67,7 +67,7 @@ message_types! {
     /// A Double Ratchet message that also carries PQXDH setup data.
     Setup = 0x03, version 3;
     /// A group (sender-key) message.
-    Group = 0x10, version 2;
+    Group = 0x10, version 3;
     /// A group sender-key distribution (sent inside a 1:1 session).
     GroupDistribution = 0x11, version 2;
     /// A Forkout bundle as produced by the sender.
