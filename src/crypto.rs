@@ -84,9 +84,11 @@ pub(crate) mod label {
     /// Forkout body keys: `HKDF(salt = forkout id, ikm = body key, info)` ->
     /// 32-byte AEAD key || 32-byte public key check.
     pub(crate) const FORKOUT_BODY_KEY: &[u8] = b"sealpost v1 forkout body key";
-    /// Forkout body commitment:
-    /// `SHA-256(label || version || forkout id || key check || ciphertext)`.
-    pub(crate) const FORKOUT_COMMITMENT: &[u8] = b"sealpost v1 forkout commitment";
+    /// BLAKE3 key-derivation context of the Forkout body commitment
+    /// (format version 2): over `version || forkout id || key check ||
+    /// ciphertext`. Version 1 was SHA-256 with the prefix
+    /// "sealpost v1 forkout commitment".
+    pub(crate) const FORKOUT_COMMITMENT: &str = "sealpost v2 forkout commitment";
 }
 
 /// Length of a Poly1305 tag.
@@ -237,12 +239,15 @@ pub(crate) fn chacha20_to(key: &[u8; 32], nonce: &[u8; 12], input: &[u8], tail: 
     cipher.try_apply_keystream(rest).map_err(|_| length)
 }
 
-/// The 32-byte BLAKE3 digest of `data` in its key-derivation mode under
-/// `context` (a label of its own per use): the collision-resistant
-/// digest a signature covers instead of the data itself.
-pub(crate) fn ciphertext_digest(context: &str, data: &[u8]) -> [u8; 32] {
+/// The 32-byte BLAKE3 digest of `parts[0] || parts[1] || ...` in its
+/// key-derivation mode under `context` (a label of its own per use): the
+/// collision-resistant digest that a signature (group messages) or an
+/// authenticated commitment (Forkout bodies) covers instead of bulk data.
+pub(crate) fn bulk_digest(context: &str, parts: &[&[u8]]) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new_derive_key(context);
-    hasher.update(data);
+    for part in parts {
+        hasher.update(part);
+    }
     *hasher.finalize().as_bytes()
 }
 

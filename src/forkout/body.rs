@@ -54,8 +54,10 @@ impl BodyKeys {
     /// Decrypts a ciphertext (whose commitment was checked) into a new,
     /// zeroizing buffer.
     pub(crate) fn decrypt(&self, ciphertext: &[u8]) -> Zeroizing<Vec<u8>> {
-        let mut buf = Zeroizing::new(ciphertext.to_vec());
-        crypto::chacha20_in_place(&self.enc, &[0u8; 12], &mut buf);
+        let mut buf = Zeroizing::new(vec![0u8; ciphertext.len()]);
+        // One pass from the ciphertext into the buffer; the lengths are
+        // equal, so this cannot fail (and would leave zeros if it did).
+        let _ = crypto::chacha20_to(&self.enc, &[0u8; 12], ciphertext, &[], &mut buf);
         buf
     }
 }
@@ -67,12 +69,12 @@ impl core::fmt::Debug for BodyKeys {
 }
 
 /// The version byte inside the commitment hash (the body construction of
-/// format version 1).
-const COMMITMENT_VERSION: u8 = 1;
+/// format version 2).
+const COMMITMENT_VERSION: u8 = 2;
 
-/// `SHA-256(label || version || id || key check || ciphertext)`.
+/// `BLAKE3-derive-key(label, version || id || key check || ciphertext)`.
 pub(crate) fn commitment(id: &ForkoutId, check: &[u8; KEY_CHECK_LEN], ciphertext: &[u8]) -> [u8; 32] {
-    crypto::sha256(&[label::FORKOUT_COMMITMENT, &[COMMITMENT_VERSION], id.as_bytes(), check, ciphertext])
+    crypto::bulk_digest(label::FORKOUT_COMMITMENT, &[&[COMMITMENT_VERSION], id.as_bytes(), check, ciphertext])
 }
 
 /// The fixed fields of a decoded key-slot payload (the optional envelope
@@ -178,5 +180,17 @@ mod tests {
         flipped[3] ^= 1;
         assert_ne!(commitment(&id, &keys.check, &flipped), c);
         assert_ne!(commitment(&id, &keys.check, &body[..body.len() - 1]), c);
+    }
+
+    #[test]
+    fn the_commitment_is_the_documented_blake3_digest() {
+        // FORKOUT.md, "Keys and commitment" (format version 2), rebuilt from
+        // the blake3 crate: key-derivation mode, its own context, over
+        // version | id | key check | ciphertext.
+        let id = ForkoutId::from_bytes([3; 32]);
+        let (check, ciphertext) = ([4u8; KEY_CHECK_LEN], [5u8; 100]);
+        let mut h = blake3::Hasher::new_derive_key("sealpost v2 forkout commitment");
+        h.update(&[2]).update(&[3; 32]).update(&check).update(&ciphertext);
+        assert_eq!(commitment(&id, &check, &ciphertext), *h.finalize().as_bytes());
     }
 }

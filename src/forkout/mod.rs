@@ -9,7 +9,7 @@
 //!
 //! 1. **Seal once.** The body is encrypted once (ChaCha20) under a fresh
 //!    random 32-byte *body key*, in place in the caller's buffer, and
-//!    committed to with SHA-256.
+//!    committed to with BLAKE3.
 //! 2. **Wrap per recipient.** Each recipient gets a *key slot*: a ~120-byte
 //!    payload (Forkout id, body key, commitment to the encrypted body, body
 //!    length, optional Burnout [`Envelope`]) sent as one ordinary 1:1
@@ -70,18 +70,20 @@
 //!
 //! HKDF-SHA256 turns a fresh random body key `K` and the random Forkout id
 //! into a ChaCha20 key and a public *key check*; the body is encrypted once
-//! under that key and committed to with SHA-256 over the id, the key check
+//! under that key and committed to with BLAKE3 over the id, the key check
 //! and the ciphertext. The exact derivations and labels are specified in
 //! [FORKOUT](crate::docs::forkout).
 //!
 //! * **Integrity comes from the commitment**, which every recipient receives
 //!   authenticated inside its 1:1 slot and checks (constant time) before
 //!   decrypting anything: changing one ciphertext byte means finding a
-//!   SHA-256 second preimage. The body therefore needs no MAC of its own,
-//!   and has none: a Poly1305 tag over the body would cost as much as the
-//!   SHA-256 pass and add nothing (the first design used
-//!   ChaCha20-Poly1305 plus the commitment; dropping the tag took sealing
-//!   1 MiB to 1000 people from 1.22x to 1.09x of the raw floor).
+//!   BLAKE3 second preimage. The body therefore needs no MAC of its own,
+//!   and has none: a Poly1305 tag over the body would add a pass and
+//!   nothing else (the first design used ChaCha20-Poly1305 plus the
+//!   commitment; dropping the tag took sealing 1 MiB to 1000 people from
+//!   1.22x to 1.09x of the raw floor, and format version 2's BLAKE3
+//!   commitment, twice SHA-256's speed, takes the body below the cost of
+//!   one ChaCha20-Poly1305 seal).
 //! * The nonce is fixed because the encryption key is used exactly once
 //!   (a fresh `K` per Forkout).
 //! * **Key commitment.** Neither ChaCha20 nor ChaCha20-Poly1305 is
@@ -93,7 +95,7 @@
 //!   (which every recipient receives identically) determine the key, and so
 //!   the plaintext.
 //! * **Same commitment, same body.** Two recipients whose slots carry the
-//!   same commitment received byte-identical bodies (SHA-256 collision
+//!   same commitment received byte-identical bodies (BLAKE3 collision
 //!   resistance); a swapped, tampered or truncated body is refused with a
 //!   typed error before any decryption.
 //! * The slot, inside the 1:1 AEAD, binds the Forkout id: a slot moved into

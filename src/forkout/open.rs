@@ -82,7 +82,7 @@ impl OpenedForkout {
         self.id
     }
 
-    /// The commitment to the body (SHA-256 over the Forkout id, key check and
+    /// The commitment to the body (BLAKE3 over the Forkout id, key check and
     /// ciphertext), checked against the body before it was decrypted. Unlike
     /// the id, which the sender picks, it binds the content: two recipients
     /// (or two deliveries) with the same commitment hold the same body, so

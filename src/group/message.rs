@@ -226,7 +226,7 @@ pub(crate) fn encode_header(h: &HeaderFields<'_>, capacity: usize) -> Writer {
 /// covers.
 pub(crate) fn signed_bytes(header: &[u8], sealed: &[u8]) -> [u8; SIGNED_LEN] {
     let mut out = [0u8; SIGNED_LEN];
-    let digest = crypto::ciphertext_digest(label::GROUP_CIPHERTEXT_DIGEST, sealed);
+    let digest = crypto::bulk_digest(label::GROUP_CIPHERTEXT_DIGEST, &[sealed]);
     let (l, rest) = out.split_at_mut(label::GROUP_SIGNATURE.len());
     l.copy_from_slice(label::GROUP_SIGNATURE);
     let (h, d) = rest.split_at_mut(HEADER_LEN);

@@ -48,7 +48,7 @@ macro_rules! message_types {
             /// ```
             /// use sealpost::wire::MessageType;
             /// assert_eq!(MessageType::Ratchet.version(), 3);
-            /// assert_eq!(MessageType::ForkoutBundle.version(), 1);
+            /// assert_eq!(MessageType::ForkoutBundle.version(), 2);
             /// ```
             pub fn version(self) -> u8 {
                 match self {
@@ -71,9 +71,9 @@ message_types! {
     /// A group sender-key distribution (sent inside a 1:1 session).
     GroupDistribution = 0x11, version 2;
     /// A Forkout bundle as produced by the sender.
-    ForkoutBundle = 0x20, version 1;
+    ForkoutBundle = 0x20, version 2;
     /// The part of a Forkout bundle addressed to one recipient.
-    ForkoutDelivery = 0x21, version 1;
+    ForkoutDelivery = 0x21, version 2;
     /// Serialized [`Account`](crate::Account) state.
     AccountState = 0x30, version 3;
     /// Serialized [`Session`](crate::Session) state.

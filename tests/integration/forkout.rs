@@ -39,7 +39,7 @@ struct Parts {
 }
 
 fn parts(delivery: &[u8]) -> Parts {
-    assert_eq!(&delivery[..2], &[1, 0x21]);
+    assert_eq!(&delivery[..2], &[2, 0x21]);
     let id = delivery[2..34].to_vec();
     let slot_len = u32::from_be_bytes(delivery[34..38].try_into().unwrap()) as usize;
     let slot = delivery[38..38 + slot_len].to_vec();
@@ -52,7 +52,7 @@ fn parts(delivery: &[u8]) -> Parts {
 }
 
 fn build(p: &Parts) -> Vec<u8> {
-    let mut out = vec![1, 0x21];
+    let mut out = vec![2, 0x21];
     out.extend_from_slice(&p.id);
     out.extend_from_slice(&(p.slot.len() as u32).to_be_bytes());
     out.extend_from_slice(&p.slot);
@@ -271,6 +271,10 @@ fn swapped_truncated_or_tampered_bodies_and_moved_slots_are_typed_errors() {
         r
     };
 
+    // A delivery of format version 1 (SHA-256 commitment).
+    let mut v1 = da.clone();
+    v1[0] = 1;
+    assert_eq!(open(&v1), Err(Error::Wire(WireError::UnsupportedVersion(1))));
     // Body swap between two Forkouts (same length).
     let swapped = Parts { key_check: pb.key_check.clone(), ciphertext: pb.ciphertext.clone(), ..parts(&da) };
     assert_eq!(open(&build(&swapped)), Err(Error::Forkout(ForkoutError::BodyCommitmentMismatch)));
