@@ -4,8 +4,9 @@
 //! Groups (criterion writes `target/criterion/<group>/<name>/`):
 //!
 //! * `forkout_raw`: single primitives: ChaCha20-Poly1305 seal (the floor's
-//!   body AEAD), ChaCha20 and SHA-256 (what the library does to the body:
-//!   encrypt, then commit) of 1 KiB / 1 MiB, and one 105-byte slot through
+//!   body AEAD), ChaCha20 and BLAKE3 (what the library does to the body:
+//!   encrypt, then commit; format version 2) and SHA-256 (version 1's
+//!   commitment) of 1 KiB / 1 MiB, and one 105-byte slot through
 //!   `Session::encrypt` (`slot_1to1`).
 //! * `forkout_floor`: `seal_<body>_<n>`, the work a Forkout cannot avoid:
 //!   one AEAD seal of the body plus `n` one-slot 1:1 encryptions, back to
@@ -18,6 +19,9 @@
 //!   `open_100B` / `open_100B_burnout`.
 //! * `forkout_naive`: `seal_<body>_<n>`, a full 1:1 encryption of the body
 //!   per recipient.
+//! * `forkout_paired/seal_1MiB_<n>` lines at the end: library and floor
+//!   again, interleaved round by round (the testkit's paired helper):
+//!   the steadier ratio on a shared machine.
 //!
 //! Bodies of 1 KiB and 1 MiB to 10, 100 and 1000 recipients. Times are
 //! **thread CPU time** by default (the testkit's
@@ -34,6 +38,7 @@
 // Benchmark set-up unwraps and indexes: a failure is a bug to stop at.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::cell::RefCell;
 use std::hint::black_box;
 
 use chacha20::ChaCha20;
@@ -41,7 +46,7 @@ use chacha20::cipher::{KeyIvInit, StreamCipher};
 use criterion::{BatchSize, SamplingMode, criterion_group, criterion_main};
 use sealpost::burnout::Envelope;
 use sealpost::forkout::{self, Recipient, SealPolicy};
-use sealpost_testkit::bench::{self, BenchClock, BenchCriterion as C};
+use sealpost_testkit::bench::{self, BenchClock, BenchCriterion as C, cpu_timed, paired};
 use sealpost_testkit::forkout::{aead_seal, floor_seal};
 use sealpost_testkit::{ForkoutWorld, NOW};
 use sha2::{Digest, Sha256};
@@ -103,6 +108,12 @@ fn raw(c: &mut C) {
         let mut buf = body(len);
         g.bench_function(format!("aead_seal_{name}"), |b| b.iter(|| black_box(aead_seal(&key, &ad, &mut buf))));
         g.bench_function(format!("sha256_{name}"), |b| b.iter(|| black_box(Sha256::digest(&buf))));
+        g.bench_function(format!("blake3_{name}"), |b| {
+            b.iter(|| {
+                let mut h = blake3::Hasher::new_derive_key("sealpost v2 forkout commitment");
+                black_box(h.update(&buf).finalize())
+            })
+        });
         g.bench_function(format!("chacha20_{name}"), |b| {
             b.iter(|| ChaCha20::new(&key.into(), &[0u8; 12].into()).apply_keystream(black_box(&mut buf)))
         });
@@ -232,9 +243,53 @@ fn naive(c: &mut C) {
     g.finish();
 }
 
+/// `forkout_paired`: sealing 1 MiB to 10, 100 and 1000 recipients against
+/// the floor (one ChaCha20-Poly1305 seal of the body plus the slot
+/// encryptions), interleaved round by round (21 rounds after 2 warm-up
+/// rounds, thread CPU time, medians): the figures BENCHMARKS.md gives for
+/// the 1.15x target. Each side gets a fresh copy of the body outside its
+/// timed region.
+fn seal_paired(_: &mut C) {
+    let w = RefCell::new(world());
+    let (key, ad, slot) = ([7u8; 32], [0u8; 24 + 1 + 32], [0x42u8; SLOT_LEN]);
+    let plain = body(MIB);
+    println!();
+    for n in RECIPIENTS {
+        let [m] = paired(
+            2,
+            21,
+            || {
+                let mut w = w.borrow_mut();
+                let ForkoutWorld { rng, sender, pending, .. } = &mut *w;
+                let body = plain.clone();
+                let (sealed, t) = cpu_timed(|| {
+                    let recipients = pending[..n].iter_mut().map(|p| Recipient::Session(&mut p.to_peer));
+                    forkout::seal(sender, body, recipients, SealPolicy::AllOrNothing, None, rng).unwrap()
+                });
+                drop(sealed);
+                [t]
+            },
+            || {
+                let mut w = w.borrow_mut();
+                let ForkoutWorld { rng, pending, .. } = &mut *w;
+                let mut body = plain.clone();
+                let (sealed, t) = cpu_timed(|| floor_seal(&key, &ad, &mut body, &mut pending[..n], &slot, rng));
+                drop(sealed);
+                [t]
+            },
+        );
+        println!(
+            "forkout_paired/seal_1MiB_{n:<5} seal {:>9.1} µs   floor {:>9.1} µs   ratio {:.3}",
+            m.a_ns() / 1e3,
+            m.b_ns() / 1e3,
+            m.ratio
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = bench::criterion();
-    targets = raw, floor_and_seal, lib, naive
+    targets = raw, floor_and_seal, lib, naive, seal_paired
 }
 criterion_main!(benches);

@@ -82,7 +82,7 @@
 //!   nothing else (the first design used ChaCha20-Poly1305 plus the
 //!   commitment; dropping the tag took sealing 1 MiB to 1000 people from
 //!   1.22x to 1.09x of the raw floor, and format version 2's BLAKE3
-//!   commitment, twice SHA-256's speed, takes the body below the cost of
+//!   commitment, several times SHA-256's speed, takes the body below the cost of
 //!   one ChaCha20-Poly1305 seal).
 //! * The nonce is fixed because the encryption key is used exactly once
 //!   (a fresh `K` per Forkout).
