@@ -74,6 +74,20 @@ fn aead_seal_open(key: &[u8; 32], nonce: &[u8; 12], ad: &[u8], buf: &mut [u8]) {
     ChaCha20Poly1305::new(key.into()).decrypt_inout_detached(nonce.into(), ad, buf.into(), &tag).unwrap();
 }
 
+/// The floor of one in-chain message: the sender draws the per-message
+/// salt from its RNG; a chain step and a key expansion on each side, seal
+/// on one, open on the other (in place).
+fn in_chain_floor(rng: &mut StdRng, ad: &[u8], buf: &mut [u8]) {
+    let mut salt = [0u8; 16];
+    rng.fill_bytes(&mut salt);
+    let (mk, _next) = chain_step(black_box(&[4u8; 32]));
+    let (key, nonce) = expand_message_key(&mk, &salt);
+    let tag = ChaCha20Poly1305::new((&key).into()).encrypt_inout_detached((&nonce).into(), ad, buf.into()).unwrap();
+    let (mk, _next) = chain_step(black_box(&[4u8; 32]));
+    let (key, nonce) = expand_message_key(&mk, &salt);
+    ChaCha20Poly1305::new((&key).into()).decrypt_inout_detached((&nonce).into(), ad, buf.into(), &tag).unwrap();
+}
+
 /// `KDF_CK`: HMAC-SHA256 keyed once, cloned, over 0x01 and 0x02.
 fn chain_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
     let keyed = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(ck).unwrap();
@@ -246,23 +260,7 @@ fn bench_floor(c: &mut C) {
     // One in-chain message: a salt from the RNG, a chain step and a key
     // expansion on each side, seal on one, open on the other.
     let mut small = vec![0u8; SMALL + 1];
-    g.bench_function("in_chain_100B", |b| {
-        b.iter(|| {
-            // The sender draws the per-message salt from its RNG.
-            let mut salt = [0u8; 16];
-            k.rng.fill_bytes(&mut salt);
-            let (mk, _next) = chain_step(black_box(&[4u8; 32]));
-            let (key, nonce) = expand_message_key(&mk, &salt);
-            let tag = ChaCha20Poly1305::new((&key).into())
-                .encrypt_inout_detached((&nonce).into(), &ad, small.as_mut_slice().into())
-                .unwrap();
-            let (mk, _next) = chain_step(black_box(&[4u8; 32]));
-            let (key, nonce) = expand_message_key(&mk, &salt);
-            ChaCha20Poly1305::new((&key).into())
-                .decrypt_inout_detached((&nonce).into(), &ad, small.as_mut_slice().into(), &tag)
-                .unwrap();
-        })
-    });
+    g.bench_function("in_chain_100B", |b| b.iter(|| in_chain_floor(&mut k.rng, &ad, &mut small)));
 
     let mut large = vec![0u8; LARGE + 1];
     g.throughput(Throughput::Bytes(LARGE as u64));
@@ -608,18 +606,7 @@ fn in_chain_paired(_: &mut C) {
                 per_op(
                     cpu_timed(|| {
                         for _ in 0..n {
-                            let mut salt = [0u8; 16];
-                            floor_rng.fill_bytes(&mut salt);
-                            let (mk, _next) = chain_step(black_box(&[4u8; 32]));
-                            let (key, nonce) = expand_message_key(&mk, &salt);
-                            let tag = ChaCha20Poly1305::new((&key).into())
-                                .encrypt_inout_detached((&nonce).into(), &ad, inplace.as_mut_slice().into())
-                                .unwrap();
-                            let (mk, _next) = chain_step(black_box(&[4u8; 32]));
-                            let (key, nonce) = expand_message_key(&mk, &salt);
-                            ChaCha20Poly1305::new((&key).into())
-                                .decrypt_inout_detached((&nonce).into(), &ad, inplace.as_mut_slice().into(), &tag)
-                                .unwrap();
+                            in_chain_floor(&mut floor_rng, &ad, &mut inplace);
                         }
                     })
                     .1,
