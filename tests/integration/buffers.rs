@@ -63,3 +63,17 @@ fn a_refused_message_changes_nothing_and_leaves_the_buffer_empty() {
     assert!(matches!(c.b.decrypt_into(&burn, &mut out), Err(Error::UnexpectedPayload(_))));
     assert_eq!(c.b.to_bytes(), before);
 }
+
+#[test]
+fn a_buffer_too_small_or_too_long_ends_up_holding_exactly_the_plaintext() {
+    let mut r = rng(73);
+    let mut c = Conversation::established(&mut r);
+    let long: Vec<u8> = (0..5000).map(|i| i as u8).collect();
+    // Too small: replaced by one of the needed size, old bytes gone.
+    let mut out = b"old".to_vec();
+    c.b.decrypt_into(&c.a.encrypt(&long, &mut r).unwrap(), &mut out).unwrap();
+    assert_eq!(out, long);
+    // Longer than the next plaintext: cut to it, nothing of the old tail.
+    c.b.decrypt_into(&c.a.encrypt(b"short", &mut r).unwrap(), &mut out).unwrap();
+    assert_eq!(out, b"short");
+}
