@@ -193,4 +193,12 @@ mod tests {
         h.update(&[2]).update(&[3; 32]).update(&check).update(&ciphertext);
         assert_eq!(commitment(&id, &check, &ciphertext), *h.finalize().as_bytes());
     }
+
+    #[test]
+    fn body_keys_debug_shows_no_key() {
+        let keys = BodyKeys::derive([0xab; 32], &ForkoutId::from_bytes([1; 32]));
+        let shown = format!("{keys:?}");
+        assert_eq!(shown, "BodyKeys(<redacted>)");
+        assert!(!shown.contains("171") && !shown.to_lowercase().contains("ab, ab"));
+    }
 }
