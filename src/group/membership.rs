@@ -684,8 +684,9 @@ impl Group {
     /// ([`GroupError::UnknownSenderKey`]), **signature**
     /// ([`Error::InvalidSignature`]), then iteration (replays and messages
     /// older than the window are [`Error::DuplicateMessage`]), key
-    /// commitment ([`GroupError::KeyCommitmentMismatch`]), decryption, then the payload flags and the Burnout envelope
-    /// under the rule shared by every message kind
+    /// commitment ([`GroupError::KeyCommitmentMismatch`]), decryption,
+    /// then the payload flags and the Burnout envelope under the rule
+    /// shared by every message kind
     /// ([BURNOUT](crate::docs::burnout)).
     ///
     /// Every failure leaves the group exactly as it was, except two that
