@@ -516,4 +516,25 @@ mod tests {
         assert_eq!(message.sender(), sender.identity());
         assert_eq!(message.into_plaintext(1_000).unwrap().as_slice(), b"door code 4711");
     }
+
+    #[test]
+    fn a_plain_body_is_handed_out_with_the_commitment_every_recipient_sees() {
+        use crate::forkout::{Recipient, SealPolicy, seal};
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let sender = Account::new(&mut rng, 0);
+        let mut bob = Account::new(&mut rng, 0);
+        let recipients = [Recipient::Bundle(bob.prekey_bundle().unwrap())];
+        let (sealed, _) =
+            seal(&sender, b"standup moved to 10".to_vec(), recipients, SealPolicy::AllOrNothing, None, &mut rng)
+                .unwrap();
+        let delivery = sealed.delivery(bob.identity()).unwrap().to_vec();
+        let opened = open_new(&mut bob, &delivery, 0).unwrap().1.unwrap();
+        assert_eq!(opened.commitment(), sealed.commitment());
+        assert_eq!(opened.id(), sealed.id());
+        assert_eq!(opened.body(), Some(&b"standup moved to 10"[..]));
+        let shown = format!("{opened:?}");
+        assert!(shown.starts_with("OpenedForkout") && !shown.contains("standup"), "{shown}");
+        assert_eq!(opened.into_body(), Some(b"standup moved to 10".to_vec()));
+    }
 }

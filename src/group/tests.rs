@@ -521,3 +521,46 @@ fn a_group_message_is_the_documented_layout_rebuilt_from_the_primitives() {
     );
     assert_eq!(parties[1].group.decrypt(&m, 0).unwrap().content.into_message().unwrap(), content);
 }
+
+#[test]
+fn the_parser_takes_exactly_its_bounds_and_names_what_is_missing() {
+    use crate::error::WireError;
+    use crate::limits::{MAX_GROUP_MESSAGE, MAX_GROUP_PLAINTEXT};
+    let mut rng = StdRng::seed_from_u64(42);
+    let (mut parties, _) = parties(2, &mut rng);
+    let sender = *parties[0].account.identity();
+    let iteration = parties[0].group.sender.ratchet.counter();
+    let key_id = parties[0].group.sender.key_id;
+    let m = parties[0].group.encrypt(b"", &mut rng).unwrap();
+    // The routing accessors read the header as sent.
+    let parsed = GroupMessage::parse(&m).unwrap();
+    assert_eq!((parsed.sender_bytes(), parsed.key_id(), parsed.iteration()), (sender.as_bytes(), key_id, iteration));
+    // The shortest message: the header, one byte of ciphertext (the flags
+    // of an empty content) and the signature.
+    let header_len = m.len() - 1 - 64;
+    assert!(GroupMessage::parse(&m).is_ok());
+    let mut no_ciphertext = m[..header_len].to_vec();
+    no_ciphertext.extend_from_slice(&m[header_len + 1..]);
+    assert_eq!(GroupMessage::parse(&no_ciphertext).err(), Some(WireError::Truncated { needed: 1 }));
+    assert_eq!(GroupMessage::parse(&m[..header_len + 10]).err(), Some(WireError::Truncated { needed: 55 }));
+    // MAX_GROUP_MESSAGE bytes parse (as a structure); one more is refused
+    // before anything is read.
+    let mut longest = m.clone();
+    longest.resize(MAX_GROUP_MESSAGE, 0);
+    assert!(GroupMessage::parse(&longest).is_ok());
+    longest.push(0);
+    assert_eq!(
+        GroupMessage::parse(&longest).err(),
+        Some(WireError::TooLarge { what: "group message", len: MAX_GROUP_MESSAGE + 1, max: MAX_GROUP_MESSAGE })
+    );
+    // The largest content is sent and read; one byte more is refused and
+    // the sender key does not move.
+    let mut content = vec![7u8; MAX_GROUP_PLAINTEXT];
+    let sent = parties[0].group.encrypt(&content, &mut rng).unwrap();
+    assert!(sent.len() <= MAX_GROUP_MESSAGE);
+    assert_eq!(parties[1].group.decrypt(&sent, 0).unwrap().content.into_message().unwrap().len(), MAX_GROUP_PLAINTEXT);
+    content.push(7);
+    let before = parties[0].group.to_bytes();
+    assert!(matches!(parties[0].group.encrypt(&content, &mut rng), Err(Error::TooLarge { .. })));
+    assert_eq!(parties[0].group.to_bytes(), before);
+}
