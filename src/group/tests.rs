@@ -564,3 +564,12 @@ fn the_parser_takes_exactly_its_bounds_and_names_what_is_missing() {
     assert!(matches!(parties[0].group.encrypt(&content, &mut rng), Err(Error::TooLarge { .. })));
     assert_eq!(parties[0].group.to_bytes(), before);
 }
+
+#[test]
+fn a_sender_key_shows_its_id_and_iteration_and_no_key() {
+    let mut rng = StdRng::seed_from_u64(43);
+    let (parties, _) = parties(1, &mut rng);
+    let sender = &parties[0].group.sender;
+    let shown = format!("{sender:?}");
+    assert_eq!(shown, format!("SenderKey {{ key_id: {}, iteration: 0, .. }}", sender.key_id));
+}
