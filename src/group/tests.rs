@@ -529,7 +529,9 @@ fn the_parser_takes_exactly_its_bounds_and_names_what_is_missing() {
     let mut rng = StdRng::seed_from_u64(42);
     let (mut parties, _) = parties(2, &mut rng);
     let sender = *parties[0].account.identity();
+    parties[0].group.sender.ratchet.advance_to(5);
     let iteration = parties[0].group.sender.ratchet.counter();
+    assert_eq!(iteration, 5);
     let key_id = parties[0].group.sender.key_id;
     let m = parties[0].group.encrypt(b"", &mut rng).unwrap();
     // The routing accessors read the header as sent.
