@@ -755,6 +755,13 @@ mod tests {
     const SIGNED_PREKEY_AT: usize = 2 + 32 + 4 + 8;
     const ONE_TIME_KEY_AT: usize = SIGNED_PREKEY_AT + 32 + 64 + 1 + 4;
 
+    /// An identity and its prekey store (signed prekey 1, made at 5).
+    fn store(rng: &mut StdRng) -> (IdentityKeyPair, PreKeyStore) {
+        let identity = IdentityKeyPair::generate(rng);
+        let store = PreKeyStore::new(&identity, 5, rng);
+        (identity, store)
+    }
+
     fn bundle_bytes() -> Vec<u8> {
         let mut rng = StdRng::seed_from_u64(11);
         let mut bob = Account::new(&mut rng, 0);
@@ -795,6 +802,235 @@ mod tests {
                 assert!(PreKeyBundle::from_bytes(&bad).is_err(), "u >= p accepted at {at}");
             }
         }
+    }
+
+    /// Every signature check of `verify` is needed: a changed signed field,
+    /// a flipped signature, a stripped or moved KEM prekey are each refused.
+    #[test]
+    fn verify_refuses_every_forgery_and_accepts_the_genuine_bundles() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let (id, mut store) = store(&mut rng);
+        store.generate_one_time(&id, 2, &mut rng).unwrap();
+        let with = store.bundle(&id, Some(1)).unwrap();
+        let without = store.bundle(&id, None).unwrap();
+        let classical = store.classical_bundle(&id, Some(1)).unwrap();
+        for genuine in [&with, &without, &classical] {
+            genuine.verify().unwrap();
+        }
+        assert!(with.is_post_quantum() && without.is_post_quantum());
+        assert!(!classical.is_post_quantum());
+        let forged = |edit: &dyn Fn(&mut PreKeyBundle), from: &PreKeyBundle| {
+            let mut bundle = from.clone();
+            edit(&mut bundle);
+            assert!(bundle.verify().is_err());
+        };
+        for from in [&with, &without] {
+            forged(&|b| b.signed_prekey_id ^= 1, from);
+            forged(&|b| b.signed_prekey_created_at ^= 1, from);
+            forged(&|b| b.signed_prekey[0] ^= 2, from);
+            forged(&|b| b.signature[0] ^= 1, from);
+            // The server strips the KEM prekey: the signed kind byte differs.
+            forged(&|b| b.kem_prekey = None, from);
+        }
+        // A KEM prekey signed for another role or id.
+        forged(&|b| b.kem_prekey = without.kem_prekey.clone(), &with);
+        forged(&|b| b.kem_prekey = with.kem_prekey.clone(), &without);
+        forged(&|b| b.one_time_prekey = Some((2, b.one_time_prekey.unwrap().1)), &with);
+        // The classical bundle's signature covers "no KEM prekey".
+        forged(&|b| b.kem_prekey = with.kem_prekey.clone(), &classical);
+    }
+
+    #[test]
+    fn bundles_of_every_shape_round_trip_and_the_longest_is_bundle_len() {
+        let mut rng = StdRng::seed_from_u64(14);
+        let (id, mut store) = store(&mut rng);
+        store.generate_one_time(&id, 1, &mut rng).unwrap();
+        let longest = store.bundle(&id, Some(1)).unwrap();
+        assert_eq!(longest.to_bytes().len(), BUNDLE_LEN);
+        for bundle in [
+            longest,
+            store.bundle(&id, None).unwrap(),
+            store.classical_bundle(&id, Some(1)).unwrap(),
+            store.classical_bundle(&id, None).unwrap(),
+        ] {
+            let bytes = bundle.to_bytes();
+            let parsed = PreKeyBundle::from_bytes(&bytes).unwrap();
+            assert_eq!(parsed, bundle);
+            assert_eq!(parsed.to_bytes(), bytes);
+            assert_eq!(parsed.is_post_quantum(), bytes.len() > 200);
+        }
+        // An undefined KEM kind byte is refused.
+        let mut bytes = store.classical_bundle(&id, None).unwrap().to_bytes();
+        *bytes.last_mut().unwrap() = 2;
+        assert!(PreKeyBundle::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn the_kem_prekeys_debug_names_it_and_shows_only_its_first_bytes() {
+        let mut rng = StdRng::seed_from_u64(15);
+        let (id, store) = store(&mut rng);
+        let bundle = store.bundle(&id, None).unwrap();
+        let kem = bundle.kem_prekey().unwrap();
+        let shown = format!("{kem:?}");
+        assert!(shown.starts_with("KemPreKey(ML-KEM-1024, ["), "{shown}");
+        assert!(shown.contains(&format!("{:02x}", kem.key()[0])), "{shown}");
+        assert!(shown.len() < 60, "{shown}");
+    }
+
+    #[test]
+    fn one_time_prekeys_stop_at_their_bound_and_a_consumed_id_is_told_from_an_unknown_one() {
+        let mut rng = StdRng::seed_from_u64(16);
+        let (id, mut store) = store(&mut rng);
+        assert_eq!(store.generate_one_time(&id, 3, &mut rng).unwrap(), vec![1, 2, 3]);
+        assert_eq!(store.remaining_one_time(), 3);
+        assert_eq!(store.generate_one_time(&id, 2, &mut rng).unwrap(), vec![4, 5]);
+        store.consume_one_time(2);
+        assert_eq!(store.one_time_ids().collect::<Vec<_>>(), vec![1, 3, 4, 5]);
+        assert_eq!(store.remaining_one_time(), 4);
+        assert!(store.one_time_secret(1).is_ok());
+        assert!(store.kem_secret(1, Some(3)).is_ok());
+        let reused = Err(Error::Session(SessionError::OneTimePreKeyReused(2)));
+        assert_eq!(store.one_time_secret(2).map(|_| ()), reused);
+        for unknown in [0, 6, u32::MAX] {
+            assert_eq!(
+                store.one_time_secret(unknown).map(|_| ()),
+                Err(Error::Session(SessionError::UnknownOneTimePreKey(unknown)))
+            );
+            assert!(store.bundle(&id, Some(unknown)).is_err());
+        }
+        // Exactly up to the bound, not one more.
+        let room = MAX_ONE_TIME_PREKEYS - store.remaining_one_time();
+        let before = store.next_one_time_id;
+        assert!(matches!(store.generate_one_time(&id, room + 1, &mut rng), Err(Error::LimitReached { .. })));
+        assert_eq!((store.remaining_one_time(), store.next_one_time_id), (4, before));
+        assert_eq!(store.generate_one_time(&id, room, &mut rng).unwrap().len(), room);
+        assert_eq!(store.remaining_one_time(), MAX_ONE_TIME_PREKEYS);
+        assert!(matches!(store.generate_one_time(&id, 1, &mut rng), Err(Error::LimitReached { .. })));
+        // The ids run out at u32::MAX rather than wrap.
+        let (_, mut near_end) = self::store(&mut rng);
+        near_end.next_one_time_id = u32::MAX - 2;
+        let ids = near_end.generate_one_time(&id, 2, &mut rng).unwrap();
+        assert_eq!(ids, vec![u32::MAX - 2, u32::MAX - 1]);
+        assert!(matches!(near_end.generate_one_time(&id, 1, &mut rng), Err(Error::LimitReached { .. })));
+    }
+
+    #[test]
+    fn rotation_keeps_the_bounded_previous_prekeys_through_their_grace_period() {
+        let mut rng = StdRng::seed_from_u64(17);
+        let (id, mut store) = store(&mut rng);
+        let first = store.signed_prekey(1).unwrap().public;
+        assert_eq!(store.rotate(&id, 10, &mut rng).unwrap(), 2);
+        assert_eq!(store.bundle(&id, None).unwrap().signed_prekey_id(), 2);
+        assert_eq!(store.bundle(&id, None).unwrap().signed_prekey_created_at(), 10);
+        // The old one still opens setups, and is the same key.
+        assert_eq!(store.signed_prekey(1).unwrap().public, first);
+        assert!(store.kem_secret(1, None).is_ok());
+        store.expire(10 + SIGNED_PREKEY_GRACE_MS - 1);
+        assert!(store.signed_prekey(1).is_ok());
+        store.expire(10 + SIGNED_PREKEY_GRACE_MS);
+        assert_eq!(store.signed_prekey(1).map(|_| ()), Err(Error::Session(SessionError::UnknownSignedPreKey(1))));
+        // Rotations within one grace period keep the last
+        // MAX_PREVIOUS_SIGNED_PREKEYS, oldest dropped first.
+        let now = 20 + SIGNED_PREKEY_GRACE_MS;
+        for n in 3..=8 {
+            assert_eq!(store.rotate(&id, now, &mut rng).unwrap(), n);
+        }
+        assert_eq!(store.previous.len(), MAX_PREVIOUS_SIGNED_PREKEYS);
+        let kept: Vec<u32> = store.previous.iter().map(|(k, _)| k.id).collect();
+        assert_eq!(kept, (8 - MAX_PREVIOUS_SIGNED_PREKEYS as u32..8).collect::<Vec<_>>());
+        assert!(store.signed_prekey(8 - MAX_PREVIOUS_SIGNED_PREKEYS as u32 - 1).is_err());
+        // A rotation also expires: one past the grace period leaves only the new one.
+        store.rotate(&id, now + SIGNED_PREKEY_GRACE_MS, &mut rng).unwrap();
+        assert_eq!(store.previous.len(), 1);
+        // The ids run out at u32::MAX rather than wrap.
+        store.current.id = u32::MAX;
+        assert!(matches!(store.rotate(&id, now, &mut rng), Err(Error::LimitReached { .. })));
+        assert_eq!(store.current.id, u32::MAX);
+    }
+
+    #[test]
+    fn the_setup_record_refuses_replays_and_stops_at_its_bound_per_signed_prekey() {
+        let mut rng = StdRng::seed_from_u64(18);
+        let (id, mut store) = store(&mut rng);
+        let key = |i: u32| {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&i.to_be_bytes());
+            k
+        };
+        store.check_setup_without_one_time(1, &key(0)).unwrap();
+        store.record_setup_without_one_time(1, key(0));
+        assert_eq!(store.check_setup_without_one_time(1, &key(0)), Err(Error::Session(SessionError::SetupReplayed)));
+        assert!(store.check_setup_without_one_time(1, &key(1)).is_ok());
+        assert!(store.check_setup_without_one_time(7, &key(1)).is_err());
+        // Recording on the previous signed prekey after a rotation.
+        store.rotate(&id, 0, &mut rng).unwrap();
+        store.record_setup_without_one_time(1, key(1));
+        assert_eq!(store.check_setup_without_one_time(1, &key(1)), Err(Error::Session(SessionError::SetupReplayed)));
+        assert!(store.check_setup_without_one_time(2, &key(1)).is_ok());
+        for i in 2..MAX_SETUPS_PER_SIGNED_PREKEY as u32 {
+            store.record_setup_without_one_time(1, key(i));
+        }
+        assert!(matches!(store.check_setup_without_one_time(1, &key(u32::MAX)), Err(Error::LimitReached { .. })));
+        assert!(store.check_setup_without_one_time(2, &key(u32::MAX)).is_ok());
+    }
+
+    /// The store's encoding is canonical: repeated, unordered or
+    /// out-of-range entries are refused, counts past their bounds too.
+    #[test]
+    fn the_store_decoding_refuses_every_non_canonical_list() {
+        let mut rng = StdRng::seed_from_u64(19);
+        let (id, mut store) = store(&mut rng);
+        store.generate_one_time(&id, 2, &mut rng).unwrap();
+        store.record_setup_without_one_time(1, [1; 32]);
+        store.record_setup_without_one_time(1, [2; 32]);
+        store.rotate(&id, 3, &mut rng).unwrap();
+        let encode = |store: &PreKeyStore| {
+            let mut w = Writer::with_capacity(0);
+            store.encode(&mut w);
+            w.into_vec()
+        };
+        let decode = |bytes: &[u8]| {
+            let mut r = Reader::new(bytes);
+            let store = PreKeyStore::decode(&mut r)?;
+            r.finish().map(|()| store)
+        };
+        let good = encode(&store);
+        let shown = format!("{store:?}");
+        assert_eq!(shown, "PreKeyStore { signed_prekey_id: 2, previous_signed_prekeys: 1, one_time_prekeys: 2, .. }");
+        let restored = decode(&good).unwrap();
+        assert_eq!(encode(&restored), good);
+        assert_eq!(restored.previous.len(), 1);
+        assert_eq!(restored.previous[0].1, 3);
+        assert_eq!(restored.previous[0].0.setups_without_one_time.len(), 2);
+        assert_eq!(restored.one_time_ids().collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(restored.next_one_time_id, 3);
+
+        // Offsets: the current signed prekey (no setups), then the count of
+        // previous ones; the previous one's record is two keys long.
+        let signed_len = 4 + 8 + 32 + 64 + 64 + 64;
+        let previous_count_at = signed_len + 4;
+        let first_setup_at = previous_count_at + 4 + signed_len + 4;
+        let one_time_at = first_setup_at + 64 + 8;
+        let edit = |at: usize, bytes: &[u8]| {
+            let mut b = good.clone();
+            b[at..at + bytes.len()].copy_from_slice(bytes);
+            decode(&b)
+        };
+        // Setups: equal or descending.
+        assert!(edit(first_setup_at + 32, &[1; 32]).is_err());
+        assert!(edit(first_setup_at, &[3; 32]).is_err());
+        // Too many previous signed prekeys.
+        assert!(edit(previous_count_at, &(MAX_PREVIOUS_SIGNED_PREKEYS as u32 + 1).to_be_bytes()).is_err());
+        // One-time ids: the next id at or below the last held one, a
+        // repeated or descending id, id zero.
+        assert_eq!(good[one_time_at..one_time_at + 8], [0, 0, 0, 3, 0, 0, 0, 2]);
+        assert!(edit(one_time_at, &2u32.to_be_bytes()).is_err());
+        let second_id_at = one_time_at + 8 + 4 + 32 + 64 + 64;
+        assert!(decode(&good).is_ok());
+        assert!(edit(second_id_at, &1u32.to_be_bytes()).is_err());
+        assert!(edit(one_time_at + 8, &0u32.to_be_bytes()).is_err());
+        assert!(edit(one_time_at + 8, &2u32.to_be_bytes()).is_err());
+        assert!(edit(one_time_at + 4, &(MAX_ONE_TIME_PREKEYS as u32 + 1).to_be_bytes()).is_err());
     }
 
     proptest::proptest! {
