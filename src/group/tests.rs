@@ -575,3 +575,13 @@ fn a_sender_key_shows_its_id_and_iteration_and_no_key() {
     let shown = format!("{sender:?}");
     assert_eq!(shown, format!("SenderKey {{ key_id: {}, iteration: 0, .. }}", sender.key_id));
 }
+
+/// The accessor and the short `Debug` form (mutation testing runs the unit
+/// tests only, where the doc examples showing the same do not run).
+#[test]
+fn a_group_id_gives_back_its_bytes_and_shows_its_first_eight() {
+    let bytes: [u8; 32] = core::array::from_fn(|i| 0xf0 ^ i as u8);
+    let id = GroupId::from_bytes(bytes);
+    assert_eq!(id.as_bytes(), &bytes);
+    assert_eq!(format!("{id:?}"), "GroupId(f0f1f2f3f4f5f6f7…)");
+}

@@ -26,6 +26,8 @@ pub(crate) mod erasure;
 pub(crate) mod keys;
 pub(crate) mod skipped;
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 mod vectors;
 
 use std::collections::VecDeque;
