@@ -97,3 +97,68 @@ fn encryption_reserves_exactly_the_message_length() {
         assert_eq!(a.decrypt(&out).unwrap().len(), len);
     }
 }
+
+/// The largest gap a message may close: the rest of the peer's previous
+/// chain (`MAX_FORWARD_JUMP` keys) plus `MAX_FORWARD_JUMP` keys of its new
+/// chain, `MAX_SKIPPED_TOTAL` skipped keys in all, is accepted, and every
+/// lost message opens afterwards, once.
+#[test]
+fn the_largest_two_chain_gap_is_accepted_and_every_lost_message_opens_later() {
+    use crate::error::Error;
+    use crate::limits::{MAX_FORWARD_JUMP, MAX_SKIPPED_TOTAL};
+    let mut rng = StdRng::seed_from_u64(24);
+    let alice = Account::new(&mut rng, 0);
+    let mut bob = Account::new(&mut rng, 0);
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"m0", &mut rng).unwrap()).unwrap();
+    let jump = MAX_FORWARD_JUMP as usize;
+    let mut lost: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for i in 0..jump {
+        let text = format!("old chain {i}").into_bytes();
+        lost.push((a.encrypt(&text, &mut rng).unwrap(), text));
+    }
+    a.decrypt(&b.encrypt(b"reply", &mut rng).unwrap()).unwrap();
+    for i in 0..jump {
+        let text = format!("new chain {i}").into_bytes();
+        lost.push((a.encrypt(&text, &mut rng).unwrap(), text));
+    }
+    assert_eq!(b.decrypt(&a.encrypt(b"past the gap", &mut rng).unwrap()).unwrap(), b"past the gap");
+    assert_eq!(b.skipped_key_count(), MAX_SKIPPED_TOTAL);
+    for (sent, text) in lost.iter().rev() {
+        assert_eq!(&b.decrypt(sent).unwrap(), text);
+        assert_eq!(b.decrypt(sent), Err(Error::DuplicateMessage));
+    }
+    assert_eq!(b.skipped_key_count(), 0);
+}
+
+/// A replay on any of the last `MAX_REMEMBERED_CHAINS` peer chains, whose
+/// keys are all used, is reported as a duplicate; an older one is refused
+/// too. Neither changes the state.
+#[test]
+fn replays_on_remembered_old_chains_are_duplicates_and_change_nothing() {
+    use crate::error::Error;
+    use crate::limits::MAX_REMEMBERED_CHAINS;
+    let mut rng = StdRng::seed_from_u64(25);
+    let alice = Account::new(&mut rng, 0);
+    let mut bob = Account::new(&mut rng, 0);
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"m0", &mut rng).unwrap()).unwrap();
+    // One message per chain of Alice's, newest last.
+    let mut firsts = Vec::new();
+    for _ in 0..MAX_REMEMBERED_CHAINS + 3 {
+        a.decrypt(&b.encrypt(b"turn", &mut rng).unwrap()).unwrap();
+        let sent = a.encrypt(b"chain", &mut rng).unwrap();
+        b.decrypt(&sent).unwrap();
+        firsts.push(sent);
+    }
+    let before = b.to_bytes();
+    for (back, sent) in firsts.iter().rev().enumerate() {
+        let refused = b.decrypt(sent);
+        if back <= MAX_REMEMBERED_CHAINS {
+            assert_eq!(refused, Err(Error::DuplicateMessage), "{back} chains back");
+        } else {
+            assert!(refused.is_err(), "{back} chains back");
+        }
+        assert_eq!(b.to_bytes(), before);
+    }
+}
