@@ -162,3 +162,41 @@ fn replays_on_remembered_old_chains_are_duplicates_and_change_nothing() {
         assert_eq!(b.to_bytes(), before);
     }
 }
+
+/// After the peer starts over, a replay on a chain of the previous state
+/// (its current peer chain, an old one, or one with skipped keys left) is
+/// still reported as a duplicate, by the state that knows the chain, not
+/// as a failed attempt of the new one; nothing changes.
+#[test]
+fn replays_on_a_previous_states_chains_are_duplicates() {
+    use crate::error::Error;
+    let mut rng = StdRng::seed_from_u64(26);
+    let alice = Account::new(&mut rng, 0);
+    let mut bob = Account::new(&mut rng, 0);
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"m0", &mut rng).unwrap()).unwrap();
+    a.decrypt(&b.encrypt(b"r0", &mut rng).unwrap()).unwrap();
+    let old_chain = a.encrypt(b"old chain", &mut rng).unwrap();
+    b.decrypt(&old_chain).unwrap();
+    a.decrypt(&b.encrypt(b"r1", &mut rng).unwrap()).unwrap();
+    // A chain with a skipped key left (the first message is held back).
+    let held_back = a.encrypt(b"held back", &mut rng).unwrap();
+    let skipped_chain = a.encrypt(b"skipped chain", &mut rng).unwrap();
+    b.decrypt(&skipped_chain).unwrap();
+    a.decrypt(&b.encrypt(b"r2", &mut rng).unwrap()).unwrap();
+    let current_chain = a.encrypt(b"current chain", &mut rng).unwrap();
+    b.decrypt(&current_chain).unwrap();
+
+    // Alice starts over: Bob's state so far becomes a previous one.
+    let mut again = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    bob.decrypt(&mut b, &again.encrypt(b"again", &mut rng).unwrap()).unwrap();
+    assert_eq!(b.previous_state_count(), 1);
+    let before = b.to_bytes();
+    for sent in [&old_chain, &skipped_chain, &current_chain] {
+        assert_eq!(b.decrypt(sent), Err(Error::DuplicateMessage));
+        assert_eq!(b.to_bytes(), before);
+    }
+    // The held-back message still opens in the previous state, once.
+    assert_eq!(b.decrypt(&held_back).unwrap(), b"held back");
+    assert_eq!(b.decrypt(&held_back), Err(Error::DuplicateMessage));
+}
