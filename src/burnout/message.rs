@@ -246,3 +246,61 @@ impl fmt::Debug for Opened {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+
+    fn identity() -> IdentityKey {
+        *IdentityKeyPair::generate(&mut StdRng::seed_from_u64(31)).public()
+    }
+
+    /// The accessors, the expiry rule of `into_plaintext` and the
+    /// length-only `Debug` (mutation testing runs the unit tests only,
+    /// where the doc examples showing the same do not run).
+    #[test]
+    fn a_burnout_message_says_what_it_holds_and_gives_its_text_only_before_expiry() {
+        let sender = identity();
+        let envelope = Envelope::with_ttl(1_000, 500);
+        let received = BurnoutMessage::received(Zeroizing::new(b"secret words".to_vec()), envelope, sender);
+        assert_eq!((received.envelope(), received.sender(), received.is_outgoing()), (&envelope, &sender, false));
+        assert_eq!(received.plaintext_len(), 12);
+        assert_eq!(received.plaintext(), b"secret words");
+        let shown = format!("{received:?}");
+        assert!(shown.starts_with("BurnoutMessage { plaintext_len: 12, envelope: "), "{shown}");
+        assert!(shown.ends_with(&format!("sender: {sender:?}, outgoing: false }}")), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+        let opened = Opened::Burnout(received);
+        assert_eq!(format!("{opened:?}"), format!("Burnout({shown})"));
+        let received = opened.into_burnout().unwrap();
+        assert_eq!(&*received.clone_for_test().into_plaintext(1_499).unwrap(), b"secret words");
+        assert!(received.into_plaintext(1_500).is_err());
+
+        let sent = BurnoutMessage::outgoing(b"mine", envelope, sender);
+        assert!(sent.is_outgoing());
+        assert_eq!(&*sent.take_plaintext(), b"mine");
+        let restored = BurnoutMessage::restored(Zeroizing::new(b"x".to_vec()), envelope, sender, true);
+        assert!(restored.is_outgoing());
+        assert!(Opened::Burnout(restored).into_message().is_none());
+    }
+
+    #[test]
+    fn an_opened_message_is_one_or_the_other() {
+        let message = Opened::Message(b"plain".to_vec());
+        assert_eq!(format!("{message:?}"), "Message { len: 5 }");
+        assert!(Opened::Message(Vec::new()).into_burnout().is_none());
+        assert_eq!(message.into_message().unwrap(), b"plain");
+    }
+
+    impl BurnoutMessage {
+        fn clone_for_test(&self) -> Self {
+            Self::restored(self.plaintext.clone(), self.envelope, self.sender, self.outgoing)
+        }
+    }
+}
