@@ -248,17 +248,4 @@ impl fmt::Debug for ForkoutId {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::ForkoutId;
-
-    /// The accessors and the short `Debug` form (mutation testing runs the
-    /// unit tests only, where the doc examples showing the same do not run).
-    #[test]
-    fn an_id_gives_back_its_bytes_and_shows_its_first_eight() {
-        let bytes: [u8; 32] = core::array::from_fn(|i| i as u8 + 1);
-        let id = ForkoutId::from_bytes(bytes);
-        assert_eq!(id.to_bytes(), bytes);
-        assert_eq!(id.as_bytes(), &bytes);
-        assert_eq!(format!("{id:?}"), "ForkoutId(0102030405060708…)");
-    }
-}
+mod tests;
