@@ -1,7 +1,7 @@
 //! Unit tests of sealing, the bundle and delivery formats and the split,
 //! through the module's API: what the doc examples show is checked here
 //! too (mutation testing runs the unit tests only).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;

@@ -1,5 +1,5 @@
 //! Unit tests of the ratchet's own bounds.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
