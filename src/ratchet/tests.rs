@@ -200,3 +200,63 @@ fn replays_on_a_previous_states_chains_are_duplicates() {
     assert_eq!(b.decrypt(&held_back).unwrap(), b"held back");
     assert_eq!(b.decrypt(&held_back), Err(Error::DuplicateMessage));
 }
+
+/// A restored state's skipped keys of the current receiving chain must lie
+/// behind it: one at or ahead of the chain's position is refused (it would
+/// be a second key for a message the chain can still derive); one behind
+/// it, or ahead on another chain, is accepted.
+#[test]
+fn a_state_with_a_skipped_key_ahead_of_its_chain_is_refused() {
+    use super::keys::{ChainKey, MessageKey, ReceivingChain, RootKey};
+    use super::skipped::{SkippedKey, SkippedKeys};
+    use super::{Peer, RatchetKeyPair, RatchetState};
+    use crate::wire::codec::{Reader, Writer};
+
+    let mut rng = StdRng::seed_from_u64(27);
+    let current = [5u8; 32];
+    let state_with = |ratchet: [u8; 32], index: u32, rng: &mut StdRng| {
+        let mut state = RatchetState::new_responder([1; AD_LEN], RootKey([2; 32]), RatchetKeyPair::generate(rng));
+        state.peer = Peer::Receiving { key: current, chain: ReceivingChain { key: ChainKey([3; 32]), index: 5 } };
+        state.skipped =
+            SkippedKeys::from_entries(vec![SkippedKey { ratchet, index, key: MessageKey([4; 32]) }]).unwrap();
+        let mut w = Writer::with_capacity(0);
+        state.encode(&mut w);
+        let bytes = w.into_vec();
+        let mut r = Reader::new(&bytes);
+        RatchetState::decode(&mut r).map(|restored| {
+            let mut again = Writer::with_capacity(0);
+            restored.encode(&mut again);
+            assert_eq!(again.into_vec(), bytes);
+        })
+    };
+    assert!(state_with(current, 4, &mut rng).is_ok());
+    assert!(state_with(current, 5, &mut rng).is_err());
+    assert!(state_with(current, 6, &mut rng).is_err());
+    assert!(state_with([6; 32], 9, &mut rng).is_ok());
+}
+
+/// `decrypt_into` decrypts into the caller's buffer when it is large
+/// enough (the same allocation), and otherwise replaces it once with one
+/// of exactly the payload's size rather than growing it (which would
+/// free a copy of what it held without wiping it).
+#[test]
+fn decryption_reuses_a_large_enough_buffer_and_replaces_a_small_one_once() {
+    let mut rng = StdRng::seed_from_u64(28);
+    let alice = Account::new(&mut rng, 0);
+    let mut bob = Account::new(&mut rng, 0);
+    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
+    let (mut b, _) = bob.create_inbound_session(&a.encrypt(b"hi", &mut rng).unwrap()).unwrap();
+    let text = vec![8u8; 100];
+
+    let mut large = Vec::with_capacity(5000);
+    let at = large.as_ptr();
+    b.decrypt_into(&a.encrypt(&text, &mut rng).unwrap(), &mut large).unwrap();
+    assert_eq!((large.as_slice(), large.as_ptr(), large.capacity()), (&text[..], at, 5000));
+
+    // Content and the payload kind byte: 101 bytes, not the 120 that
+    // doubling the small buffer would give.
+    let mut small = Vec::with_capacity(60);
+    small.extend_from_slice(&[1; 60]);
+    b.decrypt_into(&a.encrypt(&text, &mut rng).unwrap(), &mut small).unwrap();
+    assert_eq!((small.as_slice(), small.capacity()), (&text[..], text.len() + 1));
+}
