@@ -308,6 +308,26 @@ mod tests {
         ));
     }
 
+    /// `any_app_payload` routes by kind: plain content as a message (the
+    /// whole content, even if it ends like an envelope), Burnout content
+    /// through the envelope rule, anything else refused.
+    #[test]
+    fn any_app_payload_opens_each_kind_by_its_own_rule() {
+        use crate::identity::IdentityKeyPair;
+        let sender = *IdentityKeyPair::from_seed(&[2; 32]).public();
+        let env = Envelope::with_ttl(NOW, 10);
+        let enveloped = content(b"secret", &env);
+        let plain = any_app_payload(PayloadKind::App as u8, Zeroizing::new(enveloped.clone()), NOW, sender);
+        assert!(matches!(plain, Verdict::Accept(Opened::Message(m)) if m == enveloped));
+        let burnout = any_app_payload(PayloadKind::BurnoutApp as u8, Zeroizing::new(enveloped.clone()), NOW, sender);
+        assert!(matches!(burnout, Verdict::Accept(Opened::Burnout(m)) if m.plaintext() == b"secret"));
+        let kind = PayloadKind::ForkoutSlot as u8;
+        assert!(matches!(
+            any_app_payload(kind, Zeroizing::new(enveloped), NOW, sender),
+            Verdict::Reject(Error::UnexpectedPayload(k)) if k == kind
+        ));
+    }
+
     #[test]
     fn verdict_mapping() {
         assert!(matches!(verdict(Ok(1)), Verdict::Accept(1)));
