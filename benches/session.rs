@@ -129,10 +129,17 @@ fn x25519_dh(secret: &StaticSecret, public: &PublicKey) -> [u8; 32] {
 }
 
 /// What `IdentityKey::from_bytes` must do: Edwards decompression, the
-/// small-order check, and the Montgomery conversion for the X25519 key.
+/// small-order check, the prime-order-subgroup check (one key per identity:
+/// [ℓ]A is the identity, a variable-time multiplication as the library
+/// does it, A being public), and the Montgomery conversion for the X25519
+/// key.
 fn identity_decode(bytes: &[u8; 32]) -> (VerifyingKey, PublicKey) {
+    use curve25519_dalek::{EdwardsPoint, Scalar, traits::IsIdentity};
     let key = VerifyingKey::from_bytes(bytes).unwrap();
     assert!(!key.is_weak());
+    let point = key.to_edwards();
+    let l_point = EdwardsPoint::vartime_double_scalar_mul_basepoint(&-Scalar::ONE, &point, &Scalar::ZERO) + point;
+    assert!(l_point.is_identity());
     let agreement = PublicKey::from(key.to_montgomery().to_bytes());
     (key, agreement)
 }
@@ -187,6 +194,53 @@ fn raw_keys() -> RawKeys {
     let signature = signing.sign(&message);
     let identity_bytes = verifying.to_bytes();
     RawKeys { rng, secret, public, signing, verifying, message, signature, identity_bytes }
+}
+
+/// The floors of session setup: what `bench_floor` and `setup_paired`
+/// time for each side.
+struct SetupFloor {
+    seed: [u8; 64],
+    ek1024: ml_kem::Key<Ek<MlKem1024>>,
+    ct1024: ml_kem::Ciphertext<MlKem1024>,
+}
+
+impl SetupFloor {
+    fn new(k: &mut RawKeys) -> Self {
+        let seed = [5u8; 64];
+        let ek1024 = mlkem1024_expand(&seed).encapsulation_key().to_bytes();
+        let (ct1024, _) = mlkem1024_parse(&ek1024).encapsulate_with_rng(&mut k.rng);
+        Self { seed, ek1024, ct1024 }
+    }
+
+    /// Initiator: decode the bundle's identity, verify the signed prekey
+    /// and the KEM prekey, parse the KEM prekey and encapsulate to it, base
+    /// key, DH1-DH4, then the first ratchet key and its DH, and the post-
+    /// quantum ratchet's first key pair (its encoded key goes out in
+    /// chunks).
+    fn initiator(&self, k: &mut RawKeys) {
+        black_box(identity_decode(black_box(&k.identity_bytes)));
+        k.verifying.verify_strict(&k.message, &k.signature).unwrap();
+        k.verifying.verify_strict(&k.message, &k.signature).unwrap();
+        black_box(mlkem1024_parse(black_box(&self.ek1024)).encapsulate_with_rng(&mut k.rng));
+        for _ in 0..2 {
+            black_box(x25519_keygen(&mut k.rng));
+        }
+        for _ in 0..5 {
+            black_box(x25519_dh(&k.secret, black_box(&k.public)));
+        }
+        black_box(mlkem768_expand(black_box(&self.seed)).encapsulation_key().to_bytes());
+    }
+
+    /// Responder: decode the initiator's identity, DH1-DH4, the DH of the
+    /// first message's ratchet key, and the KEM prekey expanded from its
+    /// seed and decapsulated.
+    fn responder(&self, k: &RawKeys) {
+        black_box(identity_decode(black_box(&k.identity_bytes)));
+        for _ in 0..5 {
+            black_box(x25519_dh(&k.secret, black_box(&k.public)));
+        }
+        black_box(mlkem1024_expand(black_box(&self.seed)).decapsulate(black_box(&self.ct1024)));
+    }
 }
 
 fn bench_raw(c: &mut C) {
@@ -279,41 +333,9 @@ fn bench_floor(c: &mut C) {
         })
     });
 
-    // Initiator: decode the bundle's identity, verify the signed prekey
-    // and the KEM prekey, parse the KEM prekey and encapsulate to it, base
-    // key, DH1-DH4, then the first ratchet key and its DH, and the post-
-    // quantum ratchet's first key pair (its encoded key goes out in chunks).
-    let seed = [5u8; 64];
-    let ek1024 = mlkem1024_expand(&seed).encapsulation_key().to_bytes();
-    g.bench_function("setup_initiator", |b| {
-        b.iter(|| {
-            black_box(identity_decode(black_box(&k.identity_bytes)));
-            k.verifying.verify_strict(&k.message, &k.signature).unwrap();
-            k.verifying.verify_strict(&k.message, &k.signature).unwrap();
-            black_box(mlkem1024_parse(black_box(&ek1024)).encapsulate_with_rng(&mut k.rng));
-            for _ in 0..2 {
-                black_box(x25519_keygen(&mut k.rng));
-            }
-            for _ in 0..5 {
-                black_box(x25519_dh(&k.secret, black_box(&k.public)));
-            }
-            black_box(mlkem768_expand(black_box(&seed)).encapsulation_key().to_bytes());
-        })
-    });
-
-    // Responder: decode the initiator's identity, DH1-DH4, the DH of the
-    // first message's ratchet key, and the KEM prekey expanded from its
-    // seed and decapsulated.
-    let (ct1024, _) = mlkem1024_parse(&ek1024).encapsulate_with_rng(&mut k.rng);
-    g.bench_function("setup_responder", |b| {
-        b.iter(|| {
-            black_box(identity_decode(black_box(&k.identity_bytes)));
-            for _ in 0..5 {
-                black_box(x25519_dh(&k.secret, black_box(&k.public)));
-            }
-            black_box(mlkem1024_expand(black_box(&seed)).decapsulate(black_box(&ct1024)));
-        })
-    });
+    let setup = SetupFloor::new(&mut k);
+    g.bench_function("setup_initiator", |b| b.iter(|| setup.initiator(&mut k)));
+    g.bench_function("setup_responder", |b| b.iter(|| setup.responder(&k)));
     g.finish();
 }
 
@@ -622,9 +644,67 @@ fn in_chain_paired(_: &mut C) {
     }
 }
 
+/// Session setup against its floors, paired: each round times `SETUPS`
+/// initiator setups (parse the bundle, start the session, first encrypt)
+/// and `SETUPS` responder setups (`create_inbound_session`, each on a copy
+/// of Bob's account made before the timer starts; the results are dropped
+/// after it stops), then the same count of each floor, alternating which
+/// goes first; thread CPU time, medians of the per-round ratios.
+fn setup_paired(_: &mut C) {
+    const SETUPS: u32 = 8;
+    let mut k = raw_keys();
+    let floor = SetupFloor::new(&mut k);
+    let mut rng = rng(17);
+    let (alice, bob) = accounts(&mut rng, 1);
+    let bundle = bob.prekey_bundle().unwrap().to_bytes();
+    let small = vec![0x61u8; SMALL];
+    let first = alice
+        .create_outbound_session(&PreKeyBundle::from_bytes(&bundle).unwrap(), &mut rng)
+        .unwrap()
+        .encrypt(&small, &mut rng)
+        .unwrap();
+    let n = SETUPS as usize;
+    let [initiator, responder, both] = paired(
+        2,
+        41,
+        || {
+            let mut sessions = Vec::with_capacity(2 * n);
+            let (_, ti) = cpu_timed(|| {
+                for _ in 0..n {
+                    let parsed = PreKeyBundle::from_bytes(black_box(&bundle)).unwrap();
+                    let mut session = alice.create_outbound_session(&parsed, &mut rng).unwrap();
+                    black_box(session.encrypt(black_box(&small), &mut rng).unwrap());
+                    sessions.push(session);
+                }
+            });
+            let mut bobs: Vec<_> = (0..n).map(|_| bob.clone()).collect();
+            let (_, tr) = cpu_timed(|| {
+                for bob in &mut bobs {
+                    sessions.push(bob.create_inbound_session(black_box(&first)).unwrap().0);
+                }
+            });
+            [ti / SETUPS, tr / SETUPS, (ti + tr) / SETUPS]
+        },
+        || {
+            let (_, ti) = cpu_timed(|| (0..n).for_each(|_| floor.initiator(&mut k)));
+            let (_, tr) = cpu_timed(|| (0..n).for_each(|_| floor.responder(&k)));
+            [ti / SETUPS, tr / SETUPS, (ti + tr) / SETUPS]
+        },
+    );
+    println!();
+    for (name, m) in [("initiator", initiator), ("responder", responder), ("both", both)] {
+        println!(
+            "session/setup_paired/{name:<9} library {:>9.1} µs   floor {:>9.1} µs   ratio {:.3}",
+            m.a_ns() / 1e3,
+            m.b_ns() / 1e3,
+            m.ratio
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = bench::criterion();
-    targets = bench_raw, bench_floor, bench_lib, bench_forgery, braid_paired, in_chain_paired
+    targets = bench_raw, bench_floor, bench_lib, bench_forgery, braid_paired, in_chain_paired, setup_paired
 }
 criterion_main!(benches);

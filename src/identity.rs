@@ -12,7 +12,9 @@
 
 use core::fmt;
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
@@ -166,11 +168,22 @@ pub(crate) fn ed25519_public_key(
     what: &'static str,
 ) -> core::result::Result<VerifyingKey, WireError> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| WireError::InvalidField(what))?;
-    let torsion_free = CompressedEdwardsY(*bytes).decompress().is_some_and(|p| p.is_torsion_free());
-    if key.is_weak() || !is_below_p(bytes) || !torsion_free {
+    if key.is_weak() || !is_below_p(bytes) || !is_torsion_free(&key.to_edwards()) {
         return Err(WireError::InvalidField(what));
     }
     Ok(key)
+}
+
+/// Whether `point` is in the prime-order subgroup: [ℓ]P is the identity.
+///
+/// `curve25519-dalek`'s `EdwardsPoint::is_torsion_free` computes the same
+/// in constant time; the point here is a public key, so the variable-time
+/// multiplication (about a fifth cheaper, a quarter of a setup's
+/// parsing) leaks nothing. ℓ itself is not a `Scalar` (they are reduced
+/// mod ℓ), hence [ℓ - 1]P + P.
+fn is_torsion_free(point: &EdwardsPoint) -> bool {
+    let l_minus_one = -Scalar::ONE;
+    (EdwardsPoint::vartime_double_scalar_mul_basepoint(&l_minus_one, point, &Scalar::ZERO) + point).is_identity()
 }
 
 /// Whether the low 255 bits of a little-endian field encoding are below
@@ -480,6 +493,7 @@ impl fmt::Debug for SafetyNumber {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
 
     #[test]
     fn keys_with_a_small_order_component_are_refused() {
@@ -493,6 +507,22 @@ mod tests {
             let shifted = (a + t).compress().to_bytes();
             assert!(IdentityKey::from_bytes(&shifted).is_err(), "A + T accepted");
             assert!(ed25519_public_key(&shifted, "k").is_err());
+        }
+    }
+
+    #[test]
+    fn the_variable_time_torsion_check_agrees_with_dalek_on_every_coset() {
+        // P + T for P of prime order (or the identity) and each T of the
+        // 8-torsion: torsion-free exactly when T is the identity.
+        use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+        let points =
+            [EdwardsPoint::default(), ED25519_BASEPOINT_POINT, ED25519_BASEPOINT_POINT * Scalar::from(0x1234_5678u64)];
+        for p in points {
+            for (i, t) in EIGHT_TORSION.iter().enumerate() {
+                let q = p + t;
+                assert_eq!(is_torsion_free(&q), q.is_torsion_free());
+                assert_eq!(is_torsion_free(&q), i == 0, "coset {i}");
+            }
         }
     }
 
