@@ -139,6 +139,9 @@ mod message;
 pub(crate) mod payload;
 mod vault;
 
+#[cfg(test)]
+mod tests;
+
 pub use envelope::{ENVELOPE_LEN, Envelope};
 pub use message::{BurnoutMessage, Opened};
 pub use vault::{EntryInfo, Plaintext, Vault, VaultId};

@@ -210,6 +210,63 @@ fn the_policies_decide_what_an_unreachable_recipient_does() {
     assert_eq!(SealPolicy::default(), SealPolicy::AllOrNothing);
 }
 
+/// A session that cannot encrypt (here its sending chain is at its last
+/// index) makes that recipient unreachable under `SkipUnreachable`, with
+/// the reason, and fails the whole seal under `AllOrNothing`.
+#[test]
+fn a_session_that_cannot_encrypt_is_skipped_or_fails_the_seal_by_policy() {
+    let Cast { mut rng, manager, ann, mut to_ann, bob, .. } = cast(46);
+    to_ann.encrypt(b"a step first", &mut rng).unwrap();
+    assert!(to_ann.exhaust_sending_chain());
+    let limit = Error::LimitReached { what: "messages per chain", max: u32::MAX as usize };
+    assert_eq!(to_ann.encrypt(b"x", &mut rng).err(), Some(limit.clone()));
+
+    let (sealed, report) = seal(
+        &manager,
+        b"x".to_vec(),
+        vec![Recipient::Session(&mut to_ann), Recipient::Bundle(bob.prekey_bundle().unwrap())],
+        SealPolicy::SkipUnreachable,
+        None,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(sealed.recipients().copied().collect::<Vec<_>>(), vec![*bob.identity()]);
+    assert_eq!(report.new_sessions.len(), 1);
+    match report.unreachable.as_slice() {
+        [Unreachable { identity, reason: UnreachableReason::SlotEncryptionFailed(e) }] => {
+            assert_eq!(identity, ann.identity());
+            assert_eq!(e, &limit);
+        }
+        other => panic!("expected Ann unreachable, got {other:?}"),
+    }
+
+    let err = seal(
+        &manager,
+        b"x".to_vec(),
+        vec![Recipient::Session(&mut to_ann), Recipient::Bundle(bob.prekey_bundle().unwrap())],
+        SealPolicy::AllOrNothing,
+        None,
+        &mut rng,
+    )
+    .err();
+    assert_eq!(err, Some(limit));
+
+    // Nobody left once Ann is skipped: nothing is sealed.
+    match seal(
+        &manager,
+        b"x".to_vec(),
+        vec![Recipient::Session(&mut to_ann)],
+        SealPolicy::SkipUnreachable,
+        None,
+        &mut rng,
+    ) {
+        Err(Error::Forkout(ForkoutError::RecipientsUnreachable(list))) => {
+            assert_eq!(list.iter().map(|u| u.identity).collect::<Vec<_>>(), vec![*ann.identity()]);
+        }
+        other => panic!("expected RecipientsUnreachable, got {other:?}"),
+    }
+}
+
 #[test]
 fn the_largest_body_is_sealed_and_one_byte_more_is_refused() {
     let Cast { mut rng, manager, mut to_ann, .. } = cast(44);

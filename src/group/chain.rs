@@ -430,6 +430,95 @@ mod tests {
         r
     }
 
+    #[test]
+    fn the_longest_encoding_is_max_encoded_len() {
+        let longest = (0..2 * BLOCK).map(encoded_len).max().unwrap();
+        assert_eq!(MAX_ENCODED_LEN, longest);
+        assert_eq!(encoded_len(1), MAX_ENCODED_LEN, "one iteration into a block");
+    }
+
+    #[test]
+    fn siblings_are_exactly_the_two_halves_of_one_parent() {
+        let node = |start, level| Subtree::new(start, level, [0; 32]).unwrap();
+        for (a, b) in
+            [(node(0, 0), node(1, 0)), (node(2, 0), node(3, 0)), (node(4, 2), node(0, 2)), (node(8, 3), node(0, 3))]
+        {
+            assert!(a.is_sibling_of(&b) && b.is_sibling_of(&a), "{}/{} and {}/{}", a.start, a.level, b.start, b.level);
+        }
+        let not = [
+            (node(1, 0), node(2, 0)), // adjacent, different parents
+            (node(0, 1), node(4, 1)),
+            (node(0, 1), node(2, 0)),                       // different levels
+            (node(0, 1), node(0, 1)),                       // itself
+            (node(0, ROOT_LEVEL), node(BLOCK, ROOT_LEVEL)), // roots of two blocks: no common parent
+        ];
+        for (a, b) in not {
+            assert!(
+                !a.is_sibling_of(&b) && !b.is_sibling_of(&a),
+                "{}/{} and {}/{}",
+                a.start,
+                a.level,
+                b.start,
+                b.level
+            );
+        }
+    }
+
+    /// Known answers: the message key of each iteration from a fixed
+    /// state, across the block, part 2, part 1 and part 0 boundaries
+    /// (fixes every label, input layout and which part changes where;
+    /// the other tests only check that the paths agree with each other).
+    #[test]
+    fn message_keys_match_known_answers() {
+        let mut root = Ratchet { parts: [[1; 32], [2; 32], [3; 32]], counter: 0, frontier: Default::default() };
+        root.frontier[usize::from(ROOT_LEVEL)] = [4; 32];
+        let expected = [
+            (0, "6ae662a105ba2b0f60a20c1de6401249fa007c111f2f4e0bc57e48d1946adac8"),
+            (1, "2b8c40eb6f4c0720b408c46cf9c0573c814538b7b444b3d23d3dae4a18f34bc8"),
+            (255, "7e271f525200abdef0f08a03bea915f03cb6bd61c8f26824c7243e22ec30a163"),
+            (256, "229df095d47a92de0267052d8d848d9e5984f50ada05ed07d22d38a8a8e4c556"),
+            (0xffff, "48300f197637d3bd6ad8452f8473fe67b325fcfcbfb90a562e0a9eef8790c4ea"),
+            (0x1_0000, "c7ee5986d20b46a6496195cac581dad55ff4607d3d8afdd68ea8b4fc2b24f376"),
+            (0x100_0000, "1d133cd61a577003c36eb565050f81d6e831eacc2198b51ecab42e8f061dd493"),
+            (0x100_0001, "93087a30045c887d2003fcc14f77e0acee8091c3c81fc800cb2b55b7d22a7c38"),
+            (u32::MAX - 1, "d53c423569b973e2a7a662faf05ce53cbb858ed0caf4eca82db5e53b9beb2701"),
+        ];
+        for (iteration, hex) in expected {
+            let mut r = root.clone();
+            r.advance_to(iteration);
+            let key = r.next_key().unwrap();
+            let got: String = key.0.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(got, hex, "iteration {iteration:#x}");
+        }
+    }
+
+    #[test]
+    fn seeking_backwards_or_past_the_block_changes_nothing() {
+        let at_10 = stepwise(fresh(3), 10);
+        for target in [0, 9, 10, BLOCK, BLOCK + 5] {
+            let mut r = at_10.clone();
+            let mut handed = 0;
+            r.seek_in_block(target, |_| handed += 1);
+            assert!(same(&r, &at_10), "target {target}");
+            assert_eq!(handed, 0, "target {target}");
+        }
+        let mut r = at_10.clone();
+        let mut handed = Vec::new();
+        r.seek_in_block(BLOCK - 1, |node| handed.push((node.start, node.level)));
+        assert_eq!(r.counter(), BLOCK - 1, "the last iteration of the block is inside it");
+        assert_eq!(handed.iter().map(|&(_, level)| 1u32 << level).sum::<u32>(), BLOCK - 1 - 10);
+    }
+
+    #[test]
+    fn debug_shows_positions_and_never_a_key() {
+        let r = stepwise(fresh(4), 5);
+        assert_eq!(format!("{r:?}"), "Ratchet { iteration: 5, .. }");
+        let key = r.clone().next_key().unwrap();
+        assert_eq!(format!("{key:?}"), "MessageKey(<redacted>)");
+        let node = Subtree::new(8, 3, [0xAB; 32]).unwrap();
+        assert_eq!(format!("{node:?}"), "Subtree { start: 8, level: 3, .. }");
+    }
+
     fn same(a: &Ratchet, b: &Ratchet) -> bool {
         a.counter == b.counter && a.parts == b.parts && a.frontier == b.frontier
     }

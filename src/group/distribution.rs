@@ -31,7 +31,7 @@ use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, writer_for};
 use crate::wire::{MessageType, PayloadKind};
 
-/// Encoded length of a distribution of a ratchet at `iteration`: 200 bytes
+/// Encoded length of a distribution of a ratchet at `iteration`: 206 bytes
 /// plus 32 per subtree of its frontier (1 to 8).
 pub(crate) fn distribution_len(iteration: u32) -> usize {
     2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + chain::encoded_len(iteration) + 32
@@ -52,7 +52,11 @@ pub(crate) struct Distribution {
 
 impl Distribution {
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::GroupDistribution, distribution_len(self.ratchet.counter()));
+        // Sized exactly (`writer_for` adds the 2-byte header): the buffer
+        // holds the chain's secrets and must not reallocate, which would
+        // leave a copy behind in freed memory.
+        let body_len = distribution_len(self.ratchet.counter()) - 2;
+        let mut w = writer_for(MessageType::GroupDistribution, body_len);
         w.bytes(&self.group_id.0).bytes(self.sender.as_bytes()).u32(self.key_id).u32(self.generation);
         self.ratchet.encode(&mut w);
         w.bytes(self.signing.as_bytes());

@@ -20,7 +20,7 @@ use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
 use super::GroupId;
-use super::chain::{MAX_ENCODED_LEN, Ratchet, Subtree};
+use super::chain::{MAX_ENCODED_LEN, Ratchet, Subtree, encoded_len};
 use super::distribution::parse_signing_key;
 use super::membership::{Group, Member};
 use super::receiver::{MAX_SKIPPED, Receiver, window_start};
@@ -37,19 +37,26 @@ use crate::wire::codec::{Reader, Writer, writer_for};
 /// current and a previous key at their longest, and the whole stored-entry
 /// budget. It must fit [`MAX_STATE`], so that every group can be exported
 /// and imported again.
+/// Encoded length of a group state with `others` other members, each with
+/// a current and a previous sender key at the longest frontier, our own
+/// key with a previous key id at the longest frontier, and `stored`
+/// skipped-key entries in all: the longest state of that shape.
+pub(crate) const fn longest_state_len(others: usize, stored: usize) -> usize {
+    2 + 32
+        + IDENTITY_KEY_LEN
+        + 4
+        + 4
+        + 5
+        + MAX_ENCODED_LEN
+        + 32
+        + 4
+        + others * (IDENTITY_KEY_LEN + 1 + 2 * (4 + 4 + 32 + MAX_ENCODED_LEN + 4))
+        + stored * SKIPPED_ENTRY_LEN
+        + 8
+}
+
 #[allow(dead_code, reason = "read only by the compile-time assertion below, which Rust 1.88 does not count as a use")]
-const WORST_CASE_STATE: usize = 2
-    + 32
-    + IDENTITY_KEY_LEN
-    + 4
-    + 4
-    + 5
-    + MAX_ENCODED_LEN
-    + 32
-    + 4
-    + (MAX_GROUP_MEMBERS - 1) * (IDENTITY_KEY_LEN + 1 + 2 * (4 + 4 + 32 + MAX_ENCODED_LEN + 4))
-    + MAX_GROUP_STORED_KEYS * (4 + 1 + 32)
-    + 8;
+const WORST_CASE_STATE: usize = longest_state_len(MAX_GROUP_MEMBERS - 1, MAX_GROUP_STORED_KEYS);
 const _: () = assert!(WORST_CASE_STATE <= MAX_STATE, "a full group must fit MAX_STATE");
 
 impl Group {
@@ -71,7 +78,9 @@ impl Group {
     /// # Ok::<(), sealpost::Error>(())
     /// ```
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = writer_for(MessageType::GroupState, 300 + self.members.len() * 400);
+        // Sized exactly: the state holds every chain's secrets, and a
+        // reallocation would leave a copy behind in freed memory.
+        let mut w = writer_for(MessageType::GroupState, self.encoded_len().saturating_sub(2));
         w.bytes(&self.id.0).bytes(self.own.as_bytes());
         w.u32(self.sender.key_id).u32(self.sender.generation);
         match self.sender.previous_key_id {
@@ -165,6 +174,38 @@ impl Group {
 }
 
 persist_via_inherent!(Group, MessageType::GroupState);
+
+impl Group {
+    /// Length of [`Group::to_bytes`].
+    pub(crate) fn encoded_len(&self) -> usize {
+        let previous_id = if self.sender.previous_key_id.is_some() { 5 } else { 1 };
+        let members: usize = self
+            .members
+            .values()
+            .map(|m| {
+                IDENTITY_KEY_LEN + 1 + [&m.current, &m.previous].into_iter().flatten().map(receiver_len).sum::<usize>()
+            })
+            .sum();
+        2 + 32
+            + IDENTITY_KEY_LEN
+            + 4
+            + 4
+            + previous_id
+            + encoded_len(self.sender.ratchet.counter())
+            + 32
+            + 4
+            + members
+            + 8
+    }
+}
+
+/// Length of [`encode_receiver`]'s output.
+fn receiver_len(receiver: &Receiver) -> usize {
+    4 + 4 + 32 + encoded_len(receiver.ratchet.counter()) + 4 + receiver.skipped.len() * SKIPPED_ENTRY_LEN
+}
+
+/// Encoded bytes of one stored skipped-key entry: start, level, value.
+const SKIPPED_ENTRY_LEN: usize = 4 + 1 + 32;
 
 fn encode_receiver(w: &mut Writer, receiver: &Receiver) {
     w.u32(receiver.key_id).u32(receiver.generation).bytes(receiver.signing.as_bytes());

@@ -9,12 +9,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::chain::{MessageKey, MessageKeys, SALT_LEN};
+use super::membership::Member;
 use super::message::{FLAG_PLAIN, HeaderFields, encode_header, signed_bytes};
 use super::*;
 use crate::account::Account;
 use crate::crypto;
 use crate::error::Error;
 use crate::error::{GroupError, SessionError};
+use crate::identity::IdentityKey;
 use crate::session::Session;
 use crate::wire::PayloadKind;
 
@@ -584,4 +586,461 @@ fn a_group_id_gives_back_its_bytes_and_shows_its_first_eight() {
     let id = GroupId::from_bytes(bytes);
     assert_eq!(id.as_bytes(), &bytes);
     assert_eq!(format!("{id:?}"), "GroupId(f0f1f2f3f4f5f6f7…)");
+}
+
+/// What a group reports about itself and its members, through every
+/// accessor, and how membership changes move it.
+#[test]
+fn a_group_reports_its_members_keys_and_iteration() {
+    use crate::identity::IdentityKeyPair;
+    use crate::limits::MAX_GROUP_MEMBERS;
+    let mut rng = StdRng::seed_from_u64(60);
+    let (mut parties, gid) = parties(3, &mut rng);
+    let ids: Vec<IdentityKey> = parties.iter().map(|p| *p.account.identity()).collect();
+    let stranger = *IdentityKeyPair::from_seed(&[77; 32]).public();
+    // Each other member sends two messages; only the second arrives, so
+    // the key of the first is stored, one per sender.
+    for i in 1..3 {
+        let _lost = parties[i].group.encrypt(b"first", &mut rng).unwrap();
+        let second = parties[i].group.encrypt(b"second", &mut rng).unwrap();
+        parties[0].group.decrypt(&second, 0).unwrap();
+    }
+    let (first, others) = parties.split_first_mut().unwrap();
+    let g = &mut first.group;
+
+    assert_eq!(g.id(), &gid);
+    assert_eq!(g.own_identity(), &ids[0]);
+    assert_eq!(g.member_count(), 2);
+    let mut expected = vec![ids[1], ids[2]];
+    expected.sort_by_key(|k| k.to_bytes());
+    assert_eq!(g.members().copied().collect::<Vec<_>>(), expected);
+    assert!(g.is_member(&ids[1]) && g.is_member(&ids[2]));
+    assert!(!g.is_member(&ids[0]), "not a member of one's own group list");
+    assert!(!g.is_member(&stranger));
+    for (i, other) in others.iter().enumerate() {
+        assert_eq!(g.member_key_id(&ids[i + 1]), Some(other.group.own_key_id()));
+    }
+    assert_eq!(g.member_key_id(&stranger), None);
+    assert_eq!(g.members_without_key().count(), 0);
+    let stored = g.stored_key_count();
+    assert_eq!(stored, g.recount_stored());
+    assert_eq!(stored, 2);
+
+    // A new member has no key until their distribution arrives.
+    assert_eq!(g.add_member(stranger), Ok(true));
+    assert_eq!(g.add_member(stranger), Ok(false), "already a member");
+    assert_eq!(g.add_member(ids[0]), Ok(false), "oneself");
+    assert_eq!(g.member_count(), 3);
+    assert_eq!(g.member_key_id(&stranger), None);
+    assert_eq!(g.members_without_key().copied().collect::<Vec<_>>(), [stranger]);
+
+    // Sending moves the own iteration; a rotation starts a new key at 0.
+    assert_eq!(g.own_iteration(), 0);
+    g.encrypt(b"one", &mut rng).unwrap();
+    g.encrypt(b"two", &mut rng).unwrap();
+    assert_eq!(g.own_iteration(), 2);
+    let before = g.own_key_id();
+    let rotated = g.rotate(&mut rng);
+    assert_eq!(rotated.key_id, g.own_key_id());
+    assert_ne!(rotated.key_id, before);
+    assert_eq!(g.own_iteration(), 0);
+
+    // Removing a member drops their stored keys and rotates.
+    assert_eq!(g.remove_member(&ids[1], &mut rng).map(|r| r.key_id).ok(), Some(g.own_key_id()));
+    assert!(!g.is_member(&ids[1]));
+    assert_eq!(g.stored_key_count(), 1);
+    assert_eq!(g.stored_key_count(), g.recount_stored());
+    assert_eq!(g.remove_member(&ids[1], &mut rng).err(), Some(Error::Group(GroupError::NotGroupMember)));
+    assert_eq!(
+        format!("{g:?}"),
+        format!(
+            "Group {{ id: {gid:?}, own: {:?}, own_key_id: {}, own_iteration: 0, members: 2, stored_keys: {}, .. }}",
+            ids[0],
+            g.own_key_id(),
+            g.stored_key_count()
+        )
+    );
+
+    // A restored group must rotate (or be told it may resume) before
+    // sending: its sender key may have sent past the stored iteration.
+    assert!(!g.needs_rotation());
+    let mut restored = Group::from_bytes(&g.to_bytes()).unwrap();
+    assert!(restored.needs_rotation());
+    assert_eq!(restored.encrypt(b"x", &mut rng).err(), Some(Error::Group(GroupError::RotationRequired)));
+    restored.resume_without_rotation();
+    assert!(!restored.needs_rotation());
+    assert!(restored.encrypt(b"x", &mut rng).is_ok());
+    let mut again = Group::from_bytes(&g.to_bytes()).unwrap();
+    let _ = again.rotate(&mut rng);
+    assert!(!again.needs_rotation());
+
+    // The member bound counts oneself.
+    let mut big = Group::new(gid, ids[0], [], &mut rng).unwrap();
+    for i in 0..MAX_GROUP_MEMBERS - 1 {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        assert_eq!(big.add_member(*IdentityKeyPair::from_seed(&seed).public()), Ok(true));
+    }
+    assert_eq!(big.add_member(stranger), Err(Error::LimitReached { what: "group members", max: MAX_GROUP_MEMBERS }));
+    assert_eq!(big.member_count(), MAX_GROUP_MEMBERS - 1);
+}
+
+/// A distribution holds the sender's chain: its buffer is sized exactly
+/// (no reallocation leaves a copy behind) at every frontier size.
+#[test]
+fn a_distribution_is_encoded_into_a_buffer_of_exactly_its_length() {
+    use super::distribution::distribution_len;
+    let mut rng = StdRng::seed_from_u64(61);
+    let (mut parties, _) = parties(2, &mut rng);
+    let sender = &mut parties[0].group;
+    let mut lengths = std::collections::BTreeSet::new();
+    for _ in 0..300 {
+        let bytes = sender.own_distribution().encode();
+        let expected = distribution_len(sender.own_iteration());
+        assert_eq!((bytes.len(), bytes.capacity()), (expected, expected), "iteration {}", sender.own_iteration());
+        lengths.insert(expected);
+        sender.encrypt(b"", &mut rng).unwrap();
+    }
+    let d = sender.own_distribution();
+    assert_eq!(
+        format!("{d:?}"),
+        format!(
+            "Distribution {{ group_id: {:?}, sender: {:?}, key_id: {}, iteration: 300, .. }}",
+            sender.id(),
+            sender.own_identity(),
+            sender.own_key_id()
+        )
+    );
+    // 206 bytes plus 32 per frontier subtree, 1 to 8 of them.
+    assert_eq!(lengths.into_iter().collect::<Vec<_>>(), (1..=8).map(|n| 206 + 32 * n).collect::<Vec<_>>());
+}
+
+/// `distribute` seals our key for each session's peer, refusing a session
+/// that is not ours or whose peer is not a member; receivers install it.
+#[test]
+fn distribute_seals_for_members_only_and_their_sessions_install_it() {
+    let mut rng = StdRng::seed_from_u64(62);
+    let mut accounts: Vec<Account> = (0..3).map(|_| Account::new(&mut rng, 0)).collect();
+    let ids: Vec<IdentityKey> = accounts.iter().map(|a| *a.identity()).collect();
+    let gid = GroupId::random(&mut rng);
+    let mut alices = Group::new(gid, ids[0], [ids[1]], &mut rng).unwrap();
+    let mut bobs = Group::new(gid, ids[1], [ids[0]], &mut rng).unwrap();
+    let (first, rest) = accounts.split_first_mut().unwrap();
+    let (mut to_bob, mut bob_from_alice) = sessions(first, &mut rest[0], &mut rng);
+    let (mut to_carol, _) = sessions(first, &mut rest[1], &mut rng);
+    let (mut bob_to_carol, _) = {
+        let (bob, carol) = rest.split_at_mut(1);
+        sessions(&bob[0], &mut carol[0], &mut rng)
+    };
+
+    let out = alices.distribute([&mut to_bob], &mut rng).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, ids[1]);
+    let installed = bobs.install_distribution(&mut accounts[1], &mut bob_from_alice, &out[0].1).unwrap();
+    assert_eq!((installed.sender, installed.key_id, installed.newly_installed), (ids[0], alices.own_key_id(), true));
+    assert_eq!(bobs.member_key_id(&ids[0]), Some(alices.own_key_id()));
+    let message = alices.encrypt(b"hello", &mut rng).unwrap();
+    assert_eq!(bobs.decrypt(&message, 0).unwrap().into_opened().into_message(), Some(b"hello".to_vec()));
+
+    let before = to_bob.to_bytes();
+    assert_eq!(
+        alices.distribute([&mut to_bob, &mut to_carol], &mut rng).err(),
+        Some(Error::Group(GroupError::NotGroupMember)),
+        "Carol is not in the group"
+    );
+    assert_eq!(
+        alices.distribute([&mut to_bob, &mut bob_to_carol], &mut rng).err(),
+        Some(Error::Session(SessionError::PeerMismatch)),
+        "not Alice's session"
+    );
+    assert_eq!(to_bob.to_bytes(), before, "a refused distribution encrypts nothing");
+    assert_eq!(alices.distribute([], &mut rng).unwrap(), []);
+}
+
+/// A second key under a key id we hold, with another signing key, is a
+/// conflict; a key of the same generation as the current one (a sender
+/// that handed out two) is kept as previous, never made current.
+#[test]
+fn install_refuses_a_conflicting_key_and_never_promotes_an_equal_generation() {
+    let mut rng = StdRng::seed_from_u64(63);
+    let (mut parties, _) = parties(2, &mut rng);
+    let theirs = parties[1].group.own_distribution();
+    let sender = theirs.sender;
+    let receiver = &mut parties[0].group;
+    assert_eq!(receiver.check_install(&theirs), Ok(()), "the same key again is fine");
+    assert!(!receiver.install(theirs.clone()).newly_installed);
+
+    let mut conflicting = theirs.clone();
+    conflicting.signing = ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key();
+    assert_eq!(
+        receiver.check_install(&conflicting),
+        Err(Error::Group(GroupError::SenderKeyConflict { key_id: theirs.key_id }))
+    );
+
+    let mut twin = theirs.clone();
+    twin.key_id = theirs.key_id.wrapping_add(1);
+    assert_eq!(receiver.check_install(&twin), Ok(()));
+    assert!(receiver.install(twin).newly_installed, "kept, as the previous key");
+    assert_eq!(receiver.member_key_id(&sender), Some(theirs.key_id), "the current key stays current");
+
+    let mut newer = theirs.clone();
+    newer.key_id = theirs.key_id.wrapping_add(2);
+    newer.generation = theirs.generation + 1;
+    assert!(receiver.install(newer).newly_installed);
+    assert_eq!(receiver.member_key_id(&sender), Some(theirs.key_id.wrapping_add(2)));
+}
+
+#[test]
+fn a_group_plaintext_shows_its_origin_and_only_the_length_of_its_content() {
+    let mut rng = StdRng::seed_from_u64(64);
+    let (mut parties, _) = parties(2, &mut rng);
+    let message = parties[1].group.encrypt(b"secret plans", &mut rng).unwrap();
+    let opened = parties[0].group.decrypt(&message, 0).unwrap();
+    assert_eq!(
+        format!("{opened:?}"),
+        format!(
+            "GroupPlaintext {{ sender: {:?}, key_id: {}, iteration: 0, content: Message {{ len: 12 }} }}",
+            parties[1].account.identity(),
+            parties[1].group.own_key_id()
+        )
+    );
+    assert!(opened.envelope().is_none());
+}
+
+/// Past `MAX_GROUP_STORED_KEYS` stored entries, the sender key holding the
+/// most loses its oldest, until the bound holds again (exactly).
+#[test]
+fn the_stored_key_bound_evicts_the_oldest_of_the_largest_holder() {
+    use super::chain::Subtree;
+    use crate::limits::MAX_GROUP_STORED_KEYS;
+    let mut rng = StdRng::seed_from_u64(65);
+    let (mut parties, _) = parties(3, &mut rng);
+    let (noisy, quiet) = (*parties[1].account.identity(), *parties[2].account.identity());
+    let fill = |group: &mut Group, sender: &IdentityKey, count: u32| {
+        let receiver = group.members.get_mut(sender.as_bytes()).unwrap().current.as_mut().unwrap();
+        for i in 0..count {
+            let start = 1_000_000 + i;
+            receiver.skipped.insert(start, Subtree::new(start, 0, [7; 32]).unwrap());
+        }
+    };
+    let bound = MAX_GROUP_STORED_KEYS as u32;
+    let g = &mut parties[0].group;
+    fill(g, &noisy, bound - 5_000);
+    fill(g, &quiet, 5_000);
+    g.stored = g.recount_stored();
+    assert_eq!(g.stored_key_count(), MAX_GROUP_STORED_KEYS, "at the bound, nothing evicted yet");
+
+    // The quiet sender's first message is lost, the second arrives: one
+    // more stored key, and the noisy sender's oldest goes.
+    let _lost = parties[2].group.encrypt(b"lost", &mut rng).unwrap();
+    let second = parties[2].group.encrypt(b"second", &mut rng).unwrap();
+    let g = &mut parties[0].group;
+    g.decrypt(&second, 0).unwrap();
+    assert_eq!(g.stored_key_count(), MAX_GROUP_STORED_KEYS);
+    assert_eq!(g.recount_stored(), MAX_GROUP_STORED_KEYS);
+    let held = |g: &Group, sender: &IdentityKey| g.members[sender.as_bytes()].stored();
+    assert_eq!(held(g, &noisy), MAX_GROUP_STORED_KEYS - 5_001);
+    assert_eq!(held(g, &quiet), 5_001);
+    let oldest = g.members[noisy.as_bytes()].current.as_ref().unwrap().skipped.keys().next().copied();
+    assert_eq!(oldest, Some(1_000_001), "the oldest entry was the one evicted");
+}
+
+/// The size bound behind `MAX_STATE` (a full group must fit): the formula
+/// matches a real state of that shape, every key at its longest frontier.
+#[test]
+fn the_longest_group_state_is_the_formula_behind_the_size_bound() {
+    use super::state::longest_state_len;
+    let mut rng = StdRng::seed_from_u64(66);
+    let (mut parties, _) = parties(3, &mut rng);
+    for i in 1..3 {
+        // 257 messages, only the last received: the reader is at 257 (the
+        // longest frontier) and stores block 0 as one entry.
+        let mut last = Vec::new();
+        for _ in 0..257 {
+            last = parties[i].group.encrypt(b"", &mut rng).unwrap();
+        }
+        parties[0].group.decrypt(&last, 0).unwrap();
+        // A new key, read once: current at 1, the old one previous.
+        let _ = parties[i].group.rotate(&mut rng);
+        let d = parties[i].group.own_distribution();
+        parties[0].group.check_install(&d).unwrap();
+        assert!(parties[0].group.install(d).newly_installed);
+        let m = parties[i].group.encrypt(b"", &mut rng).unwrap();
+        parties[0].group.decrypt(&m, 0).unwrap();
+    }
+    let g = &mut parties[0].group;
+    let _ = g.rotate(&mut rng);
+    g.encrypt(b"", &mut rng).unwrap();
+    assert_eq!(g.stored_key_count(), 2);
+    assert_eq!(g.to_bytes().len(), longest_state_len(2, 2));
+}
+
+/// A stored group is written into a buffer of exactly its length (it holds
+/// every chain's secrets), and the parser takes only states the library
+/// can produce.
+#[test]
+fn a_stored_group_is_sized_exactly_and_inconsistent_states_are_refused() {
+    use crate::error::WireError;
+    use crate::identity::IdentityKeyPair;
+    use crate::limits::MAX_GROUP_MEMBERS;
+    let mut rng = StdRng::seed_from_u64(67);
+    let (mut parties, _) = parties(3, &mut rng);
+    let sent: Vec<_> = (0..5).map(|_| parties[1].group.encrypt(b"x", &mut rng).unwrap()).collect();
+    parties[0].group.decrypt(&sent[4], 0).unwrap();
+    let stranger = *IdentityKeyPair::from_seed(&[78; 32]).public();
+    assert_eq!(parties[0].group.add_member(stranger), Ok(true));
+    let good = parties[0].group.clone();
+    let bytes = good.to_bytes();
+    assert_eq!((bytes.len(), bytes.capacity()), (good.encoded_len(), good.encoded_len()));
+    let restored = Group::from_bytes(&bytes).unwrap();
+    assert_eq!(restored.members_without_key().copied().collect::<Vec<_>>(), [stranger], "a member without a key");
+    assert_eq!(restored.stored_key_count(), good.stored_key_count());
+    assert_eq!(restored.to_bytes(), bytes);
+
+    let refused = |g: &Group| Group::from_bytes(&g.to_bytes()).err().unwrap();
+    let invalid = |what: &'static str| Error::Wire(WireError::InvalidField(what));
+
+    // Our own key's history: a previous id exactly when the generation is
+    // above 0, and never our current id.
+    let history = invalid("own sender key history");
+    let mut g = good.clone();
+    g.sender.previous_key_id = Some(g.sender.key_id.wrapping_add(1));
+    assert_eq!(refused(&g), history, "generation 0 with a previous key");
+    g.sender.generation = 1;
+    assert!(Group::from_bytes(&g.to_bytes()).is_ok());
+    g.sender.previous_key_id = Some(g.sender.key_id);
+    assert_eq!(refused(&g), history, "the previous id is the current one");
+    g.sender.previous_key_id = None;
+    assert_eq!(refused(&g), history, "generation 1 without a previous key");
+
+    // Ourselves among the members.
+    let mut g = good.clone();
+    g.members.insert(g.own.to_bytes(), Member::new(g.own));
+    assert_eq!(refused(&g), invalid("group members must be ascending and exclude us"));
+
+    // A member's previous key must be another id and an older generation.
+    let sender = *parties[1].account.identity();
+    let slots = invalid("sender keys: duplicate id or previous not older");
+    let mut g = good.clone();
+    let member = g.members.get_mut(sender.as_bytes()).unwrap();
+    let mut previous = member.current.clone().unwrap();
+    previous.key_id = previous.key_id.wrapping_add(1);
+    member.current.as_mut().unwrap().generation = 1;
+    member.previous = Some(previous.clone());
+    assert!(Group::from_bytes(&g.to_bytes()).is_ok(), "another id, an older generation");
+    let member = g.members.get_mut(sender.as_bytes()).unwrap();
+    member.previous.as_mut().unwrap().generation = 1;
+    assert_eq!(refused(&g), slots, "the same generation");
+    let member = g.members.get_mut(sender.as_bytes()).unwrap();
+    let previous = member.previous.as_mut().unwrap();
+    previous.generation = 0;
+    previous.key_id = member.current.as_ref().unwrap().key_id;
+    assert_eq!(refused(&g), slots, "the same id");
+
+    // The member count field (after the fixed part and our ratchet) is
+    // bounded by MAX_GROUP_MEMBERS - 1 (we are not counted).
+    let offset = 2 + 32 + 32 + 4 + 4 + 1 + super::chain::encoded_len(good.own_iteration()) + 32;
+    assert_eq!(bytes[offset..offset + 4], 3u32.to_be_bytes());
+    let mut counted = bytes.to_vec();
+    counted[offset..offset + 4].copy_from_slice(&(MAX_GROUP_MEMBERS as u32).to_be_bytes());
+    assert_eq!(
+        Group::from_bytes(&counted).err(),
+        Some(Error::Wire(WireError::TooLarge {
+            what: "group members",
+            len: MAX_GROUP_MEMBERS,
+            max: MAX_GROUP_MEMBERS - 1
+        }))
+    );
+}
+
+/// A stored group holding exactly `MAX_GROUP_STORED_KEYS` skipped-key
+/// entries loads; one more is refused.
+#[test]
+fn a_stored_group_over_the_stored_key_bound_is_refused() {
+    use super::chain::Subtree;
+    use crate::identity::IdentityKeyPair;
+    use crate::limits::MAX_GROUP_STORED_KEYS;
+    let mut rng = StdRng::seed_from_u64(68);
+    let (mut parties, _) = parties(2, &mut rng);
+    let sender = *parties[1].account.identity();
+    parties[1].group.sender.ratchet.advance_to(5000);
+    let m = parties[1].group.encrypt(b"x", &mut rng).unwrap();
+    parties[0].group.decrypt(&m, 0).unwrap();
+    let mut template = parties[0].group.members[sender.as_bytes()].current.clone().unwrap();
+    template.skipped.clear();
+    // Inside the out-of-order window of iteration 5000, every other
+    // iteration (no two entries are siblings): up to 1,092 per key.
+    let window = super::receiver::window_start(5000);
+    let receiver = |key_id: u32, generation: u32, entries: u32| {
+        let mut r = template.clone();
+        (r.key_id, r.generation) = (key_id, generation);
+        for i in 0..entries {
+            let start = window + 2 * i;
+            r.skipped.insert(start, Subtree::new(start, 0, [7; 32]).unwrap());
+        }
+        r
+    };
+    let mut g = parties[0].group.clone();
+    g.members.get_mut(sender.as_bytes()).unwrap().current.as_mut().unwrap().skipped.clear();
+    let mut left = MAX_GROUP_STORED_KEYS as u32 + 1;
+    for i in 0u8.. {
+        if left == 0 {
+            break;
+        }
+        let identity = *IdentityKeyPair::from_seed(&[100 + i; 32]).public();
+        let (current, previous) = (left.min(1_092), left.saturating_sub(1_092).min(1_092));
+        left -= current + previous;
+        let mut member = Member::new(identity);
+        member.current = Some(receiver(10, 1, current));
+        member.previous = (previous > 0).then(|| receiver(11, 0, previous));
+        g.members.insert(identity.to_bytes(), member);
+    }
+    g.stored = g.recount_stored();
+    assert_eq!(g.stored_key_count(), MAX_GROUP_STORED_KEYS + 1);
+    assert_eq!(
+        Group::from_bytes(&g.to_bytes()).err(),
+        Some(Error::LimitReached { what: "stored group keys", max: MAX_GROUP_STORED_KEYS })
+    );
+    let first = *IdentityKeyPair::from_seed(&[100; 32]).public();
+    let member = g.members.get_mut(first.as_bytes()).unwrap();
+    assert!(member.current.as_mut().unwrap().skipped.pop_last().is_some());
+    let restored = Group::from_bytes(&g.to_bytes()).unwrap();
+    assert_eq!(restored.stored_key_count(), MAX_GROUP_STORED_KEYS);
+}
+
+/// A stored receiver's skipped keys are ascending, disjoint, never two
+/// siblings (their parent would be the one entry) and all before its
+/// next iteration.
+#[test]
+fn stored_skipped_keys_must_be_canonical() {
+    use super::chain::Subtree;
+    use crate::error::WireError;
+    let mut rng = StdRng::seed_from_u64(69);
+    let (mut parties, _) = parties(2, &mut rng);
+    let sender = *parties[1].account.identity();
+    parties[1].group.sender.ratchet.advance_to(5000);
+    let m = parties[1].group.encrypt(b"x", &mut rng).unwrap();
+    parties[0].group.decrypt(&m, 0).unwrap();
+    let base = parties[0].group.clone();
+    let window = super::receiver::window_start(5000);
+    let with = |entries: &[(u32, u8)]| {
+        let mut g = base.clone();
+        let r = g.members.get_mut(sender.as_bytes()).unwrap().current.as_mut().unwrap();
+        r.skipped.clear();
+        for &(start, level) in entries {
+            r.skipped.insert(start, Subtree::new(window + start, level, [7; 32]).unwrap());
+        }
+        g.stored = g.recount_stored();
+        Group::from_bytes(&g.to_bytes()).err()
+    };
+    let refused = Some(Error::Wire(WireError::InvalidField(
+        "group skipped keys must be ascending, disjoint, canonical and before the next iteration",
+    )));
+    assert_eq!(with(&[(0, 0), (2, 1), (5, 0)]), None, "disjoint, no siblings");
+    assert_eq!(with(&[(0, 0), (1, 0)]), refused, "siblings");
+    assert_eq!(with(&[(0, 1), (2, 1)]), refused, "siblings one level up");
+    assert_eq!(with(&[(2, 1), (3, 0)]), refused, "overlapping");
+    // Iteration 5000 was received: the receiver is at 5001.
+    assert_eq!(with(&[(0, 0), (5001 - window, 0)]), refused, "the next iteration itself");
+    assert_eq!(with(&[(5000 - window, 0)]), None, "the iteration before it");
 }

@@ -460,3 +460,138 @@ fn add(received: &mut Received, chunk: &Chunk, len: usize) -> Option<Vec<u8>> {
     }
     value
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// A holder (the initiator) and an encapsulator at epoch 0, the holder
+    /// with its key drawn.
+    fn pair(rng: &mut StdRng) -> (Braid, Braid) {
+        let mut holder = Braid::new(true);
+        holder.prepare(rng).unwrap();
+        (holder, Braid::new(false))
+    }
+
+    /// Delivers `from`'s next chunk (if any) to `to` on an existing chain.
+    fn deliver(from: &mut Braid, to: &mut Braid) -> Option<ChunkKind> {
+        let chunk = from.next_chunk();
+        let kind = chunk.as_ref().map(|c| c.kind);
+        let commit = to.commit(from.epoch(), false, chunk);
+        to.apply(commit);
+        kind
+    }
+
+    #[test]
+    fn hearing_from_the_peer_renews_the_budget_on_both_sides() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let (mut holder, mut encapsulator) = pair(&mut rng);
+        let sent = (0..20).filter(|_| holder.next_chunk().is_some()).count();
+        assert_eq!(sent, usize::from(KEY_BUDGET), "a one-way stream stops at the budget");
+        let commit = holder.commit(0, false, None);
+        holder.apply(commit);
+        assert!(holder.next_chunk().is_some(), "a message from the peer allows more");
+
+        // The encapsulator likewise, once it has a ciphertext to send.
+        while encapsulator.next_chunk().is_none() {
+            assert_eq!(deliver(&mut holder, &mut encapsulator), Some(ChunkKind::Key));
+            encapsulator.prepare(&mut rng).unwrap();
+        }
+        let sent = 1 + (0..20).filter(|_| encapsulator.next_chunk().is_some()).count();
+        assert_eq!(sent, usize::from(CIPHERTEXT_BUDGET));
+        let commit = encapsulator.commit(0, false, None);
+        encapsulator.apply(commit);
+        assert!(encapsulator.next_chunk().is_some());
+    }
+
+    #[test]
+    fn the_holder_stops_sending_its_key_once_ciphertext_chunks_arrive() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let (mut holder, mut encapsulator) = pair(&mut rng);
+        for _ in 0..KEY_CHUNKS {
+            assert_eq!(deliver(&mut holder, &mut encapsulator), Some(ChunkKind::Key));
+        }
+        encapsulator.prepare(&mut rng).unwrap();
+        assert_eq!(deliver(&mut encapsulator, &mut holder), Some(ChunkKind::Ciphertext));
+        assert_eq!(holder.next_chunk().map(|c| c.kind), None, "the peer has the key: no more key chunks");
+    }
+
+    #[test]
+    fn a_new_chain_may_name_only_the_current_or_the_next_epoch() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let (mut holder, mut encapsulator) = pair(&mut rng);
+        assert!(matches!(encapsulator.secret_for_receive_step(0), Ok(None)));
+        assert_eq!(
+            encapsulator.secret_for_receive_step(1).err(),
+            Some(Error::AuthenticationFailed),
+            "nothing sent yet"
+        );
+        for _ in 0..KEY_CHUNKS {
+            deliver(&mut holder, &mut encapsulator);
+        }
+        encapsulator.prepare(&mut rng).unwrap();
+        assert!(matches!(encapsulator.secret_for_receive_step(1), Ok(Some(_))));
+        for epoch in [2, 3, u32::MAX] {
+            assert_eq!(encapsulator.secret_for_receive_step(epoch).err(), Some(Error::AuthenticationFailed), "{epoch}");
+        }
+    }
+
+    #[test]
+    fn a_stored_braid_keeps_distinct_chunks_and_refuses_a_repeated_point() {
+        let mut rng = StdRng::seed_from_u64(4);
+        let (mut holder, mut encapsulator) = pair(&mut rng);
+        deliver(&mut holder, &mut encapsulator);
+        deliver(&mut holder, &mut encapsulator);
+        let mut w = Writer::with_capacity(512);
+        encapsulator.encode(&mut w);
+        let bytes = w.into_vec();
+        let restored = Braid::decode(&mut Reader::new(&bytes)).unwrap();
+        let mut again = Writer::with_capacity(512);
+        restored.encode(&mut again);
+        assert_eq!(again.into_vec(), bytes);
+
+        // Epoch (4), role (1), count (1), then (point, 128 bytes) per chunk.
+        assert_eq!((bytes[5], bytes[6], bytes[6 + 1 + CHUNK_LEN]), (2, 0, 1));
+        let mut repeated = bytes.clone();
+        repeated[6 + 1 + CHUNK_LEN] = 0;
+        assert_eq!(
+            Braid::decode(&mut Reader::new(&repeated)).err(),
+            Some(WireError::InvalidField("braid chunk points must be distinct"))
+        );
+    }
+
+    #[test]
+    fn the_chunk_budgets_are_one_and_a_half_times_what_rebuilds_the_value() {
+        assert_eq!((KEY_CHUNKS, CIPHERTEXT_CHUNKS), (10, 9));
+        assert_eq!((KEY_BUDGET, CIPHERTEXT_BUDGET), (15, 14));
+        assert_eq!(chunk_budget(1), 2);
+    }
+
+    #[test]
+    fn a_sender_stops_at_its_budget_and_numbers_points_modulo_256() {
+        let mut s = Sending::default();
+        assert_eq!((0..4).map(|_| s.next_point(3)).collect::<Vec<_>>(), [Some(0), Some(1), Some(2), None]);
+        assert_eq!((s.sent, s.unheard), (3, 3), "a refused point counts nothing");
+
+        let mut s = Sending { sent: 255, unheard: 0 };
+        assert_eq!((s.next_point(15), s.next_point(15)), (Some(255), Some(0)));
+        assert_eq!((s.sent, s.unheard), (257, 2));
+    }
+
+    #[test]
+    fn a_stored_sender_may_be_at_its_budget_but_not_past_it() {
+        let decode = |unheard: u8| {
+            let mut w = Writer::with_capacity(5);
+            Sending { sent: 40, unheard }.encode(&mut w);
+            let bytes = w.into_vec();
+            Sending::decode(&mut Reader::new(&bytes), KEY_BUDGET).map(|s| (s.sent, s.unheard))
+        };
+        assert_eq!(decode(KEY_BUDGET), Ok((40, KEY_BUDGET)));
+        assert_eq!(decode(KEY_BUDGET + 1), Err(WireError::InvalidField("braid chunks sent past the budget")));
+    }
+}

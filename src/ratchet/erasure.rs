@@ -157,6 +157,10 @@ mod tests {
         // 0x53 * 0xca = 0x01 in the AES field (0x11b); here (0x11d) the
         // known product 2 * 0x80 = 0x1d checks the reduction.
         assert_eq!(mul(2, 0x80), 0x1d);
+        // Zero: absorbing for both operations, whichever side it is on.
+        for a in 0..=255u8 {
+            assert_eq!((mul(a, 0), mul(0, a), div(0, a)), (0, 0, 0), "{a}");
+        }
     }
 
     proptest::proptest! {

@@ -408,6 +408,22 @@ impl RatchetState {
         self.braid = Braid::inert();
     }
 
+    /// Puts the current sending chain at its last index, so the next
+    /// encryption fails with [`Error::LimitReached`] (as it would after
+    /// 2^32 - 1 messages). Only once a chain exists and no DH step is due
+    /// (otherwise the next encryption starts a fresh chain); returns
+    /// whether it applied.
+    #[cfg(test)]
+    pub(crate) fn exhaust_sending_chain(&mut self) -> bool {
+        match &mut self.own {
+            Own::Keyed { sending: Some(chain), .. } if !self.send_step_pending => {
+                chain.index = u32::MAX;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Deletes every skipped message key; returns how many.
     pub(crate) fn forget_skipped(&mut self) -> usize {
         self.skipped.clear()

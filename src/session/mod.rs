@@ -458,6 +458,13 @@ impl Session {
         ratchet.encrypt(content, trailer, setup, rng, out)
     }
 
+    /// See `Ratchet::exhaust_sending_chain`: the next encryption in the
+    /// current state fails.
+    #[cfg(test)]
+    pub(crate) fn exhaust_sending_chain(&mut self) -> bool {
+        self.current.ratchet.exhaust_sending_chain()
+    }
+
     /// Decrypts an application message from the peer.
     ///
     /// On any error the session is left exactly as it was. A setup message
