@@ -519,6 +519,21 @@ mod tests {
         assert_eq!(format!("{node:?}"), "Subtree { start: 8, level: 3, .. }");
     }
 
+    /// Stepping into a block one key at a time (which reseeds the part
+    /// `level_of` names) reaches the same keys as jumping there.
+    #[test]
+    fn stepping_across_each_part_boundary_matches_jumping() {
+        for boundary in [BLOCK, 0x1_0000, 0x100_0000] {
+            let mut stepped = fresh(5);
+            stepped.advance_to(boundary - 1);
+            stepped.next_key().unwrap();
+            let mut jumped = fresh(5);
+            jumped.advance_to(boundary);
+            assert!(same(&stepped, &jumped), "boundary {boundary:#x}");
+            assert_eq!(stepped.next_key().unwrap(), jumped.next_key().unwrap());
+        }
+    }
+
     fn same(a: &Ratchet, b: &Ratchet) -> bool {
         a.counter == b.counter && a.parts == b.parts && a.frontier == b.frontier
     }
