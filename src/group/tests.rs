@@ -221,15 +221,22 @@ fn state_decoding_refuses_what_the_library_cannot_produce() {
     }
 }
 
+/// Two parties; the other one has read `sender`'s message 5000 (keeping
+/// the keys inside the window before it).
+fn read_at_5000(seed: u64, sender: usize) -> (StdRng, Vec<Party>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (mut parties, _) = parties(2, &mut rng);
+    parties[sender].group.sender.ratchet.advance_to(5000);
+    let m = parties[sender].group.encrypt(b"late in the day", &mut rng).unwrap();
+    parties[1 - sender].group.decrypt(&m, 0).unwrap();
+    (rng, parties)
+}
+
 #[test]
 fn stored_group_state_with_keys_older_than_the_window_is_refused() {
-    let mut rng = StdRng::seed_from_u64(21);
-    let (mut parties, _) = parties(2, &mut rng);
-    let sender = *parties[0].account.identity();
     // Bob has received Alice's message 5000 and kept the key of 4000.
-    parties[0].group.sender.ratchet.advance_to(5000);
-    let m = parties[0].group.encrypt(b"late in the day", &mut rng).unwrap();
-    parties[1].group.decrypt(&m, 0).unwrap();
+    let (_, mut parties) = read_at_5000(21, 0);
+    let sender = *parties[0].account.identity();
     let restored = Group::from_bytes(&parties[1].group.to_bytes()).unwrap();
     assert_eq!(restored.to_bytes(), parties[1].group.to_bytes());
     // A key of iteration 10 could never have survived that message.
@@ -960,12 +967,8 @@ fn a_stored_group_over_the_stored_key_bound_is_refused() {
     use super::chain::Subtree;
     use crate::identity::IdentityKeyPair;
     use crate::limits::MAX_GROUP_STORED_KEYS;
-    let mut rng = StdRng::seed_from_u64(68);
-    let (mut parties, _) = parties(2, &mut rng);
+    let (_, parties) = read_at_5000(68, 1);
     let sender = *parties[1].account.identity();
-    parties[1].group.sender.ratchet.advance_to(5000);
-    let m = parties[1].group.encrypt(b"x", &mut rng).unwrap();
-    parties[0].group.decrypt(&m, 0).unwrap();
     let mut template = parties[0].group.members[sender.as_bytes()].current.clone().unwrap();
     template.skipped.clear();
     // Inside the out-of-order window of iteration 5000, every other
@@ -1015,12 +1018,8 @@ fn a_stored_group_over_the_stored_key_bound_is_refused() {
 fn stored_skipped_keys_must_be_canonical() {
     use super::chain::Subtree;
     use crate::error::WireError;
-    let mut rng = StdRng::seed_from_u64(69);
-    let (mut parties, _) = parties(2, &mut rng);
+    let (_, parties) = read_at_5000(69, 1);
     let sender = *parties[1].account.identity();
-    parties[1].group.sender.ratchet.advance_to(5000);
-    let m = parties[1].group.encrypt(b"x", &mut rng).unwrap();
-    parties[0].group.decrypt(&m, 0).unwrap();
     let base = parties[0].group.clone();
     let window = super::receiver::window_start(5000);
     let with = |entries: &[(u32, u8)]| {

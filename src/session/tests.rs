@@ -320,3 +320,27 @@ fn a_saved_session_holds_one_to_max_plus_one_states() {
     assert_eq!(usize::from(full[COUNT_AT]), MAX_PREVIOUS_STATES + 1);
     assert_eq!(Session::from_bytes(&full).unwrap().to_bytes(), full);
 }
+
+/// A classical session saved before the peer's first reply still carries
+/// its setup data (no KEM ciphertext) after a restore, and the peer
+/// accepts what the restored session sends.
+#[test]
+fn a_classical_session_restored_before_the_reply_still_sets_up() {
+    use crate::x3dh::SetupPolicy;
+    let mut rng = StdRng::seed_from_u64(8);
+    let mut alice = Account::new(&mut rng, NOW);
+    let mut bob = Account::new(&mut rng, NOW);
+    alice.set_setup_policy(SetupPolicy::AllowClassical);
+    bob.set_setup_policy(SetupPolicy::AllowClassical);
+    let bundle = bob.prekey_store().classical_bundle(bob.identity_keypair(), None).unwrap();
+    let to_bob = alice.create_outbound_session(&bundle, &mut rng).unwrap();
+    assert!(!to_bob.is_post_quantum());
+    let mut restored = Session::from_bytes(&to_bob.to_bytes()).unwrap();
+    assert_eq!(restored.to_bytes(), to_bob.to_bytes());
+    let first = restored.encrypt(b"after a restart", &mut rng).unwrap();
+    let (mut to_alice, text) = bob.create_inbound_session(&first).unwrap();
+    assert_eq!(text, b"after a restart");
+    assert!(!to_alice.is_post_quantum());
+    let reply = to_alice.encrypt(b"hi", &mut rng).unwrap();
+    assert_eq!(restored.decrypt(&reply).unwrap(), b"hi");
+}
