@@ -178,9 +178,8 @@ pub(crate) fn ed25519_public_key(
 ///
 /// `curve25519-dalek`'s `EdwardsPoint::is_torsion_free` computes the same
 /// in constant time; the point here is a public key, so the variable-time
-/// multiplication (about a fifth cheaper, a quarter of a setup's
-/// parsing) leaks nothing. ℓ itself is not a `Scalar` (they are reduced
-/// mod ℓ), hence [ℓ - 1]P + P.
+/// multiplication (about a fifth cheaper) leaks nothing. ℓ itself is not
+/// a `Scalar` (scalars are reduced mod ℓ), hence [ℓ - 1]P + P.
 fn is_torsion_free(point: &EdwardsPoint) -> bool {
     let l_minus_one = -Scalar::ONE;
     (EdwardsPoint::vartime_double_scalar_mul_basepoint(&l_minus_one, point, &Scalar::ZERO) + point).is_identity()

@@ -33,28 +33,30 @@ use crate::wire::MessageType;
 use crate::wire::codec::state_reader;
 use crate::wire::codec::{Reader, Writer, writer_for};
 
-/// The largest group state the library can produce: every member with a
-/// current and a previous key at their longest, and the whole stored-entry
-/// budget. It must fit [`MAX_STATE`], so that every group can be exported
-/// and imported again.
+/// Encoded length of a group state, from the parts that vary: our
+/// previous key id field (1 or 5 bytes), our ratchet and the members.
+const fn state_len(previous_id_len: usize, own_ratchet_len: usize, members_len: usize) -> usize {
+    2 + 32 + IDENTITY_KEY_LEN + 4 + 4 + previous_id_len + own_ratchet_len + 32 + 4 + members_len + 8
+}
+
+/// Encoded length of one receiver (see `encode_receiver`).
+const fn receiver_len_of(ratchet_len: usize, skipped: usize) -> usize {
+    4 + 4 + 32 + ratchet_len + 4 + skipped * SKIPPED_ENTRY_LEN
+}
+
 /// Encoded length of a group state with `others` other members, each with
 /// a current and a previous sender key at the longest frontier, our own
 /// key with a previous key id at the longest frontier, and `stored`
 /// skipped-key entries in all: the longest state of that shape.
 pub(crate) const fn longest_state_len(others: usize, stored: usize) -> usize {
-    2 + 32
-        + IDENTITY_KEY_LEN
-        + 4
-        + 4
-        + 5
-        + MAX_ENCODED_LEN
-        + 32
-        + 4
-        + others * (IDENTITY_KEY_LEN + 1 + 2 * (4 + 4 + 32 + MAX_ENCODED_LEN + 4))
-        + stored * SKIPPED_ENTRY_LEN
-        + 8
+    let member = IDENTITY_KEY_LEN + 1 + 2 * receiver_len_of(MAX_ENCODED_LEN, 0);
+    state_len(5, MAX_ENCODED_LEN, others * member + stored * SKIPPED_ENTRY_LEN)
 }
 
+/// The largest group state the library can produce: every member with a
+/// current and a previous key at their longest, and the whole stored-entry
+/// budget. It must fit [`MAX_STATE`], so that every group can be exported
+/// and imported again.
 #[allow(dead_code, reason = "read only by the compile-time assertion below, which Rust 1.88 does not count as a use")]
 const WORST_CASE_STATE: usize = longest_state_len(MAX_GROUP_MEMBERS - 1, MAX_GROUP_STORED_KEYS);
 const _: () = assert!(WORST_CASE_STATE <= MAX_STATE, "a full group must fit MAX_STATE");
@@ -178,30 +180,21 @@ persist_via_inherent!(Group, MessageType::GroupState);
 impl Group {
     /// Length of [`Group::to_bytes`].
     pub(crate) fn encoded_len(&self) -> usize {
-        let previous_id = if self.sender.previous_key_id.is_some() { 5 } else { 1 };
+        let previous_id_len = if self.sender.previous_key_id.is_some() { 5 } else { 1 };
         let members: usize = self
             .members
             .values()
             .map(|m| {
-                IDENTITY_KEY_LEN + 1 + [&m.current, &m.previous].into_iter().flatten().map(receiver_len).sum::<usize>()
+                let receivers = [&m.current, &m.previous].into_iter().flatten();
+                IDENTITY_KEY_LEN
+                    + 1
+                    + receivers
+                        .map(|r| receiver_len_of(encoded_len(r.ratchet.counter()), r.skipped.len()))
+                        .sum::<usize>()
             })
             .sum();
-        2 + 32
-            + IDENTITY_KEY_LEN
-            + 4
-            + 4
-            + previous_id
-            + encoded_len(self.sender.ratchet.counter())
-            + 32
-            + 4
-            + members
-            + 8
+        state_len(previous_id_len, encoded_len(self.sender.ratchet.counter()), members)
     }
-}
-
-/// Length of [`encode_receiver`]'s output.
-fn receiver_len(receiver: &Receiver) -> usize {
-    4 + 4 + 32 + encoded_len(receiver.ratchet.counter()) + 4 + receiver.skipped.len() * SKIPPED_ENTRY_LEN
 }
 
 /// Encoded bytes of one stored skipped-key entry: start, level, value.
