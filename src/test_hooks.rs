@@ -158,7 +158,7 @@ pub const GROUP_HEADER_LEN: usize = crate::group::HEADER_LEN;
 /// the ciphertext appended the input.
 pub fn session_message_reencode(bytes: &[u8]) -> core::result::Result<Vec<u8>, WireError> {
     let parsed = SessionMessage::parse(bytes)?;
-    let mut out = encode_prefix(parsed.setup.as_ref(), &parsed.header, parsed.ciphertext.len()).into_vec();
+    let mut out = encode_prefix(parsed.setup.as_deref(), &parsed.header, parsed.ciphertext.len()).into_vec();
     if out.as_slice() != parsed.authenticated {
         return Err(WireError::InvalidField("prefix did not re-encode"));
     }

@@ -168,13 +168,14 @@ const KEY_BUDGET: u8 = chunk_budget(KEY_CHUNKS);
 const CIPHERTEXT_BUDGET: u8 = chunk_budget(CIPHERTEXT_CHUNKS);
 
 /// What accepting a message changes in the braid; see [`Braid::apply`].
-pub(crate) struct BraidCommit {
+/// The chunk stays in the parsed message until the commit is applied.
+pub(crate) struct BraidCommit<'m> {
     /// The message's chain mixed epoch `epoch + 1` (we were its
     /// encapsulator): we become the holder of the next one.
     mixed: bool,
     /// The epoch the header named, and its chunk.
     header_epoch: u32,
-    chunk: Option<Chunk>,
+    chunk: Option<&'m Chunk>,
 }
 
 impl Braid {
@@ -283,14 +284,14 @@ impl Braid {
     }
 
     /// The braid part of accepting a message (after it authenticated).
-    pub(crate) fn commit(&self, header_epoch: u32, new_chain: bool, chunk: Option<Chunk>) -> BraidCommit {
+    pub(crate) fn commit<'m>(&self, header_epoch: u32, new_chain: bool, chunk: Option<&'m Chunk>) -> BraidCommit<'m> {
         let mixed = new_chain && Some(header_epoch) == self.epoch.checked_add(1);
         BraidCommit { mixed, header_epoch, chunk }
     }
 
     /// Applies an accepted message: we heard from the peer (a new chunk
     /// budget), a mixed epoch, then its chunk.
-    pub(crate) fn apply(&mut self, commit: BraidCommit) {
+    pub(crate) fn apply(&mut self, commit: BraidCommit<'_>) {
         match &mut self.role {
             Role::Holder { key: Some(k), .. } => k.sending.unheard = 0,
             Role::Encapsulator { sent: Some(e), .. } => e.sending.unheard = 0,
@@ -303,7 +304,7 @@ impl Braid {
         if let Some(chunk) = commit.chunk
             && commit.header_epoch == self.epoch
         {
-            self.absorb(chunk);
+            self.absorb(*chunk);
         }
     }
 
@@ -482,7 +483,7 @@ mod tests {
     fn deliver(from: &mut Braid, to: &mut Braid) -> Option<ChunkKind> {
         let chunk = from.next_chunk();
         let kind = chunk.as_ref().map(|c| c.kind);
-        let commit = to.commit(from.epoch(), false, chunk);
+        let commit = to.commit(from.epoch(), false, chunk.as_ref());
         to.apply(commit);
         kind
     }

@@ -9,10 +9,10 @@ use core::fmt;
 use hmac::Mac;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::crypto::{self, label};
+use crate::crypto::{self, WipedBytes, label, wipe_as_slice};
 
 /// The root key: input to every DH-ratchet step.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone)]
 pub(crate) struct RootKey(pub(crate) [u8; 32]);
 
 impl RootKey {
@@ -26,17 +26,17 @@ impl RootKey {
     /// The step that mixes a post-quantum epoch secret: `KDF_RK(rk, dh_out
     /// || ss)` under its own label.
     pub(crate) fn step_hybrid(&self, dh_out: &[u8; 32], epoch_secret: &[u8; 32]) -> (RootKey, ChainKey) {
-        let mut ikm = zeroize::Zeroizing::new([0u8; 64]);
-        let (dh, ss) = ikm.split_at_mut(32);
+        let mut ikm = WipedBytes::<64>::zeroed();
+        let (dh, ss) = ikm.0.split_at_mut(32);
         dh.copy_from_slice(dh_out);
         ss.copy_from_slice(epoch_secret);
-        self.derive(ikm.as_ref(), label::ROOT_BRAID)
+        self.derive(&ikm.0, label::ROOT_BRAID)
     }
 
     fn derive(&self, ikm: &[u8], info: &[u8]) -> (RootKey, ChainKey) {
-        let mut okm = zeroize::Zeroizing::new([0u8; 64]);
-        crypto::hkdf_sha256(&self.0, ikm, info, okm.as_mut());
-        let (rk, ck) = okm.split_at(32);
+        let mut okm = WipedBytes::<64>::zeroed();
+        crypto::hkdf_sha256(&self.0, ikm, info, &mut okm.0);
+        let (rk, ck) = okm.0.split_at(32);
         let mut root = [0u8; 32];
         let mut chain = [0u8; 32];
         root.copy_from_slice(rk);
@@ -46,7 +46,7 @@ impl RootKey {
 }
 
 /// A symmetric-ratchet chain key.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone)]
 pub(crate) struct ChainKey(pub(crate) [u8; 32]);
 
 impl ChainKey {
@@ -78,15 +78,31 @@ pub(crate) struct ReceivingChain {
 }
 
 /// A single-use message key.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct MessageKey(pub(crate) [u8; 32]);
 
 /// The AEAD key and nonce a message key expands to.
-#[derive(Zeroize, ZeroizeOnDrop)]
 pub(crate) struct AeadKey {
     pub(crate) key: [u8; 32],
     pub(crate) nonce: [u8; 12],
 }
+
+impl Zeroize for AeadKey {
+    fn zeroize(&mut self) {
+        self.key.as_mut_slice().zeroize();
+        self.nonce.as_mut_slice().zeroize();
+    }
+}
+
+impl Drop for AeadKey {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for AeadKey {}
+
+wipe_as_slice!(RootKey, ChainKey, MessageKey);
 
 impl MessageKey {
     /// HKDF-SHA256(salt = the message's random header salt, ikm = mk,
@@ -97,10 +113,10 @@ impl MessageKey {
     /// under the key and nonce it already used; the sender's fresh salt
     /// makes every encryption's key and nonce new.
     pub(crate) fn expand(&self, salt: &[u8; 16]) -> AeadKey {
-        let mut okm = zeroize::Zeroizing::new([0u8; 44]);
-        crypto::hkdf_sha256(salt, &self.0, label::MESSAGE_KEY, okm.as_mut());
+        let mut okm = WipedBytes::<44>::zeroed();
+        crypto::hkdf_sha256(salt, &self.0, label::MESSAGE_KEY, &mut okm.0);
         let mut out = AeadKey { key: [0; 32], nonce: [0; 12] };
-        let (k, n) = okm.split_at(32);
+        let (k, n) = okm.0.split_at(32);
         out.key.copy_from_slice(k);
         out.nonce.copy_from_slice(n);
         out

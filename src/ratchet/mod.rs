@@ -21,6 +21,7 @@
 //!   sees our new key), decryption needs no randomness, and a side that only
 //!   reads does no Diffie-Hellman work for chains it never uses.
 
+pub(crate) mod aead;
 pub(crate) mod braid;
 pub(crate) mod erasure;
 pub(crate) mod keys;
@@ -42,9 +43,8 @@ use crate::error::{Error, Result, WireError};
 use crate::limits::{MAX_PLAINTEXT, MAX_REMEMBERED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::wire::SessionMessage;
 use crate::wire::codec::{Reader, Writer};
-use crate::wire::session_message::{
-    CHUNK_ENCODED_LEN, HEADER_LEN, Header, SALT_LEN, SETUP_LEN, SetupData, prefix_len, write_prefix,
-};
+use crate::wire::session_message::{Header, SALT_LEN, SetupData, prefix_len, write_prefix};
+use aead::Ad;
 use braid::{Braid, BraidCommit};
 use keys::{ChainKey, MessageKey, ReceivingChain, RootKey, SendingChain};
 use skipped::{SkippedKey, SkippedKeys};
@@ -52,14 +52,6 @@ use skipped::{SkippedKey, SkippedKeys};
 /// Length of the session associated data: initiator identity || responder
 /// identity.
 pub(crate) const AD_LEN: usize = 64;
-
-/// Largest authenticated prefix of a 1:1 message without setup data: the
-/// associated data of every message but the first few of a session fits a
-/// small stack buffer (a setup message's, 1.6 KB longer, goes to the heap).
-const MAX_PLAIN_PREFIX: usize = 2 + HEADER_LEN + CHUNK_ENCODED_LEN;
-
-/// Largest authenticated prefix of a 1:1 message (a setup message).
-const MAX_PREFIX: usize = MAX_PLAIN_PREFIX + SETUP_LEN;
 
 /// An X25519 ratchet key pair.
 #[derive(Clone)]
@@ -144,16 +136,17 @@ pub(crate) struct RatchetState {
     braid: Braid,
 }
 
-/// A decrypted payload and the state change that accepting it requires.
-pub(crate) struct Decrypted {
+/// A decrypted payload and the state change that accepting it requires
+/// (borrowing from the parsed message `'m`).
+pub(crate) struct Decrypted<'m> {
     pub(crate) payload: Zeroizing<Vec<u8>>,
-    pub(crate) commit: Commit,
+    pub(crate) commit: Commit<'m>,
 }
 
 /// The state change of one accepted message; see [`RatchetState::apply`].
-pub(crate) struct Commit {
+pub(crate) struct Commit<'m> {
     step: Step,
-    braid: BraidCommit,
+    braid: BraidCommit<'m>,
 }
 
 /// The Double Ratchet part of a [`Commit`].
@@ -251,22 +244,19 @@ impl RatchetState {
         write_prefix(&mut w, setup, &header);
         *out = w.into_vec();
         let body_start = out.len();
-        let (mut inline, mut heap) = ([0u8; AD_LEN + MAX_PLAIN_PREFIX], Vec::new());
-        let ad = match out.get(start..).map(|prefix| fill_ad(&mut inline, &mut heap, &self.ad, prefix)) {
-            Some(Ok(ad)) => ad,
-            Some(Err(e)) => {
+        out.extend_from_slice(content);
+        out.extend_from_slice(trailer);
+        let sealed = match out.get_mut(start..).and_then(|m| m.split_at_mut_checked(body_start.saturating_sub(start))) {
+            Some((prefix, body)) => aead::seal_in_place(&aead.key, &aead.nonce, Ad { session: &self.ad, prefix }, body),
+            None => Err(Error::InvalidState("output buffer")),
+        };
+        let tag = match sealed {
+            Ok(tag) => tag,
+            Err(e) => {
                 out.truncate(start);
                 return Err(e);
             }
-            None => return Err(Error::InvalidState("output buffer")),
         };
-        out.extend_from_slice(content);
-        out.extend_from_slice(trailer);
-        let Some(body) = out.get_mut(body_start..) else {
-            out.truncate(start);
-            return Err(Error::InvalidState("output buffer"));
-        };
-        let tag = crypto::seal_in_place(&aead.key, &aead.nonce, ad, body);
         out.extend_from_slice(&tag);
 
         chain.key = next_key;
@@ -281,10 +271,14 @@ impl RatchetState {
     ///
     /// The plaintext is decrypted in `buf` (cleared first; a caller's buffer
     /// whose capacity is reused, or an empty one).
-    pub(crate) fn decrypt(&self, message: &SessionMessage<'_>, max_jump: u32, buf: Vec<u8>) -> Result<Decrypted> {
+    pub(crate) fn decrypt<'m>(
+        &self,
+        message: &'m SessionMessage<'_>,
+        max_jump: u32,
+        buf: Vec<u8>,
+    ) -> Result<Decrypted<'m>> {
         let header = &message.header;
-        let (mut inline, mut heap) = ([0u8; AD_LEN + MAX_PLAIN_PREFIX], Vec::new());
-        let ad = fill_ad(&mut inline, &mut heap, &self.ad, message.authenticated)?;
+        let ad = Ad { session: &self.ad, prefix: message.authenticated };
 
         if let Peer::Receiving { key, chain } = &self.peer
             && key == &header.ratchet_key
@@ -332,12 +326,18 @@ impl RatchetState {
         Ok(self.decrypted(payload, Step::Ratchet { theirs: header.ratchet_key, root, chain, skipped }, header, true))
     }
 
-    fn decrypted(&self, payload: Zeroizing<Vec<u8>>, step: Step, header: &Header, new_chain: bool) -> Decrypted {
-        let braid = self.braid.commit(header.epoch, new_chain, header.chunk);
+    fn decrypted<'m>(
+        &self,
+        payload: Zeroizing<Vec<u8>>,
+        step: Step,
+        header: &'m Header,
+        new_chain: bool,
+    ) -> Decrypted<'m> {
+        let braid = self.braid.commit(header.epoch, new_chain, header.chunk.as_ref());
         Decrypted { payload, commit: Commit { step, braid } }
     }
 
-    fn decrypt_skipped(&self, message: &SessionMessage<'_>, ad: &[u8], buf: Vec<u8>) -> Result<Decrypted> {
+    fn decrypt_skipped<'m>(&self, message: &'m SessionMessage<'_>, ad: Ad<'_>, buf: Vec<u8>) -> Result<Decrypted<'m>> {
         let header = &message.header;
         let key = self
             .skipped
@@ -354,7 +354,7 @@ impl RatchetState {
     }
 
     /// Applies the state change of an accepted message.
-    pub(crate) fn apply(&mut self, commit: Commit) {
+    pub(crate) fn apply(&mut self, commit: Commit<'_>) {
         self.braid.apply(commit.braid);
         match commit.step {
             Step::UsedSkipped { ratchet, index } => {
@@ -549,32 +549,14 @@ fn skip_to(
     Ok((skipped, mk, ReceivingChain { key: next, index }))
 }
 
-/// Concatenates the session AD and the message prefix (everything before
-/// the ciphertext), once per message: into `inline` (a small stack buffer)
-/// for a message without setup data, into `heap` for a setup message.
-fn fill_ad<'b>(
-    inline: &'b mut [u8; AD_LEN + MAX_PLAIN_PREFIX],
-    heap: &'b mut Vec<u8>,
-    session_ad: &[u8; AD_LEN],
-    prefix: &[u8],
-) -> Result<&'b [u8]> {
-    if prefix.len() > MAX_PREFIX {
-        return Err(WireError::InvalidField("message prefix too long").into());
-    }
-    let Some(slot) = inline.get_mut(..AD_LEN + prefix.len()) else {
-        heap.clear();
-        heap.extend_from_slice(session_ad);
-        heap.extend_from_slice(prefix);
-        return Ok(heap);
-    };
-    let (a, p) = slot.split_at_mut(AD_LEN);
-    a.copy_from_slice(session_ad);
-    p.copy_from_slice(prefix);
-    Ok(slot)
-}
-
 /// Opens a sealed payload (`ciphertext || tag`) with a message key.
-fn open(key: &MessageKey, salt: &[u8; SALT_LEN], ad: &[u8], sealed: &[u8], buf: Vec<u8>) -> Result<Zeroizing<Vec<u8>>> {
+fn open(
+    key: &MessageKey,
+    salt: &[u8; SALT_LEN],
+    ad: Ad<'_>,
+    sealed: &[u8],
+    buf: Vec<u8>,
+) -> Result<Zeroizing<Vec<u8>>> {
     let (body, tag) = crypto::split_tag(sealed)?;
     let aead = key.expand(salt);
     let mut buf = Zeroizing::new(buf);
@@ -589,6 +571,6 @@ fn open(key: &MessageKey, salt: &[u8; SALT_LEN], ad: &[u8], sealed: &[u8], buf: 
     // buffer reused for messages of one size writes nothing here); then
     // one pass decrypts from the message into it, after the tag checks.
     buf.resize(body.len(), 0);
-    crypto::open_to(&aead.key, &aead.nonce, ad, body, &mut buf, &tag)?;
+    aead::open_to(&aead.key, &aead.nonce, ad, body, &mut buf, &tag)?;
     Ok(buf)
 }

@@ -4,55 +4,8 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::{AD_LEN, MAX_PLAIN_PREFIX, MAX_PREFIX, fill_ad};
+use super::AD_LEN;
 use crate::account::Account;
-use crate::wire::SessionMessage;
-
-/// The two prefix bounds are exact: over a long two-way conversation, the
-/// longest authenticated prefix of a message without setup data is
-/// `MAX_PLAIN_PREFIX` (one with a post-quantum ratchet chunk) and that of a
-/// setup message naming a one-time prekey `MAX_PREFIX`; `fill_ad` takes both and refuses longer.
-#[test]
-fn the_prefix_bounds_are_the_longest_prefixes_messages_have() {
-    let mut rng = StdRng::seed_from_u64(21);
-    let alice = Account::new(&mut rng, 0);
-    let mut bob = Account::new(&mut rng, 0);
-    bob.generate_one_time_prekeys(1, &mut rng).unwrap();
-    let mut a = alice.create_outbound_session(&bob.prekey_bundle().unwrap(), &mut rng).unwrap();
-    let first = a.encrypt(b"hi", &mut rng).unwrap();
-    let (mut b, _) = bob.create_inbound_session(&first).unwrap();
-    let (mut longest_plain, mut longest_setup) = (0, 0);
-    let mut note = |bytes: &[u8]| {
-        let parsed = SessionMessage::parse(bytes).unwrap();
-        let len = parsed.authenticated.len();
-        if parsed.setup.is_some() {
-            longest_setup = longest_setup.max(len);
-        } else {
-            longest_plain = longest_plain.max(len);
-        }
-    };
-    note(&first);
-    for turn in 0..40 {
-        let (from, to) = if turn % 2 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
-        for _ in 0..3 {
-            let sent = from.encrypt(b"turn", &mut rng).unwrap();
-            note(&sent);
-            assert_eq!(to.decrypt(&sent).unwrap(), b"turn");
-        }
-    }
-    assert_eq!(longest_setup, MAX_PREFIX);
-    assert_eq!(longest_plain, MAX_PLAIN_PREFIX);
-
-    let (mut inline, mut heap) = ([0u8; AD_LEN + MAX_PLAIN_PREFIX], Vec::new());
-    let session_ad = [7u8; AD_LEN];
-    for len in [0, MAX_PLAIN_PREFIX, MAX_PLAIN_PREFIX + 1, MAX_PREFIX] {
-        let prefix = vec![9u8; len];
-        let ad = fill_ad(&mut inline, &mut heap, &session_ad, &prefix).unwrap();
-        assert_eq!(ad.len(), AD_LEN + len);
-        assert!(ad[..AD_LEN] == session_ad && ad[AD_LEN..] == prefix[..]);
-    }
-    assert!(fill_ad(&mut inline, &mut heap, &session_ad, &vec![9u8; MAX_PREFIX + 1]).is_err());
-}
 
 /// The plaintext bound is exact, and a refused encryption changes nothing.
 #[test]

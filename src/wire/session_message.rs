@@ -84,7 +84,9 @@ pub(crate) type KemCiphertext = Box<[u8; kem::CIPHERTEXT_LEN]>;
 pub struct SessionMessage<'a> {
     /// The whole message.
     pub(crate) bytes: &'a [u8],
-    pub(crate) setup: Option<SetupData>,
+    /// Boxed: a setup message is rare, and the parsed message of every
+    /// other one stays small as it moves between the layers.
+    pub(crate) setup: Option<Box<SetupData>>,
     pub(crate) header: Header,
     pub(crate) authenticated: &'a [u8],
     pub(crate) ciphertext: &'a [u8],
@@ -108,14 +110,14 @@ impl<'a> SessionMessage<'a> {
         let Frame { setup, header, split } = frame(bytes)?;
         let setup = match setup {
             None => None,
-            Some(raw) => Some(SetupData {
+            Some(raw) => Some(Box::new(SetupData {
                 initiator: IdentityKey::from_bytes(&raw.initiator)
                     .map_err(|_| WireError::InvalidField("initiator identity"))?,
                 base_key: raw.base_key,
                 signed_prekey_id: raw.signed_prekey_id,
                 one_time_prekey_id: raw.one_time_prekey_id,
                 kem_ciphertext: raw.kem_ciphertext,
-            }),
+            })),
         };
         let (authenticated, ciphertext) = bytes.split_at(split);
         Ok(Self { bytes, setup, header, authenticated, ciphertext })
