@@ -133,3 +133,26 @@ macro_rules! redacted_debug {
     )*};
 }
 redacted_debug!(RootKey, ChainKey, SendingChain, ReceivingChain, MessageKey, AeadKey);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written wipes (through the slice, in one pass) clear every
+    /// byte of every key type, the AEAD key's nonce included.
+    #[test]
+    fn every_key_type_wipes_all_its_bytes() {
+        let (mut root, mut chain, mut message) = (RootKey([1; 32]), ChainKey([2; 32]), MessageKey([3; 32]));
+        root.zeroize();
+        chain.zeroize();
+        message.zeroize();
+        assert_eq!((root.0, chain.0, message.0), ([0; 32], [0; 32], [0; 32]));
+        let mut aead = MessageKey([4; 32]).expand(&[5; 16]);
+        assert!(aead.key != [0; 32] && aead.nonce != [0; 12]);
+        aead.zeroize();
+        assert_eq!((aead.key, aead.nonce), ([0; 32], [0; 12]));
+        let mut sending = SendingChain { key: ChainKey([6; 32]), index: 7 };
+        sending.zeroize();
+        assert_eq!((sending.key.0, sending.index), ([0; 32], 0));
+    }
+}
