@@ -63,7 +63,8 @@ pub(crate) struct Ad<'a> {
 pub(crate) fn seal_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: Ad<'_>, buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
     let mut cipher = ChaCha20::new(key.into(), nonce.into());
     let mut keystream = WipedBytes::<ONE_CALL_LEN>::zeroed();
-    match keystream.0.get_mut(BLOCK..BLOCK + buf.len()).filter(|_| buf.len() <= ONE_CALL_MAX) {
+    // A payload of at most ONE_CALL_MAX bytes fits behind block 0.
+    match keystream.0.get_mut(BLOCK..BLOCK + buf.len()) {
         Some(payload) => {
             payload.copy_from_slice(buf);
             apply(&mut cipher, &mut keystream.0)?;
