@@ -37,13 +37,14 @@ use crate::error::{Error, Result};
 /// A ChaCha20 block.
 const BLOCK: usize = 64;
 
-/// The keystream one call computes for a short message: block 0 (the
-/// Poly1305 key) and three payload blocks, one pass of the 4-way SIMD
-/// backends.
-const ONE_CALL_LEN: usize = 4 * BLOCK;
+/// Longest payload sealed or opened with a single keystream call: three
+/// blocks.
+const ONE_CALL_MAX: usize = 3 * BLOCK;
 
-/// Longest payload sealed or opened with a single keystream call.
-const ONE_CALL_MAX: usize = ONE_CALL_LEN - BLOCK;
+/// The keystream one call computes for a short message: block 0 (the
+/// Poly1305 key) and the payload's blocks, four blocks, one pass of the
+/// 4-way SIMD backends.
+const ONE_CALL_LEN: usize = BLOCK + ONE_CALL_MAX;
 
 // MACing the session AD on its own pads nothing only if it is whole
 // Poly1305 blocks.
@@ -63,19 +64,9 @@ pub(crate) struct Ad<'a> {
 pub(crate) fn seal_in_place(key: &[u8; 32], nonce: &[u8; 12], ad: Ad<'_>, buf: &mut [u8]) -> Result<[u8; TAG_LEN]> {
     let mut cipher = ChaCha20::new(key.into(), nonce.into());
     let mut keystream = WipedBytes::<ONE_CALL_LEN>::zeroed();
-    // A payload of at most ONE_CALL_MAX bytes fits behind block 0.
-    match keystream.0.get_mut(BLOCK..BLOCK + buf.len()) {
-        Some(payload) => {
-            payload.copy_from_slice(buf);
-            apply(&mut cipher, &mut keystream.0)?;
-            if let Some(sealed) = keystream.0.get(BLOCK..BLOCK + buf.len()) {
-                buf.copy_from_slice(sealed);
-            }
-        }
-        None => {
-            apply(&mut cipher, keystream.0.get_mut(..BLOCK).unwrap_or_default())?;
-            apply(&mut cipher, buf)?;
-        }
+    match start(&mut cipher, &mut keystream, buf)? {
+        Some(sealed) => buf.copy_from_slice(sealed),
+        None => apply(&mut cipher, buf)?,
     }
     Ok(tag(&keystream.0, ad, buf))
 }
@@ -95,24 +86,38 @@ pub(crate) fn open_to(
     }
     let mut cipher = ChaCha20::new(key.into(), nonce.into());
     let mut keystream = WipedBytes::<ONE_CALL_LEN>::zeroed();
-    let short = sealed.len() <= ONE_CALL_MAX;
-    match keystream.0.get_mut(BLOCK..BLOCK + sealed.len()).filter(|_| short) {
-        Some(payload) => {
-            payload.copy_from_slice(sealed);
-            apply(&mut cipher, &mut keystream.0)?;
-        }
-        None => apply(&mut cipher, keystream.0.get_mut(..BLOCK).unwrap_or_default())?,
-    }
+    let short = start(&mut cipher, &mut keystream, sealed)?.is_some();
     if !bool::from(tag(&keystream.0, ad, sealed).ct_eq(expected)) {
         return Err(Error::AuthenticationFailed);
     }
-    if short {
-        if let Some(plain) = keystream.0.get(BLOCK..BLOCK + sealed.len()) {
+    match keystream.0.get(BLOCK..BLOCK + sealed.len()).filter(|_| short) {
+        Some(plain) => {
             out.copy_from_slice(plain);
+            Ok(())
         }
-        Ok(())
-    } else {
-        cipher.try_apply_keystream_b2b(sealed, out).map_err(|_| Error::InvalidState("keystream output length"))
+        None => cipher.try_apply_keystream_b2b(sealed, out).map_err(|_| Error::InvalidState("keystream output length")),
+    }
+}
+
+/// Writes ChaCha20 block 0 (the Poly1305 key) into `keystream`. A `text`
+/// of at most [`ONE_CALL_MAX`] bytes is copied behind it and ciphered in
+/// the same call: the result is returned, and the cipher is done. For a
+/// longer one, `None`: the cipher stands at block 1, ready for `text`.
+fn start<'k>(
+    cipher: &mut ChaCha20,
+    keystream: &'k mut WipedBytes<ONE_CALL_LEN>,
+    text: &[u8],
+) -> Result<Option<&'k [u8]>> {
+    match keystream.0.get_mut(BLOCK..BLOCK + text.len()) {
+        Some(behind_block0) => {
+            behind_block0.copy_from_slice(text);
+            apply(cipher, &mut keystream.0)?;
+            Ok(keystream.0.get(BLOCK..BLOCK + text.len()))
+        }
+        None => {
+            apply(cipher, keystream.0.get_mut(..BLOCK).unwrap_or_default())?;
+            Ok(None)
+        }
     }
 }
 
